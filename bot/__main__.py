@@ -1,0 +1,183 @@
+"""The command line: ``run``, ``check``, ``replay``. The only place that exits the process.
+
+Exit codes: 0 success, 2 a user error (bad config, bad query, unreadable input), 1 anything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from bot.app import App, build_aliases
+from bot.config import Config, load_config
+from bot.errors import ConfigError, ConfigProblem, NewsBotError, QueryError
+from bot.logs import setup_logging
+from bot.matching import parse_query
+from bot.platforms import PLATFORM_ADAPTERS
+from bot.replay import LineError, Replayer, read_queries
+from bot.summarise import ExtractiveSummariser
+
+log = logging.getLogger("bot")
+
+USER_ERROR = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+        return code
+    except ConfigError as exc:
+        print(f"config error in {args.config}:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return USER_ERROR
+    except QueryError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return USER_ERROR
+    except NewsBotError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="newsbot", description="News alerts for Slack, Discord and the terminal.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run the bot")
+    run.add_argument("--config", default="config.yaml", help="config file (default: config.yaml)")
+    run.add_argument("--once", action="store_true", help="run one full cycle (poll, match, deliver) and exit")
+    run.set_defaults(func=cmd_run)
+
+    check = sub.add_parser("check", help="validate a config file")
+    check.add_argument("--config", default="config.yaml")
+    check.set_defaults(func=cmd_check)
+
+    replay = sub.add_parser("replay", help="run articles from a JSONL file through cleaning, matching, summaries")
+    replay.add_argument("articles", help="JSONL file, one article a line ('-' for stdin)")
+    replay.add_argument("--query", action="append", default=[], help="a query (repeatable)")
+    replay.add_argument("--queries", help="file with one query a line")
+    replay.add_argument("--config", default=None, help="config file for aliases and summary settings")
+    replay.add_argument("--out", help="output JSONL file (default: stdout)")
+    replay.set_defaults(func=cmd_replay)
+    return parser
+
+
+def validated_config(path: str) -> Config:
+    """Load a config and check what the schema can't: queries parse, platforms exist."""
+    config = load_config(path)
+    problems: list[ConfigProblem] = []
+    aliases = build_aliases(config)
+    for i, declared in enumerate(config.subscriptions):
+        try:
+            parse_query(declared.query, aliases)
+        except QueryError as exc:
+            problems.append(ConfigProblem(f"subscriptions[{i}].query", str(exc)))
+        if declared.platform not in PLATFORM_ADAPTERS:
+            known = ", ".join(PLATFORM_ADAPTERS)
+            problems.append(ConfigProblem(f"subscriptions[{i}].platform", f"unknown platform (known: {known})"))
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    config = validated_config(args.config)
+    print(f"{args.config}: OK ({len(config.feeds)} feeds, {len(config.subscriptions)} subscriptions)")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    config = validated_config(args.config)
+    setup_logging(config.logging.level, config.logging.format)
+    return asyncio.run(_run(config, once=args.once))
+
+
+async def _run(config: Config, *, once: bool) -> int:
+    app = await App.build(config)
+    try:
+        if once:
+            await app.run_cycle(force=True)
+            return 0
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        await app.start()
+        log.info("running; press Ctrl-C to stop")
+        await app.run_forever(stop)
+        return 0
+    finally:
+        await app.close()
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    queries = list(args.query)
+    if args.queries:
+        queries += read_queries(_read_lines(args.queries))
+    if args.config:
+        config = validated_config(args.config)
+    else:
+        config = Config()
+    replayer = Replayer(
+        queries,
+        build_aliases(config),
+        ExtractiveSummariser(max_sentences=config.summary.max_sentences, max_chars=config.summary.max_chars),
+    )
+    lines: Iterator[str] = iter(sys.stdin) if args.articles == "-" else _read_lines(args.articles)
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        lines = iter(tqdm(lines, desc="replay", unit=" articles", file=sys.stderr))
+    with _output(args.out) as out:
+        bad = 0
+        for result in replayer.run(lines):
+            if isinstance(result, LineError):
+                bad += 1
+                print(f"{args.articles}: {result}; skipped", file=sys.stderr)
+                continue
+            out.write(json.dumps(result, ensure_ascii=False) + "\n")
+    if bad:
+        print(f"{bad} bad line(s) skipped", file=sys.stderr)
+    return 0
+
+
+def _read_lines(path: str) -> Iterator[str]:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            yield from handle
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from exc
+
+
+class InputError(NewsBotError):
+    pass
+
+
+@contextlib.contextmanager
+def _output(path: str | None) -> Iterator[TextIO]:
+    if path is None:
+        yield sys.stdout
+        return
+    try:
+        handle = Path(path).open("w", encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror}") from exc
+    with handle:
+        yield handle
+
+
+if __name__ == "__main__":
+    sys.exit(main())

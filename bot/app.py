@@ -1,0 +1,183 @@
+"""Composition root: config in, a running bot out. Builds the store, sources, pipeline, delivery and
+platform adapters; starts and stops them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+
+import aiohttp
+
+from bot.config import Config
+from bot.delivery import DeliveryReport, DeliveryWorker, RetryPolicy
+from bot.errors import NewsBotError, StoreError
+from bot.ingest.fetch import FileReader, HttpReader, ReaderRegistry
+from bot.ingest.poller import FeedPoller, PollPolicy
+from bot.matching import AliasTable, default_aliases
+from bot.models import ChannelRef
+from bot.notify import NotifierRegistry
+from bot.pipeline import CycleReport, Pipeline
+from bot.platforms import PlatformAdapter, enabled_platforms, load_factory
+from bot.store import SqliteStore
+from bot.store.base import Store
+from bot.subscriptions import SubscriptionBook
+from bot.summarise import ExtractiveSummariser
+
+log = logging.getLogger(__name__)
+
+IDLE_SLEEP_MAX = 30.0
+LOOP_ERROR_BACKOFF = (1.0, 60.0)
+
+
+def build_aliases(config: Config) -> AliasTable:
+    groups = [list(g) for g in config.matching.aliases]
+    if config.matching.default_aliases:
+        return default_aliases().extended(groups)
+    return AliasTable.from_groups(groups)
+
+
+@dataclass(frozen=True, slots=True)
+class CycleResult:
+    ingest: CycleReport
+    delivery: DeliveryReport
+
+
+class App:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        session: aiohttp.ClientSession,
+        adapters: list[PlatformAdapter],
+        book: SubscriptionBook,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.session = session
+        self.adapters = adapters
+        self.book = book
+        self.notifiers = NotifierRegistry()
+        for adapter in adapters:
+            self.notifiers.register(adapter.notifier)
+        readers = ReaderRegistry(
+            {
+                "file": FileReader(config.resolve(".")),
+                "http": (
+                    http := HttpReader(
+                        session,
+                        timeout=config.polling.timeout,
+                        max_body_bytes=config.polling.max_body_bytes,
+                        user_agent=config.polling.user_agent,
+                        per_host=config.polling.per_host,
+                    )
+                ),
+                "https": http,
+            }
+        )
+        self.poller = FeedPoller(
+            store,
+            readers,
+            PollPolicy(
+                interval=config.polling.interval,
+                max_backoff=config.polling.max_backoff,
+                concurrency=config.polling.concurrency,
+            ),
+        )
+        summariser = ExtractiveSummariser(
+            max_sentences=config.summary.max_sentences, max_chars=config.summary.max_chars
+        )
+        self.pipeline = Pipeline(store, book, summariser)
+        self.delivery = DeliveryWorker(
+            store,
+            self.notifiers,
+            RetryPolicy(
+                max_attempts=config.delivery.max_attempts,
+                base=config.delivery.retry_base,
+                cap=config.delivery.retry_max,
+            ),
+            batch=config.delivery.batch,
+        )
+
+    @classmethod
+    async def build(cls, config: Config) -> App:
+        store = await SqliteStore.open(config.resolve(config.store.path))
+        book = SubscriptionBook(build_aliases(config))
+        adapters = [load_factory(name)(config, store, book) for name in enabled_platforms(config)]
+        session = aiohttp.ClientSession()
+        app = cls(config, store, session, adapters, book)
+        try:
+            await app._sync_config()
+        except BaseException:
+            await app.close()
+            raise
+        return app
+
+    async def _sync_config(self) -> None:
+        """Feeds and subscriptions declared in the config join those added from chat."""
+        for feed in self.config.feeds:
+            await self.store.upsert_feed(feed.url, feed.name, feed.interval)
+        for declared in self.config.subscriptions:
+            query = self.book.parse(declared.query)
+            channel = ChannelRef(platform=declared.platform, channel_id=declared.channel)
+            await self.store.add_subscription(channel, query.canonical, declared.query, created_by="config")
+        for subscription in await self.store.list_subscriptions():
+            self.book.add(subscription)
+        log.info(
+            "loaded %d feeds and %d subscriptions",
+            len(await self.store.list_feeds()),
+            len(self.book),
+        )
+
+    async def start(self) -> None:
+        for adapter in self.adapters:
+            await adapter.start()
+
+    async def close(self) -> None:
+        for adapter in reversed(self.adapters):
+            with contextlib.suppress(NewsBotError):
+                await adapter.stop()
+        await self.session.close()
+        await self.store.close()
+
+    async def run_cycle(self, *, force: bool = False) -> CycleResult:
+        """Poll (every feed when ``force``, else the due ones), process, deliver."""
+        now = time.time()
+        articles = await self.poller.poll_due(float("inf") if force else now)
+        report = await self.pipeline.process(articles)
+        delivered = await self.delivery.deliver_due()
+        log.info(
+            "cycle: %d items, %d new, %d matched, %d alerts queued, %d sent, %d to retry, %d failed",
+            report.received,
+            report.new,
+            report.matched,
+            report.queued,
+            delivered.sent,
+            delivered.retrying,
+            delivered.failed,
+        )
+        return CycleResult(report, delivered)
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        """Cycle until ``stop`` is set. A store failure is logged and retried with backoff; it never
+        ends the loop."""
+        failures = 0
+        while not stop.is_set():
+            try:
+                await self.run_cycle()
+                failures = 0
+                delay = await self._idle_time()
+            except StoreError as exc:
+                failures += 1
+                delay = min(LOOP_ERROR_BACKOFF[1], LOOP_ERROR_BACKOFF[0] * 2**failures)
+                log.error("cycle failed (%s); retrying in %.0fs", exc, delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=delay)
+
+    async def _idle_time(self) -> float:
+        next_due = await self.poller.next_due()
+        if next_due is None:
+            return IDLE_SLEEP_MAX
+        return max(0.5, min(IDLE_SLEEP_MAX, next_due - time.time()))

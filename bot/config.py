@@ -1,0 +1,311 @@
+"""``config.yaml`` to frozen dataclasses.
+
+Every problem in a file is reported at once, each with its key path and, where YAML knows it, its
+line: a user fixes a config in one pass, not one error per run. ``${VAR}`` anywhere in a string is
+replaced by the environment variable. Chat tokens are never written in the file: the file names the
+environment variable that holds each one (``token_env``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic.dataclasses import dataclass
+
+from bot.errors import ConfigError, ConfigProblem
+
+_STRICT = ConfigDict(extra="forbid", frozen=True)
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def parse_duration(value: object) -> object:
+    """``90``, ``"90s"``, ``"15m"``, ``"6h"``, ``"7d"`` -> seconds. Anything else is left for the type
+    check to reject with a message naming the key."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        m = _DURATION.match(value)
+        if m:
+            return float(m.group(1)) * _UNITS[m.group(2)]
+        raise ValueError(f"not a duration: {value!r} (write e.g. 90s, 15m, 6h or 7d)")
+    return value
+
+
+Duration = Annotated[float, Field(ge=0), BeforeValidator(parse_duration)]
+
+
+@dataclass(config=_STRICT)
+class StoreConfig:
+    path: str = "data/newsbot.db"
+
+
+@dataclass(config=_STRICT)
+class FeedConfig:
+    url: str
+    name: str = ""
+    interval: Duration | None = None
+
+
+@dataclass(config=_STRICT)
+class PollingConfig:
+    interval: Duration = 900.0
+    timeout: Duration = 20.0
+    max_body_bytes: int = Field(default=5_000_000, gt=0)
+    concurrency: int = Field(default=20, gt=0)
+    per_host: int = Field(default=2, gt=0)
+    max_backoff: Duration = 6 * 3600.0
+    user_agent: str = "newsbot/0.1 (+https://github.com/newsbot/newsbot)"
+
+
+@dataclass(config=_STRICT)
+class SubscriptionConfig:
+    """A subscription declared in the config file; added at start if the channel lacks it."""
+
+    query: str
+    channel: str = "console"
+    platform: str = "console"
+
+
+@dataclass(config=_STRICT)
+class MatchingConfig:
+    aliases: tuple[tuple[str, ...], ...] = ()
+    default_aliases: bool = True
+
+
+@dataclass(config=_STRICT)
+class SummaryConfig:
+    max_sentences: int = Field(default=3, ge=1, le=10)
+    max_chars: int = Field(default=600, ge=80, le=4000)
+
+
+@dataclass(config=_STRICT)
+class DeliveryConfig:
+    max_attempts: int = Field(default=8, ge=1)
+    retry_base: Duration = 5.0
+    retry_max: Duration = 3600.0
+    batch: int = Field(default=50, ge=1)
+
+
+@dataclass(config=_STRICT)
+class ConsoleConfig:
+    enabled: bool | Literal["auto"] = "auto"
+    commands: bool = True
+    color: bool | Literal["auto"] = "auto"
+
+
+@dataclass(config=_STRICT)
+class DiscordConfig:
+    enabled: bool = False
+    token_env: str = "DISCORD_TOKEN"
+    api_base: str = "https://discord.com/api/v10"
+    gateway_url: str = ""
+
+
+@dataclass(config=_STRICT)
+class SlackConfig:
+    enabled: bool = False
+    bot_token_env: str = "SLACK_BOT_TOKEN"
+    app_token_env: str = "SLACK_APP_TOKEN"
+    signing_secret_env: str = "SLACK_SIGNING_SECRET"
+    api_base: str = "https://slack.com/api/"
+
+
+@dataclass(config=_STRICT)
+class PlatformsConfig:
+    console: ConsoleConfig = Field(default_factory=ConsoleConfig)
+    discord: DiscordConfig = Field(default_factory=DiscordConfig)
+    slack: SlackConfig = Field(default_factory=SlackConfig)
+
+
+@dataclass(config=_STRICT)
+class LoggingConfig:
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["auto", "json", "text"] = "auto"
+
+
+@dataclass(config=_STRICT)
+class Config:
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    feeds: tuple[FeedConfig, ...] = ()
+    polling: PollingConfig = Field(default_factory=PollingConfig)
+    subscriptions: tuple[SubscriptionConfig, ...] = ()
+    matching: MatchingConfig = Field(default_factory=MatchingConfig)
+    summary: SummaryConfig = Field(default_factory=SummaryConfig)
+    delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
+    platforms: PlatformsConfig = Field(default_factory=PlatformsConfig)
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    base_dir: str = "."
+    """Directory of the config file; relative paths in it (store, file feeds) resolve against it."""
+
+    def resolve(self, path: str) -> Path:
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else Path(self.base_dir) / p
+
+    @property
+    def console_enabled(self) -> bool:
+        setting = self.platforms.console.enabled
+        if setting == "auto":
+            return not (self.platforms.discord.enabled or self.platforms.slack.enabled)
+        return bool(setting)
+
+
+_ADAPTER = TypeAdapter(Config)
+
+def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Config:
+    """Read, expand and validate a config file. Raises :class:`ConfigError` listing every problem."""
+    path = Path(path)
+    try:
+        source = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([ConfigProblem(str(path), f"cannot read config file: {exc.strerror}")]) from exc
+    return parse_config(source, base_dir=path.resolve().parent, env=os.environ if env is None else env)
+
+
+def parse_config(source: str, *, base_dir: Path | str = ".", env: Mapping[str, str] | None = None) -> Config:
+    env = os.environ if env is None else env
+    try:
+        node = yaml.compose(source, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(source)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError([ConfigProblem("(file)", f"malformed YAML: {problem}", line)]) from exc
+    lines = _line_map(node) if node is not None else {}
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError([ConfigProblem("(file)", "the top level must be a mapping of keys", 1)])
+
+    problems: list[ConfigProblem] = []
+    missing_env: list[tuple[tuple[str | int, ...], str]] = []
+    expanded = _expand(data, (), env, missing_env, problems, lines)
+    expanded.pop("base_dir", None)
+    try:
+        config = _ADAPTER.validate_python({**expanded, "base_dir": str(base_dir)})
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            problems.append(ConfigProblem(_dotted(loc), _message(err), _nearest_line(lines, loc)))
+        raise ConfigError(problems) from None
+    problems.extend(_missing_env_problems(config, missing_env, lines, env))
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def _expand(
+    value: Any,
+    loc: tuple[str | int, ...],
+    env: Mapping[str, str],
+    missing: list[tuple[tuple[str | int, ...], str]],
+    problems: list[ConfigProblem],
+    lines: dict[tuple[str | int, ...], int],
+) -> Any:
+    if isinstance(value, dict):
+        return {k: _expand(v, (*loc, k), env, missing, problems, lines) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand(v, (*loc, i), env, missing, problems, lines) for i, v in enumerate(value)]
+    if not isinstance(value, str):
+        return value
+    def substitute(m: re.Match[str]) -> str:
+        name = m.group(1)
+        if name not in env:
+            missing.append((loc, name))
+            return ""
+        return env[name]
+
+    return _ENV_REF.sub(substitute, value)
+
+
+def _missing_env_problems(
+    config: Config,
+    missing: list[tuple[tuple[str | int, ...], str]],
+    lines: dict[tuple[str | int, ...], int],
+    env: Mapping[str, str],
+) -> list[ConfigProblem]:
+    """A missing variable only matters where it is used: under a disabled platform it is ignored."""
+    enabled = {
+        "console": config.console_enabled,
+        "discord": config.platforms.discord.enabled,
+        "slack": config.platforms.slack.enabled,
+    }
+    problems = []
+    for loc, name in missing:
+        if len(loc) >= 2 and loc[0] == "platforms" and not enabled.get(str(loc[1]), True):
+            continue
+        problems.append(
+            ConfigProblem(_dotted(loc), f"environment variable {name} is not set", _nearest_line(lines, loc))
+        )
+    required = []
+    if config.platforms.discord.enabled:
+        required.append(("platforms.discord.token_env", config.platforms.discord.token_env))
+    if config.platforms.slack.enabled:
+        required.append(("platforms.slack.bot_token_env", config.platforms.slack.bot_token_env))
+        required.append(("platforms.slack.app_token_env", config.platforms.slack.app_token_env))
+    for key, var in required:
+        if not env.get(var):
+            loc = tuple(key.split("."))
+            problems.append(
+                ConfigProblem(key, f"environment variable {var} is not set", _nearest_line(lines, loc))
+            )
+    return problems
+
+
+def _message(err: Any) -> str:
+    kind = err["type"]
+    if kind in ("extra_forbidden", "unexpected_keyword_argument"):
+        return "unknown key"
+    if kind == "missing":
+        return "required key is missing"
+    msg = str(err["msg"])
+    return msg.removeprefix("Value error, ")
+
+
+def _dotted(loc: tuple[Any, ...]) -> str:
+    parts: list[str] = []
+    for part in loc:
+        if isinstance(part, int):
+            parts.append(f"[{part}]")
+        elif part in {"function-after", "function-before"} or str(part).startswith(("tuple[", "bool", "literal")):
+            continue
+        else:
+            parts.append(("." if parts else "") + str(part))
+    return "".join(parts) or "(file)"
+
+
+def _nearest_line(lines: dict[tuple[str | int, ...], int], loc: tuple[Any, ...]) -> int | None:
+    clean = tuple(p for p in loc if isinstance(p, int) or p in _all_keys(lines))
+    while clean:
+        if clean in lines:
+            return lines[clean]
+        clean = clean[:-1]
+    return None
+
+
+def _all_keys(lines: dict[tuple[str | int, ...], int]) -> set[str | int]:
+    return {part for key in lines for part in key}
+
+
+def _line_map(node: yaml.Node, loc: tuple[str | int, ...] = ()) -> dict[tuple[str | int, ...], int]:
+    """Map each key path to its 1-based line in the YAML source."""
+    out: dict[tuple[str | int, ...], int] = {loc: node.start_mark.line + 1}
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = (*loc, str(key_node.value))
+            out.update(_line_map(value_node, key))
+            out[key] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            out.update(_line_map(item, (*loc, i)))
+    return out

@@ -1,0 +1,76 @@
+"""One exception tree for the whole bot.
+
+Foreign errors (aiohttp, sqlite3, yaml, SDK errors) are wrapped with ``raise ... from`` at the edge
+where they happen, so callers only ever catch :class:`NewsBotError` subclasses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class NewsBotError(Exception):
+    """Base of every error the bot raises on purpose."""
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigProblem:
+    """One problem in a config file: where it is and what is wrong."""
+
+    path: str
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.path} (line {self.line})" if self.line else self.path
+        return f"{where}: {self.message}"
+
+
+class ConfigError(NewsBotError):
+    """The configuration is invalid; ``problems`` lists every problem found, not just the first."""
+
+    def __init__(self, problems: list[ConfigProblem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class QueryError(NewsBotError):
+    """A subscription query could not be parsed or is not allowed.
+
+    ``column`` is 1-based and points at the offending character when known.
+    """
+
+    def __init__(self, message: str, column: int | None = None) -> None:
+        self.reason = message
+        self.column = column
+        super().__init__(f"{message} at column {column}" if column is not None else message)
+
+
+class FeedError(NewsBotError):
+    """A feed could not be fetched or is not a feed. ``retry_after`` is in seconds, when known."""
+
+    def __init__(self, message: str, *, retryable: bool = True, retry_after: float | None = None) -> None:
+        self.retryable = retryable
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class ArticleError(NewsBotError):
+    """An article (pushed, replayed or parsed) is malformed."""
+
+
+class StoreError(NewsBotError):
+    """The store failed (disk, schema, connection)."""
+
+
+class DeliveryError(NewsBotError):
+    """A notifier could not deliver. Retry when ``retryable``; wait ``retry_after`` seconds if given."""
+
+    def __init__(self, message: str, *, retryable: bool = True, retry_after: float | None = None) -> None:
+        self.retryable = retryable
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class CommandError(NewsBotError):
+    """A chat command failed for a reason the user can act on; the message is shown to them as is."""

@@ -1,0 +1,107 @@
+"""Feed bytes to articles. CPU-bound: callers run :func:`parse_feed` in a worker thread."""
+
+from __future__ import annotations
+
+import calendar
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import feedparser
+
+from bot.errors import FeedError
+from bot.ingest.clean import clean_article, html_to_text
+from bot.ingest.identity import article_id
+from bot.models import Article
+
+log = logging.getLogger(__name__)
+
+_TAG = re.compile(r"<[a-zA-Z/!]")
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    title: str
+    articles: list[Article]
+    warnings: list[str] = field(default_factory=list)
+    version: str = ""
+
+
+def parse_feed(body: bytes, *, feed_url: str = "", source: str = "") -> ParsedFeed:
+    """Parse RSS 0.9x/1.0/2.0, Atom 0.3/1.0 or JSON Feed. Raises :class:`FeedError` (not retryable)
+    when the bytes are not a feed at all; a feed with recoverable problems parses with warnings."""
+    try:
+        parsed = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=True, response_headers={})
+    except Exception as exc:  # feedparser promises not to raise, but a parser bug must not stop a cycle
+        raise FeedError(f"feed parser failed: {exc}", retryable=False) from exc
+    warnings = []
+    if parsed.get("bozo"):
+        warnings.append(f"{type(parsed.bozo_exception).__name__}: {parsed.bozo_exception}")
+    if not parsed.get("version") and not parsed.entries:
+        reason = warnings[0] if warnings else "no RSS, Atom or JSON Feed structure found"
+        raise FeedError(f"not a feed: {reason}", retryable=False)
+    title = _text(parsed.feed.get("title", ""))
+    name = source or title or feed_url
+    articles = []
+    for index, entry in enumerate(parsed.entries):
+        try:
+            articles.append(_article(entry, feed_url=feed_url, source=name))
+        except (KeyError, TypeError, ValueError) as exc:
+            warnings.append(f"entry {index}: skipped: {exc}")
+    return ParsedFeed(title=title, articles=articles, warnings=warnings, version=str(parsed.get("version", "")))
+
+
+def _article(entry: Any, *, feed_url: str, source: str) -> Article:
+    title = _text(entry.get("title", ""))
+    published = _datetime(entry.get("published_parsed") or entry.get("updated_parsed"))
+    link = str(entry.get("link", "") or "")
+    body = _best_body(entry)
+    return Article(
+        id=article_id(str(entry.get("id", "") or ""), link, title, published),
+        title=title,
+        text=clean_article(title, body, source=source),
+        url=link,
+        source=source,
+        feed_url=feed_url,
+        published=published,
+        image_url=_image(entry),
+    )
+
+
+def _best_body(entry: Any) -> str:
+    """The fullest body the entry carries: content:encoded / Atom content, else the summary."""
+    candidates = [str(c.get("value", "")) for c in entry.get("content", []) or []]
+    candidates.append(str(entry.get("summary", "") or ""))
+    return max(candidates, key=len)
+
+
+def _text(value: str) -> str:
+    value = str(value or "")
+    return html_to_text(value).replace("\n\n", " ").strip() if _TAG.search(value) else value.strip()
+
+
+def _datetime(value: time.struct_time | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
+    except (OverflowError, ValueError):
+        return None
+
+
+def _image(entry: Any) -> str:
+    for key in ("media_content", "media_thumbnail"):
+        for media in entry.get(key, []) or []:
+            url = media.get("url", "")
+            if url and (media.get("medium", "image") == "image" or "image" in media.get("type", "image")):
+                return str(url)
+    for enclosure in entry.get("enclosures", []) or []:
+        if str(enclosure.get("type", "")).startswith("image/") and enclosure.get("href"):
+            return str(enclosure["href"])
+    image = entry.get("image")
+    if isinstance(image, dict) and image.get("href"):
+        return str(image["href"])
+    return ""

@@ -1,0 +1,134 @@
+"""The data that flows through the pipeline. Plain frozen dataclasses: no I/O, no behaviour beyond
+derived views."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import NamedTuple
+from urllib.parse import urlsplit
+
+
+class Span(NamedTuple):
+    """A stretch of :attr:`Article.match_text` that made a query fire: ``match_text[start:end] == text``."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """An article after intake and cleaning. ``text`` is the cleaned body: no captions, credits,
+    link teasers or branding. ``id`` is stable across fetches (guid, canonical link or content hash)."""
+
+    id: str
+    title: str
+    text: str
+    url: str = ""
+    source: str = ""
+    feed_url: str = ""
+    published: datetime | None = None
+    image_url: str = ""
+
+    @property
+    def match_text(self) -> str:
+        """What matching sees and what span offsets refer to: the headline, a blank line, the body."""
+        if self.title and self.text:
+            return f"{self.title}\n\n{self.text}"
+        return self.title or self.text
+
+    @property
+    def domain(self) -> str:
+        host = urlsplit(self.url).hostname or ""
+        return host.removeprefix("www.")
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelRef:
+    """Where alerts go: a platform name from the notifier registry and that platform's ids."""
+
+    platform: str
+    channel_id: str
+    workspace_id: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.platform}:{self.workspace_id}:{self.channel_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """A channel's standing query. ``query`` is the canonical form; ``raw_query`` what was typed."""
+
+    id: int
+    channel: ChannelRef
+    query: str
+    raw_query: str
+    created_by: str = ""
+    mention: str = ""
+    mode: str = "instant"
+    paused: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One subscription that fired on one article, with the spans that made it fire."""
+
+    subscription: Subscription
+    spans: tuple[Span, ...]
+
+    @property
+    def terms(self) -> tuple[str, ...]:
+        return unique_terms(self.spans)
+
+
+def unique_terms(spans: tuple[Span, ...] | list[Span]) -> tuple[str, ...]:
+    """Matched words in order of first appearance, each once (case-insensitively)."""
+    seen: dict[str, str] = {}
+    for span in sorted(spans):
+        seen.setdefault(span.text.casefold(), span.text)
+    return tuple(seen.values())
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    text: str
+    sentences: tuple[str, ...] = ()
+    method: str = "extractive"
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """Articles from one or more outlets about the same event. ``id`` is the first article's id."""
+
+    id: str
+    article_ids: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """One message for one channel about one story. ``id`` is deterministic so the outbox can refuse a
+    second alert for the same story in the same channel."""
+
+    id: str
+    channel: ChannelRef
+    story_id: str
+    title: str
+    url: str
+    source: str
+    summary: str
+    terms: tuple[str, ...]
+    queries: tuple[str, ...]
+    published: datetime | None = None
+    image_url: str = ""
+    mention: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRef:
+    """What a notifier returns for a sent message, enough to edit it later."""
+
+    platform: str
+    channel_id: str
+    message_id: str

@@ -1,0 +1,78 @@
+"""Articles in, alerts queued: dedupe -> story -> match -> summarise -> outbox.
+
+The decisions are pure functions elsewhere; this class does the calls and the I/O around them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from bot.alerts import build_alerts, focus_terms
+from bot.errors import StoreError
+from bot.models import Alert, Article
+from bot.stories import STORY_WINDOW, assign_story, story_keys
+from bot.store.base import Processed, Store
+from bot.subscriptions import SubscriptionBook
+from bot.summarise import Summariser
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class CycleReport:
+    received: int
+    new: int
+    matched: int
+    queued: int
+
+
+class Pipeline:
+    def __init__(
+        self,
+        store: Store,
+        book: SubscriptionBook,
+        summariser: Summariser,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.book = book
+        self.summariser = summariser
+        self.clock = clock
+
+    async def process(self, articles: Sequence[Article]) -> CycleReport:
+        """Process a batch. One bad article is logged and skipped; a store failure propagates (nothing
+        of the batch is recorded, so it is all processed again next time)."""
+        now = self.clock()
+        unique = list({a.id: a for a in articles}.values())
+        # Oldest first, so a channel reads its alerts in the order the news broke.
+        unique.sort(key=lambda a: a.published.timestamp() if a.published else now)
+        fresh = await self.store.unseen(unique)
+        processed: list[Processed] = []
+        alerts: list[Alert] = []
+        batch_stories: dict[str, str] = {}
+        matched = 0
+        for article in fresh:
+            try:
+                keys = story_keys(article)
+                existing = next((batch_stories[k] for k in keys if k in batch_stories), None)
+                if existing is None:
+                    existing = await self.store.find_story(keys, now - STORY_WINDOW)
+                story_id = assign_story(article, existing)
+                batch_stories.update(dict.fromkeys(keys, story_id))
+                matches = self.book.match(article)
+                if matches:
+                    matched += 1
+                    summary = await self.summariser.summarise(article, focus_terms(matches))
+                    alerts.extend(build_alerts(article, story_id, matches, summary))
+                processed.append(Processed(article, story_id, keys))
+            except StoreError:
+                raise
+            except Exception:
+                # Recorded as seen all the same: a bad article is logged once, not on every cycle.
+                log.exception("article %s from %s could not be processed; skipped", article.id, article.feed_url)
+                processed.append(Processed(article, article.id))
+        queued = await self.store.record_processed(processed, alerts, now)
+        return CycleReport(received=len(articles), new=len(fresh), matched=matched, queued=queued)

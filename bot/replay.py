@@ -1,0 +1,113 @@
+"""``python -m bot replay``: articles from a JSONL file through cleaning, story assignment, matching and
+summarising, with no network, no store and no chat. For evaluating queries and for the checks."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.errors import ArticleError, QueryError
+from bot.ingest.clean import clean_article
+from bot.matching import AliasTable, Document, SubscriptionIndex, parse_query
+from bot.models import Article, Span, unique_terms
+from bot.stories import assign_story, story_keys
+from bot.summarise import ExtractiveSummariser
+
+_FIELDS = ("id", "title", "text", "html", "url", "source", "published")
+
+
+@dataclass(frozen=True, slots=True)
+class LineError:
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
+def read_queries(lines: Iterable[str]) -> list[str]:
+    """One query a line; blank lines and lines starting with ``#`` are skipped."""
+    return [q.strip() for q in lines if q.strip() and not q.lstrip().startswith("#")]
+
+
+class Replayer:
+    def __init__(self, queries: Sequence[str], aliases: AliasTable, summariser: ExtractiveSummariser) -> None:
+        """Raises :class:`QueryError` naming the first query that does not parse (1-based)."""
+        self.index = SubscriptionIndex(aliases)
+        self.queries = list(queries)
+        for n, text in enumerate(self.queries):
+            try:
+                self.index.add(str(n), parse_query(text, aliases))
+            except QueryError as exc:
+                raise QueryError(f"query {n + 1} ({text!r}): {exc}") from exc
+        self.summariser = summariser
+        self._stories: dict[str, str] = {}
+
+    def run(self, lines: Iterable[str]) -> Iterator[dict[str, Any] | LineError]:
+        """One result per non-blank input line, in order: the output object, or the line's error."""
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                article = parse_article_line(line)
+            except ArticleError as exc:
+                yield LineError(number, str(exc))
+                continue
+            yield self.process(article)
+
+    def process(self, article: Article) -> dict[str, Any]:
+        keys = story_keys(article)
+        story = assign_story(article, next((self._stories[k] for k in keys if k in self._stories), None))
+        self._stories.update(dict.fromkeys(keys, story))
+        hits = self.index.match(Document.from_article(article))
+        ordered = sorted(hits.items(), key=lambda kv: int(kv[0]))
+        matches = [
+            {"query": self.queries[int(key)], "spans": [[s.start, s.end, s.text] for s in spans]}
+            for key, spans in ordered
+        ]
+        all_spans: list[Span] = [span for _, spans in ordered for span in spans]
+        terms = unique_terms(all_spans)
+        summary = self.summariser.summarise_text(article.title, article.text, terms)
+        return {"id": article.id, "matches": matches, "summary": summary.text, "story": story}
+
+
+def parse_article_line(line: str) -> Article:
+    """One JSONL input line to a cleaned Article. Raises :class:`ArticleError` saying what is wrong."""
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ArticleError(f"not valid JSON: {exc.msg} at column {exc.colno}") from exc
+    if not isinstance(data, dict):
+        raise ArticleError("expected a JSON object")
+    if "id" not in data or data["id"] in ("", None):
+        raise ArticleError('missing "id"')
+    for key in _FIELDS:
+        if key in data and data[key] is not None and not isinstance(data[key], str | int):
+            raise ArticleError(f'"{key}" must be a string')
+    title = str(data.get("title") or "")
+    source = str(data.get("source") or "")
+    if data.get("html"):
+        text = clean_article(title, str(data["html"]), is_html=True, source=source)
+    else:
+        text = clean_article(title, str(data.get("text") or ""), is_html=False, source=source)
+    return Article(
+        id=str(data["id"]),
+        title=title,
+        text=text,
+        url=str(data.get("url") or ""),
+        source=source,
+        published=_published(data.get("published")),
+    )
+
+
+def _published(value: object) -> datetime | None:
+    if value in (None, ""):
+        return None
+    try:
+        when = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ArticleError(f'"published" is not an ISO 8601 date: {value!r}') from exc
+    return when if when.tzinfo else when.replace(tzinfo=UTC)

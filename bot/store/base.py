@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.models import Alert, Article, ChannelRef, MessageRef, Subscription
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """A feed and what the poller remembers about it between fetches. Times are epoch seconds."""
+
+    url: str
+    name: str = ""
+    interval: float | None = None
+    etag: str = ""
+    last_modified: str = ""
+    body_hash: str = ""
+    next_fetch_at: float = 0.0
+    failures: int = 0
+    last_error: str = ""
+    last_success_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Processed:
+    """An article after story assignment, ready to be recorded as seen."""
+
+    article: Article
+    story_id: str
+    story_keys: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    alert: Alert
+    attempts: int
+
+
+class Store(Protocol):
+    """Everything the bot persists. Every method raises :class:`bot.errors.StoreError` on a storage
+    failure and nothing else."""
+
+    async def close(self) -> None: ...
+
+    async def add_subscription(
+        self,
+        channel: ChannelRef,
+        query: str,
+        raw_query: str,
+        *,
+        created_by: str = "",
+        mention: str = "",
+        mode: str = "instant",
+    ) -> tuple[Subscription, bool]:
+        """Add a subscription; returns it and whether it is new (False: the channel already had it)."""
+        ...
+
+    async def remove_subscription(self, subscription_id: int) -> bool: ...
+
+    async def list_subscriptions(self, channel: ChannelRef | None = None) -> list[Subscription]:
+        """Subscriptions of one channel (all channels when None), oldest first."""
+        ...
+
+    async def upsert_feed(self, url: str, name: str = "", interval: float | None = None) -> FeedState: ...
+
+    async def list_feeds(self) -> list[FeedState]: ...
+
+    async def save_feed_state(self, state: FeedState) -> None: ...
+
+    async def unseen(self, articles: Sequence[Article]) -> list[Article]:
+        """The articles whose id was never recorded, in input order. Records nothing."""
+        ...
+
+    async def find_story(self, keys: Sequence[str], since: float) -> str | None:
+        """The story any of ``keys`` was linked to at or after ``since``, if one was."""
+        ...
+
+    async def record_processed(self, processed: Sequence[Processed], alerts: Sequence[Alert], now: float) -> int:
+        """In one transaction: mark the articles seen, link their stories, queue the alerts (an alert id
+        already in the outbox is ignored). Returns how many alerts were queued. A crash before this
+        commits leaves the articles unseen, so they are processed again: nothing is lost."""
+        ...
+
+    async def due_alerts(self, now: float, limit: int) -> list[OutboxItem]:
+        """Pending alerts whose next attempt is due, in queue order. An alert waiting behind an earlier
+        one of its channel that is backing off is not due: a channel's alerts never overtake."""
+        ...
+
+    async def mark_delivered(self, alert_id: str, ref: MessageRef, now: float) -> None: ...
+
+    async def mark_retry(self, alert_id: str, error: str, next_attempt_at: float) -> None: ...
+
+    async def mark_failed(self, alert_id: str, error: str) -> None:
+        """Give up on an alert: it stays in the outbox with its error, for an operator to see."""
+        ...
+
+    async def sent_ref(self, alert_id: str) -> MessageRef | None: ...
+
+    async def pending_count(self) -> int: ...

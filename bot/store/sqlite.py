@@ -1,0 +1,307 @@
+"""The embedded store: one SQLite file in WAL mode, reached through aiosqlite's worker thread so the
+event loop never waits on the disk."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sqlite3
+import time
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.errors import StoreError
+from bot.models import Alert, Article, ChannelRef, MessageRef, Subscription
+from bot.store.base import FeedState, OutboxItem, Processed
+from bot.store.codec import alert_from_json, alert_to_json
+
+log = logging.getLogger(__name__)
+
+
+def migrations() -> list[tuple[int, str]]:
+    """Numbered ``NNN_name.sql`` files shipped with the package, in order."""
+    folder = resources.files("bot.store") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        name = entry.name
+        if name.endswith(".sql") and name[:3].isdigit():
+            found.append((int(name[:3]), entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def content_hash(article: Article) -> str:
+    return hashlib.blake2b(f"{article.title}\0{article.text}".encode(), digest_size=12).hexdigest()
+
+
+class SqliteStore:
+    def __init__(self, conn: aiosqlite.Connection, path: str) -> None:
+        self._db = conn
+        self.path = path
+
+    @classmethod
+    async def open(cls, path: str | Path) -> SqliteStore:
+        """Open (creating it and its folder if needed) and migrate. ``":memory:"`` is allowed."""
+        path = str(path)
+        try:
+            if path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            conn = await aiosqlite.connect(path)
+            conn.row_factory = sqlite3.Row
+            await conn.execute("PRAGMA journal_mode=WAL")
+            await conn.execute("PRAGMA synchronous=NORMAL")
+            await conn.execute("PRAGMA foreign_keys=ON")
+            await conn.execute("PRAGMA busy_timeout=5000")
+            store = cls(conn, path)
+            await store._migrate()
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"cannot open the database at {path}: {exc}") from exc
+        return store
+
+    async def _migrate(self) -> None:
+        async with self._db.execute("PRAGMA user_version") as cur:
+            row = await cur.fetchone()
+        current = int(row[0]) if row else 0
+        for number, sql in migrations():
+            if number <= current:
+                continue
+            log.info("applying database migration %03d", number)
+            await self._db.executescript(f"BEGIN;\n{sql}\nPRAGMA user_version = {number};\nCOMMIT;")
+
+    async def close(self) -> None:
+        try:
+            await self._db.close()
+        except sqlite3.Error as exc:
+            raise StoreError(f"closing the database failed: {exc}") from exc
+
+    async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        try:
+            async with self._db.execute(sql, params) as cur:
+                return list(await cur.fetchall())
+        except sqlite3.Error as exc:
+            raise StoreError(f"database read failed: {exc}") from exc
+
+    async def _write(self, sql: str, params: Sequence[Any] = ()) -> int:
+        try:
+            async with self._db.execute(sql, params) as cur:
+                count = cur.rowcount
+            await self._db.commit()
+            return count
+        except sqlite3.Error as exc:
+            raise StoreError(f"database write failed: {exc}") from exc
+
+    # subscriptions
+
+    async def add_subscription(
+        self,
+        channel: ChannelRef,
+        query: str,
+        raw_query: str,
+        *,
+        created_by: str = "",
+        mention: str = "",
+        mode: str = "instant",
+    ) -> tuple[Subscription, bool]:
+        added = await self._write(
+            "INSERT OR IGNORE INTO subscriptions"
+            " (platform, workspace, channel, query, raw_query, created_by, mention, mode, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                channel.platform,
+                channel.workspace_id,
+                channel.channel_id,
+                query,
+                raw_query,
+                created_by,
+                mention,
+                mode,
+                time.time(),
+            ),
+        )
+        rows = await self._rows(
+            "SELECT * FROM subscriptions WHERE platform=? AND workspace=? AND channel=? AND query=?",
+            (channel.platform, channel.workspace_id, channel.channel_id, query),
+        )
+        return _subscription(rows[0]), added > 0
+
+    async def remove_subscription(self, subscription_id: int) -> bool:
+        return await self._write("DELETE FROM subscriptions WHERE id=?", (subscription_id,)) > 0
+
+    async def list_subscriptions(self, channel: ChannelRef | None = None) -> list[Subscription]:
+        if channel is None:
+            rows = await self._rows("SELECT * FROM subscriptions ORDER BY id")
+        else:
+            rows = await self._rows(
+                "SELECT * FROM subscriptions WHERE platform=? AND workspace=? AND channel=? ORDER BY id",
+                (channel.platform, channel.workspace_id, channel.channel_id),
+            )
+        return [_subscription(r) for r in rows]
+
+    # feeds
+
+    async def upsert_feed(self, url: str, name: str = "", interval: float | None = None) -> FeedState:
+        await self._write(
+            "INSERT INTO feeds (url, name, interval, added_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT(url) DO UPDATE SET name=excluded.name, interval=excluded.interval",
+            (url, name, interval, time.time()),
+        )
+        rows = await self._rows("SELECT * FROM feeds WHERE url=?", (url,))
+        return _feed(rows[0])
+
+    async def list_feeds(self) -> list[FeedState]:
+        return [_feed(r) for r in await self._rows("SELECT * FROM feeds ORDER BY added_at, url")]
+
+    async def save_feed_state(self, state: FeedState) -> None:
+        await self._write(
+            "UPDATE feeds SET etag=?, last_modified=?, body_hash=?, next_fetch_at=?, failures=?,"
+            " last_error=?, last_success_at=? WHERE url=?",
+            (
+                state.etag,
+                state.last_modified,
+                state.body_hash,
+                state.next_fetch_at,
+                state.failures,
+                state.last_error,
+                state.last_success_at,
+                state.url,
+            ),
+        )
+
+    # articles and stories
+
+    async def unseen(self, articles: Sequence[Article]) -> list[Article]:
+        if not articles:
+            return []
+        known: set[str] = set()
+        ids = list({a.id for a in articles})
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = await self._rows(f"SELECT id FROM articles WHERE id IN ({marks})", chunk)
+            known.update(r["id"] for r in rows)
+        return [a for a in articles if a.id not in known]
+
+    async def find_story(self, keys: Sequence[str], since: float) -> str | None:
+        if not keys:
+            return None
+        marks = ",".join("?" * len(keys))
+        rows = await self._rows(
+            f"SELECT story_id FROM story_keys WHERE key IN ({marks}) AND seen_at >= ?"
+            " ORDER BY seen_at LIMIT 1",
+            (*keys, since),
+        )
+        return str(rows[0]["story_id"]) if rows else None
+
+    async def record_processed(self, processed: Sequence[Processed], alerts: Sequence[Alert], now: float) -> int:
+        added = 0
+        try:
+            await self._db.execute("BEGIN")
+            await self._db.executemany(
+                "INSERT OR IGNORE INTO articles"
+                " (id, content_hash, title, url, source, feed_url, published, story_id, seen_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        p.article.id,
+                        content_hash(p.article),
+                        p.article.title,
+                        p.article.url,
+                        p.article.source,
+                        p.article.feed_url,
+                        p.article.published.isoformat() if p.article.published else None,
+                        p.story_id,
+                        now,
+                    )
+                    for p in processed
+                ],
+            )
+            await self._db.executemany(
+                "INSERT OR IGNORE INTO story_keys (key, story_id, seen_at) VALUES (?, ?, ?)",
+                [(key, p.story_id, now) for p in processed for key in p.story_keys],
+            )
+            for alert in alerts:
+                async with self._db.execute(
+                    "INSERT OR IGNORE INTO outbox (id, platform, channel_key, payload, next_attempt_at,"
+                    " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    (alert.id, alert.channel.platform, alert.channel.key, alert_to_json(alert), now, now),
+                ) as cur:
+                    added += max(cur.rowcount, 0)
+            await self._db.commit()
+        except sqlite3.Error as exc:
+            await self._db.rollback()
+            raise StoreError(f"recording processed articles failed: {exc}") from exc
+        return added
+
+    async def due_alerts(self, now: float, limit: int) -> list[OutboxItem]:
+        rows = await self._rows(
+            "SELECT payload, attempts FROM outbox AS o WHERE status='pending' AND next_attempt_at <= ?"
+            " AND NOT EXISTS (SELECT 1 FROM outbox AS e WHERE e.channel_key = o.channel_key"
+            "   AND e.status = 'pending' AND e.rowid < o.rowid AND e.next_attempt_at > ?)"
+            " ORDER BY rowid LIMIT ?",
+            (now, now, limit),
+        )
+        return [OutboxItem(alert_from_json(r["payload"]), int(r["attempts"])) for r in rows]
+
+    async def mark_delivered(self, alert_id: str, ref: MessageRef, now: float) -> None:
+        await self._write(
+            "UPDATE outbox SET status='sent', sent_at=?, attempts=attempts+1, message_id=?,"
+            " message_channel=?, last_error='' WHERE id=?",
+            (now, ref.message_id, ref.channel_id, alert_id),
+        )
+
+    async def mark_retry(self, alert_id: str, error: str, next_attempt_at: float) -> None:
+        await self._write(
+            "UPDATE outbox SET attempts=attempts+1, last_error=?, next_attempt_at=? WHERE id=?",
+            (error, next_attempt_at, alert_id),
+        )
+
+    async def mark_failed(self, alert_id: str, error: str) -> None:
+        await self._write(
+            "UPDATE outbox SET status='failed', attempts=attempts+1, last_error=? WHERE id=?",
+            (error, alert_id),
+        )
+
+    async def sent_ref(self, alert_id: str) -> MessageRef | None:
+        rows = await self._rows(
+            "SELECT platform, message_channel, message_id FROM outbox WHERE id=? AND status='sent'",
+            (alert_id,),
+        )
+        if not rows:
+            return None
+        r = rows[0]
+        return MessageRef(platform=r["platform"], channel_id=r["message_channel"], message_id=r["message_id"])
+
+    async def pending_count(self) -> int:
+        rows = await self._rows("SELECT count(*) AS n FROM outbox WHERE status='pending'")
+        return int(rows[0]["n"])
+
+
+def _subscription(row: sqlite3.Row) -> Subscription:
+    return Subscription(
+        id=int(row["id"]),
+        channel=ChannelRef(platform=row["platform"], channel_id=row["channel"], workspace_id=row["workspace"]),
+        query=row["query"],
+        raw_query=row["raw_query"],
+        created_by=row["created_by"],
+        mention=row["mention"],
+        mode=row["mode"],
+        paused=bool(row["paused"]),
+    )
+
+
+def _feed(row: sqlite3.Row) -> FeedState:
+    return FeedState(
+        url=row["url"],
+        name=row["name"],
+        interval=row["interval"],
+        etag=row["etag"],
+        last_modified=row["last_modified"],
+        body_hash=row["body_hash"],
+        next_fetch_at=row["next_fetch_at"],
+        failures=row["failures"],
+        last_error=row["last_error"],
+        last_success_at=row["last_success_at"],
+    )

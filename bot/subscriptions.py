@@ -1,0 +1,57 @@
+"""Live subscriptions, grouped by canonical query so that a query many channels share is indexed and
+evaluated once."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.errors import QueryError
+from bot.matching import AliasTable, Document, Query, SubscriptionIndex, parse_query
+from bot.models import Article, Match, Subscription
+
+log = logging.getLogger(__name__)
+
+
+class SubscriptionBook:
+    def __init__(self, aliases: AliasTable) -> None:
+        self.aliases = aliases
+        self._index = SubscriptionIndex(aliases)
+        self._by_query: dict[str, dict[int, Subscription]] = {}
+
+    def parse(self, text: str) -> Query:
+        """Parse a query as typed by a user. Raises :class:`QueryError`."""
+        return parse_query(text, self.aliases)
+
+    def add(self, subscription: Subscription) -> None:
+        """Index a stored subscription. A stored query that no longer parses is logged and skipped."""
+        key = subscription.query
+        if key not in self._by_query:
+            try:
+                self._index.add(key, parse_query(key, self.aliases))
+            except QueryError as exc:
+                log.error("subscription %d: stored query %r no longer parses: %s", subscription.id, key, exc)
+                return
+            self._by_query[key] = {}
+        self._by_query[key][subscription.id] = subscription
+
+    def remove(self, subscription: Subscription) -> None:
+        group = self._by_query.get(subscription.query)
+        if group is None:
+            return
+        group.pop(subscription.id, None)
+        if not group:
+            del self._by_query[subscription.query]
+            self._index.remove(subscription.query)
+
+    def match(self, article: Article) -> list[Match]:
+        hits = self._index.match(Document.from_article(article))
+        matches = []
+        for key, spans in hits.items():
+            for subscription in self._by_query.get(key, {}).values():
+                if not subscription.paused:
+                    matches.append(Match(subscription, tuple(spans)))
+        matches.sort(key=lambda m: m.subscription.id)
+        return matches
+
+    def __len__(self) -> int:
+        return sum(len(group) for group in self._by_query.values())

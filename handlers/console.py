@@ -1,0 +1,148 @@
+"""The terminal as a chat platform: alerts printed on stdout, /news commands read from stdin.
+
+It is the embedded default when no chat token is configured, and uses the same command service as
+Discord and Slack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import sys
+import textwrap
+from typing import TextIO
+
+from bot.config import Config
+from bot.errors import CommandError
+from bot.models import Alert, ChannelRef, MessageRef
+from bot.store.base import Store
+from bot.subscriptions import SubscriptionBook
+from handlers.commands import CommandService, Invocation, Reply
+
+log = logging.getLogger(__name__)
+
+CONSOLE_CHANNEL = ChannelRef(platform="console", channel_id="console")
+_WIDTH = 100
+_BOLD, _DIM, _CYAN, _RESET = "\033[1m", "\033[2m", "\033[36m", "\033[0m"
+
+
+def render_console(alert: Alert, *, color: bool = False) -> str:
+    """A readable plain-text alert: headline, source and time, link, summary, why it matched."""
+
+    def style(text: str, code: str) -> str:
+        return f"{code}{text}{_RESET}" if color else text
+
+    when = alert.published.strftime("%d %b %Y %H:%M UTC") if alert.published else ""
+    meta = " · ".join(part for part in (alert.source, when) if part)
+    summary = textwrap.fill(
+        _terminal_safe(alert.summary), width=_WIDTH, initial_indent="  ", subsequent_indent="  "
+    )
+    if color and alert.terms:
+        pattern = re.compile("|".join(re.escape(t) for t in sorted(alert.terms, key=len, reverse=True)))
+        summary = pattern.sub(lambda m: style(m.group(0), _BOLD), summary)
+    lines = [
+        style("━" * 3 + " " + _terminal_safe(alert.title or "(untitled)"), _BOLD),
+        "  " + style(meta, _DIM) if meta else "",
+        "  " + style(alert.url, _CYAN) if alert.url else "",
+        summary,
+        "  matched: " + ", ".join(_terminal_safe(t) for t in alert.terms)
+        + style(f"   (subscription: {' | '.join(alert.queries)})", _DIM),
+    ]
+    return "\n".join(line for line in lines if line) + "\n"
+
+
+def _terminal_safe(text: str) -> str:
+    """Article text must not drive the terminal: drop control characters and escape sequences."""
+    return "".join(ch for ch in text if ch in "\n\t" or (ch.isprintable() and ch != "\x1b"))
+
+
+class ConsoleNotifier:
+    platform = "console"
+
+    def __init__(self, stream: TextIO | None = None, *, color: bool | None = None) -> None:
+        self.stream = stream
+        self.color = color
+
+    def _out(self) -> TextIO:
+        return self.stream or sys.stdout
+
+    async def send(self, alert: Alert) -> MessageRef:
+        out = self._out()
+        color = self.color if self.color is not None else out.isatty()
+        out.write(render_console(alert, color=color) + "\n")
+        out.flush()
+        return MessageRef(platform=self.platform, channel_id=alert.channel.channel_id, message_id=alert.id)
+
+    async def edit(self, ref: MessageRef, alert: Alert) -> None:
+        out = self._out()
+        out.write("(update) " + render_console(alert) + "\n")
+        out.flush()
+
+
+class ConsoleAdapter:
+    """Prints alerts; in an interactive terminal also reads /news commands typed on stdin."""
+
+    name = "console"
+
+    def __init__(
+        self,
+        commands: CommandService,
+        *,
+        notifier: ConsoleNotifier | None = None,
+        read_commands: bool = True,
+        stdin: TextIO | None = None,
+    ) -> None:
+        self.commands = commands
+        self.notifier = notifier or ConsoleNotifier()
+        self.read_commands = read_commands
+        self.stdin = stdin
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        stdin = self.stdin or sys.stdin
+        if self.read_commands and stdin.isatty():
+            self._task = asyncio.create_task(self._read_loop(stdin), name="console-commands")
+            self._print("Type /news help for commands.")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def handle_line(self, line: str) -> str:
+        """Run one typed line and return what to print. Errors stop here, one layer for all commands:
+        a user's mistake is shown as is; anything else is logged with its traceback."""
+        try:
+            reply = await self.commands.run_text(Invocation(CONSOLE_CHANNEL, user="console"), line)
+        except CommandError as exc:
+            reply = Reply(str(exc))
+        except Exception:
+            log.exception("console command %r failed", line)
+            reply = Reply("Something went wrong running that command; the details are in the log.")
+        return reply.text
+
+    async def _read_loop(self, stdin: TextIO) -> None:
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader()
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), stdin)
+        while raw := await reader.readline():
+            line = raw.decode("utf-8", errors="replace").strip()
+            if line:
+                self._print(await self.handle_line(line))
+
+    def _print(self, text: str) -> None:
+        out = self.notifier.stream or sys.stdout
+        out.write(text + "\n")
+        out.flush()
+
+
+def create_adapter(config: Config, store: Store, book: SubscriptionBook) -> ConsoleAdapter:
+    color = config.platforms.console.color
+    return ConsoleAdapter(
+        CommandService(store, book),
+        notifier=ConsoleNotifier(color=None if color == "auto" else color),
+        read_commands=config.platforms.console.commands,
+    )

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.store import SqliteStore
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+SEED = SHARED / "seed" / "000_79f34e07c9bfe2d1.txt"
+EXAMPLES = REPO / "examples"
+SEED_ID = "seed-000-79f34e07c9bfe2d1"
+
+
+@pytest.fixture
+def seed_text() -> str:
+    return SEED.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
+    s = await SqliteStore.open(tmp_path / "bot.db")
+    yield s
+    await s.close()
+
+
+def write_config(tmp_path: Path, extra: str = "", *, feeds: str | None = None, subs: str | None = None) -> Path:
+    """A runnable config in tmp_path: the bundled example feeds, Ukraine and NATO to the console."""
+    if feeds is None:
+        feeds = (
+            f"  - url: {EXAMPLES / 'world-news.rss'}\n    name: Meridian Wire\n"
+            f"  - url: {EXAMPLES / 'europe-desk.atom'}\n    name: Northbound Post\n"
+        )
+    if subs is None:
+        subs = "  - query: Ukraine\n  - query: NATO\n"
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        f"store:\n  path: {tmp_path / 'data' / 'bot.db'}\nfeeds:\n{feeds}subscriptions:\n{subs}"
+        f"platforms:\n  console:\n    color: false\n{extra}",
+        encoding="utf-8",
+    )
+    return path

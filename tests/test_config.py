@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import Config, load_config, parse_config
+from bot.errors import ConfigError
+from tests.conftest import REPO
+
+
+def problems(source: str, env: dict[str, str] | None = None) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        parse_config(source, env=env or {})
+    return [str(p) for p in info.value.problems]
+
+
+def test_shipped_config_is_valid_and_runs_on_the_bundled_samples() -> None:
+    config = load_config(REPO / "config.yaml", env={})
+    assert [f.url for f in config.feeds] == ["examples/world-news.rss", "examples/europe-desk.atom"]
+    assert {s.query for s in config.subscriptions} == {"Ukraine", "NATO"}
+    assert config.console_enabled
+    assert config.resolve(config.store.path) == REPO / "data" / "newsbot.db"
+
+
+def test_defaults_need_no_file_content() -> None:
+    config = parse_config("", env={})
+    assert config == Config(base_dir=".")
+    assert config.polling.interval == 900
+
+
+def test_durations_accept_units() -> None:
+    config = parse_config("polling:\n  interval: 90s\n  max_backoff: 6h\n  timeout: 1.5\n", env={})
+    assert (config.polling.interval, config.polling.max_backoff, config.polling.timeout) == (90, 21600, 1.5)
+
+
+def test_unknown_key_is_named_with_its_path_and_line() -> None:
+    found = problems("store:\n  path: x.db\npolling:\n  intervall: 5m\n")
+    assert found == ["polling.intervall (line 4): unknown key"]
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    found = problems("polling:\n  interval: soon\n  concurrency: -1\nfeeds:\n  - name: no url\nbogus: 1\n")
+    text = "\n".join(found)
+    assert "polling.interval (line 2): not a duration: 'soon'" in text
+    assert "polling.concurrency (line 3)" in text
+    assert "feeds[0].url" in text and "required key is missing" in text
+    assert "bogus (line 6): unknown key" in text
+    assert len(found) == 4
+
+
+def test_wrong_type_names_the_key() -> None:
+    found = problems("summary:\n  max_sentences: three\n")
+    assert len(found) == 1 and found[0].startswith("summary.max_sentences (line 2):")
+
+
+def test_malformed_yaml_gives_its_line() -> None:
+    found = problems("store:\n  path: [unclosed\nfeeds: []\n")
+    assert len(found) == 1 and "malformed YAML" in found[0] and "line" in found[0]
+
+
+def test_top_level_must_be_a_mapping() -> None:
+    assert problems("- just\n- a list\n") == ["(file) (line 1): the top level must be a mapping of keys"]
+
+
+def test_environment_variables_are_expanded() -> None:
+    config = parse_config("feeds:\n  - url: https://example.com/${FEED_KEY}.xml\n", env={"FEED_KEY": "k1"})
+    assert config.feeds[0].url == "https://example.com/k1.xml"
+
+
+def test_missing_environment_variable_is_named() -> None:
+    assert problems("feeds:\n  - url: https://example.com/${FEED_KEY}.xml\n") == [
+        "feeds[0].url (line 2): environment variable FEED_KEY is not set"
+    ]
+
+
+def test_enabled_platform_without_its_token_is_an_error_naming_the_variable() -> None:
+    found = problems("platforms:\n  discord:\n    enabled: true\n")
+    assert found == ["platforms.discord.token_env (line 2): environment variable DISCORD_TOKEN is not set"]
+    found = problems("platforms:\n  slack:\n    enabled: true\n", env={"SLACK_BOT_TOKEN": "xoxb-1"})
+    assert found == ["platforms.slack.app_token_env (line 2): environment variable SLACK_APP_TOKEN is not set"]
+
+
+def test_disabled_platform_needs_no_token_and_enabled_one_with_token_passes() -> None:
+    parse_config("platforms:\n  discord:\n    enabled: false\n", env={})
+    config = parse_config("platforms:\n  discord:\n    enabled: true\n", env={"DISCORD_TOKEN": "t"})
+    assert config.platforms.discord.enabled and not config.console_enabled
+
+
+def run_check(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "check", "--config", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    )
+
+
+def test_check_command_exit_codes_and_no_traceback(tmp_path: Path) -> None:
+    ok = run_check(REPO / "config.yaml")
+    assert ok.returncode == 0, ok.stderr
+    assert "OK" in ok.stdout
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("polling:\n  interval: often\nsubscriptions:\n  - query: '\"unclosed'\nextra: 1\n")
+    result = run_check(bad)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "polling.interval (line 2)" in result.stderr
+    assert "extra (line 5): unknown key" in result.stderr
+
+    queries = tmp_path / "queries.yaml"
+    queries.write_text("subscriptions:\n  - query: '\"unclosed'\n  - query: x\n    platform: irc\n")
+    result = run_check(queries)
+    assert result.returncode == 2, result.stderr
+    assert "subscriptions[0].query: unclosed quote" in result.stderr
+    assert "subscriptions[1].platform: unknown platform" in result.stderr
+
+    missing = run_check(tmp_path / "nope.yaml")
+    assert missing.returncode == 2 and "cannot read config file" in missing.stderr
+    assert "Traceback" not in missing.stderr

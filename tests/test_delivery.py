@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.delivery import DeliveryWorker, RetryPolicy
+from bot.errors import DeliveryError
+from bot.models import Alert, ChannelRef, MessageRef
+from bot.notify import NotifierRegistry
+from bot.store import SqliteStore
+from tests.test_store_sqlite import alert
+
+A = ChannelRef("test", "A")
+B = ChannelRef("test", "B")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class ScriptedNotifier:
+    """A platform whose sends fail as scripted: a list of errors per channel, consumed one per send."""
+
+    platform = "test"
+
+    def __init__(self, failures: dict[str, list[DeliveryError]] | None = None) -> None:
+        self.failures = failures or {}
+        self.sent: list[str] = []
+
+    async def send(self, alert: Alert) -> MessageRef:
+        queue = self.failures.get(alert.channel.channel_id, [])
+        if queue:
+            raise queue.pop(0)
+        self.sent.append(alert.story_id)
+        return MessageRef(self.platform, alert.channel.channel_id, f"m-{alert.story_id}")
+
+    async def edit(self, ref: MessageRef, alert: Alert) -> None:
+        raise DeliveryError("not used", retryable=False)
+
+
+def worker(store: SqliteStore, notifier: ScriptedNotifier, clock: Clock, **policy: float) -> DeliveryWorker:
+    registry = NotifierRegistry()
+    registry.register(notifier)
+    return DeliveryWorker(store, registry, RetryPolicy(**policy), batch=2, clock=clock)  # type: ignore[arg-type]
+
+
+async def test_alerts_are_delivered_in_order_across_batches(store: SqliteStore) -> None:
+    clock = Clock()
+    notifier = ScriptedNotifier()
+    await store.record_processed([], [alert(f"s{i}", A) for i in range(5)], now=clock.now)
+    report = await worker(store, notifier, clock).deliver_due()
+    assert report.sent == 5 and notifier.sent == [f"s{i}" for i in range(5)]
+    assert await store.pending_count() == 0
+    assert await worker(store, notifier, clock).deliver_due() == type(report)()  # nothing sent twice
+
+
+async def test_retryable_failure_backs_off_honours_retry_after_and_keeps_channel_order(store: SqliteStore) -> None:
+    clock = Clock()
+    notifier = ScriptedNotifier({"A": [DeliveryError("429 rate limited", retry_after=120.0)]})
+    await store.record_processed([], [alert("a1", A), alert("a2", A), alert("b1", B)], now=clock.now)
+    w = worker(store, notifier, clock, base=5.0)
+    report = await w.deliver_due()
+    # a2 must not overtake a1 in channel A; B is unaffected.
+    assert (report.sent, report.retrying) == (1, 1) and notifier.sent == ["b1"]
+    clock.now += 60  # Retry-After says 120 s: neither a1 nor a2, which waits behind it
+    assert (await w.deliver_due()).sent == 0
+    clock.now += 100
+    await w.deliver_due()
+    assert notifier.sent == ["b1", "a1", "a2"]
+    assert await store.pending_count() == 0
+
+
+async def test_permanent_failure_is_kept_as_failed_and_others_go_on(store: SqliteStore) -> None:
+    clock = Clock()
+    notifier = ScriptedNotifier({"A": [DeliveryError("missing access", retryable=False)]})
+    await store.record_processed([], [alert("a1", A), alert("b1", B)], now=clock.now)
+    report = await worker(store, notifier, clock).deliver_due()
+    assert (report.sent, report.failed) == (1, 1) and notifier.sent == ["b1"]
+    assert await store.pending_count() == 0
+
+
+async def test_gives_up_after_max_attempts(store: SqliteStore) -> None:
+    clock = Clock()
+    notifier = ScriptedNotifier({"A": [DeliveryError("boom") for _ in range(10)]})
+    await store.record_processed([], [alert("a1", A)], now=clock.now)
+    w = worker(store, notifier, clock, max_attempts=3, base=1.0)
+    outcomes = []
+    for _ in range(3):
+        report = await w.deliver_due()
+        outcomes.append((report.retrying, report.failed))
+        clock.now += 10_000
+    assert outcomes == [(1, 0), (1, 0), (0, 1)]
+
+
+async def test_alert_for_a_platform_not_running_waits_instead_of_vanishing(store: SqliteStore) -> None:
+    clock = Clock()
+    await store.record_processed([], [alert("x", ChannelRef("slack", "C1"))], now=clock.now)
+    report = await worker(store, ScriptedNotifier(), clock).deliver_due()
+    assert report.retrying == 1 and await store.pending_count() == 1
+
+
+async def test_pending_alert_survives_a_restart_and_a_delivered_one_is_not_resent(tmp_path: Path) -> None:
+    clock = Clock()
+    path = tmp_path / "bot.db"
+    store = await SqliteStore.open(path)
+    await store.record_processed([], [alert("s1", A), alert("s2", A)], now=clock.now)
+    first = ScriptedNotifier({"A": [], "B": []})
+    w = DeliveryWorker(store, _registry(first), RetryPolicy(), batch=1, clock=clock)
+    items = await store.due_alerts(clock.now, 1)
+    await w._deliver(items[0])  # delivered s1, then the process "dies" before s2
+    await store.close()
+
+    store = await SqliteStore.open(path)
+    second = ScriptedNotifier()
+    await worker(store, second, clock).deliver_due()
+    assert first.sent == ["s1"] and second.sent == ["s2"]
+    await store.close()
+
+
+def _registry(notifier: ScriptedNotifier) -> NotifierRegistry:
+    registry = NotifierRegistry()
+    registry.register(notifier)
+    return registry
+
+
+def test_backoff_grows_and_is_capped() -> None:
+    policy = RetryPolicy(base=5.0, cap=60.0)
+    delays = [policy.delay(n, None, rand=lambda: 0.5) for n in (1, 2, 3, 4, 10)]
+    assert delays == [5.0, 10.0, 20.0, 40.0, 60.0]
+    assert policy.delay(1, 300.0, rand=lambda: 0.5) == 300.0

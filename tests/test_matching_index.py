@@ -1,0 +1,93 @@
+"""The subscription index: add, replace, remove, shared queries, and the same answers as brute force."""
+
+from __future__ import annotations
+
+from bot.matching import AliasTable, Document, SubscriptionIndex, default_aliases, evaluate, parse_query
+
+DOC = Document(
+    "Blinken heads to Kyiv as US warns of invasion",
+    "Ukrainian forces train with NATO allies. Zelenskyy met Blinken.\nThe Pentagon said talks went well.",
+    source="Daily Express",
+    url="https://www.express.co.uk/news/world/1",
+)
+
+
+def index_of(*queries: str) -> SubscriptionIndex:
+    index = SubscriptionIndex()
+    for text in queries:
+        query = parse_query(text)
+        index.add(query.canonical, query)
+    return index
+
+
+def test_match_returns_every_matching_key_with_its_spans() -> None:
+    queries = ["blinken", "US", "=us", "zelensky", "ukrain*", "pentagon OR football", "football", "nato -blinken"]
+    index = index_of(*queries)
+    found = index.match(DOC)
+    assert set(found) == {"blinken", "US", "zelensky", "ukrain*", "pentagon OR football"}
+    assert [s.text for s in found["zelensky"]] == ["Zelenskyy"]
+    assert [s.text for s in found["pentagon OR football"]] == ["Pentagon"]
+    for key, spans in found.items():
+        assert spans == evaluate(parse_query(key), DOC)
+
+
+def test_add_remove_and_replace_without_rebuild() -> None:
+    index = index_of("blinken")
+    assert "blinken" in index and len(index) == 1
+    index.add("k", parse_query("football"))
+    assert set(index.match(DOC)) == {"blinken"}
+    index.add("k", parse_query("pentagon"))  # same key again replaces
+    assert set(index.match(DOC)) == {"blinken", "k"}
+    assert len(index) == 2
+    index.remove("k")
+    index.remove("k")  # unknown key: no error
+    index.remove("never added")
+    assert set(index.match(DOC)) == {"blinken"}
+    assert "k" not in index and len(index) == 1
+
+
+def test_identical_queries_under_many_keys_are_stored_once() -> None:
+    index = SubscriptionIndex()
+    query = parse_query("Ukraine OR Kyiv")
+    for key in ("a", "b", "c"):
+        index.add(key, parse_query("ukraine OR kyiv"))
+    assert len(index._entries) == 1
+    found = index.match(DOC)
+    assert set(found) == {"a", "b", "c"}
+    assert found["a"] is found["b"]
+    index.remove("a")
+    index.remove("b")
+    assert set(index.match(DOC)) == {"c"}
+    assert index.get("c") == query
+    index.remove("c")
+    assert index.match(DOC) == {}
+    assert not index._postings and not index._prefixes and not index._after and not index._before and not index._plain
+
+
+def test_prefixes_are_found_per_token_and_removed_cleanly() -> None:
+    index = index_of("ukrain*", "pentag*", "kyi*", "nothing*")
+    assert set(index.match(DOC)) == {"ukrain*", "pentag*", "kyi*"}
+    for key in ("ukrain*", "pentag*", "kyi*", "nothing*"):
+        index.remove(key)
+    assert index.match(DOC) == {} and not index._heads and not index._prefixes
+
+
+def test_branches_of_one_query_are_indexed_separately_and_merged() -> None:
+    index = index_of("football OR (zelensky NATO) OR title:kyiv")
+    spans = index.match(DOC)["football OR (zelensky AND NATO) OR title:kyiv"]
+    assert [s.text for s in spans] == ["Kyiv", "NATO", "Zelenskyy"]
+
+
+def test_site_and_source_only_queries_are_indexed() -> None:
+    index = index_of("site:express.co.uk", "source:express", "site:bbc.co.uk", "source:bbc")
+    assert index.match(DOC) == {"site:express.co.uk": (), "source:express": ()}
+
+
+def test_index_aliases_apply_to_every_added_query() -> None:
+    bare = AliasTable.from_groups([])
+    index = SubscriptionIndex(default_aliases())
+    index.add("q", parse_query("zelensky", bare))
+    assert set(index.match(DOC)) == {"q"}
+    plain = SubscriptionIndex(bare)
+    plain.add("q", parse_query("zelensky"))
+    assert plain.match(DOC) == {}

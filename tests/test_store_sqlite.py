@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.alerts import alert_id
+from bot.models import Alert, Article, ChannelRef, MessageRef
+from bot.store import FeedState, Processed, SqliteStore
+from bot.store.sqlite import migrations
+
+CHAN = ChannelRef("console", "console")
+OTHER = ChannelRef("discord", "42", "guild-1")
+
+
+def article(n: int, title: str = "Headline") -> Article:
+    return Article(id=f"a{n}", title=f"{title} {n}", text="Body.", url=f"https://x.example/{n}", source="X")
+
+
+def alert(story: str, channel: ChannelRef = CHAN) -> Alert:
+    return Alert(
+        id=alert_id(channel, story),
+        channel=channel,
+        story_id=story,
+        title=f"Title of {story}",
+        url="https://x.example/" + story,
+        source="X",
+        summary="Summary.",
+        terms=("Ukraine",),
+        queries=("ukraine",),
+        published=datetime(2026, 11, 24, 8, tzinfo=UTC),
+    )
+
+
+async def test_first_open_creates_file_and_applies_numbered_migrations(tmp_path: Path) -> None:
+    path = tmp_path / "nested" / "bot.db"
+    store = await SqliteStore.open(path)
+    await store.close()
+    assert path.exists()
+    with sqlite3.connect(path) as db:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert version == max(n for n, _ in migrations()) >= 1
+    assert {"subscriptions", "feeds", "articles", "story_keys", "outbox"} <= tables
+    again = await SqliteStore.open(path)  # re-opening applies nothing twice
+    await again.close()
+
+
+async def test_subscriptions_are_per_channel_and_unique(store: SqliteStore) -> None:
+    sub, added = await store.add_subscription(CHAN, "ukraine", "Ukraine", created_by="me")
+    assert added and sub.query == "ukraine" and sub.raw_query == "Ukraine" and sub.channel == CHAN
+    again, added_again = await store.add_subscription(CHAN, "ukraine", "ukraine")
+    assert not added_again and again.id == sub.id
+    other, _ = await store.add_subscription(OTHER, "ukraine", "Ukraine")
+    assert other.id != sub.id and other.channel == OTHER
+    assert [s.id for s in await store.list_subscriptions(CHAN)] == [sub.id]
+    assert len(await store.list_subscriptions()) == 2
+    assert await store.remove_subscription(sub.id)
+    assert not await store.remove_subscription(sub.id)
+    assert await store.list_subscriptions(CHAN) == []
+
+
+async def test_feed_state_round_trips(store: SqliteStore) -> None:
+    feed = await store.upsert_feed("https://f.example/rss", "F", 300.0)
+    assert feed == FeedState(url="https://f.example/rss", name="F", interval=300.0)
+    await store.save_feed_state(
+        FeedState(feed.url, "F", 300.0, etag='"e1"', last_modified="Tue", body_hash="h", next_fetch_at=5.0,
+                  failures=2, last_error="HTTP 503", last_success_at=1.0)
+    )
+    [saved] = await store.list_feeds()
+    assert (saved.etag, saved.failures, saved.last_error, saved.next_fetch_at) == ('"e1"', 2, "HTTP 503", 5.0)
+    await store.upsert_feed("https://f.example/rss", "Renamed")
+    [renamed] = await store.list_feeds()
+    assert renamed.name == "Renamed" and renamed.etag == '"e1"'
+
+
+async def test_articles_are_new_until_recorded_with_their_alerts(store: SqliteStore) -> None:
+    a1, a2 = article(1), article(2)
+    assert await store.unseen([a1, a2]) == [a1, a2]
+    queued = await store.record_processed([Processed(a1, "a1", ("url:x",))], [alert("a1")], now=100.0)
+    assert queued == 1
+    assert await store.unseen([a1, a2]) == [a2]
+    assert await store.find_story(["url:x", "url:y"], since=0.0) == "a1"
+    assert await store.find_story(["url:x"], since=101.0) is None  # outside the window
+    assert await store.pending_count() == 1
+
+
+async def test_outbox_refuses_a_second_alert_for_the_same_story_and_channel(store: SqliteStore) -> None:
+    assert await store.record_processed([], [alert("s1"), alert("s1", OTHER)], now=1.0) == 2
+    assert await store.record_processed([], [alert("s1")], now=2.0) == 0
+    assert await store.pending_count() == 2
+
+
+async def test_outbox_lifecycle_survives_restart(tmp_path: Path) -> None:
+    path = tmp_path / "bot.db"
+    store = await SqliteStore.open(path)
+    await store.record_processed([], [alert("s1"), alert("s2"), alert("s3")], now=1.0)
+    due = await store.due_alerts(now=1.0, limit=10)
+    assert [i.alert.story_id for i in due] == ["s1", "s2", "s3"]
+    assert due[0].alert == alert("s1")  # the payload round-trips exactly
+    await store.mark_delivered(due[0].alert.id, MessageRef("console", "console", "m1"), now=2.0)
+    await store.mark_retry(due[1].alert.id, "HTTP 500", next_attempt_at=50.0)
+    await store.close()
+
+    store = await SqliteStore.open(path)
+    # s3 waits behind s2, which is backing off: a channel's alerts never overtake each other.
+    assert await store.due_alerts(now=3.0, limit=10) == []
+    later = await store.due_alerts(now=60.0, limit=10)
+    assert [(i.alert.story_id, i.attempts) for i in later] == [("s2", 1), ("s3", 0)]
+    assert await store.sent_ref(alert("s1").id) == MessageRef("console", "console", "m1")
+    assert await store.sent_ref(alert("s2").id) is None
+    await store.mark_failed(alert("s2").id, "channel gone")
+    assert [i.alert.story_id for i in await store.due_alerts(now=60.0, limit=10)] == ["s3"]
+    await store.close()
