@@ -18,7 +18,7 @@ from typing import TextIO
 
 from bot.app import App, build_aliases
 from bot.config import Config, load_config
-from bot.errors import ConfigError, ConfigProblem, NewsBotError, QueryError
+from bot.errors import ConfigError, ConfigProblem, InputError, NewsBotError, QueryError
 from bot.logs import setup_logging
 from bot.matching import parse_query
 from bot.platforms import PLATFORM_ADAPTERS
@@ -41,7 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return USER_ERROR
-    except QueryError as exc:
+    except (QueryError, InputError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return USER_ERROR
     except NewsBotError as exc:
@@ -52,7 +52,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="newsbot", description="News alerts for Slack, Discord and the terminal.")
+    parser = argparse.ArgumentParser(
+        prog="newsbot", description="News alerts for Slack, Discord and the terminal."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run the bot")
@@ -64,7 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--config", default="config.yaml")
     check.set_defaults(func=cmd_check)
 
-    replay = sub.add_parser("replay", help="run articles from a JSONL file through cleaning, matching, summaries")
+    replay = sub.add_parser(
+        "replay", help="run articles from a JSONL file through cleaning, matching, summaries"
+    )
     replay.add_argument("articles", help="JSONL file, one article a line ('-' for stdin)")
     replay.add_argument("--query", action="append", default=[], help="a query (repeatable)")
     replay.add_argument("--queries", help="file with one query a line")
@@ -86,7 +90,9 @@ def validated_config(path: str) -> Config:
             problems.append(ConfigProblem(f"subscriptions[{i}].query", str(exc)))
         if declared.platform not in PLATFORM_ADAPTERS:
             known = ", ".join(PLATFORM_ADAPTERS)
-            problems.append(ConfigProblem(f"subscriptions[{i}].platform", f"unknown platform (known: {known})"))
+            problems.append(
+                ConfigProblem(f"subscriptions[{i}].platform", f"unknown platform (known: {known})")
+            )
     if problems:
         raise ConfigError(problems)
     return config
@@ -127,10 +133,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     queries = list(args.query)
     if args.queries:
         queries += read_queries(_read_lines(args.queries))
-    if args.config:
-        config = validated_config(args.config)
-    else:
-        config = Config()
+    config = validated_config(args.config) if args.config else Config()
     replayer = Replayer(
         queries,
         build_aliases(config),
@@ -162,17 +165,13 @@ def _read_lines(path: str) -> Iterator[str]:
         raise InputError(f"cannot read {path}: {exc.strerror}") from exc
 
 
-class InputError(NewsBotError):
-    pass
-
-
 @contextlib.contextmanager
 def _output(path: str | None) -> Iterator[TextIO]:
     if path is None:
         yield sys.stdout
         return
     try:
-        handle = Path(path).open("w", encoding="utf-8")
+        handle = Path(path).open("w", encoding="utf-8")  # noqa: SIM115 - closed below, error wrapped here
     except OSError as exc:
         raise InputError(f"cannot write {path}: {exc.strerror}") from exc
     with handle:

@@ -161,6 +161,7 @@ class Config:
 
 _ADAPTER = TypeAdapter(Config)
 
+
 def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Config:
     """Read, expand and validate a config file. Raises :class:`ConfigError` listing every problem."""
     path = Path(path)
@@ -218,6 +219,7 @@ def _expand(
         return [_expand(v, (*loc, i), env, missing, problems, lines) for i, v in enumerate(value)]
     if not isinstance(value, str):
         return value
+
     def substitute(m: re.Match[str]) -> str:
         name = m.group(1)
         if name not in env:
@@ -277,7 +279,9 @@ def _dotted(loc: tuple[Any, ...]) -> str:
     for part in loc:
         if isinstance(part, int):
             parts.append(f"[{part}]")
-        elif part in {"function-after", "function-before"} or str(part).startswith(("tuple[", "bool", "literal")):
+        elif part in {"function-after", "function-before"} or str(part).startswith(
+            ("tuple[", "bool", "literal")
+        ):
             continue
         else:
             parts.append(("." if parts else "") + str(part))

@@ -14,10 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.errors import DeliveryError
-from bot.notify import NotifierRegistry
+from bot.notify import Notifier, NotifierRegistry
 from bot.store.base import OutboxItem, Store
 
 log = logging.getLogger(__name__)
+
+
+MIN_RETRY_DELAY = 1.0
+"""A failed send is never retried within the same pass."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,9 +30,11 @@ class RetryPolicy:
     base: float = 5.0
     cap: float = 3600.0
 
-    def delay(self, attempts: int, retry_after: float | None, rand: Callable[[], float] = random.random) -> float:
-        backoff = min(self.cap, self.base * 2 ** max(0, attempts - 1)) * (0.8 + 0.4 * rand())
-        return max(backoff, retry_after or 0.0)
+    def delay(
+        self, attempts: int, retry_after: float | None, rand: Callable[[], float] = random.random
+    ) -> float:
+        backoff = min(self.cap, self.base * 2.0 ** max(0, attempts - 1)) * (0.8 + 0.4 * rand())
+        return max(backoff, retry_after or 0.0, MIN_RETRY_DELAY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,13 +65,15 @@ class DeliveryWorker:
         """Deliver every alert that is due now, in queue order per channel. After a failed send its
         channel's later alerts wait for the retry, so they never overtake it."""
         sent = retrying = failed = 0
-        while items := await self.store.due_alerts(self.clock(), self.batch):
+        platforms = list(self.notifiers)
+        while items := await self.store.due_alerts(self.clock(), self.batch, platforms):
             blocked: set[str] = set()
             for item in items:
                 channel = item.alert.channel.key
-                if channel in blocked:
+                notifier = self.notifiers.get(item.alert.channel.platform)
+                if channel in blocked or notifier is None:
                     continue
-                outcome = await self._deliver(item)
+                outcome = await self._deliver(item, notifier)
                 if outcome == "sent":
                     sent += 1
                 elif outcome == "retry":
@@ -75,12 +83,8 @@ class DeliveryWorker:
                     failed += 1
         return DeliveryReport(sent=sent, retrying=retrying, failed=failed)
 
-    async def _deliver(self, item: OutboxItem) -> str:
+    async def _deliver(self, item: OutboxItem, notifier: Notifier) -> str:
         alert = item.alert
-        notifier = self.notifiers.get(alert.channel.platform)
-        if notifier is None:
-            error = f"no notifier for platform {alert.channel.platform!r} is running"
-            return await self._retry_or_fail(item, DeliveryError(error, retryable=True))
         try:
             ref = await notifier.send(alert)
         except DeliveryError as exc:
@@ -92,10 +96,14 @@ class DeliveryWorker:
         attempts = item.attempts + 1
         where = item.alert.channel.key
         if not exc.retryable or attempts >= self.policy.max_attempts:
-            log.error("alert %s to %s failed for good after %d attempts: %s", item.alert.id, where, attempts, exc)
+            log.error(
+                "alert %s to %s failed for good after %d attempts: %s", item.alert.id, where, attempts, exc
+            )
             await self.store.mark_failed(item.alert.id, str(exc))
             return "failed"
         delay = self.policy.delay(attempts, exc.retry_after)
-        log.warning("alert %s to %s failed (%s); retry %d in %.0fs", item.alert.id, where, exc, attempts, delay)
+        log.warning(
+            "alert %s to %s failed (%s); retry %d in %.0fs", item.alert.id, where, exc, attempts, delay
+        )
         await self.store.mark_retry(item.alert.id, str(exc), self.clock() + delay)
         return "retry"

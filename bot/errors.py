@@ -59,6 +59,10 @@ class ArticleError(NewsBotError):
     """An article (pushed, replayed or parsed) is malformed."""
 
 
+class InputError(NewsBotError):
+    """A file named on the command line can't be read or written."""
+
+
 class StoreError(NewsBotError):
     """The store failed (disk, schema, connection)."""
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from bot.alerts import build_alerts, focus_terms
 from bot.errors import StoreError
 from bot.models import Alert, Article
-from bot.stories import STORY_WINDOW, assign_story, story_keys
 from bot.store.base import Processed, Store
+from bot.stories import STORY_WINDOW, assign_story, story_keys
 from bot.subscriptions import SubscriptionBook
 from bot.summarise import Summariser
 
@@ -72,7 +72,9 @@ class Pipeline:
                 raise
             except Exception:
                 # Recorded as seen all the same: a bad article is logged once, not on every cycle.
-                log.exception("article %s from %s could not be processed; skipped", article.id, article.feed_url)
+                log.exception(
+                    "article %s from %s could not be processed; skipped", article.id, article.feed_url
+                )
                 processed.append(Processed(article, article.id))
         queued = await self.store.record_processed(processed, alerts, now)
         return CycleReport(received=len(articles), new=len(fresh), matched=matched, queued=queued)

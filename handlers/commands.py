@@ -103,7 +103,9 @@ class CommandService:
         subscriptions = await self.store.list_subscriptions(invocation.channel)
         if not subscriptions:
             return Reply("This channel has no subscriptions. Add one with /news subscribe <query>.")
-        lines = [f"{n}. {s.query}" + (" (paused)" if s.paused else "") for n, s in enumerate(subscriptions, 1)]
+        lines = [
+            f"{n}. {s.query}" + (" (paused)" if s.paused else "") for n, s in enumerate(subscriptions, 1)
+        ]
         return Reply("Subscriptions in this channel:\n" + "\n".join(lines))
 
     async def help(self) -> Reply:
@@ -128,4 +130,3 @@ def _pick(subscriptions: list[Subscription], which: str, book: SubscriptionBook)
         if subscription.query == canonical or subscription.raw_query == which:
             return subscription
     raise CommandError(f"No subscription here matches {which!r}; /news list shows them with their numbers.")
-

@@ -47,7 +47,8 @@ def render_console(alert: Alert, *, color: bool = False) -> str:
         "  " + style(meta, _DIM) if meta else "",
         "  " + style(alert.url, _CYAN) if alert.url else "",
         summary,
-        "  matched: " + ", ".join(_terminal_safe(t) for t in alert.terms)
+        "  matched: "
+        + ", ".join(_terminal_safe(t) for t in alert.terms)
         + style(f"   (subscription: {' | '.join(alert.queries)})", _DIM),
     ]
     return "\n".join(line for line in lines if line) + "\n"

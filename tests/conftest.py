@@ -26,7 +26,9 @@ async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
     await s.close()
 
 
-def write_config(tmp_path: Path, extra: str = "", *, feeds: str | None = None, subs: str | None = None) -> Path:
+def write_config(
+    tmp_path: Path, extra: str = "", *, feeds: str | None = None, subs: str | None = None
+) -> Path:
     """A runnable config in tmp_path: the bundled example feeds, Ukraine and NATO to the console."""
     if feeds is None:
         feeds = (

@@ -90,7 +90,9 @@ async def test_shared_query_stays_matched_for_the_other_channel(service: Command
 
 
 async def test_unknown_command_and_help(service: CommandService) -> None:
-    with pytest.raises(CommandError, match="Unknown command 'subscibe'. Commands: subscribe, unsubscribe, list, help"):
+    with pytest.raises(
+        CommandError, match=r"Unknown command 'subscibe'\. Commands: subscribe, unsubscribe, list, help"
+    ):
         await service.run_text(HERE, "subscibe Ukraine")
     assert "/news subscribe <query>" in (await service.run_text(HERE, "/news")).text
     assert "/news subscribe <query>" in (await service.run_text(HERE, "help")).text

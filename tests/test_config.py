@@ -80,7 +80,9 @@ def test_enabled_platform_without_its_token_is_an_error_naming_the_variable() ->
     found = problems("platforms:\n  discord:\n    enabled: true\n")
     assert found == ["platforms.discord.token_env (line 2): environment variable DISCORD_TOKEN is not set"]
     found = problems("platforms:\n  slack:\n    enabled: true\n", env={"SLACK_BOT_TOKEN": "xoxb-1"})
-    assert found == ["platforms.slack.app_token_env (line 2): environment variable SLACK_APP_TOKEN is not set"]
+    assert found == [
+        "platforms.slack.app_token_env (line 2): environment variable SLACK_APP_TOKEN is not set"
+    ]
 
 
 def test_disabled_platform_needs_no_token_and_enabled_one_with_token_passes() -> None:

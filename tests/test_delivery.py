@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.delivery import DeliveryWorker, RetryPolicy
+from bot.delivery import DeliveryReport, DeliveryWorker, RetryPolicy
 from bot.errors import DeliveryError
 from bot.models import Alert, ChannelRef, MessageRef
 from bot.notify import NotifierRegistry
@@ -54,10 +54,12 @@ async def test_alerts_are_delivered_in_order_across_batches(store: SqliteStore) 
     report = await worker(store, notifier, clock).deliver_due()
     assert report.sent == 5 and notifier.sent == [f"s{i}" for i in range(5)]
     assert await store.pending_count() == 0
-    assert await worker(store, notifier, clock).deliver_due() == type(report)()  # nothing sent twice
+    assert await worker(store, notifier, clock).deliver_due() == DeliveryReport()  # nothing sent twice
 
 
-async def test_retryable_failure_backs_off_honours_retry_after_and_keeps_channel_order(store: SqliteStore) -> None:
+async def test_retryable_failure_backs_off_honours_retry_after_and_keeps_channel_order(
+    store: SqliteStore,
+) -> None:
     clock = Clock()
     notifier = ScriptedNotifier({"A": [DeliveryError("429 rate limited", retry_after=120.0)]})
     await store.record_processed([], [alert("a1", A), alert("a2", A), alert("b1", B)], now=clock.now)
@@ -95,11 +97,14 @@ async def test_gives_up_after_max_attempts(store: SqliteStore) -> None:
     assert outcomes == [(1, 0), (1, 0), (0, 1)]
 
 
-async def test_alert_for_a_platform_not_running_waits_instead_of_vanishing(store: SqliteStore) -> None:
+async def test_alert_for_a_platform_not_running_waits_untouched(store: SqliteStore) -> None:
     clock = Clock()
     await store.record_processed([], [alert("x", ChannelRef("slack", "C1"))], now=clock.now)
-    report = await worker(store, ScriptedNotifier(), clock).deliver_due()
-    assert report.retrying == 1 and await store.pending_count() == 1
+    for _ in range(20):
+        assert await worker(store, ScriptedNotifier(), clock).deliver_due() == DeliveryReport()
+        clock.now += 10_000
+    [waiting] = await store.due_alerts(clock.now, 10, ["slack"])
+    assert waiting.attempts == 0
 
 
 async def test_pending_alert_survives_a_restart_and_a_delivered_one_is_not_resent(tmp_path: Path) -> None:
@@ -109,8 +114,8 @@ async def test_pending_alert_survives_a_restart_and_a_delivered_one_is_not_resen
     await store.record_processed([], [alert("s1", A), alert("s2", A)], now=clock.now)
     first = ScriptedNotifier({"A": [], "B": []})
     w = DeliveryWorker(store, _registry(first), RetryPolicy(), batch=1, clock=clock)
-    items = await store.due_alerts(clock.now, 1)
-    await w._deliver(items[0])  # delivered s1, then the process "dies" before s2
+    items = await store.due_alerts(clock.now, 1, ["test"])
+    await w._deliver(items[0], first)  # delivered s1, then the process "dies" before s2
     await store.close()
 
     store = await SqliteStore.open(path)
@@ -131,3 +136,4 @@ def test_backoff_grows_and_is_capped() -> None:
     delays = [policy.delay(n, None, rand=lambda: 0.5) for n in (1, 2, 3, 4, 10)]
     assert delays == [5.0, 10.0, 20.0, 40.0, 60.0]
     assert policy.delay(1, 300.0, rand=lambda: 0.5) == 300.0
+    assert RetryPolicy(base=0.0).delay(1, 0.0) == 1.0  # never an immediate retry in the same pass

@@ -17,7 +17,11 @@ TITLE = "Russia threatened with war as US declares Ukraine could be invaded at â
 def seed() -> Document:
     body = SEED.read_text(encoding="utf-8").split(TITLE, 1)[1].strip()
     article = Article(
-        id="seed", title=TITLE, text=body, url="https://www.express.co.uk/news/world/1", source="Daily Express"
+        id="seed",
+        title=TITLE,
+        text=body,
+        url="https://www.express.co.uk/news/world/1",
+        source="Daily Express",
     )
     doc = Document.from_article(article)
     assert doc.text == article.match_text

@@ -21,7 +21,16 @@ def index_of(*queries: str) -> SubscriptionIndex:
 
 
 def test_match_returns_every_matching_key_with_its_spans() -> None:
-    queries = ["blinken", "US", "=us", "zelensky", "ukrain*", "pentagon OR football", "football", "nato -blinken"]
+    queries = [
+        "blinken",
+        "US",
+        "=us",
+        "zelensky",
+        "ukrain*",
+        "pentagon OR football",
+        "football",
+        "nato -blinken",
+    ]
     index = index_of(*queries)
     found = index.match(DOC)
     assert set(found) == {"blinken", "US", "zelensky", "ukrain*", "pentagon OR football"}
@@ -61,7 +70,15 @@ def test_identical_queries_under_many_keys_are_stored_once() -> None:
     assert index.get("c") == query
     index.remove("c")
     assert index.match(DOC) == {}
-    assert not index._postings and not index._prefixes and not index._after and not index._before and not index._plain
+    tables = (
+        index._postings,
+        index._prefixes,
+        index._pairs,
+        index._both,
+        index._plain,
+        index._plain_branches,
+    )
+    assert not any(tables)
 
 
 def test_prefixes_are_found_per_token_and_removed_cleanly() -> None:

@@ -23,7 +23,14 @@ WORDS = [
 
 
 def combine(parts: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
-    forms = ["({a}) ({b})", "({a}) AND ({b})", "({a}) OR ({b})", "({a}) -({b})", "({a}) AND NOT ({b})", "{a} {b}"]
+    forms = [
+        "({a}) ({b})",
+        "({a}) AND ({b})",
+        "({a}) OR ({b})",
+        "({a}) -({b})",
+        "({a}) AND NOT ({b})",
+        "{a} {b}",
+    ]
     return st.tuples(parts, parts, st.sampled_from(forms)).map(lambda t: t[2].format(a=t[0], b=t[1]))
 
 

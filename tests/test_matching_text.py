@@ -88,7 +88,14 @@ def test_offsets_map_back_exactly_through_decomposed_accents_and_soft_hyphens() 
 
 
 def test_dotted_abbreviations_are_one_token() -> None:
-    assert [n.cased_base for n in words("the U.S. and U.K.-led talks")] == ["the", "US", "and", "UK", "led", "talks"]
+    assert [n.cased_base for n in words("the U.S. and U.K.-led talks")] == [
+        "the",
+        "US",
+        "and",
+        "UK",
+        "led",
+        "talks",
+    ]
 
 
 def test_normal_forms_of_a_token() -> None:

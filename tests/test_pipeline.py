@@ -37,7 +37,9 @@ def book() -> SubscriptionBook:
     return SubscriptionBook(default_aliases())
 
 
-async def test_matching_article_becomes_one_alert_per_channel_with_why(store: SqliteStore, book: SubscriptionBook) -> None:
+async def test_matching_article_becomes_one_alert_per_channel_with_why(
+    store: SqliteStore, book: SubscriptionBook
+) -> None:
     await subscribe(store, book, NEWSROOM, "Ukraine")
     await subscribe(store, book, NEWSROOM, "Zelensky")
     await subscribe(store, book, SPORTS, "football")
@@ -54,7 +56,7 @@ async def test_matching_article_becomes_one_alert_per_channel_with_why(store: Sq
         ]
     )
     assert (report.received, report.new, report.matched, report.queued) == (2, 2, 1, 1)
-    [item] = await store.due_alerts(1000.0, 10)
+    [item] = await store.due_alerts(1000.0, 10, ["console"])
     alert = item.alert
     assert alert.channel == NEWSROOM
     assert alert.title == "Zelenskyy visits front line in eastern Ukraine"
@@ -63,7 +65,9 @@ async def test_matching_article_becomes_one_alert_per_channel_with_why(store: Sq
     assert alert.summary.startswith("The president arrived by train on Tuesday")
 
 
-async def test_an_article_seen_before_is_never_alerted_again(store: SqliteStore, book: SubscriptionBook) -> None:
+async def test_an_article_seen_before_is_never_alerted_again(
+    store: SqliteStore, book: SubscriptionBook
+) -> None:
     await subscribe(store, book, NEWSROOM, "Ukraine")
     pipeline = Pipeline(store, book, ExtractiveSummariser())
     first = await pipeline.process([art("a1", "Ukraine talks resume")])
@@ -71,7 +75,9 @@ async def test_an_article_seen_before_is_never_alerted_again(store: SqliteStore,
     assert (first.queued, again.new, again.queued) == (1, 0, 0)
 
 
-async def test_same_story_from_two_outlets_alerts_a_channel_once(store: SqliteStore, book: SubscriptionBook) -> None:
+async def test_same_story_from_two_outlets_alerts_a_channel_once(
+    store: SqliteStore, book: SubscriptionBook
+) -> None:
     await subscribe(store, book, NEWSROOM, "NATO")
     pipeline = Pipeline(store, book, ExtractiveSummariser())
     title = "NATO ministers agree to expand Baltic air policing"
@@ -86,8 +92,10 @@ async def test_same_story_from_two_outlets_alerts_a_channel_once(store: SqliteSt
 async def test_alerts_are_queued_oldest_first(store: SqliteStore, book: SubscriptionBook) -> None:
     await subscribe(store, book, NEWSROOM, "Ukraine")
     pipeline = Pipeline(store, book, ExtractiveSummariser())
-    await pipeline.process([art("late", "Ukraine evening update", hour=20), art("early", "Ukraine morning brief", hour=6)])
-    assert [i.alert.story_id for i in await store.due_alerts(1e12, 10)] == ["early", "late"]
+    await pipeline.process(
+        [art("late", "Ukraine evening update", hour=20), art("early", "Ukraine morning brief", hour=6)]
+    )
+    assert [i.alert.story_id for i in await store.due_alerts(1e12, 10, ["console"])] == ["early", "late"]
 
 
 class FailingOn:
@@ -109,12 +117,16 @@ async def test_one_bad_article_is_logged_and_skipped_without_stopping_the_batch(
     pipeline = Pipeline(store, book, FailingOn("bad"))
     report = await pipeline.process([art("bad", "Ukraine one", hour=1), art("good", "Ukraine two", hour=2)])
     assert report.queued == 1
-    assert [i.alert.story_id for i in await store.due_alerts(1e12, 10)] == ["good"]
+    assert [i.alert.story_id for i in await store.due_alerts(1e12, 10, ["console"])] == ["good"]
     assert "article bad" in caplog.text and "stage bug" in caplog.text
-    assert (await pipeline.process([art("bad", "Ukraine one", hour=1)])).new == 0  # logged once, not every cycle
+    assert (
+        await pipeline.process([art("bad", "Ukraine one", hour=1)])
+    ).new == 0  # logged once, not every cycle
 
 
-async def test_paused_and_removed_subscriptions_do_not_fire(store: SqliteStore, book: SubscriptionBook) -> None:
+async def test_paused_and_removed_subscriptions_do_not_fire(
+    store: SqliteStore, book: SubscriptionBook
+) -> None:
     await subscribe(store, book, NEWSROOM, "Ukraine")
     [sub] = await store.list_subscriptions(NEWSROOM)
     book.remove(sub)

@@ -64,8 +64,18 @@ async def test_feed_state_round_trips(store: SqliteStore) -> None:
     feed = await store.upsert_feed("https://f.example/rss", "F", 300.0)
     assert feed == FeedState(url="https://f.example/rss", name="F", interval=300.0)
     await store.save_feed_state(
-        FeedState(feed.url, "F", 300.0, etag='"e1"', last_modified="Tue", body_hash="h", next_fetch_at=5.0,
-                  failures=2, last_error="HTTP 503", last_success_at=1.0)
+        FeedState(
+            feed.url,
+            "F",
+            300.0,
+            etag='"e1"',
+            last_modified="Tue",
+            body_hash="h",
+            next_fetch_at=5.0,
+            failures=2,
+            last_error="HTTP 503",
+            last_success_at=1.0,
+        )
     )
     [saved] = await store.list_feeds()
     assert (saved.etag, saved.failures, saved.last_error, saved.next_fetch_at) == ('"e1"', 2, "HTTP 503", 5.0)
@@ -95,7 +105,7 @@ async def test_outbox_lifecycle_survives_restart(tmp_path: Path) -> None:
     path = tmp_path / "bot.db"
     store = await SqliteStore.open(path)
     await store.record_processed([], [alert("s1"), alert("s2"), alert("s3")], now=1.0)
-    due = await store.due_alerts(now=1.0, limit=10)
+    due = await store.due_alerts(now=1.0, limit=10, platforms=["console"])
     assert [i.alert.story_id for i in due] == ["s1", "s2", "s3"]
     assert due[0].alert == alert("s1")  # the payload round-trips exactly
     await store.mark_delivered(due[0].alert.id, MessageRef("console", "console", "m1"), now=2.0)
@@ -104,11 +114,13 @@ async def test_outbox_lifecycle_survives_restart(tmp_path: Path) -> None:
 
     store = await SqliteStore.open(path)
     # s3 waits behind s2, which is backing off: a channel's alerts never overtake each other.
-    assert await store.due_alerts(now=3.0, limit=10) == []
-    later = await store.due_alerts(now=60.0, limit=10)
+    assert await store.due_alerts(now=3.0, limit=10, platforms=["console"]) == []
+    later = await store.due_alerts(now=60.0, limit=10, platforms=["console"])
     assert [(i.alert.story_id, i.attempts) for i in later] == [("s2", 1), ("s3", 0)]
     assert await store.sent_ref(alert("s1").id) == MessageRef("console", "console", "m1")
     assert await store.sent_ref(alert("s2").id) is None
     await store.mark_failed(alert("s2").id, "channel gone")
-    assert [i.alert.story_id for i in await store.due_alerts(now=60.0, limit=10)] == ["s3"]
+    assert [i.alert.story_id for i in await store.due_alerts(now=60.0, limit=10, platforms=["console"])] == [
+        "s3"
+    ]
     await store.close()

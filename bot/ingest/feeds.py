@@ -15,6 +15,7 @@ import feedparser
 from bot.errors import FeedError
 from bot.ingest.clean import clean_article, html_to_text
 from bot.ingest.identity import article_id
+from bot.ingest.jsonfeed import parse_json_feed
 from bot.models import Article
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,9 @@ class ParsedFeed:
 def parse_feed(body: bytes, *, feed_url: str = "", source: str = "") -> ParsedFeed:
     """Parse RSS 0.9x/1.0/2.0, Atom 0.3/1.0 or JSON Feed. Raises :class:`FeedError` (not retryable)
     when the bytes are not a feed at all; a feed with recoverable problems parses with warnings."""
+    if body.lstrip()[:1] == b"{":
+        title, entries = parse_json_feed(body)
+        return _articles(title, entries, [], "json", feed_url=feed_url, source=source)
     try:
         parsed = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=True, response_headers={})
     except Exception as exc:  # feedparser promises not to raise, but a parser bug must not stop a cycle
@@ -44,14 +48,22 @@ def parse_feed(body: bytes, *, feed_url: str = "", source: str = "") -> ParsedFe
         reason = warnings[0] if warnings else "no RSS, Atom or JSON Feed structure found"
         raise FeedError(f"not a feed: {reason}", retryable=False)
     title = _text(parsed.feed.get("title", ""))
+    return _articles(
+        title, parsed.entries, warnings, str(parsed.get("version", "")), feed_url=feed_url, source=source
+    )
+
+
+def _articles(
+    title: str, entries: list[Any], warnings: list[str], version: str, *, feed_url: str, source: str
+) -> ParsedFeed:
     name = source or title or feed_url
     articles = []
-    for index, entry in enumerate(parsed.entries):
+    for index, entry in enumerate(entries):
         try:
             articles.append(_article(entry, feed_url=feed_url, source=name))
         except (KeyError, TypeError, ValueError) as exc:
             warnings.append(f"entry {index}: skipped: {exc}")
-    return ParsedFeed(title=title, articles=articles, warnings=warnings, version=str(parsed.get("version", "")))
+    return ParsedFeed(title=title, articles=articles, warnings=warnings, version=version)
 
 
 def _article(entry: Any, *, feed_url: str, source: str) -> Article:

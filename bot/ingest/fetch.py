@@ -96,10 +96,13 @@ class HttpReader:
                 async with self.session.get(feed.url, headers=headers, timeout=self.timeout) as resp:
                     moved = _permanent_redirect(resp)
                     if resp.status == 304:
-                        return FetchResult(not_modified=True, etag=feed.etag, last_modified=feed.last_modified)
+                        return FetchResult(
+                            not_modified=True, etag=feed.etag, last_modified=feed.last_modified
+                        )
                     if resp.status in (429, 503):
                         raise FeedError(
-                            f"HTTP {resp.status}", retry_after=retry_after_seconds(resp.headers.get("Retry-After"))
+                            f"HTTP {resp.status}",
+                            retry_after=retry_after_seconds(resp.headers.get("Retry-After")),
                         )
                     if resp.status >= 400:
                         raise FeedError(f"HTTP {resp.status}", retryable=resp.status >= 500)

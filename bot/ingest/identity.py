@@ -40,7 +40,7 @@ def canonical_url(url: str) -> str:
         return url
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
-    if port and not (scheme, port) in {("http", 80), ("https", 443)}:
+    if port and (scheme, port) not in {("http", 80), ("https", 443)}:
         host = f"{host}:{port}"
     query = [
         (k, v)

@@ -26,9 +26,11 @@ class PollPolicy:
     concurrency: int = 20
 
 
-def backoff_delay(failures: int, interval: float, cap: float, rand: Callable[[], float] = random.random) -> float:
+def backoff_delay(
+    failures: int, interval: float, cap: float, rand: Callable[[], float] = random.random
+) -> float:
     """Exponential from the feed's interval, capped, with ±20 % jitter so failing feeds spread out."""
-    base = min(cap, interval * (2 ** max(0, failures - 1)))
+    base = min(cap, interval * 2.0 ** max(0, failures - 1))
     return base * (0.8 + 0.4 * rand())
 
 
@@ -64,13 +66,19 @@ class FeedPoller:
                 reader = self.readers.for_url(feed.url)
                 result = await reader.read(feed)
                 if result.not_modified:
-                    await self._succeeded(feed, now, interval, etag=result.etag, last_modified=result.last_modified)
+                    await self._succeeded(
+                        feed, now, interval, etag=result.etag, last_modified=result.last_modified
+                    )
                     return []
                 digest = hashlib.blake2b(result.body, digest_size=16).hexdigest()
                 if digest == feed.body_hash:
-                    await self._succeeded(feed, now, interval, etag=result.etag, last_modified=result.last_modified)
+                    await self._succeeded(
+                        feed, now, interval, etag=result.etag, last_modified=result.last_modified
+                    )
                     return []
-                parsed = await asyncio.to_thread(self._parse, result.body, feed_url=feed.url, source=feed.name)
+                parsed = await asyncio.to_thread(
+                    self._parse, result.body, feed_url=feed.url, source=feed.name
+                )
             except FeedError as exc:
                 await self._failed(feed, now, interval, exc)
                 return []

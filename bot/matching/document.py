@@ -1,19 +1,25 @@
-"""An article tokenised once for matching: every query and the index look at the same token tables."""
+"""An article tokenised once for matching: every query and the index look at the same token tables.
+
+Tokenising does only what every match needs (token offsets and keys, keys -> token indices); what only
+some queries need (line positions for phrases, folded words for prefixes, spans) is built on first use
+and kept.
+"""
 
 from __future__ import annotations
 
-from bisect import bisect_left
+import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from functools import partial
 from urllib.parse import urlsplit
 
-from bot.matching.text import TOKEN_RE, is_shouting, normalise, words
+from bot.matching.text import TOKEN_RE, Norm, is_shouting, normalise, words
 from bot.models import Article, Span
 
 _new_span: Callable[[tuple[int, int, str]], Span] = partial(tuple.__new__, Span)
 """Builds a Span without NamedTuple's Python-level ``__new__`` (spans are made by the thousand)."""
 
-_APOSTROPHES = frozenset("'’‘ʼ′")
+_POSSESSIVE_END = re.compile(r"(?<=\w)['’‘ʼ′][sS](?!\w)")
 
 LINE_GAP = 1000
 """Token positions jump by this much at each line break, so that phrases and ``NEAR`` never span lines
@@ -24,6 +30,11 @@ SOURCE = "\x01source:"
 """Prefixes of the synthetic anchor keys that let the index find ``site:`` and ``source:`` terms."""
 
 
+def pair_key(first: str, second: str) -> str:
+    """The key of two adjacent words (keys never contain spaces)."""
+    return f"{first} {second}"
+
+
 def domain_of(url: str) -> str:
     host = urlsplit(url if "//" in url else f"//{url}").hostname or ""
     return host.removeprefix("www.")
@@ -32,27 +43,28 @@ def domain_of(url: str) -> str:
 class Document:
     """Title + body as :attr:`bot.models.Article.match_text` joins them, plus source name and domain.
 
-    Token ``i`` spans ``text[starts[i]:ends[i]]``; ``keys``/``bases``/``caseds`` are its normal forms
-    (see :mod:`bot.matching.text`); ``positions`` count words with a gap at line breaks; tokens before
-    ``n_title`` are the headline; ``unknown_case`` holds tokens on all-capitals lines.
+    Token ``i`` spans ``text[starts[i]:ends[i]]`` (a possessive ``'s`` left out); ``norms[i]`` are its
+    normal forms (see :mod:`bot.matching.text`) and ``keys[i]`` its key; ``by_key`` maps a key to its
+    token indices; tokens before ``n_title`` are the headline; ``unknown_case`` holds the tokens on lines
+    set entirely in capitals, whose case says nothing.
     """
 
     __slots__ = (
+        "_by_base",
         "_hit_cache",
         "_hit_ids",
         "_key_spans",
+        "_pairs",
+        "_positions",
+        "_sorted_bases",
         "_span_cache",
         "anchor_keys",
-        "by_base",
         "by_key",
-        "cased_bases",
-        "caseds",
         "domain",
         "ends",
         "keys",
         "n_title",
-        "positions",
-        "sorted_bases",
+        "norms",
         "source",
         "source_keys",
         "starts",
@@ -66,74 +78,60 @@ class Document:
         self.title = title
         self.source = source
         self.url = url
-        self.text = f"{title}\n\n{body}" if title and body else title or body
+        self.text = text = f"{title}\n\n{body}" if title and body else title or body
         self.domain = domain_of(url) if url else ""
         self.source_keys = tuple(n.key for n in words(source))
-        self.starts: list[int] = []
-        self.ends: list[int] = []
-        self.keys: list[str] = []
-        self.cased_bases: list[str] = []
-        self.caseds: list[str] = []
-        self.positions: list[int] = []
-        self.unknown_case: frozenset[int] = frozenset()
-        self.by_key: dict[str, list[int]] = {}
-        self.by_base: dict[str, list[int]] = {}
-        self._tokenise()
-        self.n_title = 0
-        if title:
-            limit = len(title)
-            self.n_title = bisect_left(self.starts, limit)
-        self.sorted_bases = sorted(self.by_base)
-        anchor_keys = set(self.by_key)
+
+        found = list(TOKEN_RE.finditer(text))
+        self.starts = [m.start() for m in found]
+        surfaces = [m.group() for m in found]
+        ends = [m.end() for m in found]
+        possessive = {m.end() for m in _POSSESSIVE_END.finditer(text)}
+        self.ends = [e - 2 if e in possessive else e for e in ends] if possessive else ends
+        self.norms: list[Norm] = list(map(normalise, surfaces))
+        self.keys = keys = [n.key for n in self.norms]
+        by_key: dict[str, list[int]] = {}
+        for i, key in enumerate(keys):
+            hits = by_key.get(key)
+            if hits is None:
+                by_key[key] = [i]
+            else:
+                hits.append(i)
+        self.by_key = by_key
+        self.n_title = bisect_left(self.starts, len(title)) if title else 0
+        self.unknown_case = self._shouting_tokens()
+
+        anchor_keys = set(by_key)
         anchor_keys.update(self._site_keys())
         anchor_keys.update(SOURCE + k for k in self.source_keys)
         self.anchor_keys = anchor_keys  # a set, not a frozenset: dict_keys & set iterates the smaller side
+        self._positions: list[int] | None = None
+        self._by_base: dict[str, list[int]] | None = None
+        self._sorted_bases: list[str] | None = None
+        self._pairs: set[str] | None = None
         self._hit_cache: dict[str, list[tuple[int, int]]] = {}
+        self._hit_ids: dict[int, str] = {}
         self._span_cache: dict[tuple[int, int], Span] = {}
         self._key_spans: dict[str, tuple[Span, ...]] = {}
-        self._hit_ids: dict[int, str] = {}
 
     @classmethod
     def from_article(cls, article: Article) -> Document:
         return cls(article.title, article.text, article.source, article.url)
 
-    def _tokenise(self) -> None:
+    def _shouting_tokens(self) -> frozenset[int]:
         text = self.text
-        starts, ends, keys = self.starts, self.ends, self.keys
-        cased_bases, caseds, positions = self.cased_bases, self.caseds, self.positions
-        by_key, by_base = self.by_key, self.by_base
+        if text.upper() != text and not any(c.isupper() for c in text[:200]):
+            return frozenset()  # fast path: a lower-case start means no shouting headline up there
         unknown: list[int] = []
-        offset = 0
         line_start = 0
         for line in text.split("\n"):
-            shouting = is_shouting(line)
-            for m in TOKEN_RE.finditer(line):
-                i = len(starts)
-                surface = m.group()
-                norm = normalise(surface)
-                starts.append(line_start + m.start())
-                # A possessive stays out of the span: "NATO's" highlights "NATO".
-                possessive = surface[-2:-1] in _APOSTROPHES and surface[-1:] in "sS" and len(surface) > 2
-                ends.append(line_start + m.end() - (2 if possessive else 0))
-                keys.append(norm.key)
-                cased_bases.append(norm.cased_base)
-                caseds.append(norm.cased)
-                positions.append(i + offset)
-                if shouting:
-                    unknown.append(i)
-                hits = by_key.get(norm.key)
-                if hits is None:
-                    by_key[norm.key] = [i]
-                else:
-                    hits.append(i)
-                hits = by_base.get(norm.base)
-                if hits is None:
-                    by_base[norm.base] = [i]
-                else:
-                    hits.append(i)
-            line_start += len(line) + 1
-            offset += LINE_GAP
-        self.unknown_case = frozenset(unknown)
+            line_end = line_start + len(line)
+            if is_shouting(line):
+                unknown.extend(
+                    range(bisect_left(self.starts, line_start), bisect_left(self.starts, line_end))
+                )
+            line_start = line_end + 1
+        return frozenset(unknown)
 
     def _site_keys(self) -> list[str]:
         if not self.domain:
@@ -143,18 +141,52 @@ class Document:
         keys.update(SITE + label for label in labels)
         return sorted(keys)
 
+    def positions(self) -> list[int]:
+        """Word positions: the token index plus :data:`LINE_GAP` per line break before it."""
+        if self._positions is None:
+            text, starts = self.text, self.starts
+            newlines = [m.start() for m in re.finditer("\n", text)]
+            if newlines:
+                lines = map(partial(bisect_right, newlines), starts)
+                self._positions = [i + LINE_GAP * line for i, line in enumerate(lines)]
+            else:
+                self._positions = list(range(len(starts)))
+        return self._positions
+
+    def by_base(self) -> dict[str, list[int]]:
+        """Folded word (no plural stripping) -> token indices."""
+        if self._by_base is None:
+            by_base: dict[str, list[int]] = {}
+            for i, norm in enumerate(self.norms):
+                by_base.setdefault(norm.base, []).append(i)
+            self._by_base = by_base
+        return self._by_base
+
     def prefix_hits(self, prefix: str) -> list[int]:
-        """Token indices whose folded base starts with ``prefix``."""
-        bases = self.sorted_bases
+        """Token indices whose folded word starts with ``prefix``."""
+        if self._sorted_bases is None:
+            self._sorted_bases = sorted(self.by_base())
+        bases, by_base = self._sorted_bases, self.by_base()
         i = bisect_left(bases, prefix)
         found: list[int] = []
         while i < len(bases) and bases[i].startswith(prefix):
-            found.extend(self.by_base[bases[i]])
+            found.extend(by_base[bases[i]])
             i += 1
         return found
 
+    def pair_keys(self) -> set[str]:
+        """Every pair of adjacent word keys on one line, as :func:`pair_key` spells it."""
+        if self._pairs is None:
+            keys, positions = self.keys, self.positions()
+            self._pairs = {
+                f"{a} {b}"
+                for a, b, p, q in zip(keys, keys[1:], positions, positions[1:], strict=False)
+                if q - p == 1
+            }
+        return self._pairs
+
     def key_hits(self, key: str) -> list[tuple[int, int]]:
-        """Character ranges of every token with this key (cached per document)."""
+        """Character ranges of every token with this key."""
         hits = self._hit_cache.get(key)
         if hits is None:
             starts, ends = self.starts, self.ends
@@ -164,7 +196,7 @@ class Document:
         return hits
 
     def key_spans(self, key: str) -> tuple[Span, ...]:
-        """Spans of every token with this key (cached per document)."""
+        """Spans of every token with this key."""
         spans = self._key_spans.get(key)
         if spans is None:
             text, cache = self.text, self._span_cache

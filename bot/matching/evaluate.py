@@ -32,8 +32,8 @@ def word_tokens(node: Word, doc: Document) -> list[int]:
     """Indices of tokens matching a word (its aliases included), honouring case and ``title:``."""
     found = doc.by_key.get(node.key, [])
     if node.cased is not None:
-        cased, caseds, unknown = node.cased, doc.caseds, doc.unknown_case
-        found = [i for i in found if caseds[i] in cased and i not in unknown]
+        cased, norms, unknown = node.cased, doc.norms, doc.unknown_case
+        found = [i for i in found if norms[i].cased in cased and i not in unknown]
     for alias in node.aliases:
         more = doc.by_key.get(alias)
         if more:
@@ -57,7 +57,7 @@ def _word(node: Word, doc: Document) -> Ranges | None:
 def _token_is(word: Word, doc: Document, i: int) -> bool:
     if doc.keys[i] != word.key:
         return False
-    return word.cased is None or (doc.caseds[i] in word.cased and i not in doc.unknown_case)
+    return word.cased is None or (doc.norms[i].cased in word.cased and i not in doc.unknown_case)
 
 
 def phrase_runs(node: Phrase, doc: Document) -> list[tuple[int, int]]:
@@ -67,7 +67,7 @@ def phrase_runs(node: Phrase, doc: Document) -> list[tuple[int, int]]:
         if word.key not in by_key:
             return []
     first, rest = node.words[0], node.words[1:]
-    positions, n = doc.positions, len(doc.keys)
+    positions, n = doc.positions(), len(doc.keys)
     runs = []
     for i in doc.by_key.get(first.key, ()):
         if not _token_is(first, doc, i):
@@ -93,8 +93,8 @@ def _phrase(node: Phrase, doc: Document) -> Ranges | None:
 def prefix_tokens(node: Prefix, doc: Document) -> list[int]:
     found = doc.prefix_hits(node.prefix)
     if node.cased is not None:
-        cased, bases, unknown = node.cased, doc.cased_bases, doc.unknown_case
-        found = [i for i in found if bases[i].startswith(cased) and i not in unknown]
+        cased, norms, unknown = node.cased, doc.norms, doc.unknown_case
+        found = [i for i in found if norms[i].cased_base.startswith(cased) and i not in unknown]
     if node.title:
         found = [i for i in found if i < doc.n_title]
     return sorted(found)
@@ -124,7 +124,7 @@ def _near(node: Near, doc: Document) -> Ranges | None:
     right = _occurrences(node.right, doc)
     if not right:
         return None
-    pos, starts, ends = doc.positions, doc.starts, doc.ends
+    pos, starts, ends = doc.positions(), doc.starts, doc.ends
     limit = node.distance + 1
     ranges: Ranges = []
     for a0, a1 in left:

@@ -2,9 +2,10 @@
 
 Each query is split into its top-level ``OR`` branches, and each branch is filed under its most
 selective required anchor (see :mod:`bot.matching.selectivity`): a word key, a pair of adjacent words
-(for phrases), a site/source key, or a prefix. For an article, the index intersects the article's
-distinct keys with the filed keys (one hash lookup per distinct token), looks at the neighbours of the
-few tokens that anchor a pair, and walks each distinct word once through the prefix table (by its first
+(for phrases), two words that must both occur (for AND), a site/source key, or a prefix. For an article,
+the index intersects the article's distinct keys (and, when phrases are filed, its distinct adjacent
+pairs) with the filed ones, one hash lookup each, and walks each distinct word once through the prefix
+table (by its first
 three letters, then only the prefix lengths registered under them). Only the branches found that way are
 verified with the brute-force evaluator; a branch that is a plain word needs no verification at all.
 Identical queries added under several keys are stored and verified once. Adding and removing are
@@ -16,21 +17,24 @@ from __future__ import annotations
 from typing import TypeVar
 
 from bot.matching.aliases import AliasTable
-from bot.matching.document import Document
+from bot.matching.document import Document, pair_key
 from bot.matching.evaluate import EVALUATORS, Ranges
 from bot.matching.query import Node, Or, Query, Word
-from bot.matching.selectivity import anchors, key_cost
+from bot.matching.selectivity import anchors
 from bot.models import Span
 
 
 class _Entry:
-    """One distinct query and the keys subscribed to it."""
+    """One distinct query and the keys subscribed to it. ``entry`` and ``node`` make it usable where a
+    :class:`_Branch` is (a query with a single branch is its own branch)."""
 
-    __slots__ = ("branches", "keys", "query")
+    __slots__ = ("branches", "entry", "keys", "node", "query")
 
     def __init__(self, query: Query) -> None:
         self.query = query
         self.keys: list[str] = []
+        self.entry = self
+        self.node: Node = query.root
         root = query.root
         self.branches = tuple(_Branch(self, c) for c in root.children) if isinstance(root, Or) else None
 
@@ -61,14 +65,14 @@ class SubscriptionIndex:
     """
 
     __slots__ = (
-        "_after",
         "_aliases",
-        "_before",
         "_both",
         "_by_key",
         "_entries",
         "_heads",
+        "_pairs",
         "_plain",
+        "_plain_branches",
         "_postings",
         "_prefixes",
     )
@@ -77,14 +81,14 @@ class SubscriptionIndex:
         self._aliases = aliases
         self._by_key: dict[str, _Entry] = {}
         self._entries: dict[Query, _Entry] = {}
-        self._plain: dict[str, list[_Item]] = {}
-        """Plain words (case-blind, no alias, no field): a hit on the key is a match."""
+        self._plain: dict[str, list[_Entry]] = {}
+        self._plain_branches: dict[str, list[_Branch]] = {}
+        """Queries and OR branches that are plain words (case-blind, no alias, no field): a hit on the
+        key is a match, nothing to verify."""
         self._postings: dict[str, list[_Item]] = {}
         """Everything else anchored on one key; verified on a hit."""
-        self._after: dict[str, dict[str, list[_Item]]] = {}
-        self._before: dict[str, dict[str, list[_Item]]] = {}
-        """Phrases anchored on a pair of adjacent words, filed under the rarer word of the pair:
-        ``_after[a][b]`` when ``a`` is the rarer and ``b`` must follow it, ``_before[b][a]`` otherwise."""
+        self._pairs: dict[str, list[_Item]] = {}
+        """Phrases anchored on their most selective pair of adjacent words (see ``pair_key``)."""
         self._both: dict[str, dict[str, list[_Item]]] = {}
         """ANDs anchored on their two rarest required words, the rarer outside: ``_both[a][b]``."""
         self._prefixes: dict[str, list[_Item]] = {}
@@ -132,31 +136,27 @@ class SubscriptionIndex:
     def match(self, doc: Document) -> dict[str, tuple[Span, ...]]:
         """Every key whose query matches ``doc``, with the spans that made it fire."""
         out: dict[str, tuple[Span, ...]] = {}
-        plain_hits: dict[_Entry, list[str]] = {}  # OR queries: which plain-word branches hit
+        anchor_keys = doc.anchor_keys
         plain = self._plain
-        for token_key in plain.keys() & doc.anchor_keys:
-            spans: tuple[Span, ...] | None = None
-            for item in plain[token_key]:
-                if type(item) is _Entry:
-                    if spans is None:
-                        spans = doc.key_spans(token_key)
-                    for key in item.keys:
-                        out[key] = spans
+        for token_key in plain.keys() & anchor_keys:
+            spans = doc.key_spans(token_key)
+            for entry in plain[token_key]:
+                for key in entry.keys:
+                    out[key] = spans
+        plain_hits: dict[_Entry, list[str]] = {}  # OR queries: which plain-word branches hit
+        plain_branches = self._plain_branches
+        for token_key in plain_branches.keys() & anchor_keys:
+            for branch in plain_branches[token_key]:
+                hit = plain_hits.get(branch.entry)
+                if hit is None:
+                    plain_hits[branch.entry] = [token_key]
                 else:
-                    assert isinstance(item, _Branch)
-                    hit = plain_hits.get(item.entry)
-                    if hit is None:
-                        plain_hits[item.entry] = [token_key]
-                    else:
-                        hit.append(token_key)
+                    hit.append(token_key)
         verified: dict[_Entry, Ranges] = {}
+        evaluators = EVALUATORS
         for item in self._candidates(doc):
-            if type(item) is _Entry:
-                entry, node = item, item.query.root
-            else:
-                assert isinstance(item, _Branch)
-                entry, node = item.entry, item.node
-            ranges = EVALUATORS[type(node)](node, doc)
+            entry, node = item.entry, item.node
+            ranges = evaluators[type(node)](node, doc)
             if ranges is not None:
                 before = verified.get(entry)
                 verified[entry] = ranges if before is None else before + ranges
@@ -189,29 +189,14 @@ class SubscriptionIndex:
             also = both[key]
             for other in also.keys() & anchor_keys:
                 candidates.update(also[other])
-        if self._after or self._before:
-            keys, positions, by_key = doc.keys, doc.positions, doc.by_key
-            last = len(keys) - 1
-            after = self._after
-            for key in after.keys() & anchor_keys:
-                following = after[key]
-                for i in by_key[key]:
-                    if i < last and positions[i + 1] - positions[i] == 1:
-                        items = following.get(keys[i + 1])
-                        if items is not None:
-                            candidates.update(items)
-            before = self._before
-            for key in before.keys() & anchor_keys:
-                preceding = before[key]
-                for i in by_key[key]:
-                    if i > 0 and positions[i] - positions[i - 1] == 1:
-                        items = preceding.get(keys[i - 1])
-                        if items is not None:
-                            candidates.update(items)
+        pairs = self._pairs
+        if pairs:
+            for pair in pairs.keys() & doc.pair_keys():
+                candidates.update(pairs[pair])
         heads = self._heads
         if heads:
             prefixes = self._prefixes
-            for base in doc.by_base:
+            for base in doc.by_base():
                 lengths = heads.get(base[:3])
                 if lengths is not None:
                     for length in lengths:
@@ -223,19 +208,19 @@ class SubscriptionIndex:
 
     def _file(self, item: _Item, *, add: bool) -> None:
         """File (or unfile) an item under its anchors; the anchors are recomputed on removal."""
-        node = item.query.root if isinstance(item, _Entry) else item.node
+        node = item.node
         if isinstance(node, Word) and node.cased is None and not node.aliases and not node.title:
-            _post(self._plain, node.key, item, add)
+            if isinstance(item, _Entry):
+                _post(self._plain, node.key, item, add)
+            else:
+                _post(self._plain_branches, node.key, item, add)
             return
         found = anchors(node)
         assert found is not None, "parse_query refuses queries that only exclude"
         for key in found.keys:
             _post(self._postings, key, item, add)
         for first, second in found.pairs:
-            if key_cost(first) <= key_cost(second):
-                _post_pair(self._after, first, second, item, add)
-            else:
-                _post_pair(self._before, second, first, item, add)
+            _post(self._pairs, pair_key(first, second), item, add)
         for first, second in found.both:
             _post_pair(self._both, first, second, item, add)
         for prefix in found.prefixes:

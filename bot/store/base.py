@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -77,15 +77,18 @@ class Store(Protocol):
         """The story any of ``keys`` was linked to at or after ``since``, if one was."""
         ...
 
-    async def record_processed(self, processed: Sequence[Processed], alerts: Sequence[Alert], now: float) -> int:
+    async def record_processed(
+        self, processed: Sequence[Processed], alerts: Sequence[Alert], now: float
+    ) -> int:
         """In one transaction: mark the articles seen, link their stories, queue the alerts (an alert id
         already in the outbox is ignored). Returns how many alerts were queued. A crash before this
         commits leaves the articles unseen, so they are processed again: nothing is lost."""
         ...
 
-    async def due_alerts(self, now: float, limit: int) -> list[OutboxItem]:
-        """Pending alerts whose next attempt is due, in queue order. An alert waiting behind an earlier
-        one of its channel that is backing off is not due: a channel's alerts never overtake."""
+    async def due_alerts(self, now: float, limit: int, platforms: Collection[str]) -> list[OutboxItem]:
+        """Pending alerts for ``platforms`` whose next attempt is due, in queue order. An alert waiting
+        behind an earlier one of its channel that is backing off is not due: a channel's alerts never
+        overtake. Alerts for a platform that is not running wait, untouched, until it runs."""
         ...
 
     async def mark_delivered(self, alert_id: str, ref: MessageRef, now: float) -> None: ...

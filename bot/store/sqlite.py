@@ -7,7 +7,7 @@ import hashlib
 import logging
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -195,7 +195,9 @@ class SqliteStore:
         )
         return str(rows[0]["story_id"]) if rows else None
 
-    async def record_processed(self, processed: Sequence[Processed], alerts: Sequence[Alert], now: float) -> int:
+    async def record_processed(
+        self, processed: Sequence[Processed], alerts: Sequence[Alert], now: float
+    ) -> int:
         added = 0
         try:
             await self._db.execute("BEGIN")
@@ -235,13 +237,17 @@ class SqliteStore:
             raise StoreError(f"recording processed articles failed: {exc}") from exc
         return added
 
-    async def due_alerts(self, now: float, limit: int) -> list[OutboxItem]:
+    async def due_alerts(self, now: float, limit: int, platforms: Collection[str]) -> list[OutboxItem]:
+        if not platforms:
+            return []
+        marks = ",".join("?" * len(platforms))
         rows = await self._rows(
             "SELECT payload, attempts FROM outbox AS o WHERE status='pending' AND next_attempt_at <= ?"
+            f" AND platform IN ({marks})"
             " AND NOT EXISTS (SELECT 1 FROM outbox AS e WHERE e.channel_key = o.channel_key"
             "   AND e.status = 'pending' AND e.rowid < o.rowid AND e.next_attempt_at > ?)"
             " ORDER BY rowid LIMIT ?",
-            (now, now, limit),
+            (now, *platforms, now, limit),
         )
         return [OutboxItem(alert_from_json(r["payload"]), int(r["attempts"])) for r in rows]
 
@@ -282,7 +288,9 @@ class SqliteStore:
 def _subscription(row: sqlite3.Row) -> Subscription:
     return Subscription(
         id=int(row["id"]),
-        channel=ChannelRef(platform=row["platform"], channel_id=row["channel"], workspace_id=row["workspace"]),
+        channel=ChannelRef(
+            platform=row["platform"], channel_id=row["channel"], workspace_id=row["workspace"]
+        ),
         query=row["query"],
         raw_query=row["raw_query"],
         created_by=row["created_by"],

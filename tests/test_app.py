@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from bot.app import App
+from bot.config import load_config
+from tests.conftest import EXAMPLES, write_config
+
+UNREACHABLE = "http://127.0.0.1:9/feed.xml"  # the discard port: nothing listens there
+
+
+async def run_cycles(config_path: Path, cycles: int = 1) -> list[tuple[int, int]]:
+    app = await App.build(load_config(config_path))
+    try:
+        results = []
+        for _ in range(cycles):
+            result = await app.run_cycle(force=True)
+            results.append((result.ingest.queued, result.delivery.sent))
+        return results
+    finally:
+        await app.close()
+
+
+async def test_unreachable_feed_is_logged_once_and_the_rest_keeps_working(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    feeds = f"  - url: {UNREACHABLE}\n    name: Offline\n  - url: {EXAMPLES / 'world-news.rss'}\n"
+    config = write_config(tmp_path, feeds=feeds)
+    with caplog.at_level(logging.INFO):
+        results = await run_cycles(config, cycles=3)
+    assert results[0][0] == results[0][1] > 0 and results[1:] == [(0, 0), (0, 0)]
+    failures = [r for r in caplog.records if UNREACHABLE in r.getMessage() and r.levelno >= logging.WARNING]
+    assert len(failures) == 1
+    assert "Russia threatened with war" in capsys.readouterr().out
+
+
+async def test_restart_delivers_a_pending_alert_and_never_reposts_a_delivered_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # First run: the console is switched off, so the alerts wait in the outbox.
+    offline = write_config(tmp_path, "    enabled: false\n")
+    [(queued, sent)] = await run_cycles(offline)
+    assert queued > 0 and sent == 0
+    assert "━━━" not in capsys.readouterr().out
+
+    online = write_config(tmp_path)
+    [(queued_again, delivered)] = await run_cycles(online)
+    assert (queued_again, delivered) == (0, queued)
+    out = capsys.readouterr().out
+    assert out.count("━━━") == queued
+
+    assert await run_cycles(online) == [(0, 0)]
+    assert "━━━" not in capsys.readouterr().out
+
+
+async def test_subscriptions_from_chat_survive_a_restart(tmp_path: Path) -> None:
+    config = write_config(tmp_path, subs="  - query: Ukraine\n")
+    app = await App.build(load_config(config))
+    try:
+        console = app.adapters[0]
+        reply = await console.handle_line("/news subscribe Kharkiv")  # type: ignore[attr-defined]
+        assert reply == "Subscribed. Watching for: kharkiv"
+    finally:
+        await app.close()
+    app = await App.build(load_config(config))
+    try:
+        assert sorted(s.query for s in await app.store.list_subscriptions()) == ["kharkiv", "ukraine"]
+        assert len(app.book) == 2
+    finally:
+        await app.close()

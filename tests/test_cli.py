@@ -1,0 +1,152 @@
+"""The command line as a user runs it: real processes, the real config and sample feeds, no network."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.conftest import REPO, SEED, SEED_ID, write_config
+
+SEED_TITLE = "Russia threatened with war as US declares Ukraine could be invaded at ‘any point’"
+
+
+def bot(*args: str, stdin: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        input=stdin,
+        timeout=timeout,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+    )
+
+
+def test_run_once_prints_the_seed_alert_cleanly_and_a_restart_reposts_nothing(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    first = bot("run", "--once", "--config", str(config))
+    assert first.returncode == 0, first.stderr
+    alerts = [block for block in first.stdout.split("\n\n") if block.startswith("━━━")]
+    seed = next(block for block in alerts if SEED_TITLE in block)
+    assert "https://london-defender.example/news/world/russia-ukraine-any-point" in seed
+    assert "The Biden administration is weighing new options" in seed
+    assert "matched: Ukraine, NATO" in seed
+    for junk in ("(Image:", "[REVEAL]", "London Defender\n", "Sturgeon"):
+        assert junk not in seed
+    assert "Traceback" not in first.stderr
+    # Logs are JSON lines on stderr when it is not a terminal; alerts alone go to stdout.
+    assert all(json.loads(line)["level"] for line in first.stderr.splitlines())
+
+    second = bot("run", "--once", "--config", str(config))
+    assert second.returncode == 0, second.stderr
+    assert "━━━" not in second.stdout
+
+
+def test_make_run_equivalent_prints_the_seed_alert_and_stops_on_sigterm(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run", "--config", str(config)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+    )
+    assert proc.stdout is not None
+    seen = []
+    deadline = time.monotonic() + 60  # a safety net for a hung process, not a speed check
+    try:
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            seen.append(line)
+            if SEED_TITLE in line:
+                break
+        assert any(SEED_TITLE in line for line in seen), "".join(seen)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+
+
+def write_jsonl(path: Path, rows: list[object]) -> Path:
+    path.write_text(
+        "\n".join(r if isinstance(r, str) else json.dumps(r) for r in rows) + "\n", encoding="utf-8"
+    )
+    return path
+
+
+def test_replay_outputs_matches_spans_summary_and_story_in_input_order(tmp_path: Path) -> None:
+    seed_text = SEED.read_text(encoding="utf-8")
+    articles = write_jsonl(
+        tmp_path / "in.jsonl",
+        [
+            {"id": SEED_ID, "title": SEED_TITLE, "text": seed_text, "url": "https://ld.example/a"},
+            "{not json",
+            {"title": "no id"},
+            {"id": "b", "title": "Markets rally", "html": "<p>Stocks rose on <b>Tuesday</b>.</p>"},
+            {"id": "c", "title": SEED_TITLE, "text": "A copy.", "url": "https://ld.example/a?utm_source=x"},
+        ],
+    )
+    queries = tmp_path / "queries.txt"
+    queries.write_text("# one a line\nZelensky\n\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    result = bot("replay", str(articles), "--query", "NATO", "--queries", str(queries), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "line 2: not valid JSON" in result.stderr
+    assert 'line 3: missing "id"' in result.stderr
+    assert "Traceback" not in result.stderr
+
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in rows] == [SEED_ID, "b", "c"]
+    seed = rows[0]
+    assert [m["query"] for m in seed["matches"]] == ["NATO", "Zelensky"]
+    spans = {text for m in seed["matches"] for _, _, text in m["spans"]}
+    assert {"NATO", "Zelenskyy", "Zelensky"} <= spans
+    assert seed["summary"].startswith("The Biden administration is weighing new options")
+    assert "(Image:" not in seed["summary"]
+    assert seed["story"] == SEED_ID
+    assert rows[1] == {"id": "b", "matches": [], "summary": "Stocks rose on Tuesday.", "story": "b"}
+    assert rows[2]["story"] == SEED_ID  # the same article again, through a tracking link
+
+
+def test_replay_spans_point_into_title_and_cleaned_text(tmp_path: Path) -> None:
+    articles = write_jsonl(
+        tmp_path / "in.jsonl", [{"id": "x", "title": "NATO meets", "text": "Allies of NATO’s east."}]
+    )
+    result = bot("replay", str(articles), "--query", "NATO")
+    assert result.returncode == 0, result.stderr
+    [row] = [json.loads(line) for line in result.stdout.splitlines()]
+    match_text = "NATO meets\n\nAllies of NATO’s east."
+    for start, end, text in row["matches"][0]["spans"]:
+        assert match_text[start:end] == text
+    assert len(row["matches"][0]["spans"]) == 2
+
+
+def test_replay_bad_query_is_a_user_error(tmp_path: Path) -> None:
+    articles = write_jsonl(tmp_path / "in.jsonl", [{"id": "x", "title": "t"}])
+    result = bot("replay", str(articles), "--query", "Ukraine", "--query", '"unclosed')
+    assert result.returncode == 2
+    assert "query 2 ('\"unclosed'): unclosed quote at column 1" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_replay_missing_input_file_is_reported(tmp_path: Path) -> None:
+    result = bot("replay", str(tmp_path / "missing.jsonl"), "--query", "x")
+    assert result.returncode == 2 and "cannot read" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_replay_reads_stdin() -> None:
+    result = bot(
+        "replay", "-", "--query", "Kyiv", stdin=json.dumps({"id": "k", "text": "Talks in Kiev."}) + "\n"
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["matches"][0]["spans"][0][2] == "Kiev"

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.errors import FeedError
+from bot.ingest.feeds import parse_feed
+from bot.ingest.identity import article_id, canonical_url
+from tests.conftest import EXAMPLES, SEED_ID
+
+
+def test_bundled_rss_and_atom_samples_parse_into_clean_articles() -> None:
+    rss = parse_feed((EXAMPLES / "world-news.rss").read_bytes(), feed_url="examples/world-news.rss")
+    atom = parse_feed(
+        (EXAMPLES / "europe-desk.atom").read_bytes(), feed_url="e.atom", source="Northbound Post"
+    )
+    assert (len(rss.articles), len(atom.articles)) == (14, 11)
+    assert rss.version == "rss20" and atom.version == "atom10"
+    assert rss.warnings == [] and atom.warnings == []
+    assert rss.title == "Meridian Wire — World"
+    assert {a.source for a in atom.articles} == {"Northbound Post"}
+    seed = next(a for a in rss.articles if a.id == SEED_ID)
+    assert seed.published == datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+    assert seed.text.startswith("The Biden administration is weighing new options")
+    assert "(Image:" not in seed.text and "[REVEAL]" not in seed.text
+    assert seed.feed_url == "examples/world-news.rss"
+    assert all(a.id.startswith("tag:northbound-post.example,2026-") for a in atom.articles)
+    assert any(a.image_url.endswith(".jpg") for a in rss.articles)
+
+
+def test_json_feed_parses() -> None:
+    body = (
+        b'{"version": "https://jsonfeed.org/version/1.1", "title": "JF", "items": ['
+        b'{"id": "1", "url": "https://j.example/1", "title": "Kyiv talks",'
+        b' "content_html": "<p>Talks began.</p>",'
+        b' "date_published": "2026-11-20T10:00:00Z"}]}'
+    )
+    parsed = parse_feed(body, feed_url="https://j.example/feed.json")
+    [article] = parsed.articles
+    assert (article.id, article.title, article.text, article.source) == (
+        "1",
+        "Kyiv talks",
+        "Talks began.",
+        "JF",
+    )
+    assert parsed.version == "json"
+    assert article.published == datetime(2026, 11, 20, 10, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("body", [b"<html><body><p>Just a page</p></body></html>", b"", b"\x00\x01garbage"])
+def test_not_a_feed_is_a_clear_non_retryable_error(body: bytes) -> None:
+    with pytest.raises(FeedError, match="not a feed") as info:
+        parse_feed(body)
+    assert not info.value.retryable
+
+
+def test_broken_feed_keeps_the_items_it_can_read() -> None:
+    body = b"<?xml version='1.0'?><rss version='2.0'><channel><title>T</title><item><title>One</title>"
+    body += (
+        b"<guid>1</guid><description>Fine &amp; dandy</description></item><item><title>Two &bogus;</title>"
+    )
+    parsed = parse_feed(body)
+    assert [a.id for a in parsed.articles][:1] == ["1"]
+    assert parsed.warnings  # the problem is reported, not hidden
+
+
+def test_canonical_url_strips_tracking_and_normalises() -> None:
+    assert (
+        canonical_url("HTTPS://WWW.Example.COM:443/a/b?utm_source=rss&id=7&fbclid=x&utm_medium=y#frag")
+        == "https://www.example.com/a/b?id=7"
+    )
+    assert canonical_url("http://example.com") == "http://example.com/"
+    assert canonical_url("http://example.com:8080/x?gclid=1") == "http://example.com:8080/x"
+
+
+def test_article_identity_prefers_guid_then_link_then_content_hash() -> None:
+    when = datetime(2026, 11, 1, tzinfo=UTC)
+    assert article_id(" g-1 ", "https://x.example/a", "T", when) == "g-1"
+    assert article_id("", "https://x.example/a?utm_campaign=z", "T", when) == "https://x.example/a"
+    hashed = article_id("", "", "Title", when)
+    assert hashed.startswith("sha256:") and hashed == article_id("", "", "Title", when)
+    assert hashed != article_id("", "", "Title", None)
