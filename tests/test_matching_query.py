@@ -196,6 +196,8 @@ class TestSmartCase:
         assert not matches("US", "US TROOPS HEAD HOME", "Soldiers left.")
         assert matches("us", "US TROOPS HEAD HOME", "")
         assert matches("WHO", "WHO WILL WIN", "The WHO said so.")
+        assert not matches("WHO", "Election night", "Polls close.\nWHO WILL WIN THE RACE\nNobody knows.")
+        assert matches("WHO", "Election night", "Polls close.\nWHO warns about flu\nNobody knows.")
 
     def test_exact_case_override(self) -> None:
         assert matches("=us", "tell us more") and not matches("=us", "US troops")

@@ -119,12 +119,9 @@ class Document:
         return cls(article.title, article.text, article.source, article.url)
 
     def _shouting_tokens(self) -> frozenset[int]:
-        text = self.text
-        if text.upper() != text and not any(c.isupper() for c in text[:200]):
-            return frozenset()  # fast path: a lower-case start means no shouting headline up there
         unknown: list[int] = []
         line_start = 0
-        for line in text.split("\n"):
+        for line in self.text.split("\n"):
             line_end = line_start + len(line)
             if is_shouting(line):
                 unknown.extend(
