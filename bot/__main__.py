@@ -1,4 +1,5 @@
-"""The command line: ``run``, ``check``, ``replay``. The only place that exits the process.
+"""The command line: ``run``, ``check``, ``replay``, ``feed``, ``feeds``. The only place that exits the
+process.
 
 Exit codes: 0 success, 2 a user error (bad config, bad query, unreadable input), 1 anything else.
 """
@@ -10,24 +11,30 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import signal
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, TypeVar
 
 from bot.app import App, build_aliases
 from bot.config import Config, load_config
-from bot.errors import ConfigError, ConfigProblem, InputError, NewsBotError, QueryError
+from bot.errors import ConfigError, ConfigProblem, FeedError, InputError, NewsBotError, QueryError
+from bot.ingest.inspect import inspect_feed, item_line, plain_text, summary_line
+from bot.ingest.opml import OpmlFeed, new_feeds, parse_opml, render_opml
 from bot.logs import setup_logging
 from bot.matching import parse_query
 from bot.platforms import PLATFORM_ADAPTERS
 from bot.replay import LineError, Replayer, read_queries
+from bot.store import SqliteStore
+from bot.store.base import Store
 from bot.summarise import ExtractiveSummariser
 
 log = logging.getLogger("bot")
 
 USER_ERROR = 2
+T = TypeVar("T")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -75,6 +82,24 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--config", default=None, help="config file for aliases and summary settings")
     replay.add_argument("--out", help="output JSONL file (default: stdout)")
     replay.set_defaults(func=cmd_replay)
+
+    feed = sub.add_parser("feed", help="print what the bot sees in a feed, one JSON object an item")
+    feed.add_argument("location", metavar="PATH_OR_URL", help="a feed file, or an http(s) URL to fetch once")
+    feed.add_argument("--config", default=None, help="config file for the polling timeout and body cap")
+    feed.set_defaults(func=cmd_feed)
+
+    feeds = sub.add_parser("feeds", help="import or export the stored feeds as OPML")
+    feeds_sub = feeds.add_subparsers(dest="feeds_command", required=True)
+    opml_in = feeds_sub.add_parser(
+        "import", help="add every feed of an OPML file (already known ones are kept)"
+    )
+    opml_in.add_argument("file", metavar="FILE.opml")
+    opml_in.add_argument("--config", default="config.yaml", help="config file (default: config.yaml)")
+    opml_in.set_defaults(func=cmd_feeds_import)
+    opml_out = feeds_sub.add_parser("export", help="write every stored feed as OPML 2.0")
+    opml_out.add_argument("--out", help="output file (default: stdout)")
+    opml_out.add_argument("--config", default="config.yaml", help="config file (default: config.yaml)")
+    opml_out.set_defaults(func=cmd_feeds_export)
     return parser
 
 
@@ -155,6 +180,80 @@ def cmd_replay(args: argparse.Namespace) -> int:
     if bad:
         print(f"{bad} bad line(s) skipped", file=sys.stderr)
     return 0
+
+
+def cmd_feed(args: argparse.Namespace) -> int:
+    config = load_config(args.config) if args.config else Config()
+    try:
+        parsed = asyncio.run(inspect_feed(args.location, polling=config.polling))
+    except FeedError as exc:
+        if exc.retryable:  # the network or the server failed: not the user's mistake
+            raise FeedError(f"{args.location}: {exc}") from exc
+        raise InputError(f"{args.location}: {exc}") from exc
+    for warning in parsed.warnings:
+        print(f"warning: {plain_text(warning)}", file=sys.stderr)
+    print(summary_line(args.location, parsed), file=sys.stderr)
+    try:
+        for article in parsed.articles:
+            sys.stdout.write(item_line(article) + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:  # `... | head`: the reader has what it wanted
+        _silence_stdout()
+    return 0
+
+
+def _silence_stdout() -> None:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+def cmd_feeds_import(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    try:
+        body = Path(args.file).read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {args.file}: {exc.strerror}") from exc
+    try:
+        feeds = parse_opml(body)
+    except InputError as exc:
+        raise InputError(f"{args.file}: {exc}") from exc
+    added = asyncio.run(_with_store(config, lambda store: _import_feeds(store, feeds)))
+    known = len(feeds) - len(added)
+    print(f"{args.file}: {len(added)} feed(s) added, {known} already known")
+    return 0
+
+
+async def _import_feeds(store: Store, feeds: list[OpmlFeed]) -> list[OpmlFeed]:
+    added = new_feeds(feeds, (feed.url for feed in await store.list_feeds()))
+    for feed in added:
+        await store.upsert_feed(feed.url, feed.title)
+    return added
+
+
+def cmd_feeds_export(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    stored = asyncio.run(_with_store(config, lambda store: store.list_feeds()))
+    document = render_opml([OpmlFeed(url=f.url, title=f.name) for f in stored], title="newsbot feeds")
+    if args.out is None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(document)
+        sys.stdout.flush()
+    else:
+        try:
+            Path(args.out).write_bytes(document)
+        except OSError as exc:
+            raise InputError(f"cannot write {args.out}: {exc.strerror}") from exc
+        print(f"{args.out}: {len(stored)} feed(s) exported", file=sys.stderr)
+    return 0
+
+
+async def _with_store(config: Config, action: Callable[[Store], Awaitable[T]]) -> T:
+    store = await SqliteStore.open(config.resolve(config.store.path))
+    try:
+        return await action(store)
+    finally:
+        await store.close()
 
 
 def _read_lines(path: str) -> Iterator[str]:

@@ -45,3 +45,26 @@ def build_alerts(article: Article, story_id: str, matches: Sequence[Match], summ
             )
         )
     return alerts
+
+
+def notice_alerts(
+    feed_url: str, feed_name: str, message: str, channels: Sequence[ChannelRef], now: float
+) -> list[Alert]:
+    """A message about a feed (failing, paused, recovered) for each channel that added it."""
+    label = feed_name or feed_url
+    story = f"notice:{feed_url}:{now:.0f}"
+    return [
+        Alert(
+            id=alert_id(channel, story),
+            channel=channel,
+            story_id=story,
+            title=f"Feed {label} {message}",
+            url=feed_url,
+            source=label,
+            summary=f"The feed {feed_url} {message}.",
+            terms=(),
+            queries=(),
+            kind="notice",
+        )
+        for channel in channels
+    ]

@@ -82,8 +82,13 @@ class App:
             readers,
             PollPolicy(
                 interval=config.polling.interval,
+                min_interval=config.polling.min_interval,
+                max_interval=config.polling.max_interval,
                 max_backoff=config.polling.max_backoff,
                 concurrency=config.polling.concurrency,
+                max_age=config.polling.max_age,
+                notify_after=config.feed_health.notify_after,
+                pause_after=config.feed_health.pause_after,
             ),
         )
         summariser = ExtractiveSummariser(
@@ -118,7 +123,9 @@ class App:
     async def _sync_config(self) -> None:
         """Feeds and subscriptions declared in the config join those added from chat."""
         for feed in self.config.feeds:
-            await self.store.upsert_feed(feed.url, feed.name, feed.interval)
+            await self.store.upsert_feed(
+                feed.url, feed.name, feed.interval, backfill=feed.backfill, max_age=feed.max_age
+            )
         for declared in self.config.subscriptions:
             query = self.book.parse(declared.query)
             channel = ChannelRef(platform=declared.platform, channel_id=declared.channel)
@@ -145,8 +152,9 @@ class App:
     async def run_cycle(self, *, force: bool = False) -> CycleResult:
         """Poll (every feed when ``force``, else the due ones), process, deliver."""
         now = time.time()
-        articles = await self.poller.poll_due(float("inf") if force else now)
-        report = await self.pipeline.process(articles)
+        polled = await self.poller.poll_due(float("inf") if force else now)
+        report = await self.pipeline.process(polled.articles, polled.quiet)
+        await self.pipeline.notify(polled.notices)
         delivered = await self.delivery.deliver_due()
         log.info(
             "cycle: %d items, %d new, %d matched, %d alerts queued, %d sent, %d to retry, %d failed",

@@ -54,17 +54,63 @@ class FeedConfig:
     url: str
     name: str = ""
     interval: Duration | None = None
+    backfill: int = Field(default=0, ge=0)
+    """When the feed is first fetched, alert on this many of its newest items (the rest are history)."""
+    max_age: Duration | None = None
+    """Items older than this never alert; default polling.max_age; 0 for no limit."""
 
 
 @dataclass(config=_STRICT)
 class PollingConfig:
     interval: Duration = 900.0
+    min_interval: Duration = 300.0
+    """Cache-Control max-age and RSS <ttl> are obeyed only within [min_interval, max_interval]."""
+    max_interval: Duration = 6 * 3600.0
+    max_age: Duration = 7 * 86400.0
+    """Items published longer ago than this are recorded but never alerted."""
     timeout: Duration = 20.0
     max_body_bytes: int = Field(default=5_000_000, gt=0)
     concurrency: int = Field(default=20, gt=0)
     per_host: int = Field(default=2, gt=0)
     max_backoff: Duration = 6 * 3600.0
     user_agent: str = "newsbot/0.1 (+https://github.com/newsbot/newsbot)"
+
+
+@dataclass(config=_STRICT)
+class FeedHealthConfig:
+    notify_after: Duration = 6 * 3600.0
+    """A feed failing this long gets one notice to the channels that added it."""
+    pause_after: Duration = 3 * 86400.0
+    """Then a second notice, and the feed is paused (never silently)."""
+
+
+@dataclass(config=_STRICT)
+class ExtractionConfig:
+    """Full text for items that carry only a teaser: the article page is fetched and extracted."""
+
+    enabled: bool = True
+    min_body_chars: int = Field(default=300, ge=0)
+    timeout: Duration = 15.0
+
+
+@dataclass(config=_STRICT)
+class SafetyConfig:
+    allow_hosts: tuple[str, ...] = ()
+    """Hostnames, IP addresses or CIDR ranges exempt from the private/loopback/metadata address check
+    that applies to every URL fetched (e.g. ``127.0.0.1`` in tests, an intranet feed host)."""
+
+
+@dataclass(config=_STRICT)
+class WebConfig:
+    """The bot's own HTTP server: push intake (POST /articles), WebSub callbacks, /healthz."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    public_url: str = ""
+    """Where hubs can reach this server; WebSub subscriptions are made only when it is set."""
+    webhook_secret_env: str = "NEWSBOT_WEBHOOK_SECRET"
+    max_body_bytes: int = Field(default=1_000_000, gt=0)
 
 
 @dataclass(config=_STRICT)
@@ -138,6 +184,10 @@ class Config:
     store: StoreConfig = Field(default_factory=StoreConfig)
     feeds: tuple[FeedConfig, ...] = ()
     polling: PollingConfig = Field(default_factory=PollingConfig)
+    feed_health: FeedHealthConfig = Field(default_factory=FeedHealthConfig)
+    extraction: ExtractionConfig = Field(default_factory=ExtractionConfig)
+    safety: SafetyConfig = Field(default_factory=SafetyConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
     subscriptions: tuple[SubscriptionConfig, ...] = ()
     matching: MatchingConfig = Field(default_factory=MatchingConfig)
     summary: SummaryConfig = Field(default_factory=SummaryConfig)
@@ -255,6 +305,8 @@ def _missing_env_problems(
     if config.platforms.slack.enabled:
         required.append(("platforms.slack.bot_token_env", config.platforms.slack.bot_token_env))
         required.append(("platforms.slack.app_token_env", config.platforms.slack.app_token_env))
+    if config.web.enabled:
+        required.append(("web.webhook_secret_env", config.web.webhook_secret_env))
     for key, var in required:
         if not env.get(var):
             loc = tuple(key.split("."))

@@ -123,6 +123,8 @@ class Alert:
     published: datetime | None = None
     image_url: str = ""
     mention: str = ""
+    kind: str = "article"
+    """"article" for a story; "notice" for a message about the bot itself (a feed failing)."""
 
 
 @dataclass(frozen=True, slots=True)

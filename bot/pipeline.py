@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
-from bot.alerts import build_alerts, focus_terms
+from bot.alerts import build_alerts, focus_terms, notice_alerts
 from bot.errors import StoreError
+from bot.ingest.poller import FeedNotice
 from bot.models import Alert, Article
 from bot.store.base import Processed, Store
 from bot.stories import STORY_WINDOW, assign_story, story_keys
@@ -27,6 +28,7 @@ class CycleReport:
     new: int
     matched: int
     queued: int
+    updated: int = 0
 
 
 class Pipeline:
@@ -42,14 +44,19 @@ class Pipeline:
         self.summariser = summariser
         self.clock = clock
 
-    async def process(self, articles: Sequence[Article]) -> CycleReport:
-        """Process a batch. One bad article is logged and skipped; a store failure propagates (nothing
-        of the batch is recorded, so it is all processed again next time)."""
+    async def process(self, articles: Sequence[Article], quiet: Collection[str] = ()) -> CycleReport:
+        """Process a batch. Articles whose id is in ``quiet`` are recorded as seen but never alerted.
+        A changed title or body under a known id is an update, recorded without a new alert. One bad
+        article is logged and skipped; a store failure propagates (nothing of the batch is recorded,
+        so it is all processed again next time)."""
         now = self.clock()
         unique = list({a.id: a for a in articles}.values())
         # Oldest first, so a channel reads its alerts in the order the news broke.
         unique.sort(key=lambda a: a.published.timestamp() if a.published else now)
         fresh = await self.store.unseen(unique)
+        updated = await self.store.changed(unique)
+        if updated:
+            await self.store.record_updates(updated)
         processed: list[Processed] = []
         alerts: list[Alert] = []
         batch_stories: dict[str, str] = {}
@@ -62,7 +69,7 @@ class Pipeline:
                     existing = await self.store.find_story(keys, now - STORY_WINDOW)
                 story_id = assign_story(article, existing)
                 batch_stories.update(dict.fromkeys(keys, story_id))
-                matches = self.book.match(article)
+                matches = [] if article.id in quiet else self.book.match(article)
                 if matches:
                     matched += 1
                     summary = await self.summariser.summarise(article, focus_terms(matches))
@@ -77,4 +84,15 @@ class Pipeline:
                 )
                 processed.append(Processed(article, article.id))
         queued = await self.store.record_processed(processed, alerts, now)
-        return CycleReport(received=len(articles), new=len(fresh), matched=matched, queued=queued)
+        return CycleReport(
+            received=len(articles), new=len(fresh), matched=matched, queued=queued, updated=len(updated)
+        )
+
+    async def notify(self, notices: Sequence[FeedNotice]) -> int:
+        """Queue feed notices for the channels that added each feed."""
+        now = self.clock()
+        alerts = []
+        for notice in notices:
+            channels = await self.store.feed_channels(notice.feed_url)
+            alerts.extend(notice_alerts(notice.feed_url, notice.feed_name, notice.message, channels, now))
+        return await self.store.queue_alerts(alerts, now) if alerts else 0

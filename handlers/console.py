@@ -34,6 +34,10 @@ def render_console(alert: Alert, *, color: bool = False) -> str:
     def style(text: str, code: str) -> str:
         return f"{code}{text}{_RESET}" if color else text
 
+    if alert.kind == "notice":
+        return (
+            style("⚠ " + _terminal_safe(alert.title), _BOLD) + "\n  " + _terminal_safe(alert.summary) + "\n"
+        )
     when = alert.published.strftime("%d %b %Y %H:%M UTC") if alert.published else ""
     meta = " · ".join(part for part in (alert.source, when) if part)
     summary = textwrap.fill(

@@ -32,8 +32,9 @@ def write_config(
     """A runnable config in tmp_path: the bundled example feeds, Ukraine and NATO to the console."""
     if feeds is None:
         feeds = (
-            f"  - url: {EXAMPLES / 'world-news.rss'}\n    name: Meridian Wire\n"
-            f"  - url: {EXAMPLES / 'europe-desk.atom'}\n    name: Northbound Post\n"
+            f"  - url: {EXAMPLES / 'world-news.rss'}\n    name: Meridian Wire\n    backfill: 100\n    max_age: 0\n"
+            f"  - url: {EXAMPLES / 'europe-desk.atom'}\n    name: Northbound Post\n    backfill: 100\n"
+            "    max_age: 0\n"
         )
     if subs is None:
         subs = "  - query: Ukraine\n  - query: NATO\n"

@@ -27,7 +27,7 @@ async def run_cycles(config_path: Path, cycles: int = 1) -> list[tuple[int, int]
 async def test_unreachable_feed_is_logged_once_and_the_rest_keeps_working(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
-    feeds = f"  - url: {UNREACHABLE}\n    name: Offline\n  - url: {EXAMPLES / 'world-news.rss'}\n"
+    feeds = f"  - url: {UNREACHABLE}\n  - url: {EXAMPLES / 'world-news.rss'}\n    backfill: 100\n    max_age: 0\n"
     config = write_config(tmp_path, feeds=feeds)
     with caplog.at_level(logging.INFO):
         results = await run_cycles(config, cycles=3)

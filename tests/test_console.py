@@ -89,3 +89,10 @@ async def test_unexpected_errors_are_logged_and_the_user_told(
     assert reply == "Something went wrong running that command; the details are in the log."
     assert "console command '/news list' failed" in caplog.text
     assert caplog.records[0].exc_info is not None
+
+
+def test_feed_notice_renders_as_a_warning_not_an_alert() -> None:
+    notice = alert(
+        kind="notice", title="Feed F has failed for 6 h: HTTP 404", summary="The feed x failed.", terms=()
+    )
+    assert render_console(notice) == "⚠ Feed F has failed for 6 h: HTTP 404\n  The feed x failed.\n"

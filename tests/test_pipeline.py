@@ -132,3 +132,43 @@ async def test_paused_and_removed_subscriptions_do_not_fire(
     book.remove(sub)
     pipeline = Pipeline(store, book, ExtractiveSummariser())
     assert (await pipeline.process([art("a1", "Ukraine talks")])).queued == 0
+
+
+async def test_quiet_articles_are_recorded_but_never_alerted(
+    store: SqliteStore, book: SubscriptionBook
+) -> None:
+    await subscribe(store, book, NEWSROOM, "Ukraine")
+    pipeline = Pipeline(store, book, ExtractiveSummariser())
+    report = await pipeline.process(
+        [art("old", "Ukraine history"), art("new", "Ukraine today")], quiet={"old"}
+    )
+    assert (report.new, report.queued) == (2, 1)
+    assert (await pipeline.process([art("old", "Ukraine history")])).new == 0  # seen: never alerted later
+
+
+async def test_a_changed_article_is_an_update_not_a_new_alert(
+    store: SqliteStore, book: SubscriptionBook
+) -> None:
+    await subscribe(store, book, NEWSROOM, "Ukraine")
+    pipeline = Pipeline(store, book, ExtractiveSummariser())
+    await pipeline.process([art("a1", "Ukraine talks resume")])
+    report = await pipeline.process([art("a1", "Ukraine talks resume in Geneva")])
+    assert (report.new, report.updated, report.queued) == (0, 1, 0)
+    again = await pipeline.process([art("a1", "Ukraine talks resume in Geneva")])
+    assert again.updated == 0
+
+
+async def test_feed_notices_go_to_the_channels_that_added_the_feed(
+    store: SqliteStore, book: SubscriptionBook
+) -> None:
+    from bot.ingest.poller import FeedNotice
+
+    await store.upsert_feed("https://f.example/rss", "F")
+    await store.add_feed_channel("https://f.example/rss", NEWSROOM)
+    pipeline = Pipeline(store, book, ExtractiveSummariser(), clock=lambda: 50.0)
+    queued = await pipeline.notify([FeedNotice("https://f.example/rss", "F", "has failed for 6 h: HTTP 404")])
+    assert queued == 1
+    [item] = await store.due_alerts(50.0, 10, ["console"])
+    assert item.alert.kind == "notice" and item.alert.channel == NEWSROOM
+    assert item.alert.title == "Feed F has failed for 6 h: HTTP 404"
+    assert await pipeline.notify([FeedNotice("https://other.example/rss", "O", "is working again")]) == 0

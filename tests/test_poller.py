@@ -11,6 +11,7 @@ from bot.errors import FeedError
 from bot.ingest.feeds import ParsedFeed, parse_feed
 from bot.ingest.fetch import FileReader, HttpReader, ReaderRegistry, retry_after_seconds
 from bot.ingest.poller import FeedPoller, PollPolicy, backoff_delay
+from bot.models import ChannelRef
 from bot.store import FeedState, SqliteStore
 from tests.conftest import EXAMPLES
 from tests.feed_server import FeedServer, feed_server
@@ -116,16 +117,19 @@ async def test_unchanged_feed_is_neither_refetched_in_full_nor_reparsed(
     parse = CountingParse()
     poller = await poller_for(store, session, parse)
     first = await poller.poll_due(now=1000.0)
-    assert len(first) == 28 and parse.calls == 2
-    assert await poller.poll_due(now=1030.0) == []  # not due yet: nothing fetched
+    assert len(first.articles) == 28 and first.fetched == 2 and parse.calls == 2
+    assert (await poller.poll_due(now=1030.0)).articles == []  # not due yet: nothing fetched
     assert server.hits("/rss") == 1
-    assert await poller.poll_due(now=1061.0) == []
+    [with_etag, plain] = sorted(await store.list_feeds(), key=lambda f: f.name)
+    assert with_etag.etag == '"v1"'
+    # The sample RSS says <ttl>15</ttl>: the publisher's hint wins over our 60 s interval.
+    assert with_etag.next_fetch_at == plain.next_fetch_at == 1000.0 + 15 * 60
+    again = await poller.poll_due(now=1000.0 + 15 * 60)
+    assert again.articles == [] and again.unchanged == 2
     assert parse.calls == 2  # 304 for one, an identical body hash for the other
-    [with_etag, _plain] = sorted(await store.list_feeds(), key=lambda f: f.name)
-    assert with_etag.etag == '"v1"' and with_etag.next_fetch_at == 1121.0
     server.body = server.body.replace(b"Meridian Wire", b"Meridian Wire (updated)")
     server.etag = '"v2"'
-    assert len(await poller.poll_due(now=2000.0)) == 28 and parse.calls == 4
+    assert len((await poller.poll_due(now=2000.0)).articles) == 28 and parse.calls == 4
 
 
 async def test_failing_feed_is_logged_once_backs_off_and_recovers(
@@ -137,7 +141,7 @@ async def test_failing_feed_is_logged_once_backs_off_and_recovers(
     now = 1000.0
     with caplog.at_level(logging.DEBUG, logger="bot.ingest.poller"):
         for _ in range(4):
-            assert await poller.poll_due(now=now) == []
+            assert (await poller.poll_due(now=now)).failed == 1
             [feed] = await store.list_feeds()
             now = feed.next_fetch_at
         warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
@@ -146,7 +150,7 @@ async def test_failing_feed_is_logged_once_backs_off_and_recovers(
         assert feed.next_fetch_at - 1000.0 > 60 * (1 + 2 + 4 + 8) * 0.8  # the gaps grew
 
         server.status = 200
-        assert len(await poller.poll_due(now=now)) == 14
+        assert len((await poller.poll_due(now=now)).articles) == 14
     [feed] = await store.list_feeds()
     assert (feed.failures, feed.last_error, feed.last_success_at) == (0, "", now)
     assert any("recovered after 4 failed attempts" in r.getMessage() for r in caplog.records)
@@ -169,7 +173,69 @@ async def test_file_feeds_are_read_and_skipped_while_unchanged(
     await store.upsert_feed("missing.rss", "Missing")
     parse = CountingParse()
     poller = await poller_for(store, session, parse)
-    assert len(await poller.poll_due(now=1000.0)) == 14
-    assert await poller.poll_due(now=5000.0) == [] and parse.calls == 1
+    assert len((await poller.poll_due(now=1000.0)).articles) == 14
+    assert (await poller.poll_due(now=5000.0)).articles == [] and parse.calls == 1
     missing = next(f for f in await store.list_feeds() if f.name == "Missing")
     assert missing.failures == 2 and "file not found" in missing.last_error
+
+
+async def test_adding_a_feed_does_not_flood_and_only_new_items_alert_later(
+    server: FeedServer, session: aiohttp.ClientSession, store: SqliteStore
+) -> None:
+    await store.upsert_feed(server.url("/plain"), "Quiet start", max_age=0)
+    poller = await poller_for(store, session, CountingParse())
+    first = await poller.poll_due(now=1000.0)
+    assert len(first.articles) == 14 and first.quiet == {a.id for a in first.articles}
+    fresh = b"<item><title>Brand new</title><guid>brand-new</guid><description>News.</description></item>"
+    server.body = server.body.replace(b"<item>", fresh + b"<item>", 1)
+    later = await poller.poll_due(now=10_000.0)
+    assert "brand-new" in {a.id for a in later.articles} and later.quiet == set()
+
+
+async def test_backfill_lets_the_newest_items_through(
+    server: FeedServer, session: aiohttp.ClientSession, store: SqliteStore
+) -> None:
+    await store.upsert_feed(server.url("/plain"), "Backfilled", backfill=2, max_age=0)
+    poller = await poller_for(store, session, CountingParse())
+    result = await poller.poll_due(now=1000.0)
+    loud = [a for a in result.articles if a.id not in result.quiet]
+    assert [a.id for a in loud] == ["seed-000-79f34e07c9bfe2d1", "mw-world-20261123-kharkiv-villages"]
+
+
+async def test_permanent_redirect_moves_the_feed_and_its_channels(
+    server: FeedServer, session: aiohttp.ClientSession, store: SqliteStore
+) -> None:
+    old = server.url("/moved")
+    await store.upsert_feed(old, "Moved")
+    channel = ChannelRef("discord", "c1", "g1")
+    await store.add_feed_channel(old, channel, added_by="ana")
+    poller = await poller_for(store, session, CountingParse())
+    assert len((await poller.poll_due(now=1000.0)).articles) == 14
+    [feed] = await store.list_feeds()
+    assert feed.url == server.url("/rss") and feed.etag == '"v1"'
+    assert await store.feed_channels(server.url("/rss")) == [channel]
+    assert await store.feed_channels(old) == []
+
+
+async def test_failing_feed_notices_its_channels_once_then_pauses(
+    server: FeedServer, session: aiohttp.ClientSession, store: SqliteStore
+) -> None:
+    await store.upsert_feed(server.url("/gone"), "Gone")
+    readers = ReaderRegistry({"http": http_reader(session)})
+    policy = PollPolicy(interval=60, max_backoff=3600, notify_after=6 * 3600, pause_after=3 * 86400)
+    poller = FeedPoller(store, readers, policy)
+    notices = []
+    now = 0.0
+    for _ in range(100):  # 404 is not retryable: one attempt per max_backoff (1 h, jittered)
+        result = await poller.poll_due(now=now)
+        notices.extend(n.message for n in result.notices)
+        now += 3600
+    assert notices == [
+        "has failed for 6 h: HTTP 404",
+        "has failed for 3 d (HTTP 404) and is now paused; re-add it to resume",
+    ]
+    [feed] = await store.list_feeds()
+    assert feed.paused and feed.health_stage == 2
+    hits = server.hits("/gone")
+    assert (await poller.poll_due(now=now + 10 * 86400)).failed == 0  # paused: not fetched at all
+    assert server.hits("/gone") == hits

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import logging
 import re
 import time
@@ -29,6 +30,8 @@ class ParsedFeed:
     articles: list[Article]
     warnings: list[str] = field(default_factory=list)
     version: str = ""
+    ttl_minutes: int | None = None
+    """RSS <ttl>: how long the publisher says the feed may be cached."""
 
 
 def parse_feed(body: bytes, *, feed_url: str = "", source: str = "") -> ParsedFeed:
@@ -48,9 +51,11 @@ def parse_feed(body: bytes, *, feed_url: str = "", source: str = "") -> ParsedFe
         reason = warnings[0] if warnings else "no RSS, Atom or JSON Feed structure found"
         raise FeedError(f"not a feed: {reason}", retryable=False)
     title = _text(parsed.feed.get("title", ""))
-    return _articles(
+    feed = _articles(
         title, parsed.entries, warnings, str(parsed.get("version", "")), feed_url=feed_url, source=source
     )
+    ttl = str(parsed.feed.get("ttl", "")).strip()
+    return dataclasses.replace(feed, ttl_minutes=int(ttl)) if ttl.isdigit() else feed
 
 
 def _articles(

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from bot.errors import FeedError
+from bot.ingest.policy import cache_max_age
 from bot.store.base import FeedState
 
 
@@ -29,6 +30,8 @@ class FetchResult:
     etag: str = ""
     last_modified: str = ""
     moved_to: str = ""
+    max_age: float | None = None
+    """Cache-Control max-age, seconds."""
 
 
 class FeedReader(Protocol):
@@ -95,9 +98,13 @@ class HttpReader:
             try:
                 async with self.session.get(feed.url, headers=headers, timeout=self.timeout) as resp:
                     moved = _permanent_redirect(resp)
+                    max_age = cache_max_age(resp.headers.get("Cache-Control"))
                     if resp.status == 304:
                         return FetchResult(
-                            not_modified=True, etag=feed.etag, last_modified=feed.last_modified
+                            not_modified=True,
+                            etag=feed.etag,
+                            last_modified=feed.last_modified,
+                            max_age=max_age,
                         )
                     if resp.status in (429, 503):
                         raise FeedError(
@@ -112,6 +119,7 @@ class HttpReader:
                         etag=resp.headers.get("ETag", ""),
                         last_modified=resp.headers.get("Last-Modified", ""),
                         moved_to=moved,
+                        max_age=max_age,
                     )
             except TimeoutError as exc:
                 raise FeedError(f"timed out after {self.timeout.total:.0f}s") from exc

@@ -1,5 +1,6 @@
 """One polling pass over the feeds that are due. Every feed is fetched once per interval however many
-channels want it; a failing feed backs off with jitter and is logged once until it recovers."""
+channels want it; a failing feed backs off with jitter, is logged once until it recovers, and its
+channels are told (once, then again when it is paused) rather than left guessing."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from collections.abc import Callable
 
 from bot.errors import FeedError
 from bot.ingest.feeds import ParsedFeed, parse_feed
-from bot.ingest.fetch import ReaderRegistry
+from bot.ingest.fetch import FetchResult, ReaderRegistry
+from bot.ingest.policy import HEALTHY, PAUSED, health_step, next_interval, quiet_ids
 from bot.models import Article
 from bot.store.base import FeedState, Store
 
@@ -22,8 +24,33 @@ log = logging.getLogger(__name__)
 @dataclasses.dataclass(frozen=True, slots=True)
 class PollPolicy:
     interval: float = 900.0
+    min_interval: float = 300.0
+    max_interval: float = 6 * 3600.0
     max_backoff: float = 6 * 3600.0
     concurrency: int = 20
+    max_age: float = 7 * 86400.0
+    notify_after: float = 6 * 3600.0
+    pause_after: float = 3 * 86400.0
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FeedNotice:
+    """Something the channels that added a feed should be told about it."""
+
+    feed_url: str
+    feed_name: str
+    message: str
+
+
+@dataclasses.dataclass(slots=True)
+class PollResult:
+    articles: list[Article] = dataclasses.field(default_factory=list)
+    quiet: set[str] = dataclasses.field(default_factory=set)
+    """Ids to record as seen without alerting (a new feed's history, items past max_age)."""
+    notices: list[FeedNotice] = dataclasses.field(default_factory=list)
+    fetched: int = 0
+    unchanged: int = 0
+    failed: int = 0
 
 
 def backoff_delay(
@@ -49,74 +76,92 @@ class FeedPoller:
         self._parse = parse
         self._gate = asyncio.Semaphore(policy.concurrency)
 
-    async def poll_due(self, now: float) -> list[Article]:
-        """Fetch every due feed concurrently; return their articles (not yet deduplicated)."""
-        due = [f for f in await self.store.list_feeds() if f.next_fetch_at <= now]
-        batches = await asyncio.gather(*(self._poll_one(feed, now) for feed in due))
-        return [article for batch in batches for article in batch]
+    async def poll_due(self, now: float) -> PollResult:
+        """Fetch every due, unpaused feed concurrently and gather what they hold."""
+        due = [f for f in await self.store.list_feeds() if f.next_fetch_at <= now and not f.paused]
+        result = PollResult()
+        for outcome in await asyncio.gather(*(self._poll_one(feed, now) for feed in due)):
+            result.articles.extend(outcome.articles)
+            result.quiet |= outcome.quiet
+            result.notices.extend(outcome.notices)
+            result.fetched += outcome.fetched
+            result.unchanged += outcome.unchanged
+            result.failed += outcome.failed
+        return result
 
     async def next_due(self) -> float | None:
         feeds = await self.store.list_feeds()
-        return min((f.next_fetch_at for f in feeds), default=None)
+        return min((f.next_fetch_at for f in feeds if not f.paused), default=None)
 
-    async def _poll_one(self, feed: FeedState, now: float) -> list[Article]:
+    async def _poll_one(self, feed: FeedState, now: float) -> PollResult:
         interval = feed.interval or self.policy.interval
         async with self._gate:
             try:
-                reader = self.readers.for_url(feed.url)
-                result = await reader.read(feed)
-                if result.not_modified:
-                    await self._succeeded(
-                        feed, now, interval, etag=result.etag, last_modified=result.last_modified
-                    )
-                    return []
-                digest = hashlib.blake2b(result.body, digest_size=16).hexdigest()
-                if digest == feed.body_hash:
-                    await self._succeeded(
-                        feed, now, interval, etag=result.etag, last_modified=result.last_modified
-                    )
-                    return []
+                fetched = await self.readers.for_url(feed.url).read(feed)
+                digest = (
+                    "" if fetched.not_modified else hashlib.blake2b(fetched.body, digest_size=16).hexdigest()
+                )
+                if fetched.not_modified or digest == feed.body_hash:
+                    notices = await self._succeeded(feed, now, interval, fetched, None, feed.body_hash)
+                    return PollResult(notices=notices, unchanged=1)
                 parsed = await asyncio.to_thread(
-                    self._parse, result.body, feed_url=feed.url, source=feed.name
+                    self._parse, fetched.body, feed_url=feed.url, source=feed.name
                 )
             except FeedError as exc:
-                await self._failed(feed, now, interval, exc)
-                return []
+                return PollResult(notices=await self._failed(feed, now, interval, exc), failed=1)
         for warning in parsed.warnings:
             log.debug("feed %s: %s", feed.url, warning)
-        await self._succeeded(
-            feed, now, interval, etag=result.etag, last_modified=result.last_modified, body_hash=digest
+        notices = await self._succeeded(feed, now, interval, fetched, parsed, digest)
+        max_age = self.policy.max_age if feed.max_age is None else feed.max_age
+        quiet = quiet_ids(
+            parsed.articles,
+            first_fetch=feed.last_success_at is None,
+            backfill=feed.backfill,
+            max_age=max_age,
+            now=now,
         )
-        if result.moved_to:
-            log.info("feed %s moved permanently to %s", feed.url, result.moved_to)
-        return parsed.articles
+        return PollResult(articles=parsed.articles, quiet=quiet, notices=notices, fetched=1)
 
     async def _succeeded(
         self,
         feed: FeedState,
         now: float,
         interval: float,
-        *,
-        etag: str,
-        last_modified: str,
-        body_hash: str | None = None,
-    ) -> None:
+        fetched: FetchResult,
+        parsed: ParsedFeed | None,
+        body_hash: str,
+    ) -> list[FeedNotice]:
+        notices = []
         if feed.failures:
             log.info("feed %s recovered after %d failed attempts", feed.url, feed.failures)
-        await self.store.save_feed_state(
-            dataclasses.replace(
-                feed,
-                etag=etag,
-                last_modified=last_modified,
-                body_hash=feed.body_hash if body_hash is None else body_hash,
-                next_fetch_at=now + interval,
-                failures=0,
-                last_error="",
-                last_success_at=now,
-            )
+            if feed.health_stage > HEALTHY:
+                notices.append(FeedNotice(feed.url, feed.name, "is working again"))
+        wait = next_interval(
+            interval,
+            max_age=fetched.max_age,
+            ttl_minutes=parsed.ttl_minutes if parsed else None,
+            floor=self.policy.min_interval,
+            ceiling=self.policy.max_interval,
         )
+        state = dataclasses.replace(
+            feed,
+            etag=fetched.etag,
+            last_modified=fetched.last_modified,
+            body_hash=body_hash,
+            next_fetch_at=now + wait,
+            failures=0,
+            last_error="",
+            last_success_at=now,
+            failing_since=None,
+            health_stage=HEALTHY,
+        )
+        await self.store.save_feed_state(state)
+        if fetched.moved_to and fetched.moved_to != feed.url:
+            log.info("feed %s moved permanently to %s; following it", feed.url, fetched.moved_to)
+            await self.store.move_feed(feed.url, fetched.moved_to)
+        return notices
 
-    async def _failed(self, feed: FeedState, now: float, interval: float, exc: FeedError) -> None:
+    async def _failed(self, feed: FeedState, now: float, interval: float, exc: FeedError) -> list[FeedNotice]:
         failures = feed.failures + 1
         delay = backoff_delay(failures, interval, self.policy.max_backoff)
         if exc.retry_after is not None:
@@ -127,6 +172,27 @@ class FeedPoller:
             log.warning("feed %s failed: %s; retrying in %.0fs", feed.url, exc, delay)
         else:
             log.debug("feed %s failed again (%d): %s", feed.url, failures, exc)
-        await self.store.save_feed_state(
-            dataclasses.replace(feed, failures=failures, last_error=str(exc), next_fetch_at=now + delay)
+        since = feed.failing_since if feed.failing_since is not None else now
+        step = health_step(
+            feed.health_stage,
+            now - since,
+            str(exc),
+            notify_after=self.policy.notify_after,
+            pause_after=self.policy.pause_after,
         )
+        notices = []
+        if step.message:
+            log.warning("feed %s %s", feed.url, step.message)
+            notices.append(FeedNotice(feed.url, feed.name, step.message))
+        await self.store.save_feed_state(
+            dataclasses.replace(
+                feed,
+                failures=failures,
+                last_error=str(exc),
+                next_fetch_at=now + delay,
+                failing_since=since,
+                health_stage=step.stage,
+                paused=step.stage == PAUSED,
+            )
+        )
+        return notices

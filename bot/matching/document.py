@@ -1,8 +1,7 @@
 """An article tokenised once for matching: every query and the index look at the same token tables.
 
-Tokenising does only what every match needs (token offsets and keys, keys -> token indices); what only
-some queries need (line positions for phrases, folded words for prefixes, spans) is built on first use
-and kept.
+Tokenising builds the token tables; what only some queries need (adjacent pairs, spans, sorted words
+for prefixes) is built on first use and kept.
 """
 
 from __future__ import annotations
@@ -30,9 +29,8 @@ SOURCE = "\x01source:"
 """Prefixes of the synthetic anchor keys that let the index find ``site:`` and ``source:`` terms."""
 
 
-def pair_key(first: str, second: str) -> str:
-    """The key of two adjacent words (keys never contain spaces)."""
-    return f"{first} {second}"
+pair_key: Callable[[str, str], str] = "{} {}".format
+"""The key of two adjacent words (keys never contain spaces); a C function, called per word pair."""
 
 
 def domain_of(url: str) -> str:
@@ -43,33 +41,35 @@ def domain_of(url: str) -> str:
 class Document:
     """Title + body as :attr:`bot.models.Article.match_text` joins them, plus source name and domain.
 
-    Token ``i`` spans ``text[starts[i]:ends[i]]`` (a possessive ``'s`` left out); ``norms[i]`` are its
-    normal forms (see :mod:`bot.matching.text`) and ``keys[i]`` its key; ``by_key`` maps a key to its
-    token indices; tokens before ``n_title`` are the headline; ``unknown_case`` holds the tokens on lines
-    set entirely in capitals, whose case says nothing.
+    Token ``i`` spans ``text[starts[i]:ends[i]]`` (a possessive ``'s`` left out), ``token_spans[i]``
+    is that :class:`Span`; ``norms[i]`` are its
+    normal forms (see :mod:`bot.matching.text`) and ``keys[i]`` its key; ``by_key`` maps a key, and
+    ``by_base`` a folded word, to token indices; ``positions`` count words, jumping at line breaks;
+    tokens before ``n_title`` are the headline; ``unknown_case`` holds the tokens on lines set entirely
+    in capitals, whose case says nothing.
     """
 
     __slots__ = (
-        "_by_base",
         "_hit_cache",
         "_hit_ids",
         "_key_spans",
         "_pairs",
-        "_positions",
         "_sorted_bases",
-        "_span_cache",
         "anchor_keys",
+        "by_base",
         "by_key",
         "domain",
         "ends",
         "keys",
         "n_title",
         "norms",
+        "positions",
         "source",
         "source_keys",
         "starts",
         "text",
         "title",
+        "token_spans",
         "unknown_case",
         "url",
     )
@@ -88,6 +88,17 @@ class Document:
         ends = [m.end() for m in found]
         possessive = {m.end() for m in _POSSESSIVE_END.finditer(text)}
         self.ends = [e - 2 if e in possessive else e for e in ends] if possessive else ends
+        self.token_spans: list[Span] = list(
+            map(
+                _new_span,
+                zip(
+                    self.starts,
+                    self.ends,
+                    map(text.__getitem__, map(slice, self.starts, self.ends)),
+                    strict=True,
+                ),
+            )
+        )
         self.norms: list[Norm] = list(map(normalise, surfaces))
         self.keys = keys = [n.key for n in self.norms]
         by_key: dict[str, list[int]] = {}
@@ -98,6 +109,15 @@ class Document:
             else:
                 hits.append(i)
         self.by_key = by_key
+        by_base: dict[str, list[int]] = {}
+        for i, norm in enumerate(self.norms):
+            hits = by_base.get(norm.base)
+            if hits is None:
+                by_base[norm.base] = [i]
+            else:
+                hits.append(i)
+        self.by_base = by_base
+        self.positions = self._positions()
         self.n_title = bisect_left(self.starts, len(title)) if title else 0
         self.unknown_case = self._shouting_tokens()
 
@@ -105,13 +125,10 @@ class Document:
         anchor_keys.update(self._site_keys())
         anchor_keys.update(SOURCE + k for k in self.source_keys)
         self.anchor_keys = anchor_keys  # a set, not a frozenset: dict_keys & set iterates the smaller side
-        self._positions: list[int] | None = None
-        self._by_base: dict[str, list[int]] | None = None
         self._sorted_bases: list[str] | None = None
         self._pairs: set[str] | None = None
-        self._hit_cache: dict[str, list[tuple[int, int]]] = {}
+        self._hit_cache: dict[str, list[Span]] = {}
         self._hit_ids: dict[int, str] = {}
-        self._span_cache: dict[tuple[int, int], Span] = {}
         self._key_spans: dict[str, tuple[Span, ...]] = {}
 
     @classmethod
@@ -138,32 +155,23 @@ class Document:
         keys.update(SITE + label for label in labels)
         return sorted(keys)
 
-    def positions(self) -> list[int]:
+    def _positions(self) -> list[int]:
         """Word positions: the token index plus :data:`LINE_GAP` per line break before it."""
-        if self._positions is None:
-            text, starts = self.text, self.starts
-            newlines = [m.start() for m in re.finditer("\n", text)]
-            if newlines:
-                lines = map(partial(bisect_right, newlines), starts)
-                self._positions = [i + LINE_GAP * line for i, line in enumerate(lines)]
-            else:
-                self._positions = list(range(len(starts)))
-        return self._positions
+        newlines = [m.start() for m in re.finditer("\n", self.text)]
+        if not newlines:
+            return list(range(len(self.starts)))
+        lines = map(partial(bisect_right, newlines), self.starts)
+        return [i + LINE_GAP * line for i, line in enumerate(lines)]
 
-    def by_base(self) -> dict[str, list[int]]:
-        """Folded word (no plural stripping) -> token indices."""
-        if self._by_base is None:
-            by_base: dict[str, list[int]] = {}
-            for i, norm in enumerate(self.norms):
-                by_base.setdefault(norm.base, []).append(i)
-            self._by_base = by_base
-        return self._by_base
+    def sorted_bases(self) -> list[str]:
+        """The distinct folded words, sorted (for prefix lookups)."""
+        if self._sorted_bases is None:
+            self._sorted_bases = sorted(self.by_base)
+        return self._sorted_bases
 
     def prefix_hits(self, prefix: str) -> list[int]:
         """Token indices whose folded word starts with ``prefix``."""
-        if self._sorted_bases is None:
-            self._sorted_bases = sorted(self.by_base())
-        bases, by_base = self._sorted_bases, self.by_base()
+        bases, by_base = self.sorted_bases(), self.by_base
         i = bisect_left(bases, prefix)
         found: list[int] = []
         while i < len(bases) and bases[i].startswith(prefix):
@@ -172,38 +180,34 @@ class Document:
         return found
 
     def pair_keys(self) -> set[str]:
-        """Every pair of adjacent word keys on one line, as :func:`pair_key` spells it."""
+        """Every pair of adjacent word keys, as :func:`pair_key` spells it. Pairs across a line break
+        are included: this only finds candidates, and phrase verification checks lines."""
         if self._pairs is None:
-            keys, positions = self.keys, self.positions()
-            self._pairs = {
-                f"{a} {b}"
-                for a, b, p, q in zip(keys, keys[1:], positions, positions[1:], strict=False)
-                if q - p == 1
-            }
+            keys = self.keys
+            self._pairs = set(map(pair_key, keys, keys[1:]))
         return self._pairs
 
-    def key_hits(self, key: str) -> list[tuple[int, int]]:
-        """Character ranges of every token with this key."""
+    def span(self, first: int, last: int) -> Span:
+        """The span from token ``first`` to token ``last`` (inclusive)."""
+        if first == last:
+            return self.token_spans[first]
+        start, end = self.starts[first], self.ends[last]
+        return _new_span((start, end, self.text[start:end]))
+
+    def key_hits(self, key: str) -> list[Span]:
+        """Spans of every token with this key, in order (a list owned by the document: do not change)."""
         hits = self._hit_cache.get(key)
         if hits is None:
-            starts, ends = self.starts, self.ends
-            hits = [(starts[i], ends[i]) for i in self.by_key.get(key, ())]
+            hits = list(map(self.token_spans.__getitem__, self.by_key.get(key, ())))
             self._hit_cache[key] = hits
             self._hit_ids[id(hits)] = key
         return hits
 
     def key_spans(self, key: str) -> tuple[Span, ...]:
-        """Spans of every token with this key."""
+        """:meth:`key_hits` as a tuple."""
         spans = self._key_spans.get(key)
         if spans is None:
-            text, cache = self.text, self._span_cache
-            found = []
-            for r in self.key_hits(key):  # already sorted and distinct
-                span = cache.get(r)
-                if span is None:
-                    span = cache[r] = _new_span((r[0], r[1], text[r[0] : r[1]]))
-                found.append(span)
-            spans = self._key_spans[key] = tuple(found)
+            spans = self._key_spans[key] = tuple(self.key_hits(key))
         return spans
 
     def site_matches(self, site: str) -> bool:
@@ -219,20 +223,12 @@ class Document:
         n = len(keys)
         return any(have[i : i + n] == keys for i in range(len(have) - n + 1))
 
-    def spans(self, ranges: list[tuple[int, int]]) -> tuple[Span, ...]:
-        """Sorted, de-duplicated :class:`Span` objects for character ranges."""
-        key = self._hit_ids.get(id(ranges))
+    def spans(self, found: list[Span]) -> tuple[Span, ...]:
+        """Sorted and de-duplicated."""
+        key = self._hit_ids.get(id(found))
         if key is not None:  # one word's cached hits (kept alive by the cache, so the id is theirs)
             return self.key_spans(key)
-        cache = self._span_cache
-        text = self.text
-        out = []
-        for r in sorted(set(ranges)):
-            span = cache.get(r)
-            if span is None:
-                span = cache[r] = _new_span((r[0], r[1], text[r[0] : r[1]]))
-            out.append(span)
-        return tuple(out)
+        return tuple(sorted(set(found)))
 
     def __repr__(self) -> str:
         return f"Document(title={self.title[:40]!r}, tokens={len(self.starts)}, source={self.source!r})"

@@ -13,8 +13,8 @@ from bot.matching.document import Document
 from bot.matching.query import And, Near, Node, Not, Or, Phrase, Prefix, Query, Site, Source, Word
 from bot.models import Span
 
-Ranges = list[tuple[int, int]]
-"""Character ranges into the match text; None from an evaluator means "does not match"."""
+Ranges = list[Span]
+"""The spans a node matched (unsorted, maybe repeated); None from an evaluator means "no match"."""
 
 
 def evaluate(query: Query, doc: Document) -> tuple[Span, ...] | None:
@@ -50,8 +50,8 @@ def _word(node: Word, doc: Document) -> Ranges | None:
     found = word_tokens(node, doc)
     if not found:
         return None
-    starts, ends = doc.starts, doc.ends
-    return [(starts[i], ends[i]) for i in found]
+    spans = doc.token_spans
+    return [spans[i] for i in found]
 
 
 def _token_is(word: Word, doc: Document, i: int) -> bool:
@@ -67,7 +67,7 @@ def phrase_runs(node: Phrase, doc: Document) -> list[tuple[int, int]]:
         if word.key not in by_key:
             return []
     first, rest = node.words[0], node.words[1:]
-    positions, n = doc.positions(), len(doc.keys)
+    positions, n = doc.positions, len(doc.keys)
     runs = []
     for i in doc.by_key.get(first.key, ()):
         if not _token_is(first, doc, i):
@@ -86,8 +86,7 @@ def _phrase(node: Phrase, doc: Document) -> Ranges | None:
     runs = phrase_runs(node, doc)
     if not runs:
         return None
-    starts, ends = doc.starts, doc.ends
-    return [(starts[a], ends[b]) for a, b in runs]
+    return [doc.span(a, b) for a, b in runs]
 
 
 def prefix_tokens(node: Prefix, doc: Document) -> list[int]:
@@ -104,8 +103,8 @@ def _prefix(node: Prefix, doc: Document) -> Ranges | None:
     found = prefix_tokens(node, doc)
     if not found:
         return None
-    starts, ends = doc.starts, doc.ends
-    return [(starts[i], ends[i]) for i in found]
+    spans = doc.token_spans
+    return [spans[i] for i in found]
 
 
 def _occurrences(node: Node, doc: Document) -> list[tuple[int, int]]:
@@ -124,14 +123,14 @@ def _near(node: Near, doc: Document) -> Ranges | None:
     right = _occurrences(node.right, doc)
     if not right:
         return None
-    pos, starts, ends = doc.positions(), doc.starts, doc.ends
+    pos = doc.positions
     limit = node.distance + 1
     ranges: Ranges = []
     for a0, a1 in left:
         for b0, b1 in right:
             if pos[b0] - pos[a1] <= limit and pos[a0] - pos[b1] <= limit:
-                ranges.append((starts[a0], ends[a1]))
-                ranges.append((starts[b0], ends[b1]))
+                ranges.append(doc.span(a0, a1))
+                ranges.append(doc.span(b0, b1))
     return ranges or None
 
 

@@ -1,15 +1,14 @@
 """The subscription index: a presearcher in the manner of Lucene's Monitor.
 
 Each query is split into its top-level ``OR`` branches, and each branch is filed under its most
-selective required anchor (see :mod:`bot.matching.selectivity`): a word key, a pair of adjacent words
-(for phrases), two words that must both occur (for AND), a site/source key, or a prefix. For an article,
+selective required anchor (see :mod:`bot.matching.selectivity`): a word key, two words that must both
+occur (for AND), a pair of adjacent words (for phrases), a site/source key, or a prefix. For an article,
 the index intersects the article's distinct keys (and, when phrases are filed, its distinct adjacent
-pairs) with the filed ones, one hash lookup each, and walks each distinct word once through the prefix
-table (by its first
-three letters, then only the prefix lengths registered under them). Only the branches found that way are
-verified with the brute-force evaluator; a branch that is a plain word needs no verification at all.
-Identical queries added under several keys are stored and verified once. Adding and removing are
-incremental: no rebuild.
+pairs) with the filed ones, one hash lookup each, and walks the article's distinct words once through
+the prefix table (by their first three letters, then only the prefix lengths filed under those). Only
+the branches found that way are verified with the brute-force evaluator; a branch that is a plain word
+needs no verification at all. Identical queries added under several keys are stored and verified once.
+Adding and removing are incremental: no rebuild.
 """
 
 from __future__ import annotations
@@ -53,8 +52,23 @@ class _Branch:
 
 
 _Item = _Entry | _Branch
-"""What postings hold: a whole single-branch query, or one branch of a multi-branch query."""
 _T = TypeVar("_T")
+
+
+class _Slot:
+    """Everything filed under one key: plain-word queries and OR branches (a hit is a match), items to
+    verify, and ANDs waiting for a second key (``both[other]``)."""
+
+    __slots__ = ("both", "branches", "plain", "verify")
+
+    def __init__(self) -> None:
+        self.plain: list[_Entry] | None = None
+        self.branches: list[_Branch] | None = None
+        self.verify: list[_Item] | None = None
+        self.both: dict[str, list[_Item]] | None = None
+
+    def empty(self) -> bool:
+        return not (self.plain or self.branches or self.verify or self.both)
 
 
 class SubscriptionIndex:
@@ -64,36 +78,18 @@ class SubscriptionIndex:
     aliases whatever table each query was parsed with.
     """
 
-    __slots__ = (
-        "_aliases",
-        "_both",
-        "_by_key",
-        "_entries",
-        "_heads",
-        "_pairs",
-        "_plain",
-        "_plain_branches",
-        "_postings",
-        "_prefixes",
-    )
+    __slots__ = ("_aliases", "_by_key", "_entries", "_heads", "_pairs", "_prefixes", "_slots")
 
     def __init__(self, aliases: AliasTable | None = None) -> None:
         self._aliases = aliases
         self._by_key: dict[str, _Entry] = {}
         self._entries: dict[Query, _Entry] = {}
-        self._plain: dict[str, list[_Entry]] = {}
-        self._plain_branches: dict[str, list[_Branch]] = {}
-        """Queries and OR branches that are plain words (case-blind, no alias, no field): a hit on the
-        key is a match, nothing to verify."""
-        self._postings: dict[str, list[_Item]] = {}
-        """Everything else anchored on one key; verified on a hit."""
+        self._slots: dict[str, _Slot] = {}
         self._pairs: dict[str, list[_Item]] = {}
-        """Phrases anchored on their most selective pair of adjacent words (see ``pair_key``)."""
-        self._both: dict[str, dict[str, list[_Item]]] = {}
-        """ANDs anchored on their two rarest required words, the rarer outside: ``_both[a][b]``."""
+        """Phrases by their most selective pair of adjacent words (see ``pair_key``)."""
         self._prefixes: dict[str, list[_Item]] = {}
         self._heads: dict[str, dict[int, int]] = {}
-        """First three characters of the registered prefixes -> their lengths (with counts)."""
+        """First three characters of the filed prefixes -> their lengths (with counts)."""
 
     def add(self, key: str, query: Query) -> None:
         """Index ``query`` under ``key``, replacing what ``key`` had."""
@@ -136,59 +132,58 @@ class SubscriptionIndex:
     def match(self, doc: Document) -> dict[str, tuple[Span, ...]]:
         """Every key whose query matches ``doc``, with the spans that made it fire."""
         out: dict[str, tuple[Span, ...]] = {}
-        anchor_keys = doc.anchor_keys
-        plain = self._plain
-        for token_key in plain.keys() & anchor_keys:
-            spans = doc.key_spans(token_key)
-            for entry in plain[token_key]:
-                for key in entry.keys:
-                    out[key] = spans
         plain_hits: dict[_Entry, list[str]] = {}  # OR queries: which plain-word branches hit
-        plain_branches = self._plain_branches
-        for token_key in plain_branches.keys() & anchor_keys:
-            for branch in plain_branches[token_key]:
-                hit = plain_hits.get(branch.entry)
-                if hit is None:
-                    plain_hits[branch.entry] = [token_key]
-                else:
-                    hit.append(token_key)
+        candidates: set[_Item] = set()
+        anchor_keys = doc.anchor_keys
+        slots = self._slots
+        for token_key in slots.keys() & anchor_keys:
+            slot = slots[token_key]
+            if slot.plain:
+                spans = doc.key_spans(token_key)
+                for entry in slot.plain:
+                    for key in entry.keys:
+                        out[key] = spans
+            if slot.branches:
+                for branch in slot.branches:
+                    hit = plain_hits.get(branch.entry)
+                    if hit is None:
+                        plain_hits[branch.entry] = [token_key]
+                    else:
+                        hit.append(token_key)
+            if slot.verify:
+                candidates.update(slot.verify)
+            if slot.both:
+                both = slot.both
+                for other in both.keys() & anchor_keys:
+                    candidates.update(both[other])
+        self._pair_and_prefix_candidates(doc, candidates)
+
         verified: dict[_Entry, Ranges] = {}
         evaluators = EVALUATORS
-        for item in self._candidates(doc):
+        for item in candidates:
             entry, node = item.entry, item.node
-            ranges = evaluators[type(node)](node, doc)
-            if ranges is not None:
+            found = evaluators[type(node)](node, doc)
+            if found is not None:
                 before = verified.get(entry)
-                verified[entry] = ranges if before is None else before + ranges
+                verified[entry] = found if before is None else before + found
         for entry, token_keys in plain_hits.items():
-            ranges = verified.pop(entry, None)
-            if ranges is None and len(token_keys) == 1:
+            found = verified.pop(entry, None)
+            if found is None and len(token_keys) == 1:
                 spans = doc.key_spans(token_keys[0])
             else:
-                merged = list(ranges or ())
+                merged = list(found or ())
                 for token_key in token_keys:
                     merged.extend(doc.key_hits(token_key))
                 spans = doc.spans(merged)
             for key in entry.keys:
                 out[key] = spans
-        for entry, ranges in verified.items():
-            spans = doc.spans(ranges)
+        for entry, found in verified.items():
+            spans = doc.spans(found)
             for key in entry.keys:
                 out[key] = spans
         return out
 
-    def _candidates(self, doc: Document) -> set[_Item]:
-        """Items filed under an anchor the document has."""
-        candidates: set[_Item] = set()
-        anchor_keys = doc.anchor_keys
-        postings = self._postings
-        for key in postings.keys() & anchor_keys:
-            candidates.update(postings[key])
-        both = self._both
-        for key in both.keys() & anchor_keys:
-            also = both[key]
-            for other in also.keys() & anchor_keys:
-                candidates.update(also[other])
+    def _pair_and_prefix_candidates(self, doc: Document, candidates: set[_Item]) -> None:
         pairs = self._pairs
         if pairs:
             for pair in pairs.keys() & doc.pair_keys():
@@ -196,7 +191,7 @@ class SubscriptionIndex:
         heads = self._heads
         if heads:
             prefixes = self._prefixes
-            for base in doc.by_base():
+            for base in doc.by_base:
                 lengths = heads.get(base[:3])
                 if lengths is not None:
                     for length in lengths:
@@ -204,25 +199,38 @@ class SubscriptionIndex:
                             items = prefixes.get(base[:length])
                             if items is not None:
                                 candidates.update(items)
-        return candidates
+
+    def _slot(self, key: str) -> _Slot:
+        slot = self._slots.get(key)
+        if slot is None:
+            slot = self._slots[key] = _Slot()
+        return slot
 
     def _file(self, item: _Item, *, add: bool) -> None:
         """File (or unfile) an item under its anchors; the anchors are recomputed on removal."""
         node = item.node
         if isinstance(node, Word) and node.cased is None and not node.aliases and not node.title:
+            slot = self._slot(node.key)
             if isinstance(item, _Entry):
-                _post(self._plain, node.key, item, add)
+                slot.plain = _change(slot.plain, item, add)
             else:
-                _post(self._plain_branches, node.key, item, add)
+                slot.branches = _change(slot.branches, item, add)
+            self._drop_if_empty(node.key, slot)
             return
         found = anchors(node)
         assert found is not None, "parse_query refuses queries that only exclude"
         for key in found.keys:
-            _post(self._postings, key, item, add)
+            slot = self._slot(key)
+            slot.verify = _change(slot.verify, item, add)
+            self._drop_if_empty(key, slot)
+        for first, second in found.both:
+            slot = self._slot(first)
+            both = slot.both if slot.both is not None else {}
+            _post(both, second, item, add)
+            slot.both = both or None
+            self._drop_if_empty(first, slot)
         for first, second in found.pairs:
             _post(self._pairs, pair_key(first, second), item, add)
-        for first, second in found.both:
-            _post_pair(self._both, first, second, item, add)
         for prefix in found.prefixes:
             _post(self._prefixes, prefix, item, add)
             lengths = self._heads.setdefault(prefix[:3], {})
@@ -234,25 +242,25 @@ class SubscriptionIndex:
                 if not lengths:
                     del self._heads[prefix[:3]]
 
+    def _drop_if_empty(self, key: str, slot: _Slot) -> None:
+        if slot.empty():
+            del self._slots[key]
+
+
+def _change(items: list[_T] | None, item: _T, add: bool) -> list[_T] | None:
+    if add:
+        if items is None:
+            return [item]
+        items.append(item)
+        return items
+    assert items is not None
+    items.remove(item)
+    return items or None
+
 
 def _post(table: dict[str, list[_T]], key: str, item: _T, add: bool) -> None:
-    if add:
-        items = table.get(key)
-        if items is None:
-            table[key] = [item]
-        else:
-            items.append(item)
-        return
-    items = table[key]
-    items.remove(item)
-    if not items:
+    items = _change(table.get(key), item, add)
+    if items is None:
         del table[key]
-
-
-def _post_pair(
-    table: dict[str, dict[str, list[_Item]]], anchor: str, other: str, item: _Item, add: bool
-) -> None:
-    inner = table.setdefault(anchor, {})
-    _post(inner, other, item, add)
-    if not inner:
-        del table[anchor]
+    else:
+        table[key] = items

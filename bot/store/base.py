@@ -21,6 +21,14 @@ class FeedState:
     failures: int = 0
     last_error: str = ""
     last_success_at: float | None = None
+    backfill: int = 0
+    """On the first successful fetch, only this many of the newest items may alert (no flood)."""
+    max_age: float | None = None
+    """Items older than this many seconds never alert; None: the polling default; 0: no limit."""
+    failing_since: float | None = None
+    health_stage: int = 0
+    """0 healthy or not yet reported, 1 failure notice sent, 2 paused after a second notice."""
+    paused: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,11 +71,43 @@ class Store(Protocol):
         """Subscriptions of one channel (all channels when None), oldest first."""
         ...
 
-    async def upsert_feed(self, url: str, name: str = "", interval: float | None = None) -> FeedState: ...
+    async def upsert_feed(
+        self,
+        url: str,
+        name: str = "",
+        interval: float | None = None,
+        *,
+        backfill: int = 0,
+        max_age: float | None = None,
+    ) -> FeedState:
+        """Add a feed, or update the settings of a known one (its fetch state is kept)."""
+        ...
 
     async def list_feeds(self) -> list[FeedState]: ...
 
     async def save_feed_state(self, state: FeedState) -> None: ...
+
+    async def move_feed(self, old_url: str, new_url: str) -> None:
+        """A permanent redirect: the feed and its channels continue under the new URL."""
+        ...
+
+    async def remove_feed(self, url: str) -> bool: ...
+
+    async def add_feed_channel(self, url: str, channel: ChannelRef, added_by: str = "") -> None: ...
+
+    async def remove_feed_channel(self, url: str, channel: ChannelRef) -> bool: ...
+
+    async def feed_channels(self, url: str) -> list[ChannelRef]: ...
+
+    async def changed(self, articles: Sequence[Article]) -> list[Article]:
+        """Articles already seen whose title or body has changed since: updates, not new articles."""
+        ...
+
+    async def record_updates(self, articles: Sequence[Article]) -> None: ...
+
+    async def queue_alerts(self, alerts: Sequence[Alert], now: float) -> int:
+        """Queue alerts not tied to an article (feed health notices). Same de-duplication by id."""
+        ...
 
     async def unseen(self, articles: Sequence[Article]) -> list[Article]:
         """The articles whose id was never recorded, in input order. Records nothing."""

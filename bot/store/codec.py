@@ -24,6 +24,7 @@ def alert_to_json(alert: Alert) -> str:
             "published": alert.published.isoformat() if alert.published else None,
             "image_url": alert.image_url,
             "mention": alert.mention,
+            "kind": alert.kind,
         },
         ensure_ascii=False,
     )
@@ -46,4 +47,5 @@ def alert_from_json(payload: str) -> Alert:
         published=datetime.fromisoformat(published) if published else None,
         image_url=data.get("image_url", ""),
         mention=data.get("mention", ""),
+        kind=data.get("kind", "article"),
     )

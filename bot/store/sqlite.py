@@ -142,11 +142,20 @@ class SqliteStore:
 
     # feeds
 
-    async def upsert_feed(self, url: str, name: str = "", interval: float | None = None) -> FeedState:
+    async def upsert_feed(
+        self,
+        url: str,
+        name: str = "",
+        interval: float | None = None,
+        *,
+        backfill: int = 0,
+        max_age: float | None = None,
+    ) -> FeedState:
         await self._write(
-            "INSERT INTO feeds (url, name, interval, added_at) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT(url) DO UPDATE SET name=excluded.name, interval=excluded.interval",
-            (url, name, interval, time.time()),
+            "INSERT INTO feeds (url, name, interval, backfill, max_age, added_at) VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT(url) DO UPDATE SET name=excluded.name, interval=excluded.interval,"
+            " backfill=excluded.backfill, max_age=excluded.max_age",
+            (url, name, interval, backfill, max_age, time.time()),
         )
         rows = await self._rows("SELECT * FROM feeds WHERE url=?", (url,))
         return _feed(rows[0])
@@ -157,7 +166,7 @@ class SqliteStore:
     async def save_feed_state(self, state: FeedState) -> None:
         await self._write(
             "UPDATE feeds SET etag=?, last_modified=?, body_hash=?, next_fetch_at=?, failures=?,"
-            " last_error=?, last_success_at=? WHERE url=?",
+            " last_error=?, last_success_at=?, failing_since=?, health_stage=?, paused=? WHERE url=?",
             (
                 state.etag,
                 state.last_modified,
@@ -166,9 +175,55 @@ class SqliteStore:
                 state.failures,
                 state.last_error,
                 state.last_success_at,
+                state.failing_since,
+                state.health_stage,
+                int(state.paused),
                 state.url,
             ),
         )
+
+    async def move_feed(self, old_url: str, new_url: str) -> None:
+        try:
+            await self._db.execute("BEGIN")
+            async with self._db.execute("SELECT 1 FROM feeds WHERE url=?", (new_url,)) as cur:
+                exists = await cur.fetchone() is not None
+            if exists:
+                await self._db.execute("DELETE FROM feeds WHERE url=?", (old_url,))
+            else:
+                await self._db.execute("UPDATE feeds SET url=? WHERE url=?", (new_url, old_url))
+            await self._db.execute(
+                "UPDATE OR IGNORE feed_channels SET feed_url=? WHERE feed_url=?", (new_url, old_url)
+            )
+            await self._db.execute("DELETE FROM feed_channels WHERE feed_url=?", (old_url,))
+            await self._db.commit()
+        except sqlite3.Error as exc:
+            await self._db.rollback()
+            raise StoreError(f"moving feed {old_url} failed: {exc}") from exc
+
+    async def remove_feed(self, url: str) -> bool:
+        await self._write("DELETE FROM feed_channels WHERE feed_url=?", (url,))
+        return await self._write("DELETE FROM feeds WHERE url=?", (url,)) > 0
+
+    async def add_feed_channel(self, url: str, channel: ChannelRef, added_by: str = "") -> None:
+        await self._write(
+            "INSERT OR IGNORE INTO feed_channels (feed_url, platform, workspace, channel, added_by, added_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (url, channel.platform, channel.workspace_id, channel.channel_id, added_by, time.time()),
+        )
+
+    async def remove_feed_channel(self, url: str, channel: ChannelRef) -> bool:
+        removed = await self._write(
+            "DELETE FROM feed_channels WHERE feed_url=? AND platform=? AND workspace=? AND channel=?",
+            (url, channel.platform, channel.workspace_id, channel.channel_id),
+        )
+        return removed > 0
+
+    async def feed_channels(self, url: str) -> list[ChannelRef]:
+        rows = await self._rows(
+            "SELECT platform, workspace, channel FROM feed_channels WHERE feed_url=? ORDER BY added_at",
+            (url,),
+        )
+        return [ChannelRef(r["platform"], r["channel"], r["workspace"]) for r in rows]
 
     # articles and stories
 
@@ -195,10 +250,31 @@ class SqliteStore:
         )
         return str(rows[0]["story_id"]) if rows else None
 
+    async def changed(self, articles: Sequence[Article]) -> list[Article]:
+        if not articles:
+            return []
+        stored: dict[str, str] = {}
+        ids = list({a.id for a in articles})
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = await self._rows(f"SELECT id, content_hash FROM articles WHERE id IN ({marks})", chunk)
+            stored.update((r["id"], r["content_hash"]) for r in rows)
+        return [a for a in articles if a.id in stored and stored[a.id] != content_hash(a)]
+
+    async def record_updates(self, articles: Sequence[Article]) -> None:
+        try:
+            await self._db.executemany(
+                "UPDATE articles SET content_hash=?, title=?, url=? WHERE id=?",
+                [(content_hash(a), a.title, a.url, a.id) for a in articles],
+            )
+            await self._db.commit()
+        except sqlite3.Error as exc:
+            raise StoreError(f"recording article updates failed: {exc}") from exc
+
     async def record_processed(
         self, processed: Sequence[Processed], alerts: Sequence[Alert], now: float
     ) -> int:
-        added = 0
         try:
             await self._db.execute("BEGIN")
             await self._db.executemany(
@@ -224,17 +300,30 @@ class SqliteStore:
                 "INSERT OR IGNORE INTO story_keys (key, story_id, seen_at) VALUES (?, ?, ?)",
                 [(key, p.story_id, now) for p in processed for key in p.story_keys],
             )
-            for alert in alerts:
-                async with self._db.execute(
-                    "INSERT OR IGNORE INTO outbox (id, platform, channel_key, payload, next_attempt_at,"
-                    " created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                    (alert.id, alert.channel.platform, alert.channel.key, alert_to_json(alert), now, now),
-                ) as cur:
-                    added += max(cur.rowcount, 0)
+            added = await self._insert_alerts(alerts, now)
             await self._db.commit()
         except sqlite3.Error as exc:
             await self._db.rollback()
             raise StoreError(f"recording processed articles failed: {exc}") from exc
+        return added
+
+    async def queue_alerts(self, alerts: Sequence[Alert], now: float) -> int:
+        try:
+            added = await self._insert_alerts(alerts, now)
+            await self._db.commit()
+        except sqlite3.Error as exc:
+            raise StoreError(f"queueing alerts failed: {exc}") from exc
+        return added
+
+    async def _insert_alerts(self, alerts: Sequence[Alert], now: float) -> int:
+        added = 0
+        for alert in alerts:
+            async with self._db.execute(
+                "INSERT OR IGNORE INTO outbox (id, platform, channel_key, payload, next_attempt_at,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (alert.id, alert.channel.platform, alert.channel.key, alert_to_json(alert), now, now),
+            ) as cur:
+                added += max(cur.rowcount, 0)
         return added
 
     async def due_alerts(self, now: float, limit: int, platforms: Collection[str]) -> list[OutboxItem]:
@@ -312,4 +401,9 @@ def _feed(row: sqlite3.Row) -> FeedState:
         failures=row["failures"],
         last_error=row["last_error"],
         last_success_at=row["last_success_at"],
+        backfill=row["backfill"],
+        max_age=row["max_age"],
+        failing_since=row["failing_since"],
+        health_stage=row["health_stage"],
+        paused=bool(row["paused"]),
     )

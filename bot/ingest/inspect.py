@@ -1,0 +1,135 @@
+"""What the bot sees in one feed (``python -m bot feed PATH_OR_URL``).
+
+The feed is read the way the poller reads it (one GET through :class:`HttpReader` with the polling
+timeout and body cap, or the file through :class:`FileReader`) and parsed by :func:`parse_feed`, so
+each article printed is exactly what cleaning, matching and summarising would get.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from bot.config import PollingConfig
+from bot.errors import FeedError, InputError
+from bot.ingest.feeds import ParsedFeed, parse_feed
+from bot.ingest.fetch import FileReader, HttpReader
+from bot.models import Article
+from bot.store.base import FeedState
+
+_REMOTE = frozenset({"http", "https"})
+_NOT_PRINTABLE = re.compile(r"[^\n\t -~]")
+
+
+async def inspect_feed(
+    location: str,
+    *,
+    polling: PollingConfig | None = None,
+    base_dir: Path | None = None,
+    session: aiohttp.ClientSession | None = None,
+) -> ParsedFeed:
+    """Fetch or read ``location`` and parse it.
+
+    Raises :class:`InputError` when a file can't be read, :class:`FeedError` with ``retryable=False``
+    when the bytes are not a feed or the server refuses it (HTTP 4xx, an unsupported URL scheme), and
+    :class:`FeedError` with ``retryable=True`` when the network failed (timeout, 5xx, connection).
+    """
+    body = await read_feed(location, polling=polling, base_dir=base_dir, session=session)
+    return await asyncio.to_thread(parse_feed, body, feed_url=location)
+
+
+async def read_feed(
+    location: str,
+    *,
+    polling: PollingConfig | None = None,
+    base_dir: Path | None = None,
+    session: aiohttp.ClientSession | None = None,
+) -> bytes:
+    """The bytes of a feed at an http(s) URL, a ``file://`` URL or a path (relative to ``base_dir``,
+    default the working directory)."""
+    scheme = urlsplit(location).scheme.lower()
+    state = FeedState(url=location)
+    if scheme in _REMOTE:
+        if not urlsplit(location).hostname:
+            raise FeedError(f"no host name in the URL {location!r}", retryable=False)
+        polling = polling or PollingConfig()
+        async with _session(session) as client:
+            reader = HttpReader(
+                client,
+                timeout=polling.timeout,
+                max_body_bytes=polling.max_body_bytes,
+                user_agent=polling.user_agent,
+                per_host=1,
+            )
+            return (await reader.read(state)).body
+    if len(scheme) > 1 and scheme != "file":  # one letter is a Windows drive
+        raise FeedError(
+            f"unsupported URL scheme {scheme!r} (use http, https or a file path)", retryable=False
+        )
+    try:
+        result = await FileReader(base_dir or Path.cwd()).read(state)
+    except FeedError as exc:
+        raise InputError(str(exc)) from exc
+    return result.body
+
+
+@asynccontextmanager
+async def _session(session: aiohttp.ClientSession | None) -> AsyncIterator[aiohttp.ClientSession]:
+    if session is not None:
+        yield session
+        return
+    async with aiohttp.ClientSession() as own:
+        yield own
+
+
+def article_record(article: Article) -> dict[str, str | None]:
+    """The fields a user sees for one item; ``text`` is the cleaned body as matching sees it."""
+    return {
+        "id": article.id,
+        "title": article.title,
+        "url": article.url,
+        "source": article.source,
+        "published": article.published.isoformat() if article.published else None,
+        "image_url": article.image_url,
+        "text": article.text,
+    }
+
+
+def item_line(article: Article) -> str:
+    """One JSON object on one line. Characters that could drive a terminal (controls, escape
+    sequences, bidi overrides) are written as ``\\uXXXX`` escapes: the JSON decodes to the same text."""
+    return terminal_safe_json(json.dumps(article_record(article), ensure_ascii=False))
+
+
+def terminal_safe_json(encoded: str) -> str:
+    """Escape, inside an already encoded JSON text, every non-ASCII character that is not printable.
+    JSON's structure is ASCII, so such characters only occur inside strings, where an escape is
+    equivalent."""
+    return _NOT_PRINTABLE.sub(_escape_unless_printable, encoded)
+
+
+def _escape_unless_printable(match: re.Match[str]) -> str:
+    char = match.group()
+    if char.isprintable():
+        return char
+    return json.dumps(char)[1:-1]  # ensure_ascii: \\uXXXX (a surrogate pair above the BMP)
+
+
+def plain_text(message: str) -> str:
+    """A warning or title for stderr: one line, no control characters."""
+    return "".join(ch if ch.isprintable() else " " for ch in message)
+
+
+def summary_line(location: str, parsed: ParsedFeed) -> str:
+    """``LOCATION: rss20 feed "Title", 14 items`` for stderr."""
+    kind = parsed.version or "unknown format"
+    count = len(parsed.articles)
+    title = json.dumps(plain_text(parsed.title), ensure_ascii=False)
+    return f"{plain_text(location)}: {kind} feed {title}, {count} item{'' if count == 1 else 's'}"
