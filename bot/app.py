@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import aiohttp
@@ -15,9 +17,12 @@ from bot.config import Config
 from bot.delivery import DeliveryReport, DeliveryWorker, RetryPolicy
 from bot.errors import NewsBotError, StoreError
 from bot.ingest.fetch import FileReader, HttpReader, ReaderRegistry
+from bot.ingest.policy import quiet_ids
 from bot.ingest.poller import FeedPoller, PollPolicy
+from bot.ingest.websub import MemoryWebSubRegistry, WebSubError
+from bot.ingest.websub_client import WebSubSubscriber
 from bot.matching import AliasTable, default_aliases
-from bot.models import ChannelRef
+from bot.models import Article, ChannelRef
 from bot.notify import NotifierRegistry
 from bot.pipeline import CycleReport, Pipeline
 from bot.platforms import PlatformAdapter, enabled_platforms, load_factory
@@ -25,6 +30,7 @@ from bot.store import SqliteStore
 from bot.store.base import Store
 from bot.subscriptions import SubscriptionBook
 from bot.summarise import ExtractiveSummariser
+from bot.web import WebServer, WebSubCallbacks, create_web_app
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +111,11 @@ class App:
             ),
             batch=config.delivery.batch,
         )
+        self._processing = asyncio.Lock()
+        self.websub_registry = MemoryWebSubRegistry()
+        self.websub: WebSubSubscriber | None = None
+        self.web: WebServer | None = None
+        self._background: set[asyncio.Task[None]] = set()
 
     @classmethod
     async def build(cls, config: Config) -> App:
@@ -138,11 +149,69 @@ class App:
             len(self.book),
         )
 
+    async def intake(self, articles: Sequence[Article]) -> int:
+        """Articles pushed to POST /articles, through the same pipeline as polled ones (one batch at a
+        time, polled or pushed). Returns how many were new."""
+        async with self._processing:
+            report = await self.pipeline.process(articles)
+        return report.new
+
+    async def websub_intake(self, articles: Sequence[Article]) -> int:
+        """A hub's push: items past the polling max age stay quiet, as they would if polled (a hub may
+        push the whole feed)."""
+        quiet = quiet_ids(
+            articles, first_fetch=False, backfill=0, max_age=self.config.polling.max_age, now=time.time()
+        )
+        async with self._processing:
+            report = await self.pipeline.process(articles, quiet)
+        return report.new
+
     async def start(self) -> None:
         for adapter in self.adapters:
             await adapter.start()
+        web_config = self.config.web
+        if not web_config.enabled:
+            return
+        callbacks = None
+        if web_config.public_url:
+            callbacks = WebSubCallbacks(self.websub_registry, self.websub_intake)
+            self.websub = WebSubSubscriber(
+                self.session,
+                self.websub_registry,
+                public_url=web_config.public_url,
+                timeout=self.config.polling.timeout,
+                max_body_bytes=self.config.polling.max_body_bytes,
+                user_agent=self.config.polling.user_agent,
+            )
+        app = create_web_app(
+            intake=self.intake,
+            secret=os.environ.get(web_config.webhook_secret_env, ""),
+            max_body_bytes=web_config.max_body_bytes,
+            websub=callbacks,
+        )
+        self.web = WebServer(app)
+        await self.web.start(web_config.host, web_config.port)
+        if self.websub is not None:
+            task = asyncio.create_task(self._subscribe_all(self.websub))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    async def _subscribe_all(self, subscriber: WebSubSubscriber) -> None:
+        """Subscribe at the hub of every http(s) feed that advertises one; in the background, since
+        discovery fetches each feed."""
+        for feed in await self.store.list_feeds():
+            if feed.paused or not feed.url.startswith(("http://", "https://")):
+                continue
+            try:
+                await subscriber.subscribe_feed(feed.url, name=feed.name)
+            except WebSubError as exc:
+                log.warning("websub: %s", exc)
 
     async def close(self) -> None:
+        for task in list(self._background):
+            task.cancel()
+        if self.web is not None:
+            await self.web.stop()
         for adapter in reversed(self.adapters):
             with contextlib.suppress(NewsBotError):
                 await adapter.stop()
@@ -153,7 +222,10 @@ class App:
         """Poll (every feed when ``force``, else the due ones), process, deliver."""
         now = time.time()
         polled = await self.poller.poll_due(float("inf") if force else now)
-        report = await self.pipeline.process(polled.articles, polled.quiet)
+        async with self._processing:
+            report = await self.pipeline.process(polled.articles, polled.quiet)
+        if self.websub is not None:
+            await self.websub.renew_due()
         await self.pipeline.notify(polled.notices)
         delivered = await self.delivery.deliver_due()
         log.info(

@@ -3,20 +3,16 @@ summarising, with no network, no store and no chat. For evaluating queries and f
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from bot.errors import ArticleError, QueryError
-from bot.ingest.clean import clean_article
+from bot.ingest.push import article_from_json, decode_json
 from bot.matching import AliasTable, Document, SubscriptionIndex, parse_query
 from bot.models import Article, Span, unique_terms
 from bot.stories import assign_story, story_keys
 from bot.summarise import ExtractiveSummariser
-
-_FIELDS = ("id", "title", "text", "html", "url", "source", "published")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,38 +72,4 @@ class Replayer:
 
 def parse_article_line(line: str) -> Article:
     """One JSONL input line to a cleaned Article. Raises :class:`ArticleError` saying what is wrong."""
-    try:
-        data = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise ArticleError(f"not valid JSON: {exc.msg} at column {exc.colno}") from exc
-    if not isinstance(data, dict):
-        raise ArticleError("expected a JSON object")
-    if "id" not in data or data["id"] in ("", None):
-        raise ArticleError('missing "id"')
-    for key in _FIELDS:
-        if key in data and data[key] is not None and not isinstance(data[key], str | int):
-            raise ArticleError(f'"{key}" must be a string')
-    title = str(data.get("title") or "")
-    source = str(data.get("source") or "")
-    if data.get("html"):
-        text = clean_article(title, str(data["html"]), is_html=True, source=source)
-    else:
-        text = clean_article(title, str(data.get("text") or ""), is_html=False, source=source)
-    return Article(
-        id=str(data["id"]),
-        title=title,
-        text=text,
-        url=str(data.get("url") or ""),
-        source=source,
-        published=_published(data.get("published")),
-    )
-
-
-def _published(value: object) -> datetime | None:
-    if value in (None, ""):
-        return None
-    try:
-        when = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise ArticleError(f'"published" is not an ISO 8601 date: {value!r}') from exc
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
+    return article_from_json(decode_json(line))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import doctest
+
+import bot.matching
 from bot.matching import AliasTable, Document, SubscriptionIndex, default_aliases, evaluate, parse_query
 
 DOC = Document(
@@ -70,15 +73,7 @@ def test_identical_queries_under_many_keys_are_stored_once() -> None:
     assert index.get("c") == query
     index.remove("c")
     assert index.match(DOC) == {}
-    tables = (
-        index._postings,
-        index._prefixes,
-        index._pairs,
-        index._both,
-        index._plain,
-        index._plain_branches,
-    )
-    assert not any(tables)
+    assert not any((index._slots, index._prefixes, index._pairs, index._heads))
 
 
 def test_prefixes_are_found_per_token_and_removed_cleanly() -> None:
@@ -108,3 +103,47 @@ def test_index_aliases_apply_to_every_added_query() -> None:
     plain = SubscriptionIndex(bare)
     plain.add("q", parse_query("zelensky"))
     assert plain.match(DOC) == {}
+
+
+def test_prefix_queries_and_branches_give_brute_force_spans() -> None:
+    queries = [
+        "ukrain* OR blinken",
+        "pentag*",
+        "title:kyi*",
+        "=Ukrain*",
+        "=ukrain*",
+        "zelensk* nato",
+        "kyi* -kyiv",
+    ]
+    index = index_of(*queries)
+    found = index.match(DOC)
+    for text in queries:
+        query = parse_query(text)
+        assert found.get(query.canonical) == evaluate(query, DOC), text
+    assert [s.text for s in found["ukrain* OR blinken"]] == ["Blinken", "Ukrainian", "Blinken"]
+    assert "=ukrain*" not in found and "kyi* AND NOT kyiv" not in found
+
+
+def test_and_queries_need_both_words() -> None:
+    index = index_of("blinken pentagon", "blinken football", '"nato allies" zelensky', '"allies nato"')
+    assert set(index.match(DOC)) == {"blinken AND pentagon", '"nato allies" AND zelensky'}
+
+
+def test_acronyms_and_aliases_are_verified() -> None:
+    index = index_of("US", "=us", "NATO", "WHO", "kiev", '"kiev"')
+    assert set(index.match(DOC)) == {"US", "NATO", "kiev"}
+    assert [s.text for s in index.match(DOC)["kiev"]] == ["Kyiv"]
+
+
+def test_replacing_a_shared_query_keeps_the_other_subscribers() -> None:
+    index = index_of()
+    index.add("a", parse_query("blinken"))
+    index.add("b", parse_query("blinken"))
+    index.add("a", parse_query("pentagon"))
+    assert set(index.match(DOC)) == {"a", "b"}
+    assert index.get("b") == parse_query("blinken")
+    assert index.get("a") == parse_query("pentagon")
+
+
+def test_package_example_runs() -> None:
+    assert doctest.testmod(bot.matching).failed == 0

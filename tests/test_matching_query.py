@@ -261,3 +261,17 @@ def test_query_repr_and_str() -> None:
     query = parse_query("Ukraine")
     assert str(query) == "ukraine" and "ukraine" in repr(query)
     assert isinstance(query, Query)
+
+
+def test_with_aliases_keeps_unchanged_queries_identical() -> None:
+    query = parse_query("kyiv nato")
+    assert query.with_aliases(default_aliases()) is query
+
+
+def test_shipped_alias_groups_load_from_yaml() -> None:
+    table = default_aliases()
+    assert len(table) >= 20
+    groups = {frozenset(g) for g in table.groups}
+    assert frozenset({"kyiv", "kiev"}) in groups
+    assert {"odesa", "odessa"} <= next(g for g in groups if "odesa" in g)
+    assert table == default_aliases() and hash(table) == hash(default_aliases())

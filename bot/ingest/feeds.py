@@ -17,6 +17,7 @@ from bot.errors import FeedError
 from bot.ingest.clean import clean_article, html_to_text
 from bot.ingest.identity import article_id
 from bot.ingest.jsonfeed import parse_json_feed
+from bot.ingest.safety import check_xml
 from bot.models import Article
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ def parse_feed(body: bytes, *, feed_url: str = "", source: str = "") -> ParsedFe
     if body.lstrip()[:1] == b"{":
         title, entries = parse_json_feed(body)
         return _articles(title, entries, [], "json", feed_url=feed_url, source=source)
+    check_xml(body)
     try:
         parsed = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=True, response_headers={})
     except Exception as exc:  # feedparser promises not to raise, but a parser bug must not stop a cycle

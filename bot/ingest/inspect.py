@@ -131,5 +131,5 @@ def summary_line(location: str, parsed: ParsedFeed) -> str:
     """``LOCATION: rss20 feed "Title", 14 items`` for stderr."""
     kind = parsed.version or "unknown format"
     count = len(parsed.articles)
-    title = json.dumps(plain_text(parsed.title), ensure_ascii=False)
+    title = terminal_safe_json(json.dumps(parsed.title, ensure_ascii=False))
     return f"{plain_text(location)}: {kind} feed {title}, {count} item{'' if count == 1 else 's'}"

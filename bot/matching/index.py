@@ -18,7 +18,7 @@ from typing import TypeVar
 from bot.matching.aliases import AliasTable
 from bot.matching.document import Document, pair_key
 from bot.matching.evaluate import EVALUATORS, Ranges
-from bot.matching.query import Node, Or, Query, Word
+from bot.matching.query import Node, Or, Prefix, Query, Word
 from bot.matching.selectivity import anchors
 from bot.models import Span
 
@@ -87,7 +87,7 @@ class SubscriptionIndex:
         self._slots: dict[str, _Slot] = {}
         self._pairs: dict[str, list[_Item]] = {}
         """Phrases by their most selective pair of adjacent words (see ``pair_key``)."""
-        self._prefixes: dict[str, list[_Item]] = {}
+        self._prefixes: dict[str, _Slot] = {}
         self._heads: dict[str, dict[int, int]] = {}
         """First three characters of the filed prefixes -> their lengths (with counts)."""
 
@@ -132,7 +132,7 @@ class SubscriptionIndex:
     def match(self, doc: Document) -> dict[str, tuple[Span, ...]]:
         """Every key whose query matches ``doc``, with the spans that made it fire."""
         out: dict[str, tuple[Span, ...]] = {}
-        plain_hits: dict[_Entry, list[str]] = {}  # OR queries: which plain-word branches hit
+        found: dict[_Entry, Ranges] = {}  # spans so far of queries found through branches or prefixes
         candidates: set[_Item] = set()
         anchor_keys = doc.anchor_keys
         slots = self._slots
@@ -144,61 +144,58 @@ class SubscriptionIndex:
                     for key in entry.keys:
                         out[key] = spans
             if slot.branches:
+                hits = doc.key_hits(token_key)
                 for branch in slot.branches:
-                    hit = plain_hits.get(branch.entry)
-                    if hit is None:
-                        plain_hits[branch.entry] = [token_key]
-                    else:
-                        hit.append(token_key)
+                    before = found.get(branch.entry)
+                    found[branch.entry] = hits if before is None else before + hits
             if slot.verify:
                 candidates.update(slot.verify)
             if slot.both:
                 both = slot.both
                 for other in both.keys() & anchor_keys:
                     candidates.update(both[other])
-        self._pair_and_prefix_candidates(doc, candidates)
-
-        verified: dict[_Entry, Ranges] = {}
-        evaluators = EVALUATORS
-        for item in candidates:
-            entry, node = item.entry, item.node
-            found = evaluators[type(node)](node, doc)
-            if found is not None:
-                before = verified.get(entry)
-                verified[entry] = found if before is None else before + found
-        for entry, token_keys in plain_hits.items():
-            found = verified.pop(entry, None)
-            if found is None and len(token_keys) == 1:
-                spans = doc.key_spans(token_keys[0])
-            else:
-                merged = list(found or ())
-                for token_key in token_keys:
-                    merged.extend(doc.key_hits(token_key))
-                spans = doc.spans(merged)
-            for key in entry.keys:
-                out[key] = spans
-        for entry, found in verified.items():
-            spans = doc.spans(found)
-            for key in entry.keys:
-                out[key] = spans
-        return out
-
-    def _pair_and_prefix_candidates(self, doc: Document, candidates: set[_Item]) -> None:
         pairs = self._pairs
         if pairs:
             for pair in pairs.keys() & doc.pair_keys():
                 candidates.update(pairs[pair])
-        heads = self._heads
-        if heads:
-            prefixes = self._prefixes
-            for base in doc.by_base:
-                lengths = heads.get(base[:3])
-                if lengths is not None:
-                    for length in lengths:
-                        if length <= len(base):
-                            items = prefixes.get(base[:length])
-                            if items is not None:
-                                candidates.update(items)
+        if self._heads:
+            self._walk_prefixes(doc, found, candidates)
+
+        evaluators = EVALUATORS
+        for item in candidates:
+            node = item.node
+            verified = evaluators[type(node)](node, doc)
+            if verified is not None:
+                entry = item.entry
+                before = found.get(entry)
+                found[entry] = verified if before is None else before + verified
+        for entry, hits in found.items():
+            spans = doc.spans(hits)
+            for key in entry.keys:
+                out[key] = spans
+        return out
+
+    def _walk_prefixes(self, doc: Document, found: dict[_Entry, Ranges], candidates: set[_Item]) -> None:
+        """Each distinct word once through the prefix table: plain prefixes are matches right away."""
+        heads, prefixes, token_spans = self._heads, self._prefixes, doc.token_spans
+        by_base = doc.by_base
+        for base in by_base:
+            lengths = heads.get(base[:3])
+            if lengths is None:
+                continue
+            for length in lengths:
+                if length > len(base):
+                    continue
+                slot = prefixes.get(base[:length])
+                if slot is None:
+                    continue
+                if slot.plain or slot.branches:
+                    hits = [token_spans[i] for i in by_base[base]]
+                    for item in (*(slot.plain or ()), *(slot.branches or ())):
+                        before = found.get(item.entry)
+                        found[item.entry] = hits if before is None else before + hits
+                if slot.verify:
+                    candidates.update(slot.verify)
 
     def _slot(self, key: str) -> _Slot:
         slot = self._slots.get(key)
@@ -217,6 +214,16 @@ class SubscriptionIndex:
                 slot.branches = _change(slot.branches, item, add)
             self._drop_if_empty(node.key, slot)
             return
+        if isinstance(node, Prefix) and node.cased is None and not node.title:
+            slot = self._prefixes.setdefault(node.prefix, _Slot())
+            if isinstance(item, _Entry):
+                slot.plain = _change(slot.plain, item, add)
+            else:
+                slot.branches = _change(slot.branches, item, add)
+            if slot.empty():
+                del self._prefixes[node.prefix]
+            self._count_prefix(node.prefix, add)
+            return
         found = anchors(node)
         assert found is not None, "parse_query refuses queries that only exclude"
         for key in found.keys:
@@ -232,15 +239,22 @@ class SubscriptionIndex:
         for first, second in found.pairs:
             _post(self._pairs, pair_key(first, second), item, add)
         for prefix in found.prefixes:
-            _post(self._prefixes, prefix, item, add)
-            lengths = self._heads.setdefault(prefix[:3], {})
-            count = lengths.get(len(prefix), 0) + (1 if add else -1)
-            if count:
-                lengths[len(prefix)] = count
-            else:
-                del lengths[len(prefix)]
-                if not lengths:
-                    del self._heads[prefix[:3]]
+            slot = self._prefixes.setdefault(prefix, _Slot())
+            slot.verify = _change(slot.verify, item, add)
+            if slot.empty():
+                del self._prefixes[prefix]
+            self._count_prefix(prefix, add)
+
+    def _count_prefix(self, prefix: str, add: bool) -> None:
+        """Keep ``_heads`` in step: how many filed prefixes of each length start with these 3 letters."""
+        lengths = self._heads.setdefault(prefix[:3], {})
+        count = lengths.get(len(prefix), 0) + (1 if add else -1)
+        if count:
+            lengths[len(prefix)] = count
+        else:
+            del lengths[len(prefix)]
+            if not lengths:
+                del self._heads[prefix[:3]]
 
     def _drop_if_empty(self, key: str, slot: _Slot) -> None:
         if slot.empty():

@@ -8,6 +8,7 @@ only costs speed (more candidates to verify), never correctness.
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import NamedTuple
 
 from bot.matching.document import SITE, SOURCE
@@ -105,7 +106,7 @@ def anchors(node: Node) -> Anchors | None:
     if isinstance(node, Phrase):
         if len(node.words) == 1:
             return Anchors(key_cost(node.words[0].key), (node.words[0].key,))
-        pairs = [(a.key, b.key) for a, b in zip(node.words, node.words[1:], strict=False)]
+        pairs = [(a.key, b.key) for a, b in pairwise(node.words)]
         pair = min(pairs, key=lambda p: key_cost(p[0]) * key_cost(p[1]))
         return Anchors(key_cost(pair[0]) * key_cost(pair[1]) / 100, pairs=(pair,))
     if isinstance(node, Prefix):
