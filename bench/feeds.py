@@ -28,7 +28,7 @@ from aiohttp import web
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.ingest.fetch import HttpReader, ReaderRegistry
-from bot.ingest.poller import FeedPoller, PollPolicy
+from bot.ingest.poller import FeedPoller, PollPolicy, PollResult
 from bot.store import SqliteStore
 
 START = datetime(2026, 11, 20, tzinfo=UTC)
@@ -119,17 +119,23 @@ async def ours(base: str, feeds: int) -> dict[str, float]:
             poller = FeedPoller(
                 store, ReaderRegistry({"http": reader}), PollPolicy(interval=60, concurrency=100)
             )
-            await poller.poll_due(float("inf"))  # first fetch: every body, every parse
+            async for _ in poller.poll_batches(float("inf")):  # first fetch: every body, every parse
+                pass
 
             cpu, wall = cpu_seconds(), time.perf_counter()
-            quiet = await poller.poll_due(float("inf"))
+            quiet = PollResult()
+            async for batch in poller.poll_batches(float("inf")):
+                quiet.unchanged += batch.unchanged
             unchanged_cpu = cpu_seconds() - cpu
             unchanged_wall = time.perf_counter() - wall
             assert quiet.unchanged == feeds, quiet
 
             await bump(base)
             cpu, wall = cpu_seconds(), time.perf_counter()
-            busy = await poller.poll_due(float("inf"))
+            busy = PollResult()
+            async for batch in poller.poll_batches(float("inf")):
+                busy.fetched += batch.fetched
+                busy.failed += batch.failed
             cycle_cpu = cpu_seconds() - cpu
             cycle_wall = time.perf_counter() - wall
             assert busy.fetched == feeds // 10, (busy.fetched, busy.failed)

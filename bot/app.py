@@ -221,12 +221,15 @@ class App:
     async def run_cycle(self, *, force: bool = False) -> CycleResult:
         """Poll (every feed when ``force``, else the due ones), process, deliver."""
         now = time.time()
-        polled = await self.poller.poll_due(float("inf") if force else now)
-        async with self._processing:
-            report = await self.pipeline.process(polled.articles, polled.quiet)
+        totals = CycleReport(received=0, new=0, matched=0, queued=0)
+        async for polled in self.poller.poll_batches(float("inf") if force else now):
+            async with self._processing:
+                report = await self.pipeline.process(polled.articles, polled.quiet)
+            await self.pipeline.notify(polled.notices)
+            totals = totals + report
+        report = totals
         if self.websub is not None:
             await self.websub.renew_due()
-        await self.pipeline.notify(polled.notices)
         delivered = await self.delivery.deliver_due()
         log.info(
             "cycle: %d items, %d new, %d matched, %d alerts queued, %d sent, %d to retry, %d failed",

@@ -30,6 +30,15 @@ class CycleReport:
     queued: int
     updated: int = 0
 
+    def __add__(self, other: CycleReport) -> CycleReport:
+        return CycleReport(
+            received=self.received + other.received,
+            new=self.new + other.new,
+            matched=self.matched + other.matched,
+            queued=self.queued + other.queued,
+            updated=self.updated + other.updated,
+        )
+
 
 class Pipeline:
     def __init__(

@@ -239,3 +239,11 @@ async def test_failing_feed_notices_its_channels_once_then_pauses(
     hits = server.hits("/gone")
     assert (await poller.poll_due(now=now + 10 * 86400)).failed == 0  # paused: not fetched at all
     assert server.hits("/gone") == hits
+
+
+async def test_due_feeds_come_a_batch_at_a_time(store: SqliteStore, session: aiohttp.ClientSession) -> None:
+    await store.upsert_feed("world-news.rss", "A", backfill=100, max_age=0)
+    await store.upsert_feed("europe-desk.atom", "B", backfill=100, max_age=0)
+    poller = await poller_for(store, session, CountingParse())
+    sizes = [len(batch.articles) async for batch in poller.poll_batches(now=1000.0, size=1)]
+    assert sizes == [14, 11]

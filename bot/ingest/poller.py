@@ -9,7 +9,7 @@ import dataclasses
 import hashlib
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 
 from bot.errors import FeedError
 from bot.ingest.feeds import ParsedFeed, parse_feed
@@ -19,6 +19,8 @@ from bot.models import Article
 from bot.store.base import FeedState, Store
 
 log = logging.getLogger(__name__)
+
+POLL_BATCH = 500
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -77,10 +79,23 @@ class FeedPoller:
         self._gate = asyncio.Semaphore(policy.concurrency)
 
     async def poll_due(self, now: float) -> PollResult:
-        """Fetch every due, unpaused feed concurrently and gather what they hold."""
-        due = [f for f in await self.store.list_feeds() if f.next_fetch_at <= now and not f.paused]
+        """Fetch every due, unpaused feed and gather what they hold, in one result."""
+        return await self.poll(await self.due_feeds(now), now)
+
+    async def poll_batches(self, now: float, size: int = POLL_BATCH) -> AsyncIterator[PollResult]:
+        """The due feeds a batch at a time, so memory is bounded by the batch, not by the feed count:
+        the caller processes each batch's articles before the next is fetched."""
+        due = await self.due_feeds(now)
+        for start in range(0, len(due), size):
+            yield await self.poll(due[start : start + size], now)
+
+    async def due_feeds(self, now: float) -> list[FeedState]:
+        return [f for f in await self.store.list_feeds() if f.next_fetch_at <= now and not f.paused]
+
+    async def poll(self, feeds: Sequence[FeedState], now: float) -> PollResult:
+        """Fetch the given feeds concurrently (within the concurrency limit)."""
         result = PollResult()
-        for outcome in await asyncio.gather(*(self._poll_one(feed, now) for feed in due)):
+        for outcome in await asyncio.gather(*(self._poll_one(feed, now) for feed in feeds)):
             result.articles.extend(outcome.articles)
             result.quiet |= outcome.quiet
             result.notices.extend(outcome.notices)

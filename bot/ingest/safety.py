@@ -8,9 +8,10 @@ which aiohttp connects to without resolving), and :class:`GuardedResolver` check
 returns. The resolver's answer is what the connector connects to (and caches), so the address checked
 is the address used: a DNS-rebinding answer that changes between check and connect cannot slip through.
 
-:func:`check_xml` refuses feeds whose DOCTYPE declares entities before feedparser sees them. Expat
-limits entity amplification, but feedparser re-parses a document expat rejects with its own loose
-parser, which expands the entities it keeps without any limit: a 4 MB feed became a MemoryError there.
+:func:`check_xml` refuses feeds that declare XML entities before feedparser sees them. Expat caps
+entity amplification, but feedparser re-parses a document expat gave up on with its own loose parser,
+which expands the entities it kept without any limit: a 0.3 MB feed became a 1 GB description there
+(22 s, 2.9 GB peak RSS); refused up front it costs microseconds.
 """
 
 from __future__ import annotations
@@ -266,8 +267,8 @@ def check_xml(body: bytes) -> None:
     work, and feeds do not need them. The document is read as feedparser will read it (converted to
     UTF-8, so a UTF-16 or UTF-7 declaration cannot hide) and checked as text, which also catches what
     feedparser's own DOCTYPE rewriting picks up, e.g. a declaration inside a comment. A ``<!ENTITY`` in
-    the body, e.g. in an article about XML, is not a declaration and is allowed. Linear time, no
-    expansion, no parser involved: a document without ``<!ENTITY`` costs one byte search.
+    the body, e.g. in an article about XML, is not a declaration and is allowed. Linear time and no
+    expansion: after the UTF-8 conversion, a document without ``<!ENTITY`` costs one byte search.
     """
     if body.lstrip()[:1] == b"{":  # JSON Feed: no entities
         return
@@ -277,7 +278,9 @@ def check_xml(body: bytes) -> None:
         data = body
     found = _ENTITY_DECL.search(data)
     if found is not None and _before_root(data, found.start()):
-        raise UnsafeXmlError("feed declares XML entities (<!ENTITY ...>); such feeds are refused")
+        raise UnsafeXmlError(
+            "feed declares XML entities (<!ENTITY ...>), which can expand to gigabytes; it is not read"
+        )
 
 
 def _before_root(data: bytes, offset: int) -> bool:

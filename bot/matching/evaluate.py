@@ -63,20 +63,24 @@ def _token_is(word: Word, doc: Document, i: int) -> bool:
 def phrase_runs(node: Phrase, doc: Document) -> list[tuple[int, int]]:
     """(first, last) token indices of each occurrence of the phrase on one line."""
     by_key = doc.by_key
-    for word in node.words:
+    words = node.words
+    for word in words:
         if word.key not in by_key:
             return []
-    first, rest = node.words[0], node.words[1:]
-    positions, n = doc.positions, len(doc.keys)
+    keys, positions, n = doc.keys, doc.positions, len(doc.keys)
+    width = len(words) - 1
+    cased = any(w.cased is not None for w in words)
     runs = []
-    for i in doc.by_key.get(first.key, ()):
-        if not _token_is(first, doc, i):
+    for i in by_key[words[0].key]:
+        last = i + width
+        if last >= n or positions[last] - positions[i] != width:
             continue
-        last = i + len(rest)
-        if last >= n or positions[last] - positions[i] != len(rest):
-            continue
-        if all(_token_is(w, doc, i + k) for k, w in enumerate(rest, 1)):
-            runs.append((i, last))
+        for k in range(1, width + 1):
+            if keys[i + k] != words[k].key:
+                break
+        else:
+            if not cased or all(_token_is(w, doc, i + k) for k, w in enumerate(words)):
+                runs.append((i, last))
     if node.title:
         runs = [r for r in runs if r[1] < doc.n_title]
     return runs

@@ -167,6 +167,11 @@ class SubscriptionIndex:
             verified = evaluators[type(node)](node, doc)
             if verified is not None:
                 entry = item.entry
+                if entry is item:  # a whole query: nothing else can add to its spans
+                    spans = doc.spans(verified)
+                    for key in entry.keys:
+                        out[key] = spans
+                    continue
                 before = found.get(entry)
                 found[entry] = verified if before is None else before + verified
         for entry, hits in found.items():
