@@ -15,10 +15,11 @@ import aiohttp
 
 from bot.config import Config
 from bot.delivery import DeliveryReport, DeliveryWorker, RetryPolicy
-from bot.errors import NewsBotError, StoreError
+from bot.errors import ConfigError, ConfigProblem, NewsBotError, StoreError
 from bot.ingest.fetch import FileReader, HttpReader, ReaderRegistry
 from bot.ingest.policy import quiet_ids
 from bot.ingest.poller import FeedPoller, PollPolicy
+from bot.ingest.safety import UrlPolicy, guarded_session
 from bot.ingest.websub import MemoryWebSubRegistry, WebSubError
 from bot.ingest.websub_client import WebSubSubscriber
 from bot.matching import AliasTable, default_aliases
@@ -119,10 +120,16 @@ class App:
 
     @classmethod
     async def build(cls, config: Config) -> App:
+        try:
+            policy = UrlPolicy(config.safety.allow_hosts)
+        except ValueError as exc:
+            raise ConfigError(
+                [ConfigProblem("safety.allow_hosts", str(exc).removeprefix("allow_hosts: "))]
+            ) from exc
         store = await SqliteStore.open(config.resolve(config.store.path))
         book = SubscriptionBook(build_aliases(config))
         adapters = [load_factory(name)(config, store, book) for name in enabled_platforms(config)]
-        session = aiohttp.ClientSession()
+        session = guarded_session(policy)
         app = cls(config, store, session, adapters, book)
         try:
             await app._sync_config()

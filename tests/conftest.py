@@ -32,15 +32,17 @@ def write_config(
     """A runnable config in tmp_path: the bundled example feeds, Ukraine and NATO to the console."""
     if feeds is None:
         feeds = (
-            f"  - url: {EXAMPLES / 'world-news.rss'}\n    name: Meridian Wire\n    backfill: 100\n    max_age: 0\n"
-            f"  - url: {EXAMPLES / 'europe-desk.atom'}\n    name: Northbound Post\n    backfill: 100\n"
-            "    max_age: 0\n"
+            f"  - url: {EXAMPLES / 'world-news.rss'}\n    name: Meridian Wire\n"
+            "    backfill: 100\n    max_age: 0\n"
+            f"  - url: {EXAMPLES / 'europe-desk.atom'}\n    name: Northbound Post\n"
+            "    backfill: 100\n    max_age: 0\n"
         )
     if subs is None:
         subs = "  - query: Ukraine\n  - query: NATO\n"
     path = tmp_path / "config.yaml"
     path.write_text(
         f"store:\n  path: {tmp_path / 'data' / 'bot.db'}\nfeeds:\n{feeds}subscriptions:\n{subs}"
+        "safety:\n  allow_hosts: ['127.0.0.1']\n"
         f"platforms:\n  console:\n    color: false\n{extra}",
         encoding="utf-8",
     )

@@ -27,7 +27,9 @@ async def run_cycles(config_path: Path, cycles: int = 1) -> list[tuple[int, int]
 async def test_unreachable_feed_is_logged_once_and_the_rest_keeps_working(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
-    feeds = f"  - url: {UNREACHABLE}\n  - url: {EXAMPLES / 'world-news.rss'}\n    backfill: 100\n    max_age: 0\n"
+    feeds = (
+        f"  - url: {UNREACHABLE}\n  - url: {EXAMPLES / 'world-news.rss'}\n    backfill: 100\n    max_age: 0\n"
+    )
     config = write_config(tmp_path, feeds=feeds)
     with caplog.at_level(logging.INFO):
         results = await run_cycles(config, cycles=3)
@@ -71,3 +73,16 @@ async def test_subscriptions_from_chat_survive_a_restart(tmp_path: Path) -> None
         assert len(app.book) == 2
     finally:
         await app.close()
+
+
+async def test_private_address_feeds_are_refused_unless_allow_listed(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = write_config(
+        tmp_path, feeds="  - url: http://10.0.0.5/feed.xml\n  - url: http://169.254.169.254/x\n"
+    )
+    with caplog.at_level(logging.WARNING):
+        await run_cycles(config)
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("10.0.0.5 is a private address" in m for m in messages), messages
+    assert any("169.254.169.254" in m and "metadata" in m for m in messages), messages

@@ -123,6 +123,9 @@ class HttpReader:
                     )
             except TimeoutError as exc:
                 raise FeedError(f"timed out after {self.timeout.total:.0f}s") from exc
+            except (aiohttp.NonHttpUrlClientError, aiohttp.InvalidUrlClientError) as exc:
+                # a redirect to file://, ftp:// or a malformed Location: the same next time
+                raise FeedError(f"{type(exc).__name__}: {exc}", retryable=False) from exc
             except aiohttp.ClientError as exc:
                 raise FeedError(f"{type(exc).__name__}: {exc}") from exc
 
