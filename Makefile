@@ -28,7 +28,11 @@ test: lint typecheck
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/matching.py
+	$(BIN)/python bench/summaries.py
+	$(BIN)/python bench/extraction.py
+	$(BIN)/python bench/feeds.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

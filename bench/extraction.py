@@ -1,4 +1,4 @@
-"""Article extraction on the Zyte/Scrapinghub article-extraction benchmark: 181 real pages, human-cleaned bodies.
+"""Article extractors on the Zyte/Scrapinghub extraction benchmark: 181 real pages, human-cleaned bodies.
 
 Usage: python bench/extraction.py [--limit N] [--only NAME ...]
 
@@ -18,6 +18,7 @@ extractor with ``clean_text`` applied to its whole output, to measure what the c
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import json
 import multiprocessing
@@ -102,7 +103,9 @@ def score(truths: list[str], predictions: list[str]) -> Score:
     precision = statistics.mean([_precision(*c) for c in counts if c[0] + c[1] > 0] or [0.0])
     recall = statistics.mean([_recall(*c) for c in counts if c[0] + c[2] > 0] or [0.0])
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    accuracy = statistics.mean(float(tokens(t) == tokens(p)) for t, p in zip(truths, predictions, strict=True))
+    accuracy = statistics.mean(
+        float(tokens(t) == tokens(p)) for t, p in zip(truths, predictions, strict=True)
+    )
     return Score(f1, precision, recall, accuracy)
 
 
@@ -189,7 +192,10 @@ CANDIDATES: dict[str, tuple[str, Callable[[str, str], str]]] = {
     "readability": ("readability-lxml, text_content of summary", readability_lxml),
     "justext": ("justext, English stoplist", justext_english),
     "resiliparse": ("resiliparse, main_content", resiliparse_main),
-    "trafilatura-precision+clean_text": ("trafilatura favor_precision, clean_text on all of it", trafilatura_precision_whole_clean),
+    "trafilatura-precision+clean_text": (
+        "trafilatura favor_precision, clean_text on all of it",
+        trafilatura_precision_whole_clean,
+    ),
     "production": ("**extract_article** (trafilatura favor_precision + our cleaner per block)", production),
 }
 EXTRACTORS = ("trafilatura", "trafilatura-precision", "readability", "justext", "resiliparse")
@@ -212,10 +218,8 @@ def run_candidate(name: str, doc_ids: list[str], urls: list[str]) -> Run:
     """In a fresh worker process: load the pages, warm up on one, then time each page."""
     extract = CANDIDATES[name][1]
     pages = [load_page(doc_id) for doc_id in doc_ids]
-    try:
+    with contextlib.suppress(Exception):  # a page that raises is scored as empty and counted below
         extract(pages[0], urls[0])
-    except Exception:  # a failing page is scored as empty and counted below
-        pass
     before = _rss_mib()
     outputs: list[str] = []
     ms: list[float] = []
@@ -250,7 +254,10 @@ def check_scorer(truth: dict[str, dict[str, str]]) -> bool:
             print(f"| {path.name} | {ours} | (none published) | |")
             continue
         shown = " / ".join("-" if a is None else f"{a:.3f}" for a in anchor)
-        same = all(a is None or f"{a:.3f}" == f"{v:.3f}" for a, v in zip(anchor, (s.f1, s.precision, s.recall)))
+        same = all(
+            a is None or f"{a:.3f}" == f"{v:.3f}"
+            for a, v in zip(anchor, (s.f1, s.precision, s.recall), strict=True)
+        )
         if path.stem in ("trafilatura", "readability"):
             ok = ok and same
         print(f"| {path.name} | {ours} | {shown} | {'yes' if same else 'NO'} |")

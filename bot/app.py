@@ -16,7 +16,9 @@ import aiohttp
 from bot.config import Config
 from bot.delivery import DeliveryReport, DeliveryWorker, RetryPolicy
 from bot.errors import ConfigError, ConfigProblem, NewsBotError, StoreError
+from bot.ingest.extract import ArticlePageFetcher
 from bot.ingest.fetch import FileReader, HttpReader, ReaderRegistry
+from bot.ingest.fulltext import FullText
 from bot.ingest.policy import quiet_ids
 from bot.ingest.poller import FeedPoller, PollPolicy
 from bot.ingest.safety import UrlPolicy, guarded_session
@@ -101,7 +103,16 @@ class App:
         summariser = ExtractiveSummariser(
             max_sentences=config.summary.max_sentences, max_chars=config.summary.max_chars
         )
-        self.pipeline = Pipeline(store, book, summariser)
+        full_text = None
+        if config.extraction.enabled:
+            pages = ArticlePageFetcher(
+                session,
+                timeout=config.extraction.timeout,
+                max_body_bytes=config.polling.max_body_bytes,
+                user_agent=config.polling.user_agent,
+            )
+            full_text = FullText(pages, min_chars=config.extraction.min_body_chars)
+        self.pipeline = Pipeline(store, book, summariser, full_text=full_text)
         self.delivery = DeliveryWorker(
             store,
             self.notifiers,

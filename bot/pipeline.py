@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from bot.alerts import build_alerts, focus_terms, notice_alerts
 from bot.errors import StoreError
+from bot.ingest.fulltext import FullText
 from bot.ingest.poller import FeedNotice
 from bot.models import Alert, Article
 from bot.store.base import Processed, Store
@@ -47,11 +48,14 @@ class Pipeline:
         book: SubscriptionBook,
         summariser: Summariser,
         clock: Callable[[], float] = time.time,
+        *,
+        full_text: FullText | None = None,
     ) -> None:
         self.store = store
         self.book = book
         self.summariser = summariser
         self.clock = clock
+        self.full_text = full_text
 
     async def process(self, articles: Sequence[Article], quiet: Collection[str] = ()) -> CycleReport:
         """Process a batch. Articles whose id is in ``quiet`` are recorded as seen but never alerted.
@@ -66,6 +70,10 @@ class Pipeline:
         updated = await self.store.changed(unique)
         if updated:
             await self.store.record_updates(updated)
+        if self.full_text is not None:
+            loud = await self.full_text.fill([a for a in fresh if a.id not in quiet])
+            by_id = {a.id: a for a in loud}
+            fresh = [by_id.get(a.id, a) for a in fresh]
         processed: list[Processed] = []
         alerts: list[Alert] = []
         batch_stories: dict[str, str] = {}

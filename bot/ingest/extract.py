@@ -176,9 +176,7 @@ class ArticlePageFetcher:
                 body = await self._read_capped(resp, url)
                 return _decode(body, resp.charset)
         except TimeoutError as exc:
-            raise ArticlePageError(
-                f"article page {url}: timed out after {self.timeout.total:g}s"
-            ) from exc
+            raise ArticlePageError(f"article page {url}: timed out after {self.timeout.total:g}s") from exc
         except aiohttp.ClientError as exc:
             raise ArticlePageError(f"article page {url}: {type(exc).__name__}: {exc}") from exc
 
