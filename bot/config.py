@@ -129,9 +129,22 @@ class MatchingConfig:
 
 
 @dataclass(config=_STRICT)
+class LlmConfig:
+    """Optional abstractive summaries through an OpenAI-compatible chat-completions endpoint."""
+
+    enabled: bool = False
+    base_url: str = "https://api.openai.com/v1"
+    model: str = "gpt-4o-mini"
+    api_key_env: str = "OPENAI_API_KEY"
+    timeout: Duration = 20.0
+    max_input_chars: int = Field(default=12_000, ge=500)
+
+
+@dataclass(config=_STRICT)
 class SummaryConfig:
     max_sentences: int = Field(default=3, ge=1, le=10)
     max_chars: int = Field(default=600, ge=80, le=4000)
+    llm: LlmConfig = Field(default_factory=LlmConfig)
 
 
 @dataclass(config=_STRICT)
@@ -307,6 +320,8 @@ def _missing_env_problems(
         required.append(("platforms.slack.app_token_env", config.platforms.slack.app_token_env))
     if config.web.enabled:
         required.append(("web.webhook_secret_env", config.web.webhook_secret_env))
+    if config.summary.llm.enabled:
+        required.append(("summary.llm.api_key_env", config.summary.llm.api_key_env))
     for key, var in required:
         if not env.get(var):
             loc = tuple(key.split("."))
