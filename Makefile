@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/matching.py
 	$(BIN)/python bench/summaries.py
 	$(BIN)/python bench/extraction.py
+	$(BIN)/python bench/parsers.py
 	$(BIN)/python bench/feeds.py
 
 clean:

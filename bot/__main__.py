@@ -23,6 +23,7 @@ from bot.config import Config, load_config
 from bot.errors import ConfigError, ConfigProblem, FeedError, InputError, NewsBotError, QueryError
 from bot.ingest.inspect import inspect_feed, item_line, plain_text, summary_line
 from bot.ingest.opml import OpmlFeed, new_feeds, parse_opml, render_opml
+from bot.ingest.safety import UrlPolicy
 from bot.logs import setup_logging
 from bot.matching import parse_query
 from bot.platforms import PLATFORM_ADAPTERS
@@ -85,7 +86,9 @@ def _parser() -> argparse.ArgumentParser:
 
     feed = sub.add_parser("feed", help="print what the bot sees in a feed, one JSON object an item")
     feed.add_argument("location", metavar="PATH_OR_URL", help="a feed file, or an http(s) URL to fetch once")
-    feed.add_argument("--config", default=None, help="config file for the polling timeout and body cap")
+    feed.add_argument(
+        "--config", default=None, help="config file for the polling timeout, body cap and allowed hosts"
+    )
     feed.set_defaults(func=cmd_feed)
 
     feeds = sub.add_parser("feeds", help="import or export the stored feeds as OPML")
@@ -104,7 +107,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def validated_config(path: str) -> Config:
-    """Load a config and check what the schema can't: queries parse, platforms exist."""
+    """Load a config and check what the schema can't: queries parse, platforms exist, the safety
+    allow-list is well formed."""
     config = load_config(path)
     problems: list[ConfigProblem] = []
     aliases = build_aliases(config)
@@ -118,6 +122,10 @@ def validated_config(path: str) -> Config:
             problems.append(
                 ConfigProblem(f"subscriptions[{i}].platform", f"unknown platform (known: {known})")
             )
+    try:
+        UrlPolicy(config.safety.allow_hosts)
+    except ValueError as exc:
+        problems.append(ConfigProblem("safety.allow_hosts", str(exc).removeprefix("allow_hosts: ")))
     if problems:
         raise ConfigError(problems)
     return config
@@ -185,7 +193,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 def cmd_feed(args: argparse.Namespace) -> int:
     config = load_config(args.config) if args.config else Config()
     try:
-        parsed = asyncio.run(inspect_feed(args.location, polling=config.polling))
+        parsed = asyncio.run(inspect_feed(args.location, polling=config.polling, safety=config.safety))
     except FeedError as exc:
         if exc.retryable:  # the network or the server failed: not the user's mistake
             raise FeedError(f"{args.location}: {exc}") from exc

@@ -115,11 +115,15 @@ def test_check_command_exit_codes_and_no_traceback(tmp_path: Path) -> None:
     assert "extra (line 5): unknown key" in result.stderr
 
     queries = tmp_path / "queries.yaml"
-    queries.write_text("subscriptions:\n  - query: '\"unclosed'\n  - query: x\n    platform: irc\n")
+    queries.write_text(
+        "subscriptions:\n  - query: '\"unclosed'\n  - query: x\n    platform: irc\n"
+        "safety:\n  allow_hosts: ['10.0.0.0/33']\n"
+    )
     result = run_check(queries)
     assert result.returncode == 2, result.stderr
     assert "subscriptions[0].query: unclosed quote" in result.stderr
     assert "subscriptions[1].platform: unknown platform" in result.stderr
+    assert "safety.allow_hosts: " in result.stderr and "10.0.0.0/33" in result.stderr
 
     missing = run_check(tmp_path / "nope.yaml")
     assert missing.returncode == 2 and "cannot read config file" in missing.stderr

@@ -106,28 +106,35 @@ def test_a_broken_feed_that_still_parses_exits_0_with_warnings_on_stderr(tmp_pat
     assert "Traceback" not in result.stderr
 
 
-async def test_a_url_is_fetched_once_with_the_bot_user_agent_and_http_errors_are_exit_codes(
+async def test_a_url_is_fetched_once_like_the_poller_does_and_http_errors_are_exit_codes(
     tmp_path: Path,
 ) -> None:
-    config = write_config(tmp_path, "polling:\n  max_body_bytes: 1000000\n  user_agent: inspector/1\n")
+    config = str(write_config(tmp_path, "polling:\n  max_body_bytes: 1000000\n  user_agent: inspector/1\n"))
     async with feed_server() as server:
-        code, out, err = await abot("feed", server.url("/rss"), "--config", str(config))
+        code, out, err = await abot("feed", server.url("/rss"), "--config", config)
         assert code == 0, err
         assert len(items(out)) == 14
         assert server.hits("/rss") == 1
         assert server.requests[0][1]["User-Agent"] == "inspector/1"
 
-        code, out, err = await abot("feed", server.url("/gone"))
+        code, out, err = await abot("feed", server.url("/gone"), "--config", config)
         assert (code, out) == (2, "")
         assert "HTTP 404" in err and "Traceback" not in err
 
-        code, out, err = await abot("feed", server.url("/busy"))  # the server's fault: not a user error
+        code, out, err = await abot("feed", server.url("/busy"), "--config", config)  # not the user's fault
         assert (code, out) == (1, "")
         assert "HTTP 503" in err and "Traceback" not in err
 
-        code, out, err = await abot("feed", server.url("/big"), "--config", str(config))
+        code, out, err = await abot("feed", server.url("/big"), "--config", config)
         assert (code, out) == (1, "")
         assert "1000000-byte limit" in err and "Traceback" not in err
+
+        # Without the config's allow_hosts, loopback is refused as the poller refuses it, before any request.
+        before = len(server.requests)
+        code, out, err = await abot("feed", server.url("/rss"))
+        assert (code, out) == (2, "")
+        assert "loopback" in err and "safety.allow_hosts" in err and "Traceback" not in err
+        assert len(server.requests) == before
 
 
 async def test_inspect_feed_sees_what_the_cli_prints() -> None:

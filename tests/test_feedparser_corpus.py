@@ -41,7 +41,9 @@ ENTRY_KEYS = frozenset({"title", "link", "published_parsed"})
 FEED_KEYS = frozenset({"title"})
 NAMES = frozenset({"bozo", "entries", "feed", "len"})
 SUMMARY = re.compile(r' feed (".*"), \d+ items?$')
-# Below this, something we show changed: the rate measured when this test was written is 0.95.
+# Below this, something we show changed: measured 0.957 when written. The known gaps: titles are shown
+# as text where feedparser keeps markup (by design), the link of an Atom <link> without href (feedparser
+# 6.0.x itself), and feeds the bot refuses (CDF without items, XML entity declarations).
 MIN_AGREEMENT = 0.93
 
 

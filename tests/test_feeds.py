@@ -81,3 +81,12 @@ def test_article_identity_prefers_guid_then_link_then_content_hash() -> None:
     hashed = article_id("", "", "Title", when)
     assert hashed.startswith("sha256:") and hashed == article_id("", "", "Title", when)
     assert hashed != article_id("", "", "Title", None)
+
+
+def test_plain_text_titles_keep_their_angle_brackets() -> None:
+    body = (
+        b"<?xml version='1.0'?><feed xmlns='http://www.w3.org/2005/Atom'><title>T</title>"
+        b"<entry><id>1</id><title type='text'>Why &lt;script&gt; tags matter</title></entry>"
+        b"<entry><id>2</id><title type='html'>A &lt;b&gt;bold&lt;/b&gt; move</title></entry></feed>"
+    )
+    assert [a.title for a in parse_feed(body).articles] == ["Why <script> tags matter", "A bold move"]

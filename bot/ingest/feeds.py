@@ -52,7 +52,7 @@ def parse_feed(body: bytes, *, feed_url: str = "", source: str = "") -> ParsedFe
     if not parsed.get("version") and not parsed.entries:
         reason = warnings[0] if warnings else "no RSS, Atom or JSON Feed structure found"
         raise FeedError(f"not a feed: {reason}", retryable=False)
-    title = _text(parsed.feed.get("title", ""))
+    title = _text(parsed.feed.get("title", ""), parsed.feed.get("title_detail"))
     feed = _articles(
         title, parsed.entries, warnings, str(parsed.get("version", "")), feed_url=feed_url, source=source
     )
@@ -74,7 +74,7 @@ def _articles(
 
 
 def _article(entry: Any, *, feed_url: str, source: str) -> Article:
-    title = _text(entry.get("title", ""))
+    title = _text(entry.get("title", ""), entry.get("title_detail"))
     published = _datetime(entry.get("published_parsed") or entry.get("updated_parsed"))
     link = str(entry.get("link", "") or "")
     body = _best_body(entry)
@@ -97,9 +97,14 @@ def _best_body(entry: Any) -> str:
     return max(candidates, key=len)
 
 
-def _text(value: str) -> str:
-    value = str(value or "")
-    return html_to_text(value).replace("\n\n", " ").strip() if _TAG.search(value) else value.strip()
+def _text(value: object, detail: object = None) -> str:
+    """Title text: markup converted only when the feed says (or the text looks like) it is HTML; a
+    plain-text title such as "vector<int> in C++" is kept as it is."""
+    text = str(value or "")
+    plain = isinstance(detail, dict) and detail.get("type") == "text/plain"
+    if plain or not _TAG.search(text):
+        return text.strip()
+    return html_to_text(text).replace("\n\n", " ").strip()
 
 
 def _datetime(value: time.struct_time | None) -> datetime | None:

@@ -1,8 +1,9 @@
 """What the bot sees in one feed (``python -m bot feed PATH_OR_URL``).
 
-The feed is read the way the poller reads it (one GET through :class:`HttpReader` with the polling
-timeout and body cap, or the file through :class:`FileReader`) and parsed by :func:`parse_feed`, so
-each article printed is exactly what cleaning, matching and summarising would get.
+The feed is read the way the poller reads it (one GET through :class:`HttpReader` on a guarded session,
+with the polling timeout and body cap and the ``safety.allow_hosts`` exemptions, or the file through
+:class:`FileReader`) and parsed by :func:`parse_feed`, so each article printed is exactly what cleaning,
+matching and summarising would get, and a URL the bot would refuse to poll is refused here too.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from bot.config import PollingConfig
-from bot.errors import FeedError, InputError
+from bot.config import PollingConfig, SafetyConfig
+from bot.errors import ConfigError, ConfigProblem, FeedError, InputError
 from bot.ingest.feeds import ParsedFeed, parse_feed
 from bot.ingest.fetch import FileReader, HttpReader
+from bot.ingest.safety import UrlPolicy, guarded_session
 from bot.models import Article
 from bot.store.base import FeedState
 
@@ -32,16 +34,19 @@ async def inspect_feed(
     location: str,
     *,
     polling: PollingConfig | None = None,
+    safety: SafetyConfig | None = None,
     base_dir: Path | None = None,
     session: aiohttp.ClientSession | None = None,
 ) -> ParsedFeed:
     """Fetch or read ``location`` and parse it.
 
     Raises :class:`InputError` when a file can't be read, :class:`FeedError` with ``retryable=False``
-    when the bytes are not a feed or the server refuses it (HTTP 4xx, an unsupported URL scheme), and
-    :class:`FeedError` with ``retryable=True`` when the network failed (timeout, 5xx, connection).
+    when the bytes are not a feed, the server refuses it (HTTP 4xx) or the bot does (an unsupported
+    scheme, a private or loopback address not in ``safety.allow_hosts``), and :class:`FeedError` with
+    ``retryable=True`` when the network failed (timeout, 5xx, connection). Without ``session``, a
+    guarded one is opened and closed here.
     """
-    body = await read_feed(location, polling=polling, base_dir=base_dir, session=session)
+    body = await read_feed(location, polling=polling, safety=safety, base_dir=base_dir, session=session)
     return await asyncio.to_thread(parse_feed, body, feed_url=location)
 
 
@@ -49,6 +54,7 @@ async def read_feed(
     location: str,
     *,
     polling: PollingConfig | None = None,
+    safety: SafetyConfig | None = None,
     base_dir: Path | None = None,
     session: aiohttp.ClientSession | None = None,
 ) -> bytes:
@@ -60,7 +66,7 @@ async def read_feed(
         if not urlsplit(location).hostname:
             raise FeedError(f"no host name in the URL {location!r}", retryable=False)
         polling = polling or PollingConfig()
-        async with _session(session) as client:
+        async with _session(session, safety or SafetyConfig()) as client:
             reader = HttpReader(
                 client,
                 timeout=polling.timeout,
@@ -81,11 +87,18 @@ async def read_feed(
 
 
 @asynccontextmanager
-async def _session(session: aiohttp.ClientSession | None) -> AsyncIterator[aiohttp.ClientSession]:
+async def _session(
+    session: aiohttp.ClientSession | None, safety: SafetyConfig
+) -> AsyncIterator[aiohttp.ClientSession]:
     if session is not None:
         yield session
         return
-    async with aiohttp.ClientSession() as own:
+    try:
+        policy = UrlPolicy(safety.allow_hosts)
+    except ValueError as exc:
+        message = str(exc).removeprefix("allow_hosts: ")
+        raise ConfigError([ConfigProblem("safety.allow_hosts", message)]) from exc
+    async with guarded_session(policy) as own:
         yield own
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import partial
 from urllib.parse import urlsplit
 
@@ -41,8 +41,7 @@ def domain_of(url: str) -> str:
 class Document:
     """Title + body as :attr:`bot.models.Article.match_text` joins them, plus source name and domain.
 
-    Token ``i`` spans ``text[starts[i]:ends[i]]`` (a possessive ``'s`` left out), ``token_spans[i]``
-    is that :class:`Span`; ``norms[i]`` are its
+    Token ``i`` spans ``text[starts[i]:ends[i]]`` (a possessive ``'s`` left out); ``norms[i]`` are its
     normal forms (see :mod:`bot.matching.text`) and ``keys[i]`` its key; ``by_key`` maps a key, and
     ``by_base`` a folded word, to token indices; ``positions`` count words, jumping at line breaks;
     tokens before ``n_title`` are the headline; ``unknown_case`` holds the tokens on lines set entirely
@@ -50,26 +49,25 @@ class Document:
     """
 
     __slots__ = (
+        "_by_base",
         "_hit_cache",
         "_hit_ids",
         "_key_spans",
         "_pairs",
+        "_positions",
         "_sorted_bases",
         "anchor_keys",
-        "by_base",
         "by_key",
         "domain",
         "ends",
         "keys",
         "n_title",
         "norms",
-        "positions",
         "source",
         "source_keys",
         "starts",
         "text",
         "title",
-        "token_spans",
         "unknown_case",
         "url",
     )
@@ -88,17 +86,6 @@ class Document:
         ends = [m.end() for m in found]
         possessive = {m.end() for m in _POSSESSIVE_END.finditer(text)}
         self.ends = [e - 2 if e in possessive else e for e in ends] if possessive else ends
-        self.token_spans: list[Span] = list(
-            map(
-                _new_span,
-                zip(
-                    self.starts,
-                    self.ends,
-                    map(text.__getitem__, map(slice, self.starts, self.ends)),
-                    strict=True,
-                ),
-            )
-        )
         self.norms: list[Norm] = list(map(normalise, surfaces))
         self.keys = keys = [n.key for n in self.norms]
         by_key: dict[str, list[int]] = {}
@@ -109,15 +96,6 @@ class Document:
             else:
                 hits.append(i)
         self.by_key = by_key
-        by_base: dict[str, list[int]] = {}
-        for i, norm in enumerate(self.norms):
-            hits = by_base.get(norm.base)
-            if hits is None:
-                by_base[norm.base] = [i]
-            else:
-                hits.append(i)
-        self.by_base = by_base
-        self.positions = self._positions()
         self.n_title = bisect_left(self.starts, len(title)) if title else 0
         self.unknown_case = self._shouting_tokens()
 
@@ -125,6 +103,8 @@ class Document:
         anchor_keys.update(self._site_keys())
         anchor_keys.update(SOURCE + k for k in self.source_keys)
         self.anchor_keys = anchor_keys  # a set, not a frozenset: dict_keys & set iterates the smaller side
+        self._positions: list[int] | None = None
+        self._by_base: dict[str, list[int]] | None = None
         self._sorted_bases: list[str] | None = None
         self._pairs: set[str] | None = None
         self._hit_cache: dict[str, list[Span]] = {}
@@ -155,13 +135,36 @@ class Document:
         keys.update(SITE + label for label in labels)
         return sorted(keys)
 
-    def _positions(self) -> list[int]:
+    @property
+    def positions(self) -> list[int]:
         """Word positions: the token index plus :data:`LINE_GAP` per line break before it."""
-        newlines = [m.start() for m in re.finditer("\n", self.text)]
-        if not newlines:
-            return list(range(len(self.starts)))
-        lines = map(partial(bisect_right, newlines), self.starts)
-        return [i + LINE_GAP * line for i, line in enumerate(lines)]
+        if self._positions is None:
+            newlines = [m.start() for m in re.finditer("\n", self.text)]
+            if newlines:
+                lines = map(partial(bisect_right, newlines), self.starts)
+                self._positions = [i + LINE_GAP * line for i, line in enumerate(lines)]
+            else:
+                self._positions = list(range(len(self.starts)))
+        return self._positions
+
+    @property
+    def by_base(self) -> dict[str, list[int]]:
+        """Folded word (before plural stripping) -> token indices."""
+        if self._by_base is None:
+            by_base: dict[str, list[int]] = {}
+            for i, norm in enumerate(self.norms):
+                hits = by_base.get(norm.base)
+                if hits is None:
+                    by_base[norm.base] = [i]
+                else:
+                    hits.append(i)
+            self._by_base = by_base
+        return self._by_base
+
+    def spans_at(self, indices: Iterable[int]) -> list[Span]:
+        """The spans of these tokens."""
+        starts, ends, text = self.starts, self.ends, self.text
+        return [_new_span((starts[i], ends[i], text[starts[i] : ends[i]])) for i in indices]
 
     def sorted_bases(self) -> list[str]:
         """The distinct folded words, sorted (for prefix lookups)."""
@@ -189,8 +192,6 @@ class Document:
 
     def span(self, first: int, last: int) -> Span:
         """The span from token ``first`` to token ``last`` (inclusive)."""
-        if first == last:
-            return self.token_spans[first]
         start, end = self.starts[first], self.ends[last]
         return _new_span((start, end, self.text[start:end]))
 
@@ -198,7 +199,7 @@ class Document:
         """Spans of every token with this key, in order (a list owned by the document: do not change)."""
         hits = self._hit_cache.get(key)
         if hits is None:
-            hits = list(map(self.token_spans.__getitem__, self.by_key.get(key, ())))
+            hits = self.spans_at(self.by_key.get(key, ()))
             self._hit_cache[key] = hits
             self._hit_ids[id(hits)] = key
         return hits

@@ -50,8 +50,7 @@ def _word(node: Word, doc: Document) -> Ranges | None:
     found = word_tokens(node, doc)
     if not found:
         return None
-    spans = doc.token_spans
-    return [spans[i] for i in found]
+    return doc.spans_at(found)
 
 
 def _token_is(word: Word, doc: Document, i: int) -> bool:
@@ -107,8 +106,7 @@ def _prefix(node: Prefix, doc: Document) -> Ranges | None:
     found = prefix_tokens(node, doc)
     if not found:
         return None
-    spans = doc.token_spans
-    return [spans[i] for i in found]
+    return doc.spans_at(found)
 
 
 def _occurrences(node: Node, doc: Document) -> list[tuple[int, int]]:

@@ -182,8 +182,7 @@ class SubscriptionIndex:
 
     def _walk_prefixes(self, doc: Document, found: dict[_Entry, Ranges], candidates: set[_Item]) -> None:
         """Each distinct word once through the prefix table: plain prefixes are matches right away."""
-        heads, prefixes, token_spans = self._heads, self._prefixes, doc.token_spans
-        by_base = doc.by_base
+        heads, prefixes, by_base = self._heads, self._prefixes, doc.by_base
         for base in by_base:
             lengths = heads.get(base[:3])
             if lengths is None:
@@ -195,7 +194,7 @@ class SubscriptionIndex:
                 if slot is None:
                     continue
                 if slot.plain or slot.branches:
-                    hits = [token_spans[i] for i in by_base[base]]
+                    hits = doc.spans_at(by_base[base])
                     for item in (*(slot.plain or ()), *(slot.branches or ())):
                         before = found.get(item.entry)
                         found[item.entry] = hits if before is None else before + hits

@@ -45,6 +45,7 @@ MAX_NEAR = 50
 _QUOTES = '"“”„‟«»'
 _DASHES = "-–—−"
 _STOP = set(_QUOTES) | {"(", ")"}
+_OPERATORS = frozenset({"OR", "AND", "NOT", "NEAR"})
 _FIELDS = {"title": "title", "intitle": "title", "site": "site", "source": "source"}
 _FIELD_RE = re.compile(r"(?i)(intitle|title|site|source):")
 _NEAR_RE = re.compile(r"NEAR(?:/(\d*))?")
@@ -267,9 +268,9 @@ class _Parser:
             if star != len(chunk) - 1:
                 raise QueryError("'*' is only allowed at the end of a word", tok.col + star)
             norms = words(chunk[:-1])
-            if len(norms) != 1:
+            if len(norms) > 1:
                 raise QueryError("a wildcard applies to a single word", tok.col + star)
-            if sum(c.isalpha() for c in norms[0].base) < 3:
+            if not norms or sum(c.isalpha() for c in norms[0].base) < 3:
                 raise QueryError("a wildcard needs at least 3 letters before '*'", tok.col + star)
             cased = sys.intern(norms[0].cased_base) if mod == "=" else None
             return Prefix(sys.intern(norms[0].base), cased)
@@ -277,13 +278,14 @@ class _Parser:
         if len(norms) > 1:
             return Phrase(tuple(_word(n, mod, in_phrase=True) for n in norms), exact=mod == "=")
         word = _word(norms[0], mod)
-        if mod != "=":
-            word = replace(word, aliases=self.aliases.alternatives(word.key))
-        return word
+        alternatives = () if word.exact else self.aliases.alternatives(word.key)
+        return replace(word, aliases=alternatives) if alternatives else word
 
 
 def _word(norm: Norm, mod: str, in_phrase: bool = False) -> Word:
     key = sys.intern(norm.key)
+    if not in_phrase and not mod and norm.cased_base in _OPERATORS:
+        mod = "="  # "NOT-" typed as a word: written =NOT so that it never reads back as an operator
     if mod == "=":
         display = norm.cased_base if in_phrase else "=" + norm.cased_base
         return Word(key, sys.intern(display), (sys.intern(norm.cased),))

@@ -23,7 +23,7 @@ from typing import NamedTuple
 _WORD = r"[^\W_][\w\u0300-\u036f\u00ad\u200c\u200d]*"
 _APOSTROPHE = "['’‘ʼ′]"
 TOKEN_RE = re.compile(
-    r"(?<![\w.])(?:[^\W\d_]\.){2,}"  # dotted abbreviation: U.S., U.K., D.C.
+    r"[^\W\d_]\.(?:[^\W\d_]\.)+"  # dotted abbreviation: U.S., U.K., D.C.
     rf"|{_WORD}(?:{_APOSTROPHE}{_WORD})*"
 )
 
@@ -116,8 +116,9 @@ def stem_cased(word: str) -> str:
 
 
 _NON_WORD = re.compile(r"[^\w']")
+_APOSTROPHES_RUN = re.compile(r"''+")
 _cache: dict[str, Norm] = {}
-_CACHE_LIMIT = 200_000
+_CACHE_LIMIT = 50_000
 
 
 def normalise(surface: str) -> Norm:
@@ -126,14 +127,14 @@ def normalise(surface: str) -> Norm:
     if norm is not None:
         return norm
     word = fold_accents(surface)
-    if not surface.isascii():
-        # NFKC can turn one character into punctuation or spaces ("¼" -> "1⁄4"): keep only word
-        # characters so that the normal form is itself one token.
-        word = _NON_WORD.sub("", word).strip("'_") or surface
-    elif "." in word:
+    if "." in word:
         word = word.replace(".", "")
     while word[-2:] in ("'s", "'S") and len(word) > 2:
         word = word[:-2]
+    if not surface.isascii():
+        # NFKC can turn one character into punctuation or spaces ("¼" -> "1⁄4"), and "ʼ" is a letter
+        # that folds to an apostrophe: keep the normal form a single token as the tokeniser sees it.
+        word = _APOSTROPHES_RUN.sub("'", _NON_WORD.sub("", word)).strip("'_") or surface
     base = word.casefold()
     norm = Norm(base, stem(base), word, stem_cased(word))
     if len(_cache) >= _CACHE_LIMIT:
