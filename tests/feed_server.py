@@ -70,7 +70,7 @@ async def feed_server() -> AsyncIterator[FeedServer]:
         return resp
 
     async def slow(request: web.Request) -> web.Response:
-        await asyncio.sleep(5)
+        await asyncio.sleep(2)
         return web.Response(body=state.body)
 
     app = web.Application(middlewares=[record])
