@@ -32,7 +32,8 @@ from bot.platforms import PlatformAdapter, enabled_platforms, load_factory
 from bot.store import SqliteStore
 from bot.store.base import Store
 from bot.subscriptions import SubscriptionBook
-from bot.summarise import ExtractiveSummariser
+from bot.summarise import Summariser
+from bot.summarise_llm import build_summariser, close_summariser
 from bot.web import WebServer, WebSubCallbacks, create_web_app
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ class App:
         session: aiohttp.ClientSession,
         adapters: list[PlatformAdapter],
         book: SubscriptionBook,
+        summariser: Summariser,
     ) -> None:
         self.config = config
         self.store = store
@@ -100,9 +102,6 @@ class App:
                 pause_after=config.feed_health.pause_after,
             ),
         )
-        summariser = ExtractiveSummariser(
-            max_sentences=config.summary.max_sentences, max_chars=config.summary.max_chars
-        )
         full_text = None
         if config.extraction.enabled:
             pages = ArticlePageFetcher(
@@ -137,11 +136,12 @@ class App:
             raise ConfigError(
                 [ConfigProblem("safety.allow_hosts", str(exc).removeprefix("allow_hosts: "))]
             ) from exc
+        summariser = build_summariser(config.summary, None, os.environ)
         store = await SqliteStore.open(config.resolve(config.store.path))
         book = SubscriptionBook(build_aliases(config))
         adapters = [load_factory(name)(config, store, book) for name in enabled_platforms(config)]
         session = guarded_session(policy)
-        app = cls(config, store, session, adapters, book)
+        app = cls(config, store, session, adapters, book, summariser)
         try:
             await app._sync_config()
         except BaseException:
@@ -233,6 +233,7 @@ class App:
         for adapter in reversed(self.adapters):
             with contextlib.suppress(NewsBotError):
                 await adapter.stop()
+        await close_summariser(self.pipeline.summariser)
         await self.session.close()
         await self.store.close()
 
