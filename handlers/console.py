@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import sys
 import textwrap
 from typing import TextIO
@@ -20,6 +19,7 @@ from bot.models import Alert, ChannelRef, MessageRef
 from bot.store.base import Store
 from bot.subscriptions import SubscriptionBook
 from handlers.commands import CommandService, Invocation, Reply
+from handlers.text import drop_unsafe, mark, term_spans
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +44,8 @@ def render_console(alert: Alert, *, color: bool = False) -> str:
         _terminal_safe(alert.summary), width=_WIDTH, initial_indent="  ", subsequent_indent="  "
     )
     if color and alert.terms:
-        pattern = re.compile("|".join(re.escape(t) for t in sorted(alert.terms, key=len, reverse=True)))
-        summary = pattern.sub(lambda m: style(m.group(0), _BOLD), summary)
+        spans = term_spans(summary, alert.terms)
+        summary = mark(summary, spans, escape=str, bold=lambda t: style(t, _BOLD))
     lines = [
         style("━" * 3 + " " + _terminal_safe(alert.title or "(untitled)"), _BOLD),
         "  " + style(meta, _DIM) if meta else "",
@@ -59,8 +59,9 @@ def render_console(alert: Alert, *, color: bool = False) -> str:
 
 
 def _terminal_safe(text: str) -> str:
-    """Article text must not drive the terminal: drop control characters and escape sequences."""
-    return "".join(ch for ch in text if ch in "\n\t" or (ch.isprintable() and ch != "\x1b"))
+    """Article text must not drive the terminal: no control characters, escape sequences or bidi
+    overrides."""
+    return drop_unsafe(text)
 
 
 class ConsoleNotifier:

@@ -96,3 +96,8 @@ def test_feed_notice_renders_as_a_warning_not_an_alert() -> None:
         kind="notice", title="Feed F has failed for 6 h: HTTP 404", summary="The feed x failed.", terms=()
     )
     assert render_console(notice) == "⚠ Feed F has failed for 6 h: HTTP 404\n  The feed x failed.\n"
+
+
+def test_color_bolds_whole_words_only() -> None:
+    text = render_console(alert(summary="USA and US officials met.", terms=("US",)), color=True)
+    assert "\033[1mUS\033[0m officials" in text and "\033[1mUS\033[0mA" not in text

@@ -1,0 +1,196 @@
+"""An alert as a Slack message: plain JSON in the shape of ``chat.postMessage`` (``text`` and Block Kit
+``blocks``), so it is testable without slack-sdk and the adapter passes it on as is.
+
+Escaping, chosen and why:
+
+- ``&``, ``<``, ``>`` become ``&amp;``, ``&lt;``, ``&gt;`` in every mrkdwn string (Slack's own rule).
+  That alone neutralises ``<!channel>``, ``<!here>``, ``<@U123>``, ``<#C123>``, ``<!subteam^…>`` and
+  ``<http://…|label>`` links coming from an article.
+- mrkdwn text objects are sent with ``verbatim: true``: Slack then turns no bare word into a mention
+  or a channel link ("@channel", "@name", "#general"); our own ``<!date^…>`` and ``<!subteam^…>`` still
+  work. Bare URLs in a summary are therefore not linked; the "Open article" button carries the link.
+- "@channel", "@here" and "@everyone" also get a zero-width space after the ``@`` everywhere,
+  plain_text included, in case a client parses them anyway.
+- Slack mrkdwn has no backslash escape, and a zero-width space next to a marker *forces* formatting
+  rather than preventing it. So article ``*``, ``_``, ``~`` and backticks become look-alike characters
+  (∗ ˍ ∼ ˋ) and a ``>`` that would start a quote is preceded by a soft hyphen. Bare links keep their
+  characters. The only ``*`` left in a section is ours, around a matched term.
+- plain_text (header, button) is not parsed by Slack and is not entity-escaped (an escaped ``&amp;``
+  would show as such); a ``<`` before ``@``, ``#`` or ``!`` gets a zero-width space there as well.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any, TypedDict
+
+from bot.models import Alert
+from handlers.text import (
+    ZWSP,
+    as_utc,
+    fit,
+    human_time,
+    join_fitting,
+    mark,
+    paragraphs,
+    single_line,
+    term_spans,
+    url_spans,
+    web_url,
+)
+
+# https://docs.slack.dev/reference/block-kit/blocks and chat.postMessage
+HEADER_LIMIT = 150
+SECTION_LIMIT = 3000
+CONTEXT_TEXT_LIMIT = 3000
+BUTTON_TEXT_LIMIT = 75
+URL_LIMIT = 3000
+TEXT_LIMIT = 4000
+"""``text`` beyond 4,000 characters is not recommended by Slack; the fallback stays well inside it."""
+SOURCE_LIMIT = 256
+TERM_LIMIT = 100
+TERMS_LIMIT = 1000
+QUERIES_LIMIT = 1000
+
+Block = dict[str, Any]
+
+_SUBTEAM = re.compile(r"(S[A-Z0-9]{2,20})|<!subteam\^(S[A-Z0-9]{2,20})(?:\|[^<>|]*)?>")
+_PING = re.compile(r"@(?=channel|here|everyone)", re.IGNORECASE)
+_ANGLE = re.compile(r"<(?=[@#!])")
+_ENTITIES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+_LOOKALIKES = str.maketrans(
+    {
+        "*": "\u2217",
+        "_": "\u02cd",
+        "~": "\u223c",
+        "`": "\u02cb",
+        "＊": "\ufe61",
+        "＿": "\u2e0f",
+        "～": "\u301c",
+        "｀": "\u02cb",
+    }
+)
+_QUOTE = re.compile(r"^([ \t]*)(&gt;|＞)", re.MULTILINE)
+
+
+class SlackMessage(TypedDict):
+    """The arguments of ``chat.postMessage`` apart from the channel."""
+
+    text: str
+    blocks: list[Block]
+    unfurl_links: bool
+    unfurl_media: bool
+
+
+def render_slack(alert: Alert) -> SlackMessage:
+    """The alert as Block Kit: a header with the headline; a section with the summary, matched terms in
+    bold; a context line with the source, the publication time (in each reader's time zone) and the
+    matched terms and subscription; an "Open article" button. ``text`` is the plain fallback that
+    notifications show. The subscriber's user group, if well formed, is the only mention."""
+    notice = alert.kind == "notice"
+    group = "" if notice else usergroup_id(alert.mention)
+    mention = f"<!subteam^{group}>" if group else ""
+    title = single_line(alert.title) or "(untitled)"
+    if notice:
+        title = "⚠ " + title
+    blocks: list[Block] = [
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": fit(title, HEADER_LIMIT, plain), "emoji": True},
+        }
+    ]
+    terms = () if notice else alert.terms
+    room = SECTION_LIMIT - (len(mention) + 1 if mention else 0)
+    summary = fit(paragraphs(alert.summary), room, lambda text: mrkdwn_with_terms(text, terms))
+    if section := " ".join(part for part in (mention, summary) if part):
+        blocks.append({"type": "section", "text": _mrkdwn(section)})
+    if context := _context(alert, notice):
+        blocks.append({"type": "context", "elements": [_mrkdwn(text) for text in context]})
+    if not notice and (url := web_url(alert.url, URL_LIMIT)):
+        button = {
+            "type": "button",
+            "text": {"type": "plain_text", "text": "Open article", "emoji": True},
+            "url": url,
+            "action_id": "open_article",
+        }
+        blocks.append({"type": "actions", "elements": [button]})
+    source = single_line(alert.source)
+    fallback = " · ".join(part for part in (title, source) if part)
+    text = fit(fallback, TEXT_LIMIT - (len(mention) + 1 if mention else 0), escape_mrkdwn)
+    return {
+        "text": f"{mention} {text}" if mention else text,
+        "blocks": blocks,
+        "unfurl_links": False,
+        "unfurl_media": False,
+    }
+
+
+def usergroup_id(mention: str) -> str:
+    """The user group id in a subscription's ``mention`` ("S0123ABC" or "<!subteam^S0123ABC>"), or ""
+    if it is not one."""
+    match = _SUBTEAM.fullmatch(mention.strip())
+    return (match.group(1) or match.group(2)) if match else ""
+
+
+def plain(text: str) -> str:
+    """``text`` for a plain_text object: no character Slack or a client could read as a mention."""
+    return _ANGLE.sub("<" + ZWSP, _PING.sub("@" + ZWSP, text))
+
+
+def escape_mrkdwn(text: str) -> str:
+    """``text`` as literal mrkdwn (see the module docstring for the rules)."""
+    return mrkdwn_with_terms(text, ())
+
+
+def mrkdwn_with_terms(text: str, terms: Sequence[str]) -> str:
+    """:func:`escape_mrkdwn`, with whole-word occurrences of ``terms`` in *bold*."""
+    text = _PING.sub("@" + ZWSP, text)
+    links = url_spans(text)
+    spans = term_spans(text, terms, avoid=links)
+    return mark(
+        text,
+        spans,
+        escape=_escape_text,
+        bold=lambda piece: f"*{piece}*",
+        links=links,
+        escape_link=lambda link: link.translate(_ENTITIES),
+    )
+
+
+def slack_date(when_epoch: int, fallback: str) -> str:
+    """Slack's date token: shown in each reader's time zone as "Today 08:00", "Nov 24th 08:00", …"""
+    return f"<!date^{when_epoch}^{{date_short_pretty}} {{time}}|{escape_mrkdwn(fallback)}>"
+
+
+def _escape_text(text: str) -> str:
+    text = text.translate(_LOOKALIKES).translate(_ENTITIES)
+    return _QUOTE.sub(lambda m: m.group(1) + "\u00ad" + m.group(2), text)
+
+
+def _mrkdwn(text: str) -> Block:
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
+def _context(alert: Alert, notice: bool) -> list[str]:
+    where = []
+    if source := single_line(alert.source):
+        where.append(fit(source, SOURCE_LIMIT, escape_mrkdwn))
+    if alert.published is not None:
+        published = as_utc(alert.published)
+        where.append(slack_date(int(published.timestamp()), human_time(published)))
+    elements = [" · ".join(where)] if where else []
+    if notice:
+        return elements
+    terms = [fit(single_line(t), TERM_LIMIT, escape_mrkdwn) for t in alert.terms]
+    matched = join_fitting([f"*{t}*" for t in terms if t], ", ", TERMS_LIMIT)
+    queries = [fit(single_line(q), QUERIES_LIMIT, escape_mrkdwn) for q in alert.queries]
+    subscription = join_fitting([q for q in queries if q], " | ", QUERIES_LIMIT)
+    why = []
+    if matched:
+        why.append(f"matched: {matched}")
+    if subscription:
+        why.append(f"(subscription: {subscription})")
+    if why:
+        elements.append("   ".join(why))
+    return [element for element in elements if element]
