@@ -33,6 +33,7 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
+from bot.body_limit import BodyTooLarge, read_capped
 from bot.config import SummaryConfig
 from bot.errors import ConfigError, ConfigProblem, NewsBotError
 from bot.models import Article, Summary
@@ -201,7 +202,9 @@ class LlmSummariser:
                 ) as resp:
                     status = resp.status
                     retry_after = _seconds(resp.headers.get("Retry-After"))
-                    body = await _read_capped(resp, MAX_RESPONSE_BYTES)
+                    body = await read_capped(resp.content, resp.content_length, MAX_RESPONSE_BYTES)
+        except BodyTooLarge as exc:
+            raise LlmError(f"the answer is too large: {exc}", unavailable=True) from exc
         except TimeoutError as exc:
             raise LlmError(f"no answer within {self.timeout:g}s", unavailable=True) from exc
         except aiohttp.ClientError as exc:
@@ -287,17 +290,6 @@ def _content_hash(article: Article, terms: Sequence[str]) -> str:
     """The summary depends on the title, the body and the words the prompt asks the model to mention."""
     data = "\0".join([article.title, article.text, *(t.casefold() for t in terms)])
     return hashlib.sha256(data.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-async def _read_capped(resp: aiohttp.ClientResponse, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in resp.content.iter_chunked(65536):
-        size += len(chunk)
-        if size > limit:
-            raise LlmError(f"the answer is larger than {limit} bytes", unavailable=True)
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _answer_text(body: bytes) -> str:

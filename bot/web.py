@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from bot.body_limit import BodyTooLarge, read_capped
 from bot.errors import FeedError, NewsBotError
 from bot.ingest.feeds import ParsedFeed, parse_feed
 from bot.ingest.push import Intake, PushError, parse_push
@@ -44,7 +45,6 @@ from bot.ingest.websub import (
 
 __all__ = [
     "SIGNATURE_HEADER",
-    "BodyTooLarge",
     "Intake",
     "Route",
     "RouteTable",
@@ -54,7 +54,6 @@ __all__ = [
     "body_signature_ok",
     "create_web_app",
     "error_response",
-    "read_capped",
     "sign_body",
     "websub_routes",
 ]
@@ -70,10 +69,6 @@ class WebServerError(NewsBotError):
     """The web server could not start (address in use, no permission)."""
 
 
-class BodyTooLarge(Exception):
-    """A request body is over the configured limit (turned into 413 by the handlers)."""
-
-
 def sign_body(body: bytes, secret: str) -> str:
     """The ``X-Newsbot-Signature`` value for ``body``: ``sha256=<hex HMAC-SHA256>``."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
@@ -87,21 +82,6 @@ def body_signature_ok(header: str | None, body: bytes, secret: str) -> bool:
     if method.strip().lower() != "sha256":
         return False
     return hmac.compare_digest(sign_body(body, secret), "sha256=" + signature.strip().lower())
-
-
-async def read_capped(request: web.Request, limit: int) -> bytes:
-    """The request body, refusing more than ``limit`` bytes without reading them all: a declared
-    Content-Length over the limit is refused before reading; otherwise reading stops at the limit."""
-    declared = request.content_length
-    if declared is not None and declared > limit:
-        raise BodyTooLarge(f"body of {declared} bytes is over the {limit}-byte limit")
-    chunks, size = [], 0
-    async for chunk in request.content.iter_chunked(65536):
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge(f"body is over the {limit}-byte limit")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def error_response(status: int, message: str, **extra: object) -> web.Response:
@@ -223,7 +203,7 @@ def create_web_app(
                 401, f"missing {SIGNATURE_HEADER} header (sha256=<hex HMAC-SHA256 of the body>)"
             )
         try:
-            body = await read_capped(request, max_body_bytes)
+            body = await read_capped(request.content, request.content_length, max_body_bytes)
         except BodyTooLarge as exc:
             return error_response(413, str(exc))
         if not body_signature_ok(header, body, secret):
@@ -263,7 +243,7 @@ def websub_routes(websub: WebSubCallbacks, max_body_bytes: int) -> list[Route]:
 
     async def content(request: web.Request) -> web.Response:
         try:
-            body = await read_capped(request, max_body_bytes)
+            body = await read_capped(request.content, request.content_length, max_body_bytes)
         except BodyTooLarge as exc:
             return web.Response(status=413, text=str(exc))
         reply = await websub.deliver(request.match_info["token"], body, request.headers)

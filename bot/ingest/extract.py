@@ -27,6 +27,7 @@ import aiohttp
 from trafilatura import bare_extraction
 from trafilatura.xml import xmltotxt
 
+from bot.body_limit import BodyTooLarge, read_capped
 from bot.errors import FeedError
 from bot.ingest.clean import clean_text
 
@@ -181,22 +182,10 @@ class ArticlePageFetcher:
             raise ArticlePageError(f"article page {url}: {type(exc).__name__}: {exc}") from exc
 
     async def _read_capped(self, resp: aiohttp.ClientResponse, url: str) -> bytes:
-        limit = self.max_body_bytes
-        if resp.content_length is not None and resp.content_length > limit:
-            raise ArticlePageError(
-                f"article page {url}: body of {resp.content_length} bytes is over the {limit}-byte limit",
-                retryable=False,
-            )
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in resp.content.iter_chunked(65536):
-            size += len(chunk)
-            if size > limit:
-                raise ArticlePageError(
-                    f"article page {url}: body is over the {limit}-byte limit", retryable=False
-                )
-            chunks.append(chunk)
-        return b"".join(chunks)
+        try:
+            return await read_capped(resp.content, resp.content_length, self.max_body_bytes)
+        except BodyTooLarge as exc:
+            raise ArticlePageError(f"article page {url}: {exc}", retryable=False) from exc
 
 
 def _decode(body: bytes, header_charset: str | None) -> str:

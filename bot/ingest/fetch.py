@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from bot.body_limit import BodyTooLarge, read_capped
 from bot.errors import FeedError
 from bot.ingest.policy import cache_max_age
 from bot.store.base import FeedState
@@ -130,17 +131,10 @@ class HttpReader:
                 raise FeedError(f"{type(exc).__name__}: {exc}") from exc
 
     async def _read_capped(self, resp: aiohttp.ClientResponse) -> bytes:
-        declared = resp.content_length
-        if declared is not None and declared > self.max_body_bytes:
-            raise FeedError(f"body of {declared} bytes is over the {self.max_body_bytes}-byte limit")
-        chunks = []
-        size = 0
-        async for chunk in resp.content.iter_chunked(65536):
-            size += len(chunk)
-            if size > self.max_body_bytes:
-                raise FeedError(f"body is over the {self.max_body_bytes}-byte limit")
-            chunks.append(chunk)
-        return b"".join(chunks)
+        try:
+            return await read_capped(resp.content, resp.content_length, self.max_body_bytes)
+        except BodyTooLarge as exc:
+            raise FeedError(str(exc)) from exc
 
 
 def _permanent_redirect(resp: aiohttp.ClientResponse) -> str:

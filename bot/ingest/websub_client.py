@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import aiohttp
 
+from bot.body_limit import BodyTooLarge, read_capped
 from bot.errors import FeedError
 from bot.ingest.websub import (
     DEFAULT_LEASE,
@@ -65,8 +66,8 @@ class WebSubSubscriber:
                 links = resp.headers.getall("Link", [])
                 permanent = all(h.status in (301, 308) for h in resp.history)
                 final = str(resp.url) if permanent else feed_url
-                body = await _read_capped(resp, self.max_body_bytes)
-        except (aiohttp.ClientError, TimeoutError) as exc:
+                body = await read_capped(resp.content, resp.content_length, self.max_body_bytes)
+        except (aiohttp.ClientError, TimeoutError, BodyTooLarge) as exc:
             raise WebSubError(f"discovery of {feed_url}: {type(exc).__name__}: {exc}") from exc
         try:
             return await asyncio.to_thread(discover, body, final, links)
@@ -144,15 +145,3 @@ class WebSubSubscriber:
         if await self.registry.get(sent.token) == sent:  # not verified or changed meanwhile
             await self.registry.save(request_failed(sent, error, self.clock()))
         raise WebSubError(f"{mode} {sent.topic}: {error}")
-
-
-async def _read_capped(resp: aiohttp.ClientResponse, limit: int) -> bytes:
-    if resp.content_length is not None and resp.content_length > limit:
-        raise WebSubError(f"body of {resp.content_length} bytes is over the {limit}-byte limit")
-    chunks, size = [], 0
-    async for chunk in resp.content.iter_chunked(65536):
-        size += len(chunk)
-        if size > limit:
-            raise WebSubError(f"body is over the {limit}-byte limit")
-        chunks.append(chunk)
-    return b"".join(chunks)
