@@ -6,6 +6,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.errors import QueryError
 from bot.matching import Document, SubscriptionIndex, evaluate, parse_query
 from bot.matching.document import Document as Doc
 
@@ -96,3 +97,20 @@ def test_every_token_is_found_by_its_own_text_at_its_own_offsets(title: str, bod
         assert spans is not None
         assert any(s.start == doc.starts[i] for s in spans)
         assert all(doc.text[s.start : s.end] == s.text for s in spans)
+
+
+SYNTAX = st.sampled_from(
+    ["a", "US", "kyiv", " ", " ", "OR", "AND", "NOT", "-", "(", ")", '"', "“", "»", "*", "title:", "site:",
+     "source:", "NEAR/2", "=", "~", "é", "'s", ".", "ʼ", "3", "|"]
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(SYNTAX, max_size=14).map("".join))
+def test_any_input_parses_or_fails_with_a_located_query_error(text: str) -> None:
+    try:
+        query = parse_query(text)
+    except QueryError as exc:
+        assert exc.column is None or 1 <= exc.column <= max(len(text), 1)
+        return
+    assert parse_query(query.canonical).canonical == query.canonical

@@ -52,6 +52,7 @@ def matches(query: str, title: str, body: str = "") -> bool:
         ("Erdoğan", "erdogan"),
         ("ukraine | russia", "ukraine OR russia"),
         ("or and not", "or AND and AND not"),
+        ("NOT- OR-gate", '=NOT AND "OR gate"'),
     ],
 )
 def test_canonical_form(typed: str, expected: str) -> None:
@@ -87,6 +88,7 @@ def test_query_is_immutable() -> None:
         ("a OR b)", "')' has no matching '('", 7),
         ("a ()", "empty parentheses", 3),
         ("uk*", "a wildcard needs at least 3 letters before '*'", 3),
+        ("a *", "a wildcard needs at least 3 letters before '*'", 3),
         ("kyiv-bas*", "a wildcard applies to a single word", 9),
         ("uk*aine", "'*' is only allowed at the end of a word", 3),
         ("a NEAR b", "NEAR needs a distance, e.g. NEAR/5", 3),

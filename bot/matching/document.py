@@ -12,13 +12,11 @@ from collections.abc import Callable, Iterable
 from functools import partial
 from urllib.parse import urlsplit
 
-from bot.matching.text import TOKEN_RE, Norm, is_shouting, normalise, words
+from bot.matching.text import NORMS, TOKEN_RE, Norm, is_shouting, normalise, words
 from bot.models import Article, Span
 
 _new_span: Callable[[tuple[int, int, str]], Span] = partial(tuple.__new__, Span)
 """Builds a Span without NamedTuple's Python-level ``__new__`` (spans are made by the thousand)."""
-
-_POSSESSIVE_END = re.compile(r"(?<=\w)['’‘ʼ′][sS](?!\w)")
 
 LINE_GAP = 1000
 """Token positions jump by this much at each line break, so that phrases and ``NEAR`` never span lines
@@ -41,7 +39,7 @@ def domain_of(url: str) -> str:
 class Document:
     """Title + body as :attr:`bot.models.Article.match_text` joins them, plus source name and domain.
 
-    Token ``i`` spans ``text[starts[i]:ends[i]]`` (a possessive ``'s`` left out); ``norms[i]`` are its
+    Token ``i`` is ``text[starts[i]:ends[i]]``; ``norms[i]`` are its
     normal forms (see :mod:`bot.matching.text`) and ``keys[i]`` its key; ``by_key`` maps a key, and
     ``by_base`` a folded word, to token indices; ``positions`` count words, jumping at line breaks;
     tokens before ``n_title`` are the headline; ``unknown_case`` holds the tokens on lines set entirely
@@ -49,6 +47,7 @@ class Document:
     """
 
     __slots__ = (
+        "_base_cache",
         "_by_base",
         "_hit_cache",
         "_hit_ids",
@@ -82,11 +81,9 @@ class Document:
 
         found = list(TOKEN_RE.finditer(text))
         self.starts = [m.start() for m in found]
-        surfaces = [m.group() for m in found]
-        ends = [m.end() for m in found]
-        possessive = {m.end() for m in _POSSESSIVE_END.finditer(text)}
-        self.ends = [e - 2 if e in possessive else e for e in ends] if possessive else ends
-        self.norms: list[Norm] = list(map(normalise, surfaces))
+        self.ends = [m.end() for m in found]
+        cached = NORMS.get
+        self.norms: list[Norm] = [cached(s) or normalise(s) for s in [m.group() for m in found]]
         self.keys = keys = [n.key for n in self.norms]
         by_key: dict[str, list[int]] = {}
         for i, key in enumerate(keys):
@@ -108,6 +105,7 @@ class Document:
         self._sorted_bases: list[str] | None = None
         self._pairs: set[str] | None = None
         self._hit_cache: dict[str, list[Span]] = {}
+        self._base_cache: dict[str, list[Span]] = {}
         self._hit_ids: dict[int, str] = {}
         self._key_spans: dict[str, tuple[Span, ...]] = {}
 
@@ -151,20 +149,34 @@ class Document:
     def by_base(self) -> dict[str, list[int]]:
         """Folded word (before plural stripping) -> token indices."""
         if self._by_base is None:
+            # A folded word has one key, so each key's tokens hold whole groups of folded words; most
+            # often just one, whose token list is then shared with by_key.
             by_base: dict[str, list[int]] = {}
-            for i, norm in enumerate(self.norms):
-                hits = by_base.get(norm.base)
-                if hits is None:
-                    by_base[norm.base] = [i]
+            norms = self.norms
+            for hits in self.by_key.values():
+                base = norms[hits[0]].base
+                if len(hits) > 1:
+                    for i in hits:
+                        if norms[i].base != base:
+                            break
+                    else:
+                        by_base[base] = hits
+                        continue
+                    for i in hits:
+                        by_base.setdefault(norms[i].base, []).append(i)
                 else:
-                    hits.append(i)
+                    by_base[base] = hits
             self._by_base = by_base
         return self._by_base
 
     def spans_at(self, indices: Iterable[int]) -> list[Span]:
-        """The spans of these tokens."""
-        starts, ends, text = self.starts, self.ends, self.text
-        return [_new_span((starts[i], ends[i], text[starts[i] : ends[i]])) for i in indices]
+        """The spans of these tokens (a possessive ``'s`` left out: "NATO's" highlights "NATO")."""
+        starts, ends, norms, text = self.starts, self.ends, self.norms, self.text
+        out = []
+        for i in indices:
+            start, end = starts[i], ends[i] - norms[i].trim
+            out.append(_new_span((start, end, text[start:end])))
+        return out
 
     def sorted_bases(self) -> list[str]:
         """The distinct folded words, sorted (for prefix lookups)."""
@@ -192,7 +204,7 @@ class Document:
 
     def span(self, first: int, last: int) -> Span:
         """The span from token ``first`` to token ``last`` (inclusive)."""
-        start, end = self.starts[first], self.ends[last]
+        start, end = self.starts[first], self.ends[last] - self.norms[last].trim
         return _new_span((start, end, self.text[start:end]))
 
     def key_hits(self, key: str) -> list[Span]:
@@ -202,6 +214,13 @@ class Document:
             hits = self.spans_at(self.by_key.get(key, ()))
             self._hit_cache[key] = hits
             self._hit_ids[id(hits)] = key
+        return hits
+
+    def base_hits(self, base: str) -> list[Span]:
+        """Spans of every token with this folded word (a list owned by the document: do not change)."""
+        hits = self._base_cache.get(base)
+        if hits is None:
+            hits = self._base_cache[base] = self.spans_at(self.by_base.get(base, ()))
         return hits
 
     def key_spans(self, key: str) -> tuple[Span, ...]:

@@ -66,13 +66,13 @@ def phrase_runs(node: Phrase, doc: Document) -> list[tuple[int, int]]:
     for word in words:
         if word.key not in by_key:
             return []
-    keys, positions, n = doc.keys, doc.positions, len(doc.keys)
+    keys, starts, text, n = doc.keys, doc.starts, doc.text, len(doc.keys)
     width = len(words) - 1
     cased = any(w.cased is not None for w in words)
     runs = []
     for i in by_key[words[0].key]:
         last = i + width
-        if last >= n or positions[last] - positions[i] != width:
+        if last >= n or (width and text.find("\n", starts[i], starts[last]) >= 0):
             continue
         for k in range(1, width + 1):
             if keys[i + k] != words[k].key:

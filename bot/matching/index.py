@@ -136,17 +136,18 @@ class SubscriptionIndex:
         candidates: set[_Item] = set()
         anchor_keys = doc.anchor_keys
         slots = self._slots
+        key_spans, key_hits, found_get = doc.key_spans, doc.key_hits, found.get
         for token_key in slots.keys() & anchor_keys:
             slot = slots[token_key]
             if slot.plain:
-                spans = doc.key_spans(token_key)
+                spans = key_spans(token_key)
                 for entry in slot.plain:
                     for key in entry.keys:
                         out[key] = spans
             if slot.branches:
-                hits = doc.key_hits(token_key)
+                hits = key_hits(token_key)
                 for branch in slot.branches:
-                    before = found.get(branch.entry)
+                    before = found_get(branch.entry)
                     found[branch.entry] = hits if before is None else before + hits
             if slot.verify:
                 candidates.update(slot.verify)
@@ -161,21 +162,21 @@ class SubscriptionIndex:
         if self._heads:
             self._walk_prefixes(doc, found, candidates)
 
-        evaluators = EVALUATORS
+        evaluators, to_spans = EVALUATORS, doc.spans
         for item in candidates:
             node = item.node
             verified = evaluators[type(node)](node, doc)
             if verified is not None:
                 entry = item.entry
                 if entry is item:  # a whole query: nothing else can add to its spans
-                    spans = doc.spans(verified)
+                    spans = to_spans(verified)
                     for key in entry.keys:
                         out[key] = spans
                     continue
-                before = found.get(entry)
+                before = found_get(entry)
                 found[entry] = verified if before is None else before + verified
         for entry, hits in found.items():
-            spans = doc.spans(hits)
+            spans = to_spans(hits)
             for key in entry.keys:
                 out[key] = spans
         return out
@@ -194,7 +195,7 @@ class SubscriptionIndex:
                 if slot is None:
                     continue
                 if slot.plain or slot.branches:
-                    hits = doc.spans_at(by_base[base])
+                    hits = doc.base_hits(base)
                     for item in (*(slot.plain or ()), *(slot.branches or ())):
                         before = found.get(item.entry)
                         found[item.entry] = hits if before is None else before + hits

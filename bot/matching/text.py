@@ -68,6 +68,8 @@ class Norm(NamedTuple):
     key: str
     cased_base: str
     cased: str
+    trim: int = 0
+    """Characters at the end of the token that are not part of its span (a possessive ``'s``)."""
 
 
 def fold_accents(text: str) -> str:
@@ -115,28 +117,34 @@ def stem_cased(word: str) -> str:
     return word[: len(word) - cut] + repl
 
 
+_APOSTROPHE_CHARS = "'’‘ʼ′"
 _NON_WORD = re.compile(r"[^\w']")
 _APOSTROPHES_RUN = re.compile(r"''+")
 _cache: dict[str, Norm] = {}
+NORMS = _cache
+"""Surface -> :class:`Norm` cache; read it directly in hot loops, fill it through :func:`normalise`."""
 _CACHE_LIMIT = 50_000
 
 
 def normalise(surface: str) -> Norm:
-    """Normal forms of one token as found by :data:`TOKEN_RE` (cached: article words repeat a lot)."""
+    """Normal forms of one token as found by :data:`TOKEN_RE` (cached in :data:`NORMS`: article words
+    repeat a lot)."""
     norm = _cache.get(surface)
     if norm is not None:
         return norm
     word = fold_accents(surface)
     if "." in word:
         word = word.replace(".", "")
-    while word[-2:] in ("'s", "'S") and len(word) > 2:
-        word = word[:-2]
     if not surface.isascii():
         # NFKC can turn one character into punctuation or spaces ("¼" -> "1⁄4"), and "ʼ" is a letter
         # that folds to an apostrophe: keep the normal form a single token as the tokeniser sees it.
-        word = _APOSTROPHES_RUN.sub("'", _NON_WORD.sub("", word)).strip("'_") or surface
+        word = _APOSTROPHES_RUN.sub("'", _NON_WORD.sub("", word)).strip("'_")
+    while word[-2:] in ("'s", "'S") and len(word) > 2:
+        word = word[:-2]
+    word = word or surface
     base = word.casefold()
-    norm = Norm(base, stem(base), word, stem_cased(word))
+    trim = 2 if surface[-1:] in "sS" and surface[-2:-1] in _APOSTROPHE_CHARS and len(surface) > 2 else 0
+    norm = Norm(base, stem(base), word, stem_cased(word), trim)
     if len(_cache) >= _CACHE_LIMIT:
         _cache.clear()
     _cache[surface] = norm
