@@ -91,7 +91,7 @@ class Pipeline:
                     matched += 1
                     summary = await self.summariser.summarise(article, focus_terms(matches))
                     alerts.extend(build_alerts(article, story_id, matches, summary))
-                processed.append(Processed(article, story_id, keys))
+                processed.append(Processed(article, story_id, keys, quiet=article.id in quiet))
             except StoreError:
                 raise
             except Exception:

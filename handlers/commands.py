@@ -7,16 +7,22 @@ adapter catches it (and, separately, anything unexpected) in one place.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.errors import CommandError, QueryError
+from bot.alerts import alert_id
+from bot.errors import CommandError, FeedError, QueryError
+from bot.ingest.identity import canonical_url
+from bot.matching import Document, Query, evaluate
 from bot.models import ChannelRef, Subscription
 from bot.store.base import Store
 from bot.subscriptions import SubscriptionBook
+from handlers.explain import Hit, Verdict, preview_text, why_text, would_have_matched
 
 MAX_QUERY_CHARS = 500
 MAX_SUBSCRIPTIONS_PER_CHANNEL = 100
+MAX_BACKFILL = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,30 +33,48 @@ class Reply:
 
 @dataclass(frozen=True, slots=True)
 class Invocation:
-    """Who typed the command, and where."""
+    """Who typed the command, and where. ``is_admin``: the platform says this user may manage feeds
+    (Discord: Manage Server or the configured role; Slack: a workspace admin or the configured group)."""
 
     channel: ChannelRef
     user: str = ""
+    is_admin: bool = False
 
 
 HELP = """\
 /news subscribe <query>   alert this channel about articles matching the query
 /news list                this channel's subscriptions, numbered
 /news unsubscribe <n>     remove subscription number n (or give the query itself)
+/news preview <query>     what the query matches among recent articles (nothing is saved)
+/news why <url>           was this article seen, and did it match here? if not, why not
+/news feeds list          the feeds this channel added
+/news feeds add <url> [n] watch a feed (its current items are history; n: alert its n newest)
+/news feeds remove <n>    stop watching a feed this channel added
 /news help                this text
 
 Queries: words (all must appear), "exact phrases", OR, -word to exclude, (parentheses),
 Ukrain* for prefixes, title:word for headlines, site:example.com for one outlet."""
 
 
+UrlCheck = Callable[[str], None]
+"""Raises :class:`bot.errors.FeedError` for a URL the bot must not fetch (see bot.ingest.safety)."""
+
+
 class CommandService:
-    def __init__(self, store: Store, book: SubscriptionBook) -> None:
+    def __init__(
+        self, store: Store, book: SubscriptionBook, *, url_check: UrlCheck | None = None, recent: int = 200
+    ) -> None:
         self.store = store
         self.book = book
+        self.url_check = url_check
+        self.recent = recent
         self._text_commands: dict[str, Callable[[Invocation, str], Awaitable[Reply]]] = {
             "subscribe": self.subscribe,
             "unsubscribe": self.unsubscribe,
             "list": lambda inv, _rest: self.list(inv),
+            "preview": lambda inv, rest: self.preview(rest),
+            "why": self.why,
+            "feeds": self.feeds,
             "help": lambda _inv, _rest: self.help(),
         }
 
@@ -68,16 +92,28 @@ class CommandService:
             raise CommandError(f"Unknown command {name!r}. Commands: {known}.")
         return await handler(invocation, rest.strip())
 
-    async def subscribe(self, invocation: Invocation, query_text: str, *, mention: str = "") -> Reply:
-        query_text = query_text.strip()
+    def _query(self, query_text: str, example: str) -> Query:
         if not query_text:
-            raise CommandError('Say what to watch for, e.g. /news subscribe Ukraine OR "NATO summit"')
+            raise CommandError(f'Say what to watch for, e.g. {example} Ukraine OR "NATO summit"')
         if len(query_text) > MAX_QUERY_CHARS:
             raise CommandError(f"That query is {len(query_text)} characters; the limit is {MAX_QUERY_CHARS}.")
         try:
-            query = self.book.parse(query_text)
+            return self.book.parse(query_text)
         except QueryError as exc:
             raise CommandError(f"I couldn't read that query: {exc}.") from exc
+
+    async def _recent_hits(self, query: Query) -> tuple[list[Hit], int]:
+        recent = await self.store.recent_articles(self.recent)
+        hits = []
+        for seen in recent:
+            spans = evaluate(query, Document.from_article(seen.article))
+            if spans is not None:
+                hits.append(Hit(seen, spans))
+        return hits, len(recent)
+
+    async def subscribe(self, invocation: Invocation, query_text: str, *, mention: str = "") -> Reply:
+        query_text = query_text.strip()
+        query = self._query(query_text, "/news subscribe")
         existing = await self.store.list_subscriptions(invocation.channel)
         if len(existing) >= MAX_SUBSCRIPTIONS_PER_CHANNEL:
             raise CommandError(
@@ -90,7 +126,102 @@ class CommandService:
         if not added:
             return Reply(f"This channel is already subscribed to: {subscription.query}")
         self.book.add(subscription)
-        return Reply(f"Subscribed. Watching for: {subscription.query}", ephemeral=False)
+        hits, looked_at = await self._recent_hits(query)
+        tail = would_have_matched(len(hits), looked_at)
+        text = f"Subscribed. Watching for: {subscription.query}" + (f"\n{tail}" if tail else "")
+        return Reply(text, ephemeral=False)
+
+    async def preview(self, query_text: str) -> Reply:
+        query = self._query(query_text.strip(), "/news preview")
+        hits, looked_at = await self._recent_hits(query)
+        return Reply(preview_text(query.canonical, hits, looked_at))
+
+    async def why(self, invocation: Invocation, url: str) -> Reply:
+        url = url.strip().strip("<>")
+        if not url:
+            raise CommandError("Give the article's link, e.g. /news why https://example.com/story")
+        seen = await self.store.find_article(canonical_url(url))
+        verdicts: list[Verdict] = []
+        status = None
+        if seen is not None:
+            doc = Document.from_article(seen.article)
+            for subscription in await self.store.list_subscriptions(invocation.channel):
+                try:
+                    query = self.book.parse(subscription.query)
+                except QueryError:
+                    continue
+                verdicts.append(Verdict(subscription, evaluate(query, doc)))
+            status = await self.store.alert_status(alert_id(invocation.channel, seen.story_id))
+        return Reply(why_text(url, seen, verdicts, status))
+
+    async def feeds(self, invocation: Invocation, rest: str) -> Reply:
+        action, _, argument = rest.strip().partition(" ")
+        actions = {"list": self._feeds_list, "add": self._feeds_add, "remove": self._feeds_remove}
+        handler = actions.get(action.lower())
+        if handler is None:
+            raise CommandError("Use /news feeds list, /news feeds add <url> [n] or /news feeds remove <n>.")
+        if action.lower() != "list" and not invocation.is_admin:
+            raise CommandError(
+                "Adding and removing feeds is for server admins (or the role the bot is set to trust)."
+            )
+        return await handler(invocation, argument.strip())
+
+    async def _feeds_list(self, invocation: Invocation, _argument: str) -> Reply:
+        urls = await self._channel_feeds(invocation)
+        if not urls:
+            return Reply("This channel has added no feeds. Add one with /news feeds add <url>.")
+        return Reply("Feeds this channel added:\n" + "\n".join(f"{n}. {u}" for n, u in enumerate(urls, 1)))
+
+    async def _feeds_add(self, invocation: Invocation, argument: str) -> Reply:
+        url, _, count = argument.partition(" ")
+        if not url:
+            raise CommandError("Give the feed's link, e.g. /news feeds add https://example.com/rss")
+        count = count.strip()
+        if count and not (count.isdigit() and int(count) <= MAX_BACKFILL):
+            raise CommandError(f"The number of items to alert now must be 0 to {MAX_BACKFILL}.")
+        if self.url_check is not None:
+            try:
+                self.url_check(url)
+            except FeedError as exc:
+                raise CommandError(f"I can't watch that feed: {exc}.") from exc
+        elif not url.startswith(("http://", "https://")):
+            raise CommandError("A feed's link starts with http:// or https://.")
+        known = {f.url: f for f in await self.store.list_feeds()}
+        feed = known.get(url)
+        if feed is None:
+            await self.store.upsert_feed(url, backfill=int(count or 0))
+        elif feed.paused:  # re-adding a paused feed is how a channel resumes it
+            await self.store.save_feed_state(
+                dataclasses.replace(
+                    feed, paused=False, health_stage=0, failures=0, failing_since=None, next_fetch_at=0
+                )
+            )
+        await self.store.add_feed_channel(url, invocation.channel, added_by=invocation.user)
+        history = (
+            f"its {count} newest items will be alerted"
+            if count and int(count)
+            else "its current items are history"
+        )
+        return Reply(
+            f"Watching {url}: {history}; new ones will be matched against every subscription.",
+            ephemeral=False,
+        )
+
+    async def _feeds_remove(self, invocation: Invocation, argument: str) -> Reply:
+        urls = await self._channel_feeds(invocation)
+        if not urls:
+            raise CommandError("This channel has added no feeds to remove.")
+        if argument.isdigit() and 1 <= int(argument) <= len(urls):
+            url = urls[int(argument) - 1]
+        elif argument in urls:
+            url = argument
+        else:
+            raise CommandError(f"No feed {argument!r} here; /news feeds list shows 1 to {len(urls)}.")
+        await self.store.remove_feed_channel(url, invocation.channel)
+        return Reply(f"This channel no longer watches {url}.", ephemeral=False)
+
+    async def _channel_feeds(self, invocation: Invocation) -> list[str]:
+        return await self.store.channel_feeds(invocation.channel)
 
     async def unsubscribe(self, invocation: Invocation, which: str) -> Reply:
         subscriptions = await self.store.list_subscriptions(invocation.channel)

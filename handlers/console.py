@@ -15,6 +15,7 @@ from typing import TextIO
 
 from bot.config import Config
 from bot.errors import CommandError
+from bot.ingest.safety import UrlPolicy
 from bot.models import Alert, ChannelRef, MessageRef
 from bot.store.base import Store
 from bot.subscriptions import SubscriptionBook
@@ -122,7 +123,9 @@ class ConsoleAdapter:
         """Run one typed line and return what to print. Errors stop here, one layer for all commands:
         a user's mistake is shown as is; anything else is logged with its traceback."""
         try:
-            reply = await self.commands.run_text(Invocation(CONSOLE_CHANNEL, user="console"), line)
+            # Whoever has the terminal runs the bot: they may manage feeds.
+            invocation = Invocation(CONSOLE_CHANNEL, user="console", is_admin=True)
+            reply = await self.commands.run_text(invocation, line)
         except CommandError as exc:
             reply = Reply(str(exc))
         except Exception:
@@ -148,7 +151,7 @@ class ConsoleAdapter:
 def create_adapter(config: Config, store: Store, book: SubscriptionBook) -> ConsoleAdapter:
     color = config.platforms.console.color
     return ConsoleAdapter(
-        CommandService(store, book),
+        CommandService(store, book, url_check=UrlPolicy(config.safety.allow_hosts).check_url),
         notifier=ConsoleNotifier(color=None if color == "auto" else color),
         read_commands=config.platforms.console.commands,
     )

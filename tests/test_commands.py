@@ -90,9 +90,119 @@ async def test_shared_query_stays_matched_for_the_other_channel(service: Command
 
 
 async def test_unknown_command_and_help(service: CommandService) -> None:
-    with pytest.raises(
-        CommandError, match=r"Unknown command 'subscibe'\. Commands: subscribe, unsubscribe, list, help"
-    ):
+    known = "subscribe, unsubscribe, list, preview, why, feeds, help"
+    with pytest.raises(CommandError, match=rf"Unknown command 'subscibe'\. Commands: {known}\."):
         await service.run_text(HERE, "subscibe Ukraine")
     assert "/news subscribe <query>" in (await service.run_text(HERE, "/news")).text
     assert "/news subscribe <query>" in (await service.run_text(HERE, "help")).text
+
+
+async def seed_history(service: CommandService) -> None:
+    """Three articles the bot has seen, one of them alerted here, one quiet history."""
+    from bot.pipeline import Pipeline
+    from bot.summarise import ExtractiveSummariser
+
+    await service.run_text(HERE, "subscribe Kharkiv")
+    pipeline = Pipeline(service.store, service.book, ExtractiveSummariser())
+    await pipeline.process(
+        [
+            Article(
+                id="k",
+                title="Kharkiv power restored",
+                text="Crews worked overnight.",
+                url="https://n.example/k",
+            ),
+            Article(
+                id="z",
+                title="Zelenskyy in Brussels",
+                text="Talks on accession.",
+                url="https://n.example/z?utm_source=x",
+            ),
+            Article(id="h", title="Kharkiv archive", text="Old news.", url="https://n.example/h"),
+        ],
+        quiet={"h"},
+    )
+
+
+async def test_subscribe_says_how_many_recent_articles_it_would_have_matched(service: CommandService) -> None:
+    await seed_history(service)
+    reply = await service.run_text(THERE, "subscribe Zelensky")
+    assert reply.text == "Subscribed. Watching for: zelensky\nIt would have matched 1 of the last 3 articles."
+
+
+async def test_preview_lists_matches_among_recent_articles_and_saves_nothing(service: CommandService) -> None:
+    assert "I have not seen any articles yet" in (await service.run_text(HERE, "preview Kharkiv")).text
+    await seed_history(service)
+    reply = await service.run_text(THERE, "preview Kharkiv OR Kiev")
+    assert reply.ephemeral
+    assert reply.text.splitlines() == [
+        "Query understood as: kharkiv OR kiev",
+        "2 of the last 3 articles match:",
+        "- Kharkiv archive (matched: Kharkiv)",  # newest first
+        "- Kharkiv power restored (matched: Kharkiv)",
+    ]
+    assert await service.store.list_subscriptions(THERE.channel) == []
+    with pytest.raises(CommandError, match="unclosed quote"):
+        await service.run_text(HERE, 'preview "Kyiv')
+
+
+async def test_why_explains_seen_matched_and_alert_state(service: CommandService) -> None:
+    await seed_history(service)
+    alerted = (await service.run_text(HERE, "why https://n.example/k")).text.splitlines()
+    assert alerted[0].startswith("Seen ") and alerted[0].endswith(": Kharkiv power restored.")
+    assert alerted[1:] == [
+        "- matches kharkiv (on Kharkiv)",
+        "The alert is queued and will be posted shortly.",
+    ]
+
+    missed = (await service.run_text(HERE, "why <https://n.example/z>")).text.splitlines()
+    assert missed[1:] == ["- does not match: kharkiv"]
+
+    history = (await service.run_text(HERE, "why https://n.example/h")).text
+    assert "recorded as history" in history
+
+    unseen = (await service.run_text(HERE, "why https://n.example/nope")).text
+    assert unseen == "I have not seen https://n.example/nope in any feed I watch (or pushed to me)."
+
+
+ADMIN = Invocation(ChannelRef("console", "here"), user="ana", is_admin=True)
+
+
+async def test_feeds_add_list_remove_and_permissions(store: SqliteStore) -> None:
+    from bot.ingest.safety import UrlPolicy
+
+    service = CommandService(store, SubscriptionBook(default_aliases()), url_check=UrlPolicy().check_url)
+    with pytest.raises(CommandError, match="for server admins"):
+        await service.run_text(HERE, "feeds add https://feeds.example/rss")
+    reply = await service.run_text(ADMIN, "feeds add https://feeds.example/rss")
+    assert reply.text.startswith("Watching https://feeds.example/rss: its current items are history")
+    await service.run_text(ADMIN, "feeds add https://other.example/atom 5")
+    [first, second] = await store.list_feeds()
+    assert (first.backfill, second.backfill) == (0, 5)
+    listing = (await service.run_text(HERE, "feeds list")).text  # anyone may list
+    assert listing.splitlines()[1:] == ["1. https://feeds.example/rss", "2. https://other.example/atom"]
+    assert await store.feed_channels("https://feeds.example/rss") == [HERE.channel]
+
+    with pytest.raises(CommandError, match="private address"):
+        await service.run_text(ADMIN, "feeds add http://10.1.2.3/rss")
+    with pytest.raises(CommandError, match="0 to 20"):
+        await service.run_text(ADMIN, "feeds add https://x.example/rss 500")
+    assert (
+        await service.run_text(ADMIN, "feeds remove 1")
+    ).text == "This channel no longer watches https://feeds.example/rss."
+    with pytest.raises(CommandError, match=r"No feed '7' here; /news feeds list shows 1 to 1"):
+        await service.run_text(ADMIN, "feeds remove 7")
+    with pytest.raises(CommandError, match="Use /news feeds list"):
+        await service.run_text(ADMIN, "feeds frobnicate")
+
+
+async def test_re_adding_a_paused_feed_resumes_it(store: SqliteStore) -> None:
+    import dataclasses
+
+    service = CommandService(store, SubscriptionBook(default_aliases()))
+    await service.run_text(ADMIN, "feeds add https://feeds.example/rss")
+    [feed] = await store.list_feeds()
+    await store.save_feed_state(dataclasses.replace(feed, paused=True, health_stage=2, failures=30))
+    await service.run_text(ADMIN, "feeds add https://feeds.example/rss")
+    [feed] = await store.list_feeds()
+    assert (feed.paused, feed.health_stage, feed.failures) == (False, 0, 0)

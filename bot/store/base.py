@@ -38,6 +38,27 @@ class Processed:
     article: Article
     story_id: str
     story_keys: tuple[str, ...] = ()
+    quiet: bool = False
+    """Recorded as history (a new feed's backlog, past max age): never alerted."""
+
+
+@dataclass(frozen=True, slots=True)
+class SeenArticle:
+    """An article the bot has recorded, as /news preview and /news why look back at it."""
+
+    article: Article
+    story_id: str
+    seen_at: float
+    quiet: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AlertStatus:
+    status: str
+    """"pending", "sent" or "failed"."""
+    attempts: int
+    last_error: str
+    sent_at: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,11 +120,25 @@ class Store(Protocol):
 
     async def feed_channels(self, url: str) -> list[ChannelRef]: ...
 
+    async def channel_feeds(self, channel: ChannelRef) -> list[str]:
+        """The URLs of the feeds a channel added, oldest first."""
+        ...
+
     async def changed(self, articles: Sequence[Article]) -> list[Article]:
         """Articles already seen whose title or body has changed since: updates, not new articles."""
         ...
 
     async def record_updates(self, articles: Sequence[Article]) -> None: ...
+
+    async def recent_articles(self, limit: int) -> list[SeenArticle]:
+        """The most recently seen articles, newest first."""
+        ...
+
+    async def find_article(self, canonical_url: str) -> SeenArticle | None:
+        """The article seen under this canonical link, if any (the newest when several were)."""
+        ...
+
+    async def alert_status(self, alert_id: str) -> AlertStatus | None: ...
 
     async def queue_alerts(self, alerts: Sequence[Alert], now: float) -> int:
         """Queue alerts not tied to an article (feed health notices). Same de-duplication by id."""

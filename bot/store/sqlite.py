@@ -8,6 +8,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import Collection, Sequence
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,9 @@ from typing import Any
 import aiosqlite
 
 from bot.errors import StoreError
+from bot.ingest.identity import canonical_url
 from bot.models import Alert, Article, ChannelRef, MessageRef, Subscription
-from bot.store.base import FeedState, OutboxItem, Processed
+from bot.store.base import AlertStatus, FeedState, OutboxItem, Processed, SeenArticle
 from bot.store.codec import alert_from_json, alert_to_json
 
 log = logging.getLogger(__name__)
@@ -250,6 +252,14 @@ class SqliteStore:
         )
         return str(rows[0]["story_id"]) if rows else None
 
+    async def channel_feeds(self, channel: ChannelRef) -> list[str]:
+        rows = await self._rows(
+            "SELECT feed_url FROM feed_channels WHERE platform=? AND workspace=? AND channel=?"
+            " ORDER BY added_at",
+            (channel.platform, channel.workspace_id, channel.channel_id),
+        )
+        return [r["feed_url"] for r in rows]
+
     async def changed(self, articles: Sequence[Article]) -> list[Article]:
         if not articles:
             return []
@@ -265,12 +275,31 @@ class SqliteStore:
     async def record_updates(self, articles: Sequence[Article]) -> None:
         try:
             await self._db.executemany(
-                "UPDATE articles SET content_hash=?, title=?, url=? WHERE id=?",
-                [(content_hash(a), a.title, a.url, a.id) for a in articles],
+                "UPDATE articles SET content_hash=?, title=?, url=?, text=? WHERE id=?",
+                [(content_hash(a), a.title, a.url, a.text, a.id) for a in articles],
             )
             await self._db.commit()
         except sqlite3.Error as exc:
             raise StoreError(f"recording article updates failed: {exc}") from exc
+
+    async def recent_articles(self, limit: int) -> list[SeenArticle]:
+        rows = await self._rows("SELECT * FROM articles ORDER BY seen_at DESC, rowid DESC LIMIT ?", (limit,))
+        return [_seen(r) for r in rows]
+
+    async def find_article(self, canonical_url: str) -> SeenArticle | None:
+        rows = await self._rows(
+            "SELECT * FROM articles WHERE canonical_url=? ORDER BY seen_at DESC LIMIT 1", (canonical_url,)
+        )
+        return _seen(rows[0]) if rows else None
+
+    async def alert_status(self, alert_id: str) -> AlertStatus | None:
+        rows = await self._rows(
+            "SELECT status, attempts, last_error, sent_at FROM outbox WHERE id=?", (alert_id,)
+        )
+        if not rows:
+            return None
+        r = rows[0]
+        return AlertStatus(r["status"], int(r["attempts"]), r["last_error"], r["sent_at"])
 
     async def record_processed(
         self, processed: Sequence[Processed], alerts: Sequence[Alert], now: float
@@ -278,9 +307,8 @@ class SqliteStore:
         try:
             await self._db.execute("BEGIN")
             await self._db.executemany(
-                "INSERT OR IGNORE INTO articles"
-                " (id, content_hash, title, url, source, feed_url, published, story_id, seen_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO articles (id, content_hash, title, url, source, feed_url, published,"
+                " story_id, seen_at, text, canonical_url, quiet) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         p.article.id,
@@ -292,6 +320,9 @@ class SqliteStore:
                         p.article.published.isoformat() if p.article.published else None,
                         p.story_id,
                         now,
+                        p.article.text,
+                        canonical_url(p.article.url) if p.article.url else "",
+                        int(p.quiet),
                     )
                     for p in processed
                 ],
@@ -372,6 +403,20 @@ class SqliteStore:
     async def pending_count(self) -> int:
         rows = await self._rows("SELECT count(*) AS n FROM outbox WHERE status='pending'")
         return int(rows[0]["n"])
+
+
+def _seen(row: sqlite3.Row) -> SeenArticle:
+    published = row["published"]
+    article = Article(
+        id=row["id"],
+        title=row["title"],
+        text=row["text"],
+        url=row["url"],
+        source=row["source"],
+        feed_url=row["feed_url"],
+        published=datetime.fromisoformat(published) if published else None,
+    )
+    return SeenArticle(article, row["story_id"] or row["id"], row["seen_at"], bool(row["quiet"]))
 
 
 def _subscription(row: sqlite3.Row) -> Subscription:
