@@ -167,7 +167,13 @@ class DiscordConfig:
     enabled: bool = False
     token_env: str = "DISCORD_TOKEN"
     api_base: str = "https://discord.com/api/v10"
+    """REST base URL: a proxy, or the tests' fake Discord."""
     gateway_url: str = ""
+    """Gateway websocket URL; empty: the one Discord's REST API names."""
+    dev_guild_ids: tuple[str, ...] = ()
+    """Sync the /news commands to these guilds only (instant, for development); empty: globally."""
+    admin_role: str = ""
+    """A role id whose members may manage feeds besides those with Manage Server."""
 
 
 @dataclass(config=_STRICT)
@@ -177,6 +183,11 @@ class SlackConfig:
     app_token_env: str = "SLACK_APP_TOKEN"
     signing_secret_env: str = "SLACK_SIGNING_SECRET"
     api_base: str = "https://slack.com/api/"
+    """Web API base URL: a proxy, GovSlack (https://slack-gov.com/api/), or the tests' fake Slack."""
+    mode: Literal["socket", "http"] = "socket"
+    """socket: Socket Mode with the app-level token; http: requests to the bot's web server, signed."""
+    admin_group: str = ""
+    """A user group id whose members may manage feeds besides workspace admins."""
 
 
 @dataclass(config=_STRICT)
@@ -316,8 +327,12 @@ def _missing_env_problems(
     if config.platforms.discord.enabled:
         required.append(("platforms.discord.token_env", config.platforms.discord.token_env))
     if config.platforms.slack.enabled:
-        required.append(("platforms.slack.bot_token_env", config.platforms.slack.bot_token_env))
-        required.append(("platforms.slack.app_token_env", config.platforms.slack.app_token_env))
+        slack = config.platforms.slack
+        required.append(("platforms.slack.bot_token_env", slack.bot_token_env))
+        if slack.mode == "socket":
+            required.append(("platforms.slack.app_token_env", slack.app_token_env))
+        else:
+            required.append(("platforms.slack.signing_secret_env", slack.signing_secret_env))
     if config.web.enabled:
         required.append(("web.webhook_secret_env", config.web.webhook_secret_env))
     if config.summary.llm.enabled:
