@@ -86,7 +86,7 @@ class DeliveryWorker:
     async def _deliver(self, item: OutboxItem, notifier: Notifier) -> str:
         alert = item.alert
         try:
-            ref = await notifier.send(alert)
+            ref = await notifier.send(alert, retry=item.attempts > 0)
         except DeliveryError as exc:
             return await self._retry_or_fail(item, exc)
         await self.store.mark_delivered(alert.id, ref, self.clock())

@@ -11,8 +11,10 @@ from bot.models import Alert, MessageRef
 class Notifier(Protocol):
     platform: str
 
-    async def send(self, alert: Alert) -> MessageRef:
-        """Post an alert. Raises :class:`bot.errors.DeliveryError` (``retryable``, ``retry_after``)."""
+    async def send(self, alert: Alert, *, retry: bool = False) -> MessageRef:
+        """Post an alert. ``retry``: an earlier attempt may have reached the platform (a timeout after
+        sending), so a notifier that can tell (a nonce, message metadata) must not post it twice.
+        Raises :class:`bot.errors.DeliveryError` (``retryable``, ``retry_after``)."""
         ...
 
     async def edit(self, ref: MessageRef, alert: Alert) -> None:

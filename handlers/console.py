@@ -75,7 +75,7 @@ class ConsoleNotifier:
     def _out(self) -> TextIO:
         return self.stream or sys.stdout
 
-    async def send(self, alert: Alert) -> MessageRef:
+    async def send(self, alert: Alert, *, retry: bool = False) -> MessageRef:
         out = self._out()
         color = self.color if self.color is not None else out.isatty()
         out.write(render_console(alert, color=color) + "\n")

@@ -30,7 +30,7 @@ class ScriptedNotifier:
         self.failures = failures or {}
         self.sent: list[str] = []
 
-    async def send(self, alert: Alert) -> MessageRef:
+    async def send(self, alert: Alert, *, retry: bool = False) -> MessageRef:
         queue = self.failures.get(alert.channel.channel_id, [])
         if queue:
             raise queue.pop(0)
