@@ -8,6 +8,9 @@ from collections.abc import Sequence
 
 from bot.models import Alert, Article, ChannelRef, Match, Summary, unique_terms
 
+MODES = ("instant", "hourly", "daily")
+"""Subscription modes, most urgent first."""
+
 
 def alert_id(channel: ChannelRef, story_id: str) -> str:
     """Deterministic, so a second article of the same story maps onto the same outbox row."""
@@ -28,6 +31,7 @@ def build_alerts(article: Article, story_id: str, matches: Sequence[Match], summ
     for channel, group in by_channel.items():
         queries = tuple(dict.fromkeys(m.subscription.query for m in group))
         mention = next((m.subscription.mention for m in group if m.subscription.mention), "")
+        mode = min((m.subscription.mode for m in group), key=lambda m: MODES.index(m) if m in MODES else 0)
         alerts.append(
             Alert(
                 id=alert_id(channel, story_id),
@@ -42,6 +46,7 @@ def build_alerts(article: Article, story_id: str, matches: Sequence[Match], summ
                 published=article.published,
                 image_url=article.image_url,
                 mention=mention,
+                mode=mode,
             )
         )
     return alerts

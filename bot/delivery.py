@@ -10,12 +10,14 @@ import asyncio
 import logging
 import random
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.errors import DeliveryError
-from bot.notify import Notifier, NotifierRegistry
-from bot.store.base import OutboxItem, Store
+from bot.notify import NotifierRegistry
+from bot.schedule import digest_alert, plan
+from bot.store.base import ChannelSettings, OutboxItem, Store
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,9 @@ class DeliveryReport:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    held: int = 0
+    """Held for a mute or a digest."""
+    edited: int = 0
 
 
 class DeliveryWorker:
@@ -62,35 +67,70 @@ class DeliveryWorker:
         self.wakeup = asyncio.Event()
 
     async def deliver_due(self) -> DeliveryReport:
-        """Deliver every alert that is due now, in queue order per channel. After a failed send its
-        channel's later alerts wait for the retry, so they never overtake it."""
-        sent = retrying = failed = 0
+        """Deliver every alert that is due now, in queue order per channel: held while the channel is
+        muted or waits for its digest, gathered into one message when several are ready at once.
+        After a failed send its channel's later alerts wait for the retry, so they never overtake it.
+        Then edit posted alerts whose story gained sources."""
+        counts: Counter[str] = Counter()
         platforms = list(self.notifiers)
+        settings: dict[str, ChannelSettings] = {}
         while items := await self.store.due_alerts(self.clock(), self.batch, platforms):
+            for channel in {i.alert.channel for i in items}:
+                if channel.key not in settings:
+                    settings[channel.key] = await self.store.channel_settings(channel)
+            decided = plan(items, settings, self.clock())
+            for item, until in decided.defer:
+                await self.store.defer(item.alert.id, until)
+                counts["held"] += 1
             blocked: set[str] = set()
-            for item in items:
-                channel = item.alert.channel.key
-                notifier = self.notifiers.get(item.alert.channel.platform)
-                if channel in blocked or notifier is None:
-                    continue
-                outcome = await self._deliver(item, notifier)
-                if outcome == "sent":
-                    sent += 1
-                elif outcome == "retry":
-                    retrying += 1
-                    blocked.add(channel)
-                else:
-                    failed += 1
-        return DeliveryReport(sent=sent, retrying=retrying, failed=failed)
+            for group in decided.digests:
+                counts.update(await self._deliver_group(group, blocked))
+            for item in decided.send:
+                counts.update(await self._deliver_group([item], blocked))
+        counts["edited"] += await self._edit_due(platforms)
+        return DeliveryReport(
+            sent=counts["sent"],
+            retrying=counts["retry"],
+            failed=counts["failed"],
+            held=counts["held"],
+            edited=counts["edited"],
+        )
 
-    async def _deliver(self, item: OutboxItem, notifier: Notifier) -> str:
-        alert = item.alert
+    async def _deliver_group(self, group: list[OutboxItem], blocked: set[str]) -> Counter[str]:
+        """Send one alert, or several as one digest message; every item shares the outcome."""
+        channel = group[0].alert.channel
+        notifier = self.notifiers.get(channel.platform)
+        if channel.key in blocked or notifier is None:
+            return Counter()
+        alert = group[0].alert if len(group) == 1 else digest_alert(group)
         try:
-            ref = await notifier.send(alert, retry=item.attempts > 0)
+            ref = await notifier.send(alert, retry=any(i.attempts > 0 for i in group))
         except DeliveryError as exc:
-            return await self._retry_or_fail(item, exc)
-        await self.store.mark_delivered(alert.id, ref, self.clock())
-        return "sent"
+            outcomes = Counter([await self._retry_or_fail(item, exc) for item in group])
+            if outcomes["retry"]:
+                blocked.add(channel.key)
+            return outcomes
+        for item in group:
+            await self.store.mark_delivered(item.alert.id, ref, self.clock())
+        return Counter(sent=len(group))
+
+    async def _edit_due(self, platforms: list[str]) -> int:
+        edited = 0
+        for item, ref in await self.store.edits_due(platforms, self.batch):
+            notifier = self.notifiers.get(ref.platform)
+            if notifier is None:
+                continue
+            try:
+                await notifier.edit(ref, item.alert)
+            except DeliveryError as exc:
+                if exc.retryable:
+                    log.warning("editing alert %s failed (%s); will retry", item.alert.id, exc)
+                    continue
+                log.error("alert %s can no longer be edited: %s", item.alert.id, exc)
+            else:
+                edited += 1
+            await self.store.mark_edited(item.alert.id)
+        return edited
 
     async def _retry_or_fail(self, item: OutboxItem, exc: DeliveryError) -> str:
         attempts = item.attempts + 1

@@ -124,7 +124,12 @@ class Alert:
     image_url: str = ""
     mention: str = ""
     kind: str = "article"
-    """"article" for a story; "notice" for a message about the bot itself (a feed failing)."""
+    """"article" for a story; "notice" for a message about the bot itself (a feed failing);
+    "digest" for several alerts sent as one message."""
+    also: tuple[str, ...] = ()
+    """Other outlets that reported the same story after the alert was made."""
+    mode: str = "instant"
+    """instant, hourly or daily: the most urgent mode of the subscriptions that fired."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,11 +3,13 @@ evaluated once."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 from bot.errors import QueryError
 from bot.matching import AliasTable, Document, Query, SubscriptionIndex, parse_query
-from bot.models import Article, Match, Subscription
+from bot.models import Article, ChannelRef, Match, Subscription
+from bot.store.base import Store
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +45,12 @@ class SubscriptionBook:
             del self._by_query[subscription.query]
             self._index.remove(subscription.query)
 
+    def set_paused(self, channel: ChannelRef, paused: bool) -> None:
+        for group in self._by_query.values():
+            for sub_id, subscription in group.items():
+                if subscription.channel == channel:
+                    group[sub_id] = dataclasses.replace(subscription, paused=paused)
+
     def match(self, article: Article) -> list[Match]:
         hits = self._index.match(Document.from_article(article))
         matches = []
@@ -55,3 +63,19 @@ class SubscriptionBook:
 
     def __len__(self) -> int:
         return sum(len(group) for group in self._by_query.values())
+
+
+async def pause_channel(store: Store, book: SubscriptionBook, channel: ChannelRef, reason: str) -> int:
+    """The bot lost access to a channel: its subscriptions are paused, not deleted, and it is logged
+    once (a second call finds nothing left to pause and logs nothing)."""
+    paused = await store.pause_channel(channel)
+    book.set_paused(channel, True)
+    if paused:
+        log.warning("paused %d subscription(s) of %s: %s", paused, channel.key, reason)
+    return paused
+
+
+async def resume_channel(store: Store, book: SubscriptionBook, channel: ChannelRef) -> int:
+    resumed = await store.resume_channel(channel)
+    book.set_paused(channel, False)
+    return resumed

@@ -8,8 +8,11 @@ adapter catches it (and, separately, anything unexpected) in one place.
 from __future__ import annotations
 
 import dataclasses
+import re
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from bot.alerts import alert_id
 from bot.errors import CommandError, FeedError, QueryError
@@ -23,6 +26,15 @@ from handlers.explain import Hit, Verdict, preview_text, why_text, would_have_ma
 MAX_QUERY_CHARS = 500
 MAX_SUBSCRIPTIONS_PER_CHANNEL = 100
 MAX_BACKFILL = 20
+MAX_MUTE = 30 * 86400.0
+MODES = ("instant", "hourly", "daily")
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(m|min|h|d)$")
+_UNIT_SECONDS = {"m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def _duration(text: str) -> float | None:
+    match = _DURATION.match(text)
+    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)] if match else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +62,8 @@ HELP = """\
 /news feeds list          the feeds this channel added
 /news feeds add <url> [n] watch a feed (its current items are history; n: alert its n newest)
 /news feeds remove <n>    stop watching a feed this channel added
+/news mute <duration>     hold this channel's alerts (30m, 2h, 1d; "off" to end); they come as one digest
+/news digest <schedule>   off, hourly or daily: gather this channel's alerts into one message
 /news help                this text
 
 Queries: words (all must appear), "exact phrases", OR, -word to exclude, (parentheses),
@@ -75,6 +89,8 @@ class CommandService:
             "preview": lambda inv, rest: self.preview(rest),
             "why": self.why,
             "feeds": self.feeds,
+            "mute": self.mute,
+            "digest": self.digest,
             "help": lambda _inv, _rest: self.help(),
         }
 
@@ -111,8 +127,15 @@ class CommandService:
                 hits.append(Hit(seen, spans))
         return hits, len(recent)
 
-    async def subscribe(self, invocation: Invocation, query_text: str, *, mention: str = "") -> Reply:
+    async def subscribe(
+        self, invocation: Invocation, query_text: str, *, mention: str = "", mode: str = "instant"
+    ) -> Reply:
         query_text = query_text.strip()
+        words = query_text.rsplit(maxsplit=1)
+        if len(words) == 2 and words[1].lower() in MODES and mode == "instant":
+            query_text, mode = words[0], words[1].lower()  # "/news subscribe Ukraine daily"
+        if mode not in MODES:
+            raise CommandError(f"Mode must be one of {', '.join(MODES)}.")
         query = self._query(query_text, "/news subscribe")
         existing = await self.store.list_subscriptions(invocation.channel)
         if len(existing) >= MAX_SUBSCRIPTIONS_PER_CHANNEL:
@@ -121,14 +144,20 @@ class CommandService:
                 "Remove one with /news unsubscribe <n>, or combine queries with OR."
             )
         subscription, added = await self.store.add_subscription(
-            invocation.channel, query.canonical, query_text, created_by=invocation.user, mention=mention
+            invocation.channel,
+            query.canonical,
+            query_text,
+            created_by=invocation.user,
+            mention=mention,
+            mode=mode,
         )
         if not added:
             return Reply(f"This channel is already subscribed to: {subscription.query}")
         self.book.add(subscription)
         hits, looked_at = await self._recent_hits(query)
         tail = would_have_matched(len(hits), looked_at)
-        text = f"Subscribed. Watching for: {subscription.query}" + (f"\n{tail}" if tail else "")
+        when = "" if mode == "instant" else f" ({mode} digest)"
+        text = f"Subscribed. Watching for: {subscription.query}{when}" + (f"\n{tail}" if tail else "")
         return Reply(text, ephemeral=False)
 
     async def preview(self, query_text: str) -> Reply:
@@ -222,6 +251,44 @@ class CommandService:
 
     async def _channel_feeds(self, invocation: Invocation) -> list[str]:
         return await self.store.channel_feeds(invocation.channel)
+
+    async def mute(self, invocation: Invocation, duration: str) -> Reply:
+        duration = duration.strip().lower()
+        if duration in ("off", "0", "none", "unmute"):
+            await self.store.set_mute(invocation.channel, 0.0)
+            return Reply(
+                "Alerts are back on for this channel; anything held comes as one digest.", ephemeral=False
+            )
+        seconds = _duration(duration)
+        if seconds is None or not 0 < seconds <= MAX_MUTE:
+            raise CommandError(
+                "Say how long to mute, e.g. /news mute 2h (30m, 2h, 1d; at most 30d), or /news mute off."
+            )
+        until = time.time() + seconds
+        await self.store.set_mute(invocation.channel, until)
+        end = datetime.fromtimestamp(until, tz=UTC).strftime("%d %b %H:%M UTC")
+        return Reply(f"Muted until {end}. Alerts are kept and come as one digest then.", ephemeral=False)
+
+    async def digest(self, invocation: Invocation, schedule: str) -> Reply:
+        schedule = schedule.strip().lower()
+        if schedule not in ("off", "hourly", "daily"):
+            raise CommandError("Say off, hourly or daily, e.g. /news digest daily.")
+        await self.store.set_digest(invocation.channel, schedule)
+        if schedule == "off":
+            return Reply("Digest off: alerts are posted as they come.", ephemeral=False)
+        when = "at the top of every hour" if schedule == "hourly" else "every day at 08:00 UTC"
+        return Reply(f"This channel now gets one digest {when}.", ephemeral=False)
+
+    async def subscription_choices(self, invocation: Invocation, prefix: str) -> list[tuple[str, str]]:
+        """For autocomplete: this channel's subscriptions whose query contains ``prefix``, as (label,
+        value) where value is what :meth:`unsubscribe` takes (its number)."""
+        prefix = prefix.strip().casefold()
+        subscriptions = await self.store.list_subscriptions(invocation.channel)
+        return [
+            (f"{n}. {s.query}"[:100], str(n))
+            for n, s in enumerate(subscriptions, 1)
+            if prefix in s.query.casefold() or prefix == str(n)
+        ][:25]
 
     async def unsubscribe(self, invocation: Invocation, which: str) -> Reply:
         subscriptions = await self.store.list_subscriptions(invocation.channel)

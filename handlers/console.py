@@ -55,6 +55,7 @@ def render_console(alert: Alert, *, color: bool = False) -> str:
         "  matched: "
         + ", ".join(_terminal_safe(t) for t in alert.terms)
         + style(f"   (subscription: {' | '.join(alert.queries)})", _DIM),
+        "  also reported by " + ", ".join(_terminal_safe(a) for a in alert.also) if alert.also else "",
     ]
     return "\n".join(line for line in lines if line) + "\n"
 

@@ -90,7 +90,7 @@ async def test_shared_query_stays_matched_for_the_other_channel(service: Command
 
 
 async def test_unknown_command_and_help(service: CommandService) -> None:
-    known = "subscribe, unsubscribe, list, preview, why, feeds, help"
+    known = "subscribe, unsubscribe, list, preview, why, feeds, mute, digest, help"
     with pytest.raises(CommandError, match=rf"Unknown command 'subscibe'\. Commands: {known}\."):
         await service.run_text(HERE, "subscibe Ukraine")
     assert "/news subscribe <query>" in (await service.run_text(HERE, "/news")).text
@@ -206,3 +206,56 @@ async def test_re_adding_a_paused_feed_resumes_it(store: SqliteStore) -> None:
     await service.run_text(ADMIN, "feeds add https://feeds.example/rss")
     [feed] = await store.list_feeds()
     assert (feed.paused, feed.health_stage, feed.failures) == (False, 0, 0)
+
+
+async def test_subscribe_with_a_digest_mode(service: CommandService) -> None:
+    reply = await service.run_text(HERE, "subscribe Ukraine daily")
+    assert reply.text == "Subscribed. Watching for: ukraine (daily digest)"
+    [sub] = await service.store.list_subscriptions(HERE.channel)
+    assert sub.mode == "daily" and sub.query == "ukraine"
+    await service.subscribe(HERE, "NATO", mode="hourly")
+    assert [s.mode for s in await service.store.list_subscriptions(HERE.channel)] == ["daily", "hourly"]
+    with pytest.raises(CommandError, match="Mode must be one of instant, hourly, daily"):
+        await service.subscribe(HERE, "Kyiv", mode="weekly")
+
+
+async def test_mute_and_digest_set_the_channel(service: CommandService) -> None:
+    reply = await service.run_text(HERE, "mute 2h")
+    assert reply.text.startswith("Muted until ") and "digest" in reply.text
+    settings = await service.store.channel_settings(HERE.channel)
+    assert settings.muted_until > 0
+    assert (await service.store.channel_settings(THERE.channel)).muted_until == 0
+    await service.run_text(HERE, "mute off")
+    assert (await service.store.channel_settings(HERE.channel)).muted_until == 0
+    for bad in ("mute soon", "mute 0m", "mute 90d"):
+        with pytest.raises(CommandError, match="Say how long to mute"):
+            await service.run_text(HERE, bad)
+    assert "every day at 08:00 UTC" in (await service.run_text(HERE, "digest daily")).text
+    assert (await service.store.channel_settings(HERE.channel)).digest == "daily"
+    with pytest.raises(CommandError, match="off, hourly or daily"):
+        await service.run_text(HERE, "digest weekly")
+
+
+async def test_autocomplete_offers_this_channels_subscriptions(service: CommandService) -> None:
+    await service.run_text(HERE, "subscribe Ukraine")
+    await service.run_text(HERE, 'subscribe "NATO summit"')
+    await service.run_text(THERE, "subscribe Ukrainian grain")
+    assert await service.subscription_choices(HERE, "ukr") == [("1. ukraine", "1")]
+    assert [v for _, v in await service.subscription_choices(HERE, "")] == ["1", "2"]
+
+
+async def test_losing_a_channel_pauses_its_subscriptions_once(
+    service: CommandService, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot.subscriptions import pause_channel, resume_channel
+
+    await service.run_text(HERE, "subscribe Ukraine")
+    await service.run_text(THERE, "subscribe Ukraine")
+    assert await pause_channel(service.store, service.book, HERE.channel, "missing access") == 1
+    assert await pause_channel(service.store, service.book, HERE.channel, "missing access") == 0
+    assert caplog.text.count("paused 1 subscription") == 1
+    [match] = service.book.match(article("Ukraine grain deal"))
+    assert match.subscription.channel == THERE.channel
+    assert "(paused)" in (await service.run_text(HERE, "list")).text
+    await resume_channel(service.store, service.book, HERE.channel)
+    assert len(service.book.match(article("Ukraine grain deal"))) == 2

@@ -115,7 +115,7 @@ async def test_pending_alert_survives_a_restart_and_a_delivered_one_is_not_resen
     first = ScriptedNotifier({"A": [], "B": []})
     w = DeliveryWorker(store, _registry(first), RetryPolicy(), batch=1, clock=clock)
     items = await store.due_alerts(clock.now, 1, ["test"])
-    await w._deliver(items[0], first)  # delivered s1, then the process "dies" before s2
+    await w._deliver_group([items[0]], set())  # delivered s1, then the process "dies" before s2
     await store.close()
 
     store = await SqliteStore.open(path)
@@ -137,3 +137,43 @@ def test_backoff_grows_and_is_capped() -> None:
     assert delays == [5.0, 10.0, 20.0, 40.0, 60.0]
     assert policy.delay(1, 300.0, rand=lambda: 0.5) == 300.0
     assert RetryPolicy(base=0.0).delay(1, 0.0) == 1.0  # never an immediate retry in the same pass
+
+
+async def test_a_muted_channel_gets_its_held_alerts_as_one_digest_afterwards(store: SqliteStore) -> None:
+    clock = Clock()
+    notifier = ScriptedNotifier()
+    await store.set_mute(A, clock.now + 3600)
+    await store.record_processed([], [alert("a1", A), alert("a2", A), alert("b1", B)], now=clock.now)
+    w = worker(store, notifier, clock)
+    report = await w.deliver_due()
+    assert (report.sent, report.held, notifier.sent) == (1, 2, ["b1"])
+    clock.now += 3601
+    report = await w.deliver_due()
+    assert report.sent == 2 and notifier.sent[1].startswith("digest:")
+    assert await store.pending_count() == 0
+
+
+class EditingNotifier(ScriptedNotifier):
+    def __init__(self) -> None:
+        super().__init__()
+        self.edits: list[tuple[str, tuple[str, ...]]] = []
+
+    async def edit(self, ref: MessageRef, alert: Alert) -> None:
+        self.edits.append((ref.message_id, alert.also))
+
+
+async def test_a_story_that_gains_sources_edits_the_posted_alert(store: SqliteStore) -> None:
+    import dataclasses
+
+    clock = Clock()
+    notifier = EditingNotifier()
+    first = alert("s1", A)
+    await store.record_processed([], [first], now=clock.now)
+    w = worker(store, notifier, clock)
+    await w.deliver_due()
+    await store.record_processed([], [dataclasses.replace(first, source="Other Paper")], now=clock.now)
+    await store.record_processed([], [dataclasses.replace(first, source="Other Paper")], now=clock.now)
+    report = await w.deliver_due()
+    assert report.edited == 1 and notifier.edits == [("m-s1", ("Other Paper",))]
+    assert (await w.deliver_due()).edited == 0  # edited once
+    assert notifier.sent == ["s1"]  # never a second message

@@ -53,6 +53,13 @@ class SeenArticle:
 
 
 @dataclass(frozen=True, slots=True)
+class ChannelSettings:
+    muted_until: float = 0.0
+    digest: str = "off"
+    """off, hourly or daily: every alert of the channel waits for the next digest."""
+
+
+@dataclass(frozen=True, slots=True)
 class AlertStatus:
     status: str
     """"pending", "sent" or "failed"."""
@@ -65,6 +72,7 @@ class AlertStatus:
 class OutboxItem:
     alert: Alert
     attempts: int
+    created_at: float = 0.0
 
 
 class Store(Protocol):
@@ -156,7 +164,8 @@ class Store(Protocol):
         self, processed: Sequence[Processed], alerts: Sequence[Alert], now: float
     ) -> int:
         """In one transaction: mark the articles seen, link their stories, queue the alerts (an alert id
-        already in the outbox is ignored). Returns how many alerts were queued. A crash before this
+        already in the outbox gains the new alert's source in ``also``, and its message is marked for
+        an edit when it was already posted). Returns how many alerts were queued. A crash before this
         commits leaves the articles unseen, so they are processed again: nothing is lost."""
         ...
 
@@ -167,6 +176,28 @@ class Store(Protocol):
         ...
 
     async def mark_delivered(self, alert_id: str, ref: MessageRef, now: float) -> None: ...
+
+    async def defer(self, alert_id: str, until: float) -> None:
+        """Hold a pending alert (mute, digest) without counting an attempt."""
+        ...
+
+    async def edits_due(self, platforms: Collection[str], limit: int) -> list[tuple[OutboxItem, MessageRef]]:
+        """Posted alerts whose story gained sources since: their messages need editing."""
+        ...
+
+    async def mark_edited(self, alert_id: str) -> None: ...
+
+    async def channel_settings(self, channel: ChannelRef) -> ChannelSettings: ...
+
+    async def set_mute(self, channel: ChannelRef, until: float) -> None: ...
+
+    async def set_digest(self, channel: ChannelRef, schedule: str) -> None: ...
+
+    async def pause_channel(self, channel: ChannelRef) -> int:
+        """Pause every subscription of a channel the bot can no longer post in; returns how many."""
+        ...
+
+    async def resume_channel(self, channel: ChannelRef) -> int: ...
 
     async def mark_retry(self, alert_id: str, error: str, next_attempt_at: float) -> None: ...
 

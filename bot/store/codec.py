@@ -25,6 +25,8 @@ def alert_to_json(alert: Alert) -> str:
             "image_url": alert.image_url,
             "mention": alert.mention,
             "kind": alert.kind,
+            "also": list(alert.also),
+            "mode": alert.mode,
         },
         ensure_ascii=False,
     )
@@ -48,4 +50,6 @@ def alert_from_json(payload: str) -> Alert:
         image_url=data.get("image_url", ""),
         mention=data.get("mention", ""),
         kind=data.get("kind", "article"),
+        also=tuple(data.get("also", ())),
+        mode=data.get("mode", "instant"),
     )

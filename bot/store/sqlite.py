@@ -3,6 +3,7 @@ event loop never waits on the disk."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import sqlite3
@@ -18,7 +19,7 @@ import aiosqlite
 from bot.errors import StoreError
 from bot.ingest.identity import canonical_url
 from bot.models import Alert, Article, ChannelRef, MessageRef, Subscription
-from bot.store.base import AlertStatus, FeedState, OutboxItem, Processed, SeenArticle
+from bot.store.base import AlertStatus, ChannelSettings, FeedState, OutboxItem, Processed, SeenArticle
 from bot.store.codec import alert_from_json, alert_to_json
 
 log = logging.getLogger(__name__)
@@ -354,28 +355,103 @@ class SqliteStore:
                 " created_at) VALUES (?, ?, ?, ?, ?, ?)",
                 (alert.id, alert.channel.platform, alert.channel.key, alert_to_json(alert), now, now),
             ) as cur:
-                added += max(cur.rowcount, 0)
+                inserted = cur.rowcount > 0
+            if inserted:
+                added += 1
+            elif alert.kind == "article" and alert.source:
+                await self._add_source(alert)
         return added
+
+    async def _add_source(self, alert: Alert) -> None:
+        """A second outlet reported a story this channel has an alert for: name it on that alert."""
+        async with self._db.execute("SELECT payload, status FROM outbox WHERE id=?", (alert.id,)) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return
+        existing = alert_from_json(row["payload"])
+        if alert.source == existing.source or alert.source in existing.also:
+            return
+        merged = dataclasses.replace(existing, also=(*existing.also, alert.source))
+        await self._db.execute(
+            "UPDATE outbox SET payload=?, needs_edit=? WHERE id=?",
+            (alert_to_json(merged), int(row["status"] == "sent"), alert.id),
+        )
 
     async def due_alerts(self, now: float, limit: int, platforms: Collection[str]) -> list[OutboxItem]:
         if not platforms:
             return []
         marks = ",".join("?" * len(platforms))
         rows = await self._rows(
-            "SELECT payload, attempts FROM outbox AS o WHERE status='pending' AND next_attempt_at <= ?"
-            f" AND platform IN ({marks})"
+            "SELECT payload, attempts, created_at FROM outbox AS o"
+            f" WHERE status='pending' AND next_attempt_at <= ? AND platform IN ({marks})"
             " AND NOT EXISTS (SELECT 1 FROM outbox AS e WHERE e.channel_key = o.channel_key"
-            "   AND e.status = 'pending' AND e.rowid < o.rowid AND e.next_attempt_at > ?)"
+            "   AND e.status = 'pending' AND e.attempts > 0 AND e.rowid < o.rowid AND e.next_attempt_at > ?)"
             " ORDER BY rowid LIMIT ?",
             (now, *platforms, now, limit),
         )
-        return [OutboxItem(alert_from_json(r["payload"]), int(r["attempts"])) for r in rows]
+        return [OutboxItem(alert_from_json(r["payload"]), int(r["attempts"]), r["created_at"]) for r in rows]
 
     async def mark_delivered(self, alert_id: str, ref: MessageRef, now: float) -> None:
         await self._write(
             "UPDATE outbox SET status='sent', sent_at=?, attempts=attempts+1, message_id=?,"
             " message_channel=?, last_error='' WHERE id=?",
             (now, ref.message_id, ref.channel_id, alert_id),
+        )
+
+    async def defer(self, alert_id: str, until: float) -> None:
+        await self._write("UPDATE outbox SET next_attempt_at=? WHERE id=?", (until, alert_id))
+
+    async def edits_due(self, platforms: Collection[str], limit: int) -> list[tuple[OutboxItem, MessageRef]]:
+        if not platforms:
+            return []
+        marks = ",".join("?" * len(platforms))
+        rows = await self._rows(
+            "SELECT payload, attempts, platform, message_channel, message_id FROM outbox"
+            f" WHERE status='sent' AND needs_edit=1 AND platform IN ({marks}) ORDER BY rowid LIMIT ?",
+            (*platforms, limit),
+        )
+        return [
+            (
+                OutboxItem(alert_from_json(r["payload"]), int(r["attempts"])),
+                MessageRef(r["platform"], r["message_channel"], r["message_id"]),
+            )
+            for r in rows
+        ]
+
+    async def mark_edited(self, alert_id: str) -> None:
+        await self._write("UPDATE outbox SET needs_edit=0 WHERE id=?", (alert_id,))
+
+    async def channel_settings(self, channel: ChannelRef) -> ChannelSettings:
+        rows = await self._rows(
+            "SELECT muted_until, digest FROM channel_settings WHERE platform=? AND workspace=? AND channel=?",
+            (channel.platform, channel.workspace_id, channel.channel_id),
+        )
+        return ChannelSettings(rows[0]["muted_until"], rows[0]["digest"]) if rows else ChannelSettings()
+
+    async def set_mute(self, channel: ChannelRef, until: float) -> None:
+        await self._write(
+            "INSERT INTO channel_settings (platform, workspace, channel, muted_until) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT DO UPDATE SET muted_until=excluded.muted_until",
+            (channel.platform, channel.workspace_id, channel.channel_id, until),
+        )
+
+    async def set_digest(self, channel: ChannelRef, schedule: str) -> None:
+        await self._write(
+            "INSERT INTO channel_settings (platform, workspace, channel, digest) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT DO UPDATE SET digest=excluded.digest",
+            (channel.platform, channel.workspace_id, channel.channel_id, schedule),
+        )
+
+    async def pause_channel(self, channel: ChannelRef) -> int:
+        return await self._set_paused(channel, True)
+
+    async def resume_channel(self, channel: ChannelRef) -> int:
+        return await self._set_paused(channel, False)
+
+    async def _set_paused(self, channel: ChannelRef, paused: bool) -> int:
+        return await self._write(
+            "UPDATE subscriptions SET paused=? WHERE platform=? AND workspace=? AND channel=? AND paused<>?",
+            (int(paused), channel.platform, channel.workspace_id, channel.channel_id, int(paused)),
         )
 
     async def mark_retry(self, alert_id: str, error: str, next_attempt_at: float) -> None:

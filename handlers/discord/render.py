@@ -192,4 +192,8 @@ def _fields(alert: Alert) -> list[EmbedField]:
         name = "Subscription" if len(queries) == 1 else "Subscriptions"
         value = join_fitting(queries, " | ", FIELD_VALUE_LIMIT)
         fields.append({"name": name, "value": value, "inline": True})
+    also = [fit(single_line(a), FIELD_VALUE_LIMIT, escape_markdown) for a in alert.also]
+    if also := [a for a in also if a]:
+        value = join_fitting(also, ", ", FIELD_VALUE_LIMIT)
+        fields.append({"name": "Also reported by", "value": value, "inline": False})
     return fields

@@ -193,4 +193,7 @@ def _context(alert: Alert, notice: bool) -> list[str]:
         why.append(f"(subscription: {subscription})")
     if why:
         elements.append("   ".join(why))
+    also = [fit(single_line(a), SOURCE_LIMIT, escape_mrkdwn) for a in alert.also]
+    if also := [a for a in also if a]:
+        elements.append("also reported by " + join_fitting(also, ", ", TERMS_LIMIT))
     return [element for element in elements if element]

@@ -1,0 +1,100 @@
+"""When a channel's alerts go out: now, held while the channel is muted, or gathered into an hourly or
+daily digest. Alerts held by a mute come out together as one digest when it ends, so unmuting never
+floods a channel. Pure."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from bot.alerts import MODES
+from bot.models import Alert
+from bot.store.base import ChannelSettings, OutboxItem
+
+DAILY_HOUR_UTC = 8
+DIGEST_LINES = 25
+
+
+def next_digest_time(schedule: str, after: float) -> float:
+    """The first digest slot strictly after ``after``: the next full hour, or the next 08:00 UTC."""
+    when = datetime.fromtimestamp(after, tz=UTC)
+    if schedule == "hourly":
+        slot = when.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    else:
+        slot = when.replace(hour=DAILY_HOUR_UTC, minute=0, second=0, microsecond=0)
+        if slot <= when:
+            slot += timedelta(days=1)
+    return slot.timestamp()
+
+
+def effective_mode(alert: Alert, settings: ChannelSettings) -> str:
+    """A channel digest overrides instant subscriptions; otherwise the alert's own mode."""
+    if alert.kind != "article":
+        return "instant"
+    if settings.digest in MODES[1:]:
+        return settings.digest
+    return alert.mode if alert.mode in MODES else "instant"
+
+
+@dataclass(slots=True)
+class Plan:
+    send: list[OutboxItem] = field(default_factory=list)
+    digests: list[list[OutboxItem]] = field(default_factory=list)
+    defer: list[tuple[OutboxItem, float]] = field(default_factory=list)
+
+
+def plan(items: Sequence[OutboxItem], settings: Mapping[str, ChannelSettings], now: float) -> Plan:
+    """Sort due items into sent now, gathered into per-channel digests, or held until a time."""
+    result = Plan()
+    gathered: dict[str, list[OutboxItem]] = {}
+    for item in items:
+        channel = item.alert.channel.key
+        config = settings.get(channel, ChannelSettings())
+        if item.alert.kind != "article":
+            result.send.append(item)
+            continue
+        if config.muted_until > now:
+            result.defer.append((item, config.muted_until))
+            continue
+        mode = effective_mode(item.alert, config)
+        if mode != "instant":
+            slot = next_digest_time(mode, item.created_at)
+            if slot > now:
+                result.defer.append((item, slot))
+                continue
+            gathered.setdefault(channel, []).append(item)
+        elif item.created_at < config.muted_until:  # held by a mute that has ended
+            gathered.setdefault(channel, []).append(item)
+        else:
+            result.send.append(item)
+    for group in gathered.values():
+        if len(group) > 1:
+            result.digests.append(group)
+        else:
+            result.send.extend(group)
+    return result
+
+
+def digest_alert(items: Sequence[OutboxItem]) -> Alert:
+    """One message standing for several alerts of one channel."""
+    alerts = [i.alert for i in items]
+    first = alerts[0]
+    lines = [f"• {a.title} — {a.source}: {a.url}" if a.url else f"• {a.title} — {a.source}" for a in alerts]
+    if len(lines) > DIGEST_LINES:
+        lines = [*lines[:DIGEST_LINES], f"…and {len(lines) - DIGEST_LINES} more"]
+    digest_id = hashlib.sha256("\0".join(a.id for a in alerts).encode()).hexdigest()[:32]
+    return Alert(
+        id=digest_id,
+        channel=first.channel,
+        story_id="digest:" + first.story_id,
+        title=f"{len(alerts)} new articles",
+        url="",
+        source="digest",
+        summary="\n".join(lines),
+        terms=tuple(dict.fromkeys(t for a in alerts for t in a.terms)),
+        queries=tuple(dict.fromkeys(q for a in alerts for q in a.queries)),
+        mention=first.mention,
+        kind="digest",
+    )

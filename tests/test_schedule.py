@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+
+from bot.models import ChannelRef
+from bot.schedule import digest_alert, next_digest_time, plan
+from bot.store.base import ChannelSettings, OutboxItem
+from tests.test_store_sqlite import alert
+
+A = ChannelRef("test", "A")
+T = datetime(2026, 11, 24, 10, 17, tzinfo=UTC).timestamp()
+
+
+def item(story: str, *, mode: str = "instant", created: float = T, kind: str = "article") -> OutboxItem:
+    return OutboxItem(dataclasses.replace(alert(story, A), mode=mode, kind=kind), 0, created)
+
+
+def test_digest_slots() -> None:
+    assert datetime.fromtimestamp(next_digest_time("hourly", T), UTC).strftime("%H:%M") == "11:00"
+    daily = datetime.fromtimestamp(next_digest_time("daily", T), UTC)
+    assert (daily.day, daily.hour) == (25, 8)
+    early = datetime(2026, 11, 24, 7, 0, tzinfo=UTC).timestamp()
+    assert datetime.fromtimestamp(next_digest_time("daily", early), UTC).day == 24
+
+
+def test_instant_alerts_go_now_and_hourly_ones_wait_for_their_slot() -> None:
+    decided = plan([item("now"), item("later", mode="hourly")], {}, T + 60)
+    assert [i.alert.story_id for i in decided.send] == ["now"]
+    assert [(i.alert.story_id, until) for i, until in decided.defer] == [
+        ("later", next_digest_time("hourly", T))
+    ]
+
+
+def test_digest_items_come_out_together_at_their_slot() -> None:
+    slot = next_digest_time("hourly", T)
+    decided = plan(
+        [item("a", mode="hourly"), item("b", mode="daily")], {A.key: ChannelSettings(digest="hourly")}, slot
+    )
+    assert decided.send == [] and [len(g) for g in decided.digests] == [2]
+
+
+def test_mute_holds_articles_but_not_notices_and_release_comes_as_one_digest() -> None:
+    muted = {A.key: ChannelSettings(muted_until=T + 3600)}
+    decided = plan([item("a"), item("b"), item("n", kind="notice")], muted, T + 5)
+    assert [i.alert.story_id for i in decided.send] == ["n"]
+    assert {until for _, until in decided.defer} == {T + 3600}
+    released = plan([item("a"), item("b")], muted, T + 3601)
+    assert [[i.alert.story_id for i in g] for g in released.digests] == [["a", "b"]]
+    single = plan([item("a")], muted, T + 3601)
+    assert [i.alert.story_id for i in single.send] == ["a"]
+
+
+def test_digest_message_lists_every_alert() -> None:
+    message = digest_alert([item("a"), item("b")])
+    assert message.kind == "digest" and message.title == "2 new articles"
+    assert message.summary.splitlines() == [
+        "• Title of a — X: https://x.example/a",
+        "• Title of b — X: https://x.example/b",
+    ]
