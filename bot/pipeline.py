@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from bot.alerts import build_alerts, focus_terms, notice_alerts
 from bot.errors import StoreError
 from bot.ingest.fulltext import FullText
+from bot.ingest.identity import content_hash
 from bot.ingest.poller import FeedNotice
 from bot.models import Alert, Article
 from bot.store.base import Processed, Store
@@ -70,6 +71,7 @@ class Pipeline:
         updated = await self.store.changed(unique)
         if updated:
             await self.store.record_updates(updated)
+        feed_hashes = {a.id: content_hash(a) for a in fresh}
         if self.full_text is not None:
             loud = await self.full_text.fill([a for a in fresh if a.id not in quiet])
             by_id = {a.id: a for a in loud}
@@ -91,7 +93,11 @@ class Pipeline:
                     matched += 1
                     summary = await self.summariser.summarise(article, focus_terms(matches))
                     alerts.extend(build_alerts(article, story_id, matches, summary))
-                processed.append(Processed(article, story_id, keys, quiet=article.id in quiet))
+                processed.append(
+                    Processed(
+                        article, story_id, keys, quiet=article.id in quiet, feed_hash=feed_hashes[article.id]
+                    )
+                )
             except StoreError:
                 raise
             except Exception:

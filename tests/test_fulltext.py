@@ -91,3 +91,18 @@ async def test_only_short_bodies_with_a_link_are_fetched() -> None:
     assert await FullText(pages, min_chars=0).fill([Article(id="4", title="t", text="", url="u")]) == [
         Article(id="4", title="t", text="", url="u")
     ]
+
+
+async def test_a_teaser_item_seen_again_is_not_an_update(store: SqliteStore) -> None:
+    class Pages:
+        async def fetch_text(self, url: str) -> str:
+            return "The whole article, much longer than its teaser, with several sentences. " * 5
+
+    book = SubscriptionBook(default_aliases())
+    pipeline = Pipeline(store, book, ExtractiveSummariser(), full_text=FullText(Pages(), min_chars=300))
+    teaser = Article(id="t", title="Teaser", text="Short teaser.", url="https://a.example/t")
+    assert (await pipeline.process([teaser])).new == 1
+    again = await pipeline.process([teaser])
+    assert (again.new, again.updated) == (0, 0)
+    [seen] = await store.recent_articles(1)
+    assert seen.article.text.startswith("The whole article")

@@ -6,6 +6,8 @@ import hashlib
 from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from bot.models import Article
+
 _TRACKING = frozenset(
     {
         "fbclid",
@@ -59,3 +61,8 @@ def article_id(guid: str, link: str, title: str, published: datetime | None) -> 
     stamp = published.isoformat() if published else ""
     digest = hashlib.sha256(f"{title.strip()}\0{stamp}".encode()).hexdigest()[:24]
     return f"sha256:{digest}"
+
+
+def content_hash(article: Article) -> str:
+    """What changes when an article is updated under the same id: its title or body."""
+    return hashlib.blake2b(f"{article.title}\0{article.text}".encode(), digest_size=12).hexdigest()

@@ -40,6 +40,9 @@ class Processed:
     story_keys: tuple[str, ...] = ()
     quiet: bool = False
     """Recorded as history (a new feed's backlog, past max age): never alerted."""
+    feed_hash: str = ""
+    """The content hash of the article as its feed had it, before full text was fetched: what a
+    later fetch is compared with to tell an update."""
 
 
 @dataclass(frozen=True, slots=True)

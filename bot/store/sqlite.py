@@ -4,7 +4,6 @@ event loop never waits on the disk."""
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import logging
 import sqlite3
 import time
@@ -17,7 +16,7 @@ from typing import Any
 import aiosqlite
 
 from bot.errors import StoreError
-from bot.ingest.identity import canonical_url
+from bot.ingest.identity import canonical_url, content_hash
 from bot.models import Alert, Article, ChannelRef, MessageRef, Subscription
 from bot.store.base import AlertStatus, ChannelSettings, FeedState, OutboxItem, Processed, SeenArticle
 from bot.store.codec import alert_from_json, alert_to_json
@@ -34,10 +33,6 @@ def migrations() -> list[tuple[int, str]]:
         if name.endswith(".sql") and name[:3].isdigit():
             found.append((int(name[:3]), entry.read_text(encoding="utf-8")))
     return sorted(found)
-
-
-def content_hash(article: Article) -> str:
-    return hashlib.blake2b(f"{article.title}\0{article.text}".encode(), digest_size=12).hexdigest()
 
 
 class SqliteStore:
@@ -313,7 +308,7 @@ class SqliteStore:
                 [
                     (
                         p.article.id,
-                        content_hash(p.article),
+                        p.feed_hash or content_hash(p.article),
                         p.article.title,
                         p.article.url,
                         p.article.source,
