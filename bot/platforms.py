@@ -31,6 +31,7 @@ AdapterFactory = Callable[[Config, Store, SubscriptionBook], PlatformAdapter]
 # platform name -> "module:factory". Adding a platform is one line here and one module in handlers/.
 PLATFORM_ADAPTERS: dict[str, str] = {
     "console": "handlers.console:create_adapter",
+    "discord": "handlers.discord.adapter:create_adapter",
 }
 
 

@@ -1,0 +1,171 @@
+"""Discord as a chat platform: /news slash commands over the gateway, alerts over REST.
+
+Uses the unmodified discord.py client with default (non-privileged) intents. Two process-wide
+settings of discord.py are pointed at the configured URLs when the adapter starts, and put back
+when it stops (so one Discord adapter per process):
+
+- ``discord.http.Route.BASE``: the REST base (``platforms.discord.api_base``), for a REST proxy or
+  the tests' fake Discord;
+- ``discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY``: ``platforms.discord.gateway_url`` if set,
+  else the URL that ``GET /gateway/bot`` at the REST base names.
+
+The token comes from the environment variable named by ``platforms.discord.token_env`` and is
+never logged. Commands are synced to ``dev_guild_ids`` when set (instant, for development), else
+globally.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+
+import aiohttp
+import discord
+import yarl
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
+
+from bot.config import Config, DiscordConfig
+from bot.errors import NewsBotError
+from bot.ingest.safety import UrlPolicy
+from bot.models import ChannelRef
+from bot.store.base import Store
+from bot.subscriptions import SubscriptionBook
+from handlers.commands import CommandService
+from handlers.discord.commands import NewsGroup, NewsTree
+from handlers.discord.notifier import DiscordNotifier
+
+log = logging.getLogger(__name__)
+
+READY_TIMEOUT = 30.0
+
+
+class _Client(discord.Client):
+    """Pauses the subscriptions of channels and guilds the bot loses."""
+
+    def __init__(self, adapter: DiscordAdapter, **options: object) -> None:
+        super().__init__(intents=discord.Intents.default(), **options)  # type: ignore[arg-type]
+        self.adapter = adapter
+
+    async def on_connect(self) -> None:
+        self.adapter.connected.set()
+
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        await self.adapter.pause_guild(str(guild.id))
+
+    async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
+        ref = ChannelRef("discord", str(channel.id), str(channel.guild.id))
+        await self.adapter.notifier.pause(ref, "channel deleted")
+
+
+class DiscordAdapter:
+    name = "discord"
+
+    def __init__(
+        self,
+        config: DiscordConfig,
+        commands: CommandService,
+        store: Store,
+        book: SubscriptionBook,
+        token: str,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self._token = token
+        self.connected = asyncio.Event()
+        self.client = _Client(self, max_ratelimit_timeout=30.0)
+        self.tree = NewsTree(self.client)
+        self.tree.add_command(NewsGroup(commands, config.admin_role))
+        self.notifier = DiscordNotifier(self.client, store, book)
+        self._task: asyncio.Task[None] | None = None
+        self._saved: tuple[str, yarl.URL] | None = None
+
+    async def start(self) -> None:
+        self._saved = (Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY)
+        Route.BASE = self.config.api_base.rstrip("/")
+        try:
+            await self.client.login(self._token)
+            gateway = self.config.gateway_url or (await self.client.http.get_bot_gateway())[1]
+            DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
+            await self._sync_commands()
+        except discord.LoginFailure as exc:
+            await self.stop()
+            raise NewsBotError(
+                f"Discord refused the bot token in ${self.config.token_env}; check it in the developer portal"
+            ) from exc
+        except (discord.DiscordException, aiohttp.ClientError, OSError) as exc:
+            await self.stop()
+            raise NewsBotError(f"cannot reach Discord at {self.config.api_base}: {exc}") from exc
+        self._task = asyncio.create_task(self._connect(), name="discord-gateway")
+        ready = asyncio.create_task(self.connected.wait())
+        done, _ = await asyncio.wait(
+            {ready, self._task}, timeout=READY_TIMEOUT, return_when="FIRST_COMPLETED"
+        )
+        if ready not in done:
+            ready.cancel()
+            await self.stop()
+            raise NewsBotError("could not connect to Discord's gateway (see the log)")
+        log.info("discord: connected as %s", self.client.user)
+
+    async def _connect(self) -> None:
+        """discord.py reconnects and resumes by itself; this loop only outlives what it gives up on
+        (an event it could not parse, an unhandled close code), with a growing pause."""
+        delay = 1.0
+        while not self.client.is_closed():
+            try:
+                await self.client.connect(reconnect=True)
+            except (discord.LoginFailure, discord.PrivilegedIntentsRequired):
+                log.error("discord: the gateway refused this bot's login; not reconnecting", exc_info=True)
+                return
+            except Exception:
+                log.exception("discord: the gateway connection failed; reconnecting in %.0fs", delay)
+            if self.client.is_closed():
+                return
+            await asyncio.sleep(delay)
+            delay = min(60.0, delay * 2)
+
+    async def _sync_commands(self) -> None:
+        if self.config.dev_guild_ids:
+            for guild_id in self.config.dev_guild_ids:
+                guild = discord.Object(id=int(guild_id))
+                self.tree.copy_global_to(guild=guild)
+                synced = await self.tree.sync(guild=guild)
+                log.info("discord: synced %d commands to guild %s", len(synced), guild_id)
+        else:
+            synced = await self.tree.sync()
+            log.info("discord: synced %d commands globally (they may take a while to appear)", len(synced))
+
+    async def pause_guild(self, guild_id: str) -> None:
+        """The bot left or was removed from a guild: pause its channels' subscriptions."""
+        channels = {
+            s.channel
+            for s in await self.store.list_subscriptions()
+            if s.channel.platform == "discord" and s.channel.workspace_id == guild_id
+        }
+        for channel in channels:
+            await self.notifier.pause(channel, "removed from the server")
+
+    async def stop(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.client.close()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._saved is not None:
+            Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = self._saved
+            self._saved = None
+
+
+def create_adapter(config: Config, store: Store, book: SubscriptionBook) -> DiscordAdapter:
+    discord_config = config.platforms.discord
+    token = os.environ.get(discord_config.token_env, "")
+    if not token:
+        raise NewsBotError(
+            f"environment variable {discord_config.token_env} (the Discord bot token) is not set"
+        )
+    commands = CommandService(store, book, url_check=UrlPolicy(config.safety.allow_hosts).check_url)
+    return DiscordAdapter(discord_config, commands, store, book, token)

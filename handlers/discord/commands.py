@@ -1,0 +1,175 @@
+"""The /news app command group for Discord: each subcommand turns its options into a call on the
+platform-neutral :class:`CommandService` and answers with its :class:`Reply`.
+
+Errors stop in one place, :meth:`NewsTree.on_error`: a :class:`CommandError` is shown to the user as
+is (ephemeral); anything else is logged with its traceback and the user gets a short apology, never
+a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Literal
+
+import discord
+from discord import app_commands
+
+from bot.errors import CommandError
+from bot.models import ChannelRef
+from handlers.commands import CommandService, Invocation, Reply
+
+log = logging.getLogger(__name__)
+
+MESSAGE_LIMIT = 2000
+GENERIC_FAILURE = "Something went wrong running that command; the details are in the bot's log."
+
+
+def invocation_for(interaction: discord.Interaction, admin_role: str) -> Invocation:
+    """Who ran the command and where. Admin: Manage Server, or the configured role."""
+    if interaction.guild_id is None or interaction.channel_id is None:
+        raise CommandError("/news works in a server's channels, not in direct messages.")
+    user = interaction.user
+    roles = {str(r.id) for r in user.roles} if isinstance(user, discord.Member) else set()
+    is_admin = interaction.permissions.manage_guild or bool(admin_role and admin_role in roles)
+    channel = ChannelRef("discord", str(interaction.channel_id), str(interaction.guild_id))
+    return Invocation(channel, user=str(user.id), is_admin=is_admin)
+
+
+def require_can_post(interaction: discord.Interaction) -> None:
+    """Refuse a subscription whose alerts could never arrive."""
+    perms = interaction.app_permissions
+    in_thread = isinstance(interaction.channel, discord.Thread)
+    send = perms.send_messages_in_threads if in_thread else perms.send_messages
+    if not (perms.view_channel and send and perms.embed_links):
+        needed = "Send Messages in Threads" if in_thread else "Send Messages"
+        raise CommandError(
+            f"I can't post alerts in this channel: give me View Channel, {needed} and Embed Links "
+            "here (channel settings → Permissions), then subscribe again."
+        )
+
+
+async def respond(interaction: discord.Interaction, reply: Reply) -> None:
+    text = reply.text if len(reply.text) <= MESSAGE_LIMIT else reply.text[: MESSAGE_LIMIT - 1] + "…"
+    mentions = discord.AllowedMentions.none()
+    if interaction.response.is_done():
+        await interaction.followup.send(text, ephemeral=reply.ephemeral, allowed_mentions=mentions)
+    else:
+        await interaction.response.send_message(text, ephemeral=reply.ephemeral, allowed_mentions=mentions)
+
+
+class NewsTree(app_commands.CommandTree[discord.Client]):
+    async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        cause: BaseException = error
+        if isinstance(error, app_commands.CommandInvokeError):
+            cause = error.original
+        if isinstance(cause, CommandError):
+            text = str(cause)
+        elif isinstance(cause, app_commands.TransformerError | app_commands.CheckFailure):
+            text = f"I couldn't use that: {cause}"
+        else:
+            command = interaction.command.qualified_name if interaction.command else "?"
+            log.error("/%s failed", command, exc_info=cause)
+            text = GENERIC_FAILURE
+        if interaction.type is discord.InteractionType.autocomplete:
+            return
+        try:
+            await respond(interaction, Reply(text, ephemeral=True))
+        except discord.HTTPException:
+            log.exception("could not tell the user that a command failed")
+
+
+class NewsGroup(app_commands.Group):
+    """/news ... ; every handler raises CommandError for a user's mistake (see NewsTree.on_error)."""
+
+    def __init__(self, service: CommandService, admin_role: str) -> None:
+        super().__init__(name="news", description="News alerts for this channel", guild_only=True)
+        self.service = service
+        self.admin_role = admin_role
+        FeedsGroup(self)  # joins this group as /news feeds
+
+    def invocation(self, interaction: discord.Interaction) -> Invocation:
+        return invocation_for(interaction, self.admin_role)
+
+    @app_commands.command(description="Alert this channel about articles matching a query")
+    @app_commands.describe(
+        query='e.g. Ukraine OR "NATO summit" -football',
+        mention="a role to ping with each alert",
+        mode="instant alerts, or an hourly or daily digest",
+    )
+    async def subscribe(
+        self,
+        interaction: discord.Interaction,
+        query: str,
+        mention: discord.Role | None = None,
+        mode: Literal["instant", "hourly", "daily"] = "instant",
+    ) -> None:
+        invocation = self.invocation(interaction)
+        require_can_post(interaction)
+        role = str(mention.id) if mention is not None and not mention.is_default() else ""
+        await respond(interaction, await self.service.subscribe(invocation, query, mention=role, mode=mode))
+
+    @app_commands.command(description="Remove one of this channel's subscriptions")
+    @app_commands.describe(subscription="its number from /news list, or the query")
+    async def unsubscribe(self, interaction: discord.Interaction, subscription: str) -> None:
+        await respond(interaction, await self.service.unsubscribe(self.invocation(interaction), subscription))
+
+    @unsubscribe.autocomplete("subscription")
+    async def _subscription_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        choices = await self.service.subscription_choices(self.invocation(interaction), current)
+        return [app_commands.Choice(name=label[:100], value=value[:100]) for label, value in choices[:25]]
+
+    @app_commands.command(name="list", description="This channel's subscriptions")
+    async def list_(self, interaction: discord.Interaction) -> None:
+        await respond(interaction, await self.service.list(self.invocation(interaction)))
+
+    @app_commands.command(description="What a query matches among recent articles; nothing is saved")
+    async def preview(self, interaction: discord.Interaction, query: str) -> None:
+        self.invocation(interaction)
+        await respond(interaction, await self.service.preview(query))
+
+    @app_commands.command(description="Was this article seen, and did it match here? If not, why not")
+    async def why(self, interaction: discord.Interaction, url: str) -> None:
+        await respond(interaction, await self.service.why(self.invocation(interaction), url))
+
+    @app_commands.command(description="Hold this channel's alerts for a while (30m, 2h, 1d) or 'off'")
+    async def mute(self, interaction: discord.Interaction, duration: str) -> None:
+        await respond(interaction, await self.service.mute(self.invocation(interaction), duration))
+
+    @app_commands.command(description="Gather this channel's alerts into a digest")
+    async def digest(
+        self, interaction: discord.Interaction, schedule: Literal["off", "hourly", "daily"]
+    ) -> None:
+        await respond(interaction, await self.service.digest(self.invocation(interaction), schedule))
+
+    @app_commands.command(name="help", description="How to use /news")
+    async def help_(self, interaction: discord.Interaction) -> None:
+        await respond(interaction, await self.service.help())
+
+
+class FeedsGroup(app_commands.Group):
+    """/news feeds ...: adding and removing need Manage Server or the configured role (checked by the
+    command service, which knows the rule for every platform)."""
+
+    def __init__(self, parent: NewsGroup) -> None:
+        super().__init__(name="feeds", description="The feeds this channel watches", parent=parent)
+        self.news = parent
+
+    @app_commands.command(name="list", description="The feeds this channel added")
+    async def list_(self, interaction: discord.Interaction) -> None:
+        await respond(interaction, await self.news.service.feeds(self.news.invocation(interaction), "list"))
+
+    @app_commands.command(description="Watch a feed (admins)")
+    @app_commands.describe(url="the feed's link", items="alert this many of its newest items now (0-20)")
+    async def add(
+        self, interaction: discord.Interaction, url: str, items: app_commands.Range[int, 0, 20] = 0
+    ) -> None:
+        rest = f"add {url.strip()} {items}" if items else f"add {url.strip()}"
+        await respond(interaction, await self.news.service.feeds(self.news.invocation(interaction), rest))
+
+    @app_commands.command(description="Stop watching a feed this channel added (admins)")
+    @app_commands.describe(feed="its number from /news feeds list, or its link")
+    async def remove(self, interaction: discord.Interaction, feed: str) -> None:
+        invocation = self.news.invocation(interaction)
+        await respond(interaction, await self.news.service.feeds(invocation, f"remove {feed.strip()}"))

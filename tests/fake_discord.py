@@ -1,0 +1,557 @@
+"""A small fake of Discord on 127.0.0.1 that the unmodified discord.py client talks to: the REST routes
+the bot uses and a gateway websocket (hello, identify, ready, guild create, heartbeat, resume,
+interaction create). Only what discord.py and the tests need; shapes follow Discord's API docs.
+
+Tests drive it: :meth:`FakeDiscord.command` sends a slash command as Discord would and returns the
+bot's interaction callback; ``messages`` holds what the bot posted; ``requests`` records every REST
+call with its arrival time; :meth:`rate_limit` makes the next matching calls answer 429;
+:meth:`drop_gateway` closes the websocket so the client has to resume.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+TOKEN = "fake-discord-token"
+APP_ID = "900000000000000001"
+BOT_ID = APP_ID
+GUILD_ID = "910000000000000001"
+CHANNEL_ID = "920000000000000001"
+QUIET_CHANNEL_ID = "920000000000000002"
+"""A channel the bot can see but not post in."""
+ADMIN_ID = "930000000000000001"
+MEMBER_ID = "930000000000000002"
+ROLE_ID = "940000000000000001"
+"""A mentionable role a subscriber can pick."""
+TRUSTED_ROLE_ID = "940000000000000002"
+
+VIEW_CHANNEL = 1 << 10
+SEND_MESSAGES = 1 << 11
+EMBED_LINKS = 1 << 14
+MANAGE_GUILD = 1 << 5
+USE_COMMANDS = 1 << 31
+MEMBER_PERMS = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | USE_COMMANDS
+BOT_PERMS = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS
+EPHEMERAL = 1 << 6
+NONCE_WINDOW = 120.0
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    at: float
+    status: int
+    body: Any = None
+
+
+@dataclass
+class Posted:
+    id: str
+    channel_id: str
+    body: dict[str, Any]
+    edits: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def current(self) -> dict[str, Any]:
+        merged = dict(self.body)
+        for edit in self.edits:
+            merged.update(edit)
+        return merged
+
+
+def _user(uid: str, name: str, *, bot: bool = False) -> dict[str, Any]:
+    return {
+        "id": uid,
+        "username": name,
+        "discriminator": "0",
+        "global_name": name,
+        "avatar": None,
+        "bot": bot,
+    }
+
+
+def _channel(cid: str, name: str, position: int) -> dict[str, Any]:
+    return {
+        "id": cid,
+        "type": 0,
+        "guild_id": GUILD_ID,
+        "name": name,
+        "position": position,
+        "permission_overwrites": [],
+        "nsfw": False,
+        "parent_id": None,
+    }
+
+
+def _role(rid: str, name: str, permissions: int, position: int) -> dict[str, Any]:
+    return {
+        "id": rid,
+        "name": name,
+        "permissions": str(permissions),
+        "position": position,
+        "color": 0,
+        "hoist": False,
+        "managed": False,
+        "mentionable": True,
+        "flags": 0,
+    }
+
+
+class FakeDiscord:
+    def __init__(self, *, heartbeat_interval_ms: int = 1000) -> None:
+        self.heartbeat_interval_ms = heartbeat_interval_ms
+        self.requests: list[Recorded] = []
+        self.messages: list[Posted] = []
+        self.synced: dict[str, list[dict[str, Any]]] = {}
+        """"global" or a guild id -> the commands the bot registered there."""
+        self.forbidden_channels: set[str] = set()
+        self.identifies = 0
+        self.resumes = 0
+        self.heartbeats = 0
+        self._limits: list[tuple[str, str, float]] = []
+        self._ids = itertools.count(1)
+        self._nonces: dict[tuple[str, str], tuple[float, Posted]] = {}
+        self._callbacks: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._ws: web.WebSocketResponse | None = None
+        self._session_id = ""
+        self._events: list[tuple[int, str, Any]] = []
+        self._pending: list[tuple[str, Any]] = []
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+        self.connected = asyncio.Event()
+
+    # ---- lifecycle -------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        app = web.Application(middlewares=[self._middleware])
+        api = "/api/v10"
+        app.router.add_get("/gateway", self._gateway_ws)
+        app.router.add_get(api + "/gateway/bot", self._gateway_bot)
+        app.router.add_get(api + "/users/@me", self._me)
+        app.router.add_get(api + "/oauth2/applications/@me", self._application)
+        app.router.add_put(api + "/applications/{app}/commands", self._sync)
+        app.router.add_put(api + "/applications/{app}/guilds/{guild}/commands", self._sync)
+        app.router.add_get(api + "/channels/{channel}", self._get_channel)
+        app.router.add_post(api + "/channels/{channel}/messages", self._create_message)
+        app.router.add_patch(api + "/channels/{channel}/messages/{message}", self._edit_message)
+        app.router.add_post(api + "/interactions/{id}/{token}/callback", self._callback)
+        app.router.add_post(api + "/webhooks/{app}/{token}", self._followup)
+        app.router.add_patch(api + "/webhooks/{app}/{token}/messages/{message}", self._followup)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        server = site._server
+        assert server is not None
+        self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+
+    async def close(self) -> None:
+        if self._ws is not None:
+            await self._ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def api_base(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/v10"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/gateway"
+
+    # ---- test controls ---------------------------------------------------------------------------
+
+    def rate_limit(self, method: str, path_part: str, retry_after: float) -> None:
+        """The next ``method`` request whose path contains ``path_part`` answers 429."""
+        self._limits.append((method, path_part, retry_after))
+
+    async def drop_gateway(self) -> None:
+        """Close the websocket as a network blip would: the client should resume its session."""
+        self.connected.clear()
+        ws, self._ws = self._ws, None
+        if ws is not None:
+            await ws.close(code=4000, message=b"dropped by test")
+
+    async def command(
+        self,
+        path: str,
+        options: dict[str, Any] | None = None,
+        *,
+        user: str = ADMIN_ID,
+        channel: str = CHANNEL_ID,
+        autocomplete: str = "",
+        answer_within: float = 10.0,
+    ) -> dict[str, Any]:
+        """Send ``/news <path> option:value ...`` as a member (ADMIN_ID has Manage Server, MEMBER_ID
+        has not) and return the bot's interaction callback body. ``autocomplete``: the focused option
+        (an autocomplete interaction, answered with choices)."""
+        iid = str(next(self._ids) + 5_000_000)
+        token = f"itoken-{iid}"
+        leaf: list[dict[str, Any]] = []
+        resolved: dict[str, Any] = {}
+        for name, value in (options or {}).items():
+            if name == "mention":
+                leaf.append({"name": name, "type": 8, "value": value})
+                resolved = {"roles": {value: self._roles()[value]}}
+            else:
+                kind = 4 if isinstance(value, int) else 3
+                option: dict[str, Any] = {"name": name, "type": kind, "value": value}
+                if name == autocomplete:
+                    option["focused"] = True
+                leaf.append(option)
+        parts = path.split()
+        tree: list[dict[str, Any]] = [{"name": parts[-1], "type": 1, "options": leaf}]
+        if len(parts) == 2:
+            tree = [{"name": parts[0], "type": 2, "options": tree}]
+        permissions = MEMBER_PERMS | (MANAGE_GUILD if user == ADMIN_ID else 0)
+        app_permissions = 0 if channel == QUIET_CHANNEL_ID else BOT_PERMS
+        member = self._member(user)
+        payload: dict[str, Any] = {
+            "id": iid,
+            "application_id": APP_ID,
+            "type": 4 if autocomplete else 2,
+            "token": token,
+            "version": 1,
+            "guild_id": GUILD_ID,
+            "channel_id": channel,
+            "channel": {**self._channels()[channel], "permissions": str(permissions)},
+            "member": {**member, "permissions": str(permissions)},
+            "app_permissions": str(app_permissions),
+            "locale": "en-US",
+            "guild_locale": "en-US",
+            "entitlements": [],
+            "attachment_size_limit": 10 * 1024 * 1024,
+            "authorizing_integration_owners": {"0": GUILD_ID},
+            "context": 0,
+            "data": {
+                "id": "950000000000000001",
+                "name": "news",
+                "type": 1,
+                "guild_id": GUILD_ID,
+                "options": tree,
+                **({"resolved": resolved} if resolved else {}),
+            },
+        }
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._callbacks[iid] = future
+        await self.dispatch("INTERACTION_CREATE", payload)
+        return await asyncio.wait_for(future, answer_within)
+
+    def channel_messages(self, channel: str = CHANNEL_ID) -> list[Posted]:
+        return [m for m in self.messages if m.channel_id == channel]
+
+    def calls(self, method: str, path_part: str) -> list[Recorded]:
+        return [r for r in self.requests if r.method == method and path_part in r.path]
+
+    # ---- gateway ---------------------------------------------------------------------------------
+
+    async def dispatch(self, event: str, data: Any) -> None:
+        """Send an event; while the bot is disconnected it waits, and goes out on resume."""
+        if self._ws is None or not self._session_id:
+            self._pending.append((event, data))
+            return
+        await self._send_event(event, data)
+
+    async def _send_event(self, event: str, data: Any) -> None:
+        seq = len(self._events) + 1
+        self._events.append((seq, event, data))
+        if self._ws is not None:
+            await self._ws.send_str(json.dumps({"op": 0, "t": event, "s": seq, "d": data}))
+
+    async def _gateway_ws(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": self.heartbeat_interval_ms}}))
+        async for msg in ws:
+            if msg.type is not WSMsgType.TEXT:
+                continue
+            frame = json.loads(msg.data)
+            op, d = frame.get("op"), frame.get("d")
+            if op == 1:
+                self.heartbeats += 1
+                await ws.send_str(json.dumps({"op": 11}))
+            elif op == 2:
+                if d.get("token") != TOKEN:
+                    await ws.close(code=4004, message=b"Authentication failed.")
+                    break
+                self.identifies += 1
+                self._ws = ws
+                self._session_id = f"session-{self.identifies}"
+                self._events = []
+                await self._send_event("READY", self._ready())
+                await self._send_event("GUILD_CREATE", self._guild())
+                await self._flush_pending()
+            elif op == 6:
+                if d.get("session_id") != self._session_id or d.get("token") != TOKEN:
+                    await ws.send_str(json.dumps({"op": 9, "d": False}))
+                    continue
+                self.resumes += 1
+                self._ws = ws
+                for seq, event, data in self._events:
+                    if seq > (d.get("seq") or 0):
+                        await ws.send_str(json.dumps({"op": 0, "t": event, "s": seq, "d": data}))
+                await self._send_event("RESUMED", {})
+                await self._flush_pending()
+        if self._ws is ws:
+            self._ws = None
+        return ws
+
+    async def _flush_pending(self) -> None:
+        self.connected.set()
+        pending, self._pending = self._pending, []
+        for event, data in pending:
+            await self._send_event(event, data)
+
+    def _ready(self) -> dict[str, Any]:
+        return {
+            "v": 10,
+            "user": {
+                **_user(BOT_ID, "newsbot", bot=True),
+                "verified": True,
+                "mfa_enabled": False,
+                "flags": 0,
+            },
+            "guilds": [{"id": GUILD_ID, "unavailable": True}],
+            "session_id": self._session_id,
+            "resume_gateway_url": self.gateway_url,
+            "application": {"id": APP_ID, "flags": 0},
+            "private_channels": [],
+            "relationships": [],
+        }
+
+    def _roles(self) -> dict[str, dict[str, Any]]:
+        return {
+            GUILD_ID: _role(GUILD_ID, "@everyone", MEMBER_PERMS, 0),
+            ROLE_ID: _role(ROLE_ID, "news-desk", 0, 1),
+            TRUSTED_ROLE_ID: _role(TRUSTED_ROLE_ID, "feed-editors", 0, 2),
+        }
+
+    def _channels(self) -> dict[str, dict[str, Any]]:
+        return {
+            CHANNEL_ID: _channel(CHANNEL_ID, "news", 0),
+            QUIET_CHANNEL_ID: _channel(QUIET_CHANNEL_ID, "announcements", 1),
+        }
+
+    def _member(self, uid: str) -> dict[str, Any]:
+        names = {ADMIN_ID: "editor", MEMBER_ID: "reader", BOT_ID: "newsbot"}
+        return {
+            "user": _user(uid, names.get(uid, "someone"), bot=uid == BOT_ID),
+            "roles": [],
+            "joined_at": "2026-01-01T00:00:00+00:00",
+            "deaf": False,
+            "mute": False,
+            "flags": 0,
+            "nick": None,
+            "avatar": None,
+            "pending": False,
+        }
+
+    def _guild(self) -> dict[str, Any]:
+        return {
+            "id": GUILD_ID,
+            "name": "Newsroom",
+            "icon": None,
+            "owner_id": ADMIN_ID,
+            "unavailable": False,
+            "member_count": 3,
+            "large": False,
+            "features": [],
+            "roles": list(self._roles().values()),
+            "emojis": [],
+            "stickers": [],
+            "channels": list(self._channels().values()),
+            "threads": [],
+            "members": [self._member(BOT_ID)],
+            "voice_states": [],
+            "presences": [],
+            "stage_instances": [],
+            "guild_scheduled_events": [],
+            "joined_at": "2026-01-01T00:00:00+00:00",
+            "verification_level": 0,
+            "default_message_notifications": 0,
+            "explicit_content_filter": 0,
+            "mfa_level": 0,
+            "premium_tier": 0,
+            "preferred_locale": "en-US",
+            "nsfw_level": 0,
+        }
+
+    # ---- REST ------------------------------------------------------------------------------------
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        if request.path == "/gateway":
+            response: web.StreamResponse = await handler(request)
+            return response
+        body = await request.json() if request.can_read_body else None
+        record = Recorded(request.method, request.path, time.monotonic(), 0, body)
+        self.requests.append(record)
+        webhook = "/interactions/" in request.path or "/webhooks/" in request.path
+        if not webhook and request.headers.get("Authorization") != f"Bot {TOKEN}":
+            response = _error(401, 0, "401: Unauthorized")
+        elif limit := self._take_limit(request.method, request.path):
+            response = _json(
+                {"message": "You are being rate limited.", "retry_after": limit, "global": False},
+                status=429,
+                headers={"Via": "1.1 google", "Retry-After": str(limit), "X-RateLimit-Scope": "user"},
+            )
+        else:
+            response = await handler(request)
+        record.status = response.status
+        return response
+
+    def _take_limit(self, method: str, path: str) -> float | None:
+        for i, (m, part, after) in enumerate(self._limits):
+            if m == method and part in path:
+                del self._limits[i]
+                return after
+        return None
+
+    async def _gateway_bot(self, request: web.Request) -> web.Response:
+        limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
+        return _json({"url": self.gateway_url, "shards": 1, "session_start_limit": limit})
+
+    async def _me(self, request: web.Request) -> web.Response:
+        return _json({**_user(BOT_ID, "newsbot", bot=True), "verified": True, "flags": 0})
+
+    async def _application(self, request: web.Request) -> web.Response:
+        return _json(
+            {
+                "id": APP_ID,
+                "name": "newsbot",
+                "icon": None,
+                "description": "",
+                "bot_public": True,
+                "bot_require_code_grant": False,
+                "owner": _user(ADMIN_ID, "editor"),
+                "team": None,
+                "verify_key": "0" * 64,
+                "flags": 0,
+                "summary": "",
+            }
+        )
+
+    async def _sync(self, request: web.Request) -> web.Response:
+        where = request.match_info.get("guild", "global")
+        commands = []
+        for n, command in enumerate(await request.json(), 1):
+            commands.append(
+                {
+                    "id": str(960000000000000000 + n),
+                    "application_id": APP_ID,
+                    "version": "1",
+                    "default_member_permissions": None,
+                    "dm_permission": True,
+                    "nsfw": False,
+                    **command,
+                    **({"guild_id": where} if where != "global" else {}),
+                }
+            )
+        self.synced[where] = commands
+        return _json(commands)
+
+    async def _get_channel(self, request: web.Request) -> web.Response:
+        cid = request.match_info["channel"]
+        channel = self._channels().get(cid)
+        if channel is None or cid in self.forbidden_channels:
+            return _error(404 if channel is None else 403, 10003 if channel is None else 50001, "no access")
+        return _json(channel)
+
+    async def _create_message(self, request: web.Request) -> web.Response:
+        cid = request.match_info["channel"]
+        if cid not in self._channels():
+            return _error(404, 10003, "Unknown Channel")
+        if cid in self.forbidden_channels:
+            return _error(403, 50001, "Missing Access")
+        if cid == QUIET_CHANNEL_ID:
+            return _error(403, 50013, "Missing Permissions")
+        body: dict[str, Any] = await request.json()
+        nonce = body.get("nonce")
+        now = time.monotonic()
+        if nonce and body.get("enforce_nonce"):
+            known = self._nonces.get((cid, str(nonce)))
+            if known is not None and now - known[0] < NONCE_WINDOW:
+                return _json(self._message_json(known[1]))
+        posted = Posted(id=str(970000000000000000 + next(self._ids)), channel_id=cid, body=body)
+        self.messages.append(posted)
+        if nonce and body.get("enforce_nonce"):
+            self._nonces[(cid, str(nonce))] = (now, posted)
+        return _json(self._message_json(posted))
+
+    async def _edit_message(self, request: web.Request) -> web.Response:
+        cid, mid = request.match_info["channel"], request.match_info["message"]
+        if cid in self.forbidden_channels:
+            return _error(403, 50001, "Missing Access")
+        for posted in self.messages:
+            if posted.id == mid and posted.channel_id == cid:
+                posted.edits.append(await request.json())
+                return _json(self._message_json(posted))
+        return _error(404, 10008, "Unknown Message")
+
+    def _message_json(self, posted: Posted) -> dict[str, Any]:
+        current = posted.current
+        return {
+            "id": posted.id,
+            "channel_id": posted.channel_id,
+            "guild_id": GUILD_ID,
+            "author": _user(BOT_ID, "newsbot", bot=True),
+            "content": current.get("content", ""),
+            "embeds": current.get("embeds", []),
+            "timestamp": "2026-01-01T00:00:00+00:00",
+            "edited_timestamp": None,
+            "tts": False,
+            "mention_everyone": False,
+            "mentions": [],
+            "mention_roles": [],
+            "attachments": [],
+            "pinned": False,
+            "type": 0,
+            "nonce": current.get("nonce"),
+        }
+
+    async def _callback(self, request: web.Request) -> web.Response:
+        iid = request.match_info["id"]
+        body = await request.json()
+        future = self._callbacks.pop(iid, None)
+        if future is None:
+            return _error(400, 40060, "Interaction has already been acknowledged.")
+        if not future.done():
+            future.set_result(body)
+        flags = (body.get("data") or {}).get("flags") or 0
+        return _json(
+            {
+                "interaction": {
+                    "id": iid,
+                    "type": 2,
+                    "response_message_id": str(980000000000000000 + next(self._ids)),
+                    "response_message_loading": body.get("type") == 5,
+                    "response_message_ephemeral": bool(flags & EPHEMERAL),
+                }
+            }
+        )
+
+    async def _followup(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        posted = Posted(id=str(980000000000000000 + next(self._ids)), channel_id="followup", body=body)
+        self.messages.append(posted)
+        return _json(self._message_json(posted))
+
+
+def _json(data: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    """Exactly ``application/json``, as Discord sends it (discord.py compares the header verbatim)."""
+    body = json.dumps(data).encode()
+    return web.Response(
+        body=body, status=status, headers={"Content-Type": "application/json", **(headers or {})}
+    )
+
+
+def _error(status: int, code: int, message: str) -> web.Response:
+    return _json({"message": message, "code": code}, status=status)

@@ -1,0 +1,293 @@
+"""Discord end to end: the whole bot (App) with the real discord.py client talking to a fake Discord
+on 127.0.0.1 — slash commands in over the gateway, alerts out over REST."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import bot.platforms
+from bot.app import App
+from bot.config import load_config
+from bot.errors import NewsBotError
+from bot.models import Alert, Article, ChannelRef
+from handlers.discord.adapter import DiscordAdapter
+from handlers.discord.commands import GENERIC_FAILURE, NewsGroup
+from tests.conftest import write_config
+from tests.fake_discord import (
+    ADMIN_ID,
+    CHANNEL_ID,
+    EPHEMERAL,
+    GUILD_ID,
+    MEMBER_ID,
+    QUIET_CHANNEL_ID,
+    ROLE_ID,
+    TOKEN,
+    FakeDiscord,
+)
+
+TOKEN_ENV = "NEWSBOT_TEST_DISCORD_TOKEN"
+HERE = ChannelRef("discord", CHANNEL_ID, GUILD_ID)
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    server = FakeDiscord()
+    await server.start()
+    yield server
+    await server.close()
+
+
+@pytest.fixture
+async def app(tmp_path: Path, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[App]:
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    monkeypatch.setitem(bot.platforms.PLATFORM_ADAPTERS, "discord", "handlers.discord.adapter:create_adapter")
+    extra = (
+        "  discord:\n    enabled: true\n"
+        f"    token_env: {TOKEN_ENV}\n    api_base: {fake.api_base}\n    dev_guild_ids: ['{GUILD_ID}']\n"
+    )
+    config = load_config(write_config(tmp_path, extra, feeds="  []\n", subs="  []\n"))
+    application = await App.build(config)
+    await application.start()
+    yield application
+    await application.close()
+
+
+def adapter_of(app: App) -> DiscordAdapter:
+    (adapter,) = app.adapters
+    assert isinstance(adapter, DiscordAdapter)
+    return adapter
+
+
+def text_of(callback: dict[str, Any]) -> str:
+    return str(callback["data"]["content"])
+
+
+def is_ephemeral(callback: dict[str, Any]) -> bool:
+    return bool((callback["data"].get("flags") or 0) & EPHEMERAL)
+
+
+def article(n: int, title: str, *, source: str = "Meridian Wire") -> Article:
+    return Article(
+        id=f"art-{n}",
+        title=title,
+        text=f"{title}. Officials said on Tuesday that talks would continue next week in Brussels.",
+        url=f"https://news.example/{n}",
+        source=source,
+        published=datetime(2026, 11, 24, 8, n, tzinfo=UTC),
+    )
+
+
+async def arrive(app: App, *articles: Article) -> None:
+    await app.intake(list(articles))
+    await app.delivery.deliver_due()
+
+
+async def test_subscribe_then_article_posts_the_embed_in_that_channel(app: App, fake: FakeDiscord) -> None:
+    assert [c["name"] for c in fake.synced[GUILD_ID]] == ["news"]  # dev guild sync, not global
+    assert "global" not in fake.synced
+
+    reply = await fake.command("subscribe", {"query": "Ukraine", "mention": ROLE_ID})
+    assert text_of(reply).startswith("Subscribed. Watching for: ukraine")
+    assert not is_ephemeral(reply)  # the channel sees what it subscribed to
+
+    await arrive(app, article(1, "Ukraine asks allies for air defence"), article(2, "Markets rally in Asia"))
+
+    (posted,) = fake.channel_messages(CHANNEL_ID)
+    embed = posted.body["embeds"][0]
+    assert embed["title"] == "Ukraine asks allies for air defence"
+    assert embed["url"] == "https://news.example/1"
+    assert embed["footer"]["text"] == "Meridian Wire"
+    assert posted.body["content"] == f"<@&{ROLE_ID}>"
+    assert posted.body["allowed_mentions"] == {"parse": [], "roles": [ROLE_ID]}
+    assert posted.body["enforce_nonce"] is True and posted.body["nonce"]
+
+
+async def test_unsubscribe_with_autocomplete_stops_alerts(app: App, fake: FakeDiscord) -> None:
+    await fake.command("subscribe", {"query": "Ukraine"})
+    await fake.command("subscribe", {"query": "NATO"})
+
+    choices = await fake.command("unsubscribe", {"subscription": "ukr"}, autocomplete="subscription")
+    assert choices["type"] == 8
+    assert choices["data"]["choices"] == [{"name": "1. ukraine", "value": "1"}]
+
+    reply = await fake.command("unsubscribe", {"subscription": "1"})
+    assert "Unsubscribed from: ukraine" in text_of(reply)
+    listed = await fake.command("list")
+    assert is_ephemeral(listed) and "ukraine" not in text_of(listed) and "nato" in text_of(listed).lower()
+
+    await arrive(app, article(1, "Ukraine asks allies for air defence"))
+    assert fake.channel_messages(CHANNEL_ID) == []
+
+
+async def test_feeds_add_is_refused_for_a_member_without_manage_server(app: App, fake: FakeDiscord) -> None:
+    refused = await fake.command("feeds add", {"url": "http://127.0.0.1:9/rss"}, user=MEMBER_ID)
+    assert is_ephemeral(refused)
+    assert "for server admins" in text_of(refused)
+    assert await app.store.list_feeds() == []
+
+    listed = await fake.command("feeds list", user=MEMBER_ID)  # reading is for everyone
+    assert "no feeds" in text_of(listed)
+
+    added = await fake.command("feeds add", {"url": "http://127.0.0.1:9/rss"}, user=ADMIN_ID)
+    assert "Watching http://127.0.0.1:9/rss" in text_of(added)
+    assert [f.url for f in await app.store.list_feeds()] == ["http://127.0.0.1:9/rss"]
+
+
+async def test_errors_are_specific_ephemeral_and_never_a_traceback(
+    app: App, fake: FakeDiscord, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bad = await fake.command("subscribe", {"query": "(Ukraine OR"})
+    assert is_ephemeral(bad)
+    assert text_of(bad).startswith("I couldn't read that query")
+
+    cannot_post = await fake.command("subscribe", {"query": "Ukraine"}, channel=QUIET_CHANNEL_ID)
+    assert is_ephemeral(cannot_post)
+    assert "can't post alerts in this channel" in text_of(cannot_post)
+    assert await app.store.list_subscriptions() == []
+
+    group = adapter_of(app).tree.get_command("news")
+    assert isinstance(group, NewsGroup)
+
+    async def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("database on fire")
+
+    monkeypatch.setattr(group.service, "preview", broken)
+    with caplog.at_level(logging.ERROR):
+        failed = await fake.command("preview", {"query": "Ukraine"})
+    assert is_ephemeral(failed) and text_of(failed) == GENERIC_FAILURE
+    assert "database on fire" not in text_of(failed)
+    assert any(r.exc_info and "database on fire" in str(r.exc_info[1]) for r in caplog.records)
+
+
+async def test_a_429_is_honoured_and_the_alert_still_arrives(app: App, fake: FakeDiscord) -> None:
+    await fake.command("subscribe", {"query": "Ukraine"})
+    fake.rate_limit("POST", f"/channels/{CHANNEL_ID}/messages", retry_after=0.3)
+
+    await arrive(app, article(1, "Ukraine asks allies for air defence"))
+
+    first, second = fake.calls("POST", f"/channels/{CHANNEL_ID}/messages")
+    assert (first.status, second.status) == (429, 200)
+    assert second.at - first.at >= 0.3
+    assert len(fake.channel_messages(CHANNEL_ID)) == 1
+
+
+async def test_gateway_drop_is_survived_with_resume_and_nothing_lost(app: App, fake: FakeDiscord) -> None:
+    await fake.command("subscribe", {"query": "Ukraine"})
+    await fake.drop_gateway()
+
+    # A command typed during the outage reaches the bot when it resumes; alerts go out over REST meanwhile.
+    pending = asyncio.create_task(fake.command("subscribe", {"query": "NATO"}))
+    await arrive(app, article(1, "Ukraine asks allies for air defence"))
+    reply = await pending
+    await asyncio.wait_for(fake.connected.wait(), 10)
+
+    assert text_of(reply).startswith("Subscribed. Watching for: NATO")
+    assert (fake.identifies, fake.resumes) == (1, 1)
+    await arrive(app, article(2, "NATO ministers meet in Brussels"))
+    titles = [m.body["embeds"][0]["title"] for m in fake.channel_messages(CHANNEL_ID)]
+    assert titles == ["Ukraine asks allies for air defence", "NATO ministers meet in Brussels"]
+
+
+async def test_a_retried_send_does_not_double_post(app: App, fake: FakeDiscord) -> None:
+    notifier = adapter_of(app).notifier
+    alert = Alert(
+        id="alert-1",
+        channel=HERE,
+        story_id="s1",
+        title="Ukraine asks allies for air defence",
+        url="https://news.example/1",
+        source="Meridian Wire",
+        summary="Officials said talks would continue.",
+        terms=("Ukraine",),
+        queries=("ukraine",),
+    )
+    first = await notifier.send(alert)
+    again = await notifier.send(alert, retry=True)  # the first "timed out" after reaching Discord
+    assert again == first
+    assert len(fake.channel_messages(CHANNEL_ID)) == 1
+
+    await notifier.edit(first, dataclasses.replace(alert, also=("Northbound Post", "Harbour Times")))
+    (posted,) = fake.channel_messages(CHANNEL_ID)
+    fields = posted.current["embeds"][0]["fields"]
+    assert {"name": "Also reported by", "value": "Northbound Post, Harbour Times", "inline": False} in fields
+
+
+async def test_losing_a_channel_pauses_its_subscriptions_and_logs_once(
+    app: App, fake: FakeDiscord, caplog: pytest.LogCaptureFixture
+) -> None:
+    await fake.command("subscribe", {"query": "Ukraine"})
+    fake.forbidden_channels.add(CHANNEL_ID)
+
+    with caplog.at_level(logging.WARNING):
+        await arrive(app, article(1, "Ukraine asks allies for air defence"))
+        await arrive(app, article(2, "Ukraine grain deal extended"))
+
+    (subscription,) = await app.store.list_subscriptions(HERE)
+    assert subscription.paused  # kept, not deleted
+    assert len(fake.calls("POST", f"/channels/{CHANNEL_ID}/messages")) == 1  # no more tries once paused
+    lost = [r for r in caplog.records if "lost access" in r.getMessage()]
+    assert len(lost) == 1
+    assert TOKEN not in caplog.text
+
+
+async def test_a_story_gaining_sources_edits_the_original_message(app: App, fake: FakeDiscord) -> None:
+    await fake.command("subscribe", {"query": "Ukraine"})
+    first = article(1, "Ukraine asks allies for more air defence")
+    await arrive(app, first)
+    same_story = dataclasses.replace(
+        article(2, first.title, source="Northbound Post"), url="https://other.example/story"
+    )
+    await arrive(app, same_story)
+
+    (posted,) = fake.channel_messages(CHANNEL_ID)  # no second message
+    assert len(fake.calls("PATCH", f"/channels/{CHANNEL_ID}/messages/{posted.id}")) == 1
+    fields = posted.current["embeds"][0]["fields"]
+    assert {"name": "Also reported by", "value": "Northbound Post", "inline": False} in fields
+
+
+async def test_mute_holds_alerts_for_the_channel(app: App, fake: FakeDiscord) -> None:
+    await fake.command("subscribe", {"query": "Ukraine"})
+    muted = await fake.command("mute", {"duration": "2h"})
+    assert muted["data"]["content"].startswith("Muted until")
+    await arrive(app, article(1, "Ukraine asks allies for air defence"))
+    assert fake.channel_messages(CHANNEL_ID) == []
+
+    digest = await fake.command("digest", {"schedule": "daily"})
+    assert "one digest every day" in text_of(digest)
+
+
+async def test_removal_from_a_server_pauses_its_subscriptions(app: App, fake: FakeDiscord) -> None:
+    await fake.command("subscribe", {"query": "Ukraine"})
+    await fake.dispatch("GUILD_DELETE", {"id": GUILD_ID})
+    for _ in range(100):
+        if all(s.paused for s in await app.store.list_subscriptions(HERE)):
+            break
+        await asyncio.sleep(0.02)
+    (subscription,) = await app.store.list_subscriptions(HERE)
+    assert subscription.paused
+    await arrive(app, article(1, "Ukraine asks allies for air defence"))
+    assert fake.calls("POST", f"/channels/{CHANNEL_ID}/messages") == []
+
+
+async def test_a_wrong_token_is_a_clear_startup_error(
+    tmp_path: Path, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv(TOKEN_ENV, "not-the-token")
+    monkeypatch.setitem(bot.platforms.PLATFORM_ADAPTERS, "discord", "handlers.discord.adapter:create_adapter")
+    extra = f"  discord:\n    enabled: true\n    token_env: {TOKEN_ENV}\n    api_base: {fake.api_base}\n"
+    application = await App.build(load_config(write_config(tmp_path, extra, feeds="  []\n", subs="  []\n")))
+    try:
+        with pytest.raises(NewsBotError, match=f"refused the bot token in \\${TOKEN_ENV}"):
+            await application.start()
+    finally:
+        await application.close()
+    assert "not-the-token" not in caplog.text
+    assert fake.identifies == 0
