@@ -47,6 +47,7 @@ def build_alerts(article: Article, story_id: str, matches: Sequence[Match], summ
                 image_url=article.image_url,
                 mention=mention,
                 mode=mode,
+                thread=any(m.subscription.thread for m in group),
             )
         )
     return alerts

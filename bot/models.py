@@ -69,6 +69,8 @@ class Subscription:
     mention: str = ""
     mode: str = "instant"
     paused: bool = False
+    thread: bool = False
+    """Post each alert in a thread of its own (a forum channel always does)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +132,8 @@ class Alert:
     """Other outlets that reported the same story after the alert was made."""
     mode: str = "instant"
     """instant, hourly or daily: the most urgent mode of the subscriptions that fired."""
+    thread: bool = False
+    """A subscription that fired asked for the alert to open a thread."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -128,7 +128,13 @@ class CommandService:
         return hits, len(recent)
 
     async def subscribe(
-        self, invocation: Invocation, query_text: str, *, mention: str = "", mode: str = "instant"
+        self,
+        invocation: Invocation,
+        query_text: str,
+        *,
+        mention: str = "",
+        mode: str = "instant",
+        thread: bool = False,
     ) -> Reply:
         query_text = query_text.strip()
         words = query_text.rsplit(maxsplit=1)
@@ -150,6 +156,7 @@ class CommandService:
             created_by=invocation.user,
             mention=mention,
             mode=mode,
+            thread=thread,
         )
         if not added:
             return Reply(f"This channel is already subscribed to: {subscription.query}")
@@ -157,6 +164,7 @@ class CommandService:
         hits, looked_at = await self._recent_hits(query)
         tail = would_have_matched(len(hits), looked_at)
         when = "" if mode == "instant" else f" ({mode} digest)"
+        when += " (each alert in its own thread)" if thread else ""
         text = f"Subscribed. Watching for: {subscription.query}{when}" + (f"\n{tail}" if tail else "")
         return Reply(text, ephemeral=False)
 

@@ -26,6 +26,8 @@ GUILD_ID = "910000000000000001"
 CHANNEL_ID = "920000000000000001"
 QUIET_CHANNEL_ID = "920000000000000002"
 """A channel the bot can see but not post in."""
+FORUM_CHANNEL_ID = "920000000000000003"
+"""A forum channel: it takes posts (threads), not messages."""
 ADMIN_ID = "930000000000000001"
 MEMBER_ID = "930000000000000002"
 ROLE_ID = "940000000000000001"
@@ -78,10 +80,10 @@ def _user(uid: str, name: str, *, bot: bool = False) -> dict[str, Any]:
     }
 
 
-def _channel(cid: str, name: str, position: int) -> dict[str, Any]:
+def _channel(cid: str, name: str, position: int, kind: int = 0) -> dict[str, Any]:
     return {
         "id": cid,
-        "type": 0,
+        "type": kind,
         "guild_id": GUILD_ID,
         "name": name,
         "position": position,
@@ -113,6 +115,8 @@ class FakeDiscord:
         self.synced: dict[str, list[dict[str, Any]]] = {}
         """"global" or a guild id -> the commands the bot registered there."""
         self.forbidden_channels: set[str] = set()
+        self.threads: list[dict[str, Any]] = []
+        """Threads the bot opened: {"parent", "id", "name", "from_message"}."""
         self.identifies = 0
         self.resumes = 0
         self.heartbeats = 0
@@ -142,6 +146,8 @@ class FakeDiscord:
         app.router.add_get(api + "/channels/{channel}", self._get_channel)
         app.router.add_post(api + "/channels/{channel}/messages", self._create_message)
         app.router.add_patch(api + "/channels/{channel}/messages/{message}", self._edit_message)
+        app.router.add_post(api + "/channels/{channel}/threads", self._forum_post)
+        app.router.add_post(api + "/channels/{channel}/messages/{message}/threads", self._message_thread)
         app.router.add_post(api + "/interactions/{id}/{token}/callback", self._callback)
         app.router.add_post(api + "/webhooks/{app}/{token}", self._followup)
         app.router.add_patch(api + "/webhooks/{app}/{token}/messages/{message}", self._followup)
@@ -202,7 +208,7 @@ class FakeDiscord:
                 leaf.append({"name": name, "type": 8, "value": value})
                 resolved = {"roles": {value: self._roles()[value]}}
             else:
-                kind = 4 if isinstance(value, int) else 3
+                kind = 5 if isinstance(value, bool) else 4 if isinstance(value, int) else 3
                 option: dict[str, Any] = {"name": name, "type": kind, "value": value}
                 if name == autocomplete:
                     option["focused"] = True
@@ -338,6 +344,7 @@ class FakeDiscord:
         return {
             CHANNEL_ID: _channel(CHANNEL_ID, "news", 0),
             QUIET_CHANNEL_ID: _channel(QUIET_CHANNEL_ID, "announcements", 1),
+            FORUM_CHANNEL_ID: {**_channel(FORUM_CHANNEL_ID, "news-forum", 2, 15), "available_tags": []},
         }
 
     def _member(self, uid: str) -> dict[str, Any]:
@@ -495,6 +502,27 @@ class FakeDiscord:
                 posted.edits.append(await request.json())
                 return _json(self._message_json(posted))
         return _error(404, 10008, "Unknown Message")
+
+    async def _forum_post(self, request: web.Request) -> web.Response:
+        cid = request.match_info["channel"]
+        if self._channels().get(cid, {}).get("type") != 15:
+            return _error(400, 50024, "Cannot execute action on this channel type")
+        body: dict[str, Any] = await request.json()
+        tid = str(980000000000000000 + next(self._ids))
+        posted = Posted(id=tid, channel_id=tid, body=body["message"])  # the starter message is the thread
+        self.messages.append(posted)
+        self.threads.append({"parent": cid, "id": tid, "name": body["name"], "from_message": None})
+        return _json({**self._thread_json(cid, tid, body["name"]), "message": self._message_json(posted)})
+
+    async def _message_thread(self, request: web.Request) -> web.Response:
+        cid, mid = request.match_info["channel"], request.match_info["message"]
+        body: dict[str, Any] = await request.json()
+        tid = mid  # a thread started from a message shares its id
+        self.threads.append({"parent": cid, "id": tid, "name": body["name"], "from_message": mid})
+        return _json(self._thread_json(cid, tid, body["name"]))
+
+    def _thread_json(self, parent: str, tid: str, name: str) -> dict[str, Any]:
+        return {"id": tid, "type": 11, "guild_id": GUILD_ID, "parent_id": parent, "name": name}
 
     def _message_json(self, posted: Posted) -> dict[str, Any]:
         current = posted.current

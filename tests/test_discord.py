@@ -291,3 +291,31 @@ async def test_a_wrong_token_is_a_clear_startup_error(
         await application.close()
     assert "not-the-token" not in caplog.text
     assert fake.identifies == 0
+
+
+async def test_thread_option_opens_a_thread_per_alert_and_a_forum_gets_posts(
+    app: App, fake: FakeDiscord
+) -> None:
+    from tests.fake_discord import FORUM_CHANNEL_ID
+
+    reply = await fake.command("subscribe", {"query": "Ukraine", "thread": True})
+    assert "(each alert in its own thread)" in text_of(reply)
+    await fake.command("subscribe", {"query": "NATO"}, channel=FORUM_CHANNEL_ID)
+    nato = "NATO ministers meet in Brussels over air defence"
+    await arrive(app, article(1, "Ukraine asks allies for air defence"), article(2, nato))
+
+    (posted,) = fake.channel_messages(CHANNEL_ID)
+    [thread, forum_post] = sorted(fake.threads, key=lambda t: t["parent"])
+    assert thread == {
+        "parent": CHANNEL_ID,
+        "id": posted.id,
+        "name": "Ukraine asks allies for air defence",
+        "from_message": posted.id,
+    }
+    assert forum_post["parent"] == FORUM_CHANNEL_ID and forum_post["name"] == nato
+    (starter,) = fake.channel_messages(forum_post["id"])
+    assert starter.body["embeds"][0]["title"] == nato
+
+    # A second outlet: the forum post's message is edited inside its thread.
+    await arrive(app, dataclasses.replace(article(3, nato), source="Northbound Post"))
+    assert starter.edits and starter.edits[-1]["embeds"][0]["fields"][-1]["name"] == "Also reported by"

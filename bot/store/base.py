@@ -93,6 +93,7 @@ class Store(Protocol):
         created_by: str = "",
         mention: str = "",
         mode: str = "instant",
+        thread: bool = False,
     ) -> tuple[Subscription, bool]:
         """Add a subscription; returns it and whether it is new (False: the channel already had it)."""
         ...

@@ -27,6 +27,7 @@ def alert_to_json(alert: Alert) -> str:
             "kind": alert.kind,
             "also": list(alert.also),
             "mode": alert.mode,
+            "thread": alert.thread,
         },
         ensure_ascii=False,
     )
@@ -52,4 +53,5 @@ def alert_from_json(payload: str) -> Alert:
         kind=data.get("kind", "article"),
         also=tuple(data.get("also", ())),
         mode=data.get("mode", "instant"),
+        thread=bool(data.get("thread", False)),
     )

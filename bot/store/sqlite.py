@@ -102,11 +102,12 @@ class SqliteStore:
         created_by: str = "",
         mention: str = "",
         mode: str = "instant",
+        thread: bool = False,
     ) -> tuple[Subscription, bool]:
         added = await self._write(
             "INSERT OR IGNORE INTO subscriptions"
-            " (platform, workspace, channel, query, raw_query, created_by, mention, mode, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " (platform, workspace, channel, query, raw_query, created_by, mention, mode, created_at, thread)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 channel.platform,
                 channel.workspace_id,
@@ -117,6 +118,7 @@ class SqliteStore:
                 mention,
                 mode,
                 time.time(),
+                int(thread),
             ),
         )
         rows = await self._rows(
@@ -502,6 +504,7 @@ def _subscription(row: sqlite3.Row) -> Subscription:
         mention=row["mention"],
         mode=row["mode"],
         paused=bool(row["paused"]),
+        thread=bool(row["thread"]),
     )
 
 

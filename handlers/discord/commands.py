@@ -95,6 +95,7 @@ class NewsGroup(app_commands.Group):
         query='e.g. Ukraine OR "NATO summit" -football',
         mention="a role to ping with each alert",
         mode="instant alerts, or an hourly or daily digest",
+        thread="open a thread for each alert (in a forum channel every alert is a post anyway)",
     )
     async def subscribe(
         self,
@@ -102,11 +103,13 @@ class NewsGroup(app_commands.Group):
         query: str,
         mention: discord.Role | None = None,
         mode: Literal["instant", "hourly", "daily"] = "instant",
+        thread: bool = False,
     ) -> None:
         invocation = self.invocation(interaction)
         require_can_post(interaction)
         role = str(mention.id) if mention is not None and not mention.is_default() else ""
-        await respond(interaction, await self.service.subscribe(invocation, query, mention=role, mode=mode))
+        reply = await self.service.subscribe(invocation, query, mention=role, mode=mode, thread=thread)
+        await respond(interaction, reply)
 
     @app_commands.command(description="Remove one of this channel's subscriptions")
     @app_commands.describe(subscription="its number from /news list, or the query")

@@ -22,17 +22,24 @@ from bot.models import Alert, ChannelRef, MessageRef
 from bot.store.base import Store
 from bot.subscriptions import SubscriptionBook, pause_channel
 from handlers.discord.render import render_discord
+from handlers.text import single_line, truncate
 
 log = logging.getLogger(__name__)
 
 LOST_CHANNEL_CODES = {10003, 50001, 50013}
 """Unknown Channel, Missing Access, Missing Permissions: the bot can't post there any more."""
 NONCE_CHARS = 25
+THREAD_NAME_LIMIT = 100
 
 
 def nonce_for(alert_id: str) -> str:
     """Discord nonces are at most 25 characters; the same alert always gets the same nonce."""
     return hashlib.sha256(alert_id.encode()).hexdigest()[:NONCE_CHARS]
+
+
+def thread_name(alert: Alert) -> str:
+    """Thread and forum post names are plain text of at most 100 characters."""
+    return truncate(single_line(alert.title) or "News alert", THREAD_NAME_LIMIT)
 
 
 def message_body(alert: Alert) -> dict[str, Any]:
@@ -57,16 +64,47 @@ class DiscordNotifier:
         self.timeout = timeout
 
     async def send(self, alert: Alert, *, retry: bool = False) -> MessageRef:
+        channel_id = _snowflake(alert.channel)
+        if isinstance(self.client.get_channel(channel_id), discord.ForumChannel):
+            return await self._forum_post(alert, channel_id)
         body = {**message_body(alert), "nonce": nonce_for(alert.id), "enforce_nonce": True}
-        route = Route("POST", "/channels/{channel_id}/messages", channel_id=_snowflake(alert.channel))
+        route = Route("POST", "/channels/{channel_id}/messages", channel_id=channel_id)
         data = await self._call(alert.channel, route, body)
-        return MessageRef(self.platform, alert.channel.channel_id, str(data["id"]))
+        message_id = str(data["id"])
+        if alert.thread:
+            await self._open_thread(alert, channel_id, message_id)
+        return MessageRef(self.platform, alert.channel.channel_id, message_id)
+
+    async def _forum_post(self, alert: Alert, channel_id: int) -> MessageRef:
+        """A forum channel takes posts, not messages: each alert is a post titled by its headline."""
+        route = Route("POST", "/channels/{channel_id}/threads", channel_id=channel_id)
+        body = {"name": thread_name(alert), "message": message_body(alert)}
+        data = await self._call(alert.channel, route, body)
+        thread_id = str(data["id"])
+        message = data.get("message") or {}
+        return MessageRef(self.platform, thread_id, str(message.get("id", thread_id)))
+
+    async def _open_thread(self, alert: Alert, channel_id: int, message_id: str) -> None:
+        """The alert is posted; a thread for discussing it is a nicety, so failing to open one is
+        logged, not retried (a retry would post the alert again)."""
+        route = Route(
+            "POST",
+            "/channels/{channel_id}/messages/{message_id}/threads",
+            channel_id=channel_id,
+            message_id=int(message_id),
+        )
+        try:
+            await self._call(
+                alert.channel, route, {"name": thread_name(alert), "auto_archive_duration": 1440}
+            )
+        except DeliveryError as exc:
+            log.warning("alert %s posted, but its thread could not be opened: %s", alert.id, exc)
 
     async def edit(self, ref: MessageRef, alert: Alert) -> None:
         route = Route(
             "PATCH",
             "/channels/{channel_id}/messages/{message_id}",
-            channel_id=_snowflake(alert.channel),
+            channel_id=int(ref.channel_id),  # a forum post's thread, or the channel itself
             message_id=int(ref.message_id),
         )
         await self._call(alert.channel, route, message_body(alert))
