@@ -206,6 +206,7 @@ class App:
             secret=os.environ.get(web_config.webhook_secret_env, ""),
             max_body_bytes=web_config.max_body_bytes,
             websub=callbacks,
+            routes=[route for adapter in self.adapters for route in adapter.routes],
         )
         self.web = WebServer(app)
         await self.web.start(web_config.host, web_config.port)

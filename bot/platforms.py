@@ -4,13 +4,14 @@ name, only when its platform is enabled in the config."""
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from bot.config import Config
 from bot.notify import Notifier
 from bot.store.base import Store
 from bot.subscriptions import SubscriptionBook
+from bot.web import Route
 
 
 class PlatformAdapter(Protocol):
@@ -18,6 +19,8 @@ class PlatformAdapter(Protocol):
 
     name: str
     notifier: Notifier
+    routes: Sequence[Route]
+    """Requests this platform serves on the bot's web server (Slack's HTTP mode); usually none."""
 
     async def start(self) -> None:
         """Connect and begin taking commands. Raises :class:`bot.errors.NewsBotError` when it can't."""
@@ -32,6 +35,7 @@ AdapterFactory = Callable[[Config, Store, SubscriptionBook], PlatformAdapter]
 PLATFORM_ADAPTERS: dict[str, str] = {
     "console": "handlers.console:create_adapter",
     "discord": "handlers.discord.adapter:create_adapter",
+    "slack": "handlers.slack.adapter:create_adapter",
 }
 
 

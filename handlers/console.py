@@ -19,6 +19,7 @@ from bot.ingest.safety import UrlPolicy
 from bot.models import Alert, ChannelRef, MessageRef
 from bot.store.base import Store
 from bot.subscriptions import SubscriptionBook
+from bot.web import Route
 from handlers.commands import CommandService, Invocation, Reply
 from handlers.text import drop_unsafe, mark, term_spans
 
@@ -93,6 +94,7 @@ class ConsoleAdapter:
     """Prints alerts; in an interactive terminal also reads /news commands typed on stdin."""
 
     name = "console"
+    routes: tuple[Route, ...] = ()
 
     def __init__(
         self,

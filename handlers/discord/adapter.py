@@ -4,7 +4,7 @@ Uses the unmodified discord.py client with default (non-privileged) intents. Two
 settings of discord.py are pointed at the configured URLs when the adapter starts, and put back
 when it stops (so one Discord adapter per process):
 
-- ``discord.http.Route.BASE``: the REST base (``platforms.discord.api_base``), for a REST proxy or
+- ``discord.http.DiscordRoute.BASE``: the REST base (``platforms.discord.api_base``), for a REST proxy or
   the tests' fake Discord;
 - ``discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY``: ``platforms.discord.gateway_url`` if set,
   else the URL that ``GET /gateway/bot`` at the REST base names.
@@ -25,7 +25,7 @@ import aiohttp
 import discord
 import yarl
 from discord.gateway import DiscordWebSocket
-from discord.http import Route
+from discord.http import Route as DiscordRoute
 
 from bot.config import Config, DiscordConfig
 from bot.errors import NewsBotError
@@ -33,6 +33,7 @@ from bot.ingest.safety import UrlPolicy
 from bot.models import ChannelRef
 from bot.store.base import Store
 from bot.subscriptions import SubscriptionBook
+from bot.web import Route
 from handlers.commands import CommandService
 from handlers.discord.commands import NewsGroup, NewsTree
 from handlers.discord.notifier import DiscordNotifier
@@ -62,6 +63,7 @@ class _Client(discord.Client):
 
 class DiscordAdapter:
     name = "discord"
+    routes: tuple[Route, ...] = ()
 
     def __init__(
         self,
@@ -83,8 +85,8 @@ class DiscordAdapter:
         self._saved: tuple[str, yarl.URL] | None = None
 
     async def start(self) -> None:
-        self._saved = (Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY)
-        Route.BASE = self.config.api_base.rstrip("/")
+        self._saved = (DiscordRoute.BASE, DiscordWebSocket.DEFAULT_GATEWAY)
+        DiscordRoute.BASE = self.config.api_base.rstrip("/")
         try:
             await self.client.login(self._token)
             gateway = self.config.gateway_url or (await self.client.http.get_bot_gateway())[1]
@@ -156,7 +158,7 @@ class DiscordAdapter:
                 await self._task
             self._task = None
         if self._saved is not None:
-            Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = self._saved
+            DiscordRoute.BASE, DiscordWebSocket.DEFAULT_GATEWAY = self._saved
             self._saved = None
 
 

@@ -1,0 +1,158 @@
+"""Slack as a chat platform: the /news slash command through slack-bolt, alerts through the Web API.
+
+Two ways to receive commands (``platforms.slack.mode``):
+
+- ``socket``: Socket Mode, an outbound websocket opened with the app-level token; nothing to expose.
+- ``http``: Slack POSTs to ``/slack/events`` on the bot's own web server (``web.enabled``), signed with
+  the signing secret; :attr:`SlackAdapter.routes` is what the web server adds.
+
+Slack wants a slash command acknowledged within 3 seconds. The handler acknowledges first, with an
+empty ack, and only then runs the command (which may call users.info, read the store, look back over
+recent articles); the reply follows through the command's ``response_url``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import Config, SlackConfig
+from bot.errors import NewsBotError
+from bot.ingest.safety import UrlPolicy
+from bot.store.base import Store
+from bot.subscriptions import SubscriptionBook
+from bot.web import Route
+from handlers.commands import CommandService, Reply
+from handlers.slack.commands import SlackAdmins, SlashCommands
+from handlers.slack.http import slack_routes
+from handlers.slack.notifier import SlackNotifier
+
+log = logging.getLogger(__name__)
+
+COMMAND = "/news"
+
+
+class SlackError(NewsBotError):
+    """Slack could not be reached or refused the bot's credentials at start."""
+
+
+class SlackAdapter:
+    name = "slack"
+
+    def __init__(
+        self,
+        commands: CommandService,
+        *,
+        bot_token: str,
+        app_token: str = "",
+        signing_secret: str = "",
+        api_base: str = "https://slack.com/api/",
+        mode: str = "socket",
+        admin_group: str = "",
+        ping_interval: float = 10.0,
+    ) -> None:
+        if mode not in ("socket", "http"):
+            raise ValueError(f"unknown Slack mode {mode!r}")
+        if not bot_token:
+            raise ValueError("no bot token")
+        if mode == "socket" and not app_token:
+            raise ValueError("Slack Socket Mode needs an app-level token")
+        if mode == "http" and not signing_secret:
+            raise ValueError("Slack HTTP mode needs a signing secret")
+        self.mode = mode
+        self.client = AsyncWebClient(token=bot_token, base_url=_with_slash(api_base))
+        self.notifier = SlackNotifier(self.client, commands.store)
+        self.slash = SlashCommands(commands, SlackAdmins(self.client, admin_group))
+        self.app = AsyncApp(
+            client=self.client,
+            signing_secret=signing_secret or None,
+            request_verification_enabled=mode == "http",
+            logger=logging.getLogger("slack_bolt"),
+        )
+        self.app.command(COMMAND)(self._on_command)
+        self.routes: list[Route] = slack_routes(self.app, signing_secret) if mode == "http" else []
+        """Routes for the bot's web server: ``POST /slack/events`` in HTTP mode, none in Socket Mode."""
+        self._app_token = app_token
+        self._ping_interval = ping_interval
+        self._socket: AsyncSocketModeHandler | None = None
+
+    async def start(self) -> None:
+        try:
+            identity = await self.client.auth_test()
+        except SlackApiError as exc:
+            raise SlackError(f"Slack refused the bot token: {exc.response.get('error')}") from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise SlackError(f"cannot reach Slack at {self.client.base_url}: {exc}") from exc
+        log.info(
+            "slack: connected as %s in %s (%s mode)", identity.get("user"), identity.get("team"), self.mode
+        )
+        if self.mode == "socket":
+            self._socket = AsyncSocketModeHandler(
+                self.app, self._app_token, web_client=self.client, ping_interval=self._ping_interval
+            )
+            try:
+                await self._socket.connect_async()  # type: ignore[no-untyped-call]
+            except SlackApiError as exc:
+                await self.stop()
+                raise SlackError(f"Slack refused the app-level token: {exc.response.get('error')}") from exc
+
+    async def stop(self) -> None:
+        if self._socket is not None:
+            socket, self._socket = self._socket, None
+            await socket.close_async()  # type: ignore[no-untyped-call]
+
+    async def _on_command(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()  # within Slack's 3 seconds, before any slow work
+        reply = await self.slash.run(command)
+        await self._reply(command, reply, respond)
+
+    async def _reply(self, command: Mapping[str, Any], reply: Reply, respond: AsyncRespond) -> None:
+        response_type = "ephemeral" if reply.ephemeral else "in_channel"
+        try:
+            if command.get("response_url"):
+                result = await respond(text=reply.text, response_type=response_type)
+                if result.status_code != 200:
+                    log.warning("slack: reply to /news refused: HTTP %s %s", result.status_code, result.body)
+                return
+            await self.client.chat_postEphemeral(
+                channel=str(command.get("channel_id")), user=str(command.get("user_id")), text=reply.text
+            )
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("slack: could not reply to /news in %s: %s", command.get("channel_id"), exc)
+
+
+def _with_slash(url: str) -> str:
+    return url if url.endswith("/") else url + "/"
+
+
+def create_adapter(
+    config: Config, store: Store, book: SubscriptionBook, env: Mapping[str, str] | None = None
+) -> SlackAdapter:
+    """The adapter for ``platforms.slack``; tokens come from the environment variables it names."""
+    slack: SlackConfig = config.platforms.slack
+    env = os.environ if env is None else env
+    if slack.mode == "http" and not config.web.enabled:
+        raise SlackError("platforms.slack.mode http needs the web server: set web.enabled: true")
+    service = CommandService(store, book, url_check=UrlPolicy(config.safety.allow_hosts).check_url)
+    try:
+        return SlackAdapter(
+            service,
+            bot_token=env.get(slack.bot_token_env, ""),
+            app_token=env.get(slack.app_token_env, "") if slack.mode == "socket" else "",
+            signing_secret=env.get(slack.signing_secret_env, "") if slack.mode == "http" else "",
+            api_base=slack.api_base,
+            mode=slack.mode,
+            admin_group=slack.admin_group,
+        )
+    except ValueError as exc:
+        raise SlackError(f"platforms.slack: {exc}") from exc

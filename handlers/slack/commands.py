@@ -1,0 +1,122 @@
+"""The /news slash command on Slack: Slack's text into the shared command service, its reply back.
+
+Slack sends a slash command's text as typed, except that ``&``, ``<`` and ``>`` arrive entity-escaped
+and mentions and links arrive as ``<!subteam^S123|@desk>``, ``<@U123|name>``, ``<https://x|x>``. Quotes
+and query operators are left alone, so ``subscribe "NATO summit" OR OTAN -football`` reaches the query
+parser exactly as typed.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.errors import CommandError
+from bot.models import ChannelRef
+from handlers.commands import CommandService, Invocation, Reply
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "slack"
+MODES = ("instant", "hourly", "daily")
+GENERIC_ERROR = "Something went wrong running that command; the details are in the bot's log."
+ADMIN_AWARE = frozenset({"feeds", "mute", "digest"})
+"""Commands whose outcome may depend on the user being an admin; only these cost a users.info call."""
+
+_SUBTEAM = re.compile(r"\s*<!subteam\^(S[A-Z0-9]+)(?:\|[^<>]*)?>\s*$")
+_LINK = re.compile(r"<((?:https?|mailto):[^<>|]+)(?:\|[^<>]*)?>")
+
+
+def unescape(text: str) -> str:
+    """Slack's escaped command text as typed: ``<https://x|x>`` -> ``https://x``; entities decoded."""
+    text = _LINK.sub(lambda m: m.group(1), text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+@dataclass(frozen=True, slots=True)
+class SubscribeArgs:
+    query: str
+    mention: str = ""
+    mode: str = "instant"
+
+
+def parse_subscribe(rest: str) -> SubscribeArgs:
+    """``<query> [<!subteam^ID|@name>] [instant|hourly|daily]`` (mention and mode in either order, at the
+    end). ``rest`` is still Slack-escaped: the user group is found before entities are decoded."""
+    rest = rest.strip()
+    mention, mode = "", "instant"
+    for _ in range(2):
+        if not mention and (match := _SUBTEAM.search(rest)):
+            mention, rest = match.group(1), rest[: match.start()].rstrip()
+            continue
+        head, _, last = rest.rpartition(" ")
+        if mode == "instant" and head and last.lower() in MODES:
+            mode, rest = last.lower(), head.rstrip()
+    return SubscribeArgs(unescape(rest), mention, mode)
+
+
+AdminCheck = Callable[[str], Awaitable[bool]]
+
+
+class SlackAdmins:
+    """Whether a Slack user may manage feeds: a workspace admin or owner (users.info), or a member of the
+    configured user group (usergroups.users.list). An API failure counts as "no" and is logged."""
+
+    def __init__(self, client: AsyncWebClient, admin_group: str = "") -> None:
+        self.client = client
+        self.admin_group = admin_group
+
+    async def __call__(self, user_id: str) -> bool:
+        try:
+            info = await self.client.users_info(user=user_id)
+            user: dict[str, Any] = info.get("user") or {}
+            if user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"):
+                return True
+            if self.admin_group:
+                members = await self.client.usergroups_users_list(usergroup=self.admin_group)
+                return user_id in (members.get("users") or [])
+        except SlackApiError as exc:
+            log.warning(
+                "slack: could not tell whether %s is an admin: %s", user_id, exc.response.get("error")
+            )
+        return False
+
+
+class SlashCommands:
+    """Runs one /news invocation. Errors stop here, in one layer: a :class:`CommandError` is shown to
+    the user as is; anything else is logged with its traceback and the user gets a generic message."""
+
+    def __init__(self, service: CommandService, is_admin: AdminCheck) -> None:
+        self.service = service
+        self.is_admin = is_admin
+
+    async def run(self, command: dict[str, Any]) -> Reply:
+        text = str(command.get("text") or "").strip()
+        try:
+            return await self._run(command, text)
+        except CommandError as exc:
+            return Reply(str(exc))
+        except Exception:
+            log.exception("slack /news %r in %s failed", text, command.get("channel_id"))
+            return Reply(GENERIC_ERROR)
+
+    async def _run(self, command: dict[str, Any], text: str) -> Reply:
+        user = str(command.get("user_id") or "")
+        channel = ChannelRef(
+            platform=PLATFORM,
+            channel_id=str(command.get("channel_id") or ""),
+            workspace_id=str(command.get("team_id") or ""),
+        )
+        name, _, rest = text.partition(" ")
+        admin = name.lower() in ADMIN_AWARE and bool(user) and await self.is_admin(user)
+        invocation = Invocation(channel, user=user, is_admin=admin)
+        if name.lower() == "subscribe":
+            args = parse_subscribe(rest)
+            return await self.service.subscribe(invocation, args.query, mention=args.mention, mode=args.mode)
+        return await self.service.run_text(invocation, unescape(text))

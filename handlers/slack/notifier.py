@@ -1,0 +1,169 @@
+"""Alerts to Slack: chat.postMessage with Block Kit, chat.update when a story gains sources.
+
+Each message carries the alert id in its metadata (``event_type: newsbot_alert``), so a retry after an
+ambiguous failure (a timeout after Slack may have posted) looks in the channel's recent history first
+and returns the message already there instead of posting it twice.
+
+Slack's errors become :class:`DeliveryError`: rate limits are retryable after ``Retry-After``; a channel
+the bot can't post in (not a member, archived, gone) pauses that channel's subscriptions with one log
+line; a dead token is logged once, loudly, and nothing is paused (every channel is affected alike and
+a new token fixes it).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
+
+from bot.errors import DeliveryError
+from bot.models import Alert, ChannelRef, MessageRef
+from bot.store.base import Store
+from handlers.slack.render import render_slack
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "slack"
+EVENT_TYPE = "newsbot_alert"
+HISTORY_LIMIT = 100
+"""How many recent messages a retry looks through for an earlier post of the same alert."""
+
+CHANNEL_GONE = frozenset({"not_in_channel", "channel_not_found", "is_archived", "restricted_action"})
+AUTH_DEAD = frozenset(
+    {"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive", "no_permission"}
+)
+RATE_LIMITED = "ratelimited"
+DEFAULT_RETRY_AFTER = 30.0
+
+
+class SlackNotifier:
+    platform = PLATFORM
+
+    def __init__(self, client: AsyncWebClient, store: Store, *, history_limit: int = HISTORY_LIMIT) -> None:
+        self.client = client
+        self.store = store
+        self.history_limit = history_limit
+        self._auth_logged = False
+
+    async def send(self, alert: Alert, *, retry: bool = False) -> MessageRef:
+        channel = alert.channel.channel_id
+        if retry and (ts := await self._already_posted(alert)):
+            log.info(
+                "slack: alert %s was already posted in %s (ts %s); not posting again", alert.id, channel, ts
+            )
+            return MessageRef(platform=PLATFORM, channel_id=channel, message_id=ts)
+        message = render_slack(alert)
+        response = await self._call(
+            alert.channel,
+            "chat.postMessage",
+            self.client.chat_postMessage(
+                channel=channel,
+                text=message["text"],
+                blocks=message["blocks"],
+                unfurl_links=message["unfurl_links"],
+                unfurl_media=message["unfurl_media"],
+                metadata=_metadata(alert),
+            ),
+        )
+        return MessageRef(
+            platform=PLATFORM,
+            channel_id=str(response.get("channel") or channel),
+            message_id=str(response["ts"]),
+        )
+
+    async def edit(self, ref: MessageRef, alert: Alert) -> None:
+        message = render_slack(alert)
+        await self._call(
+            alert.channel,
+            "chat.update",
+            self.client.chat_update(
+                channel=ref.channel_id,
+                ts=ref.message_id,
+                text=message["text"],
+                blocks=message["blocks"],
+                metadata=_metadata(alert),
+            ),
+        )
+
+    async def _already_posted(self, alert: Alert) -> str:
+        """The ts of a recent message in the alert's channel carrying its id, or "". Without the
+        history scope the bot can't tell, says so in the log, and posts."""
+        try:
+            response = await self.client.conversations_history(
+                channel=alert.channel.channel_id, limit=self.history_limit, include_all_metadata=True
+            )
+        except SlackApiError as exc:
+            if exc.response.get("error") != "missing_scope":
+                raise await self._delivery_error(alert.channel, "conversations.history", exc) from exc
+            log.warning("slack: can't check for an earlier post of %s (missing history scope)", alert.id)
+            return ""
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise DeliveryError(f"slack conversations.history: {exc}", retryable=True) from exc
+        for message in response.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if metadata.get("event_type") == EVENT_TYPE and payload.get("alert_id") == alert.id:
+                return str(message.get("ts") or "")
+        return ""
+
+    async def _call(
+        self, channel: ChannelRef, method: str, call: Coroutine[Any, Any, AsyncSlackResponse]
+    ) -> dict[str, Any]:
+        try:
+            response = await call
+        except SlackApiError as exc:
+            raise await self._delivery_error(channel, method, exc) from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise DeliveryError(f"slack {method}: {type(exc).__name__}: {exc}", retryable=True) from exc
+        data: dict[str, Any] = response.data if isinstance(response.data, dict) else {}
+        return data
+
+    async def _delivery_error(self, channel: ChannelRef, method: str, exc: SlackApiError) -> DeliveryError:
+        error = str(exc.response.get("error") or f"HTTP {exc.response.status_code}")
+        where = f"slack channel {channel.channel_id} (workspace {channel.workspace_id or '?'})"
+        if error == RATE_LIMITED or exc.response.status_code == 429:
+            retry_after = _retry_after(exc.response.headers)
+            return DeliveryError(f"slack {method}: rate limited", retryable=True, retry_after=retry_after)
+        if error in CHANNEL_GONE:
+            paused = await self.store.pause_channel(channel)
+            log.error(
+                "%s: %s on %s; paused its %d subscriptions (invite the bot or unarchive the channel, "
+                "then resume them)",
+                where,
+                error,
+                method,
+                paused,
+            )
+            return DeliveryError(f"slack {method}: {error}", retryable=False)
+        if error in AUTH_DEAD:
+            if not self._auth_logged:
+                self._auth_logged = True
+                log.error(
+                    "slack: the bot token was refused (%s); no Slack alert can be sent until it is "
+                    "replaced and the bot restarted",
+                    error,
+                )
+            return DeliveryError(f"slack {method}: {error}", retryable=False)
+        retryable = exc.response.status_code >= 500 or error in (
+            "internal_error",
+            "fatal_error",
+            "service_unavailable",
+        )
+        return DeliveryError(f"slack {method} in {channel.channel_id}: {error}", retryable=retryable)
+
+
+def _metadata(alert: Alert) -> dict[str, Any]:
+    return {"event_type": EVENT_TYPE, "event_payload": {"alert_id": alert.id}}
+
+
+def _retry_after(headers: Any) -> float:
+    try:
+        value = headers.get("Retry-After") or headers.get("retry-after")
+        return max(0.0, float(value)) if value is not None else DEFAULT_RETRY_AFTER
+    except (TypeError, ValueError, AttributeError):
+        return DEFAULT_RETRY_AFTER

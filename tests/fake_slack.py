@@ -1,0 +1,357 @@
+"""A fake Slack on 127.0.0.1 that the unmodified slack-sdk / slack-bolt clients talk to.
+
+- Web API at ``/api/<method>``: form, query-string or JSON arguments, as slack_sdk sends them. Every
+  call is recorded; errors (``fail``), 429 with Retry-After, and held responses (``hold``) are
+  injectable per method.
+- Socket Mode: ``apps.connections.open`` hands out ``ws://127.0.0.1:<port>/link/?ticket=<n>``; the
+  websocket says hello, delivers ``slash_commands`` envelopes and records the acks. ``drop()`` closes
+  the connection (the client reconnects through ``apps.connections.open``); envelopes sent while no
+  client is connected, or not acked when the connection went, are delivered on the next one.
+- ``/respond/<n>``: the response_url of each slash command; what bolt's ``respond()`` posts lands in
+  :attr:`FakeSlack.responses`.
+- ``post_command_http``: Slack's HTTP mode, a signed form POST to the bot's ``/slack/events``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import itertools
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+from aiohttp import web
+
+TEAM = "T0TEAM"
+BOT_USER = "U0BOT"
+WAIT = 5.0
+"""Seconds a test waits for something the bot should do at once."""
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict[str, Any]
+    token: str
+
+
+@dataclass
+class Failure:
+    error: str
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    times: int = 1
+    channel: str | None = None
+
+
+@dataclass
+class Posted:
+    channel: str
+    ts: str
+    text: str
+    blocks: list[dict[str, Any]]
+    metadata: dict[str, Any] | None
+    edits: list[dict[str, Any]] = field(default_factory=list)
+
+
+class FakeSlack:
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.events: list[tuple[str, str]] = []
+        """What happened, in order: ("ack", envelope_id), ("respond", text), ("api", method)."""
+        self.messages: list[Posted] = []
+        self.responses: list[dict[str, Any]] = []
+        self.acks: dict[str, dict[str, Any]] = {}
+        self.users: dict[str, dict[str, Any]] = {"UADMIN": {"is_admin": True}, "UUSER": {}}
+        self.groups: dict[str, list[str]] = {}
+        self.connections_opened = 0
+        self._failures: dict[str, list[Failure]] = {}
+        self._holds: dict[str, asyncio.Event] = {}
+        self._ts = itertools.count(1)
+        self._envelope_ids = itertools.count(1)
+        self._socket: web.WebSocketResponse | None = None
+        self._connected = asyncio.Event()
+        self._unacked: dict[str, dict[str, Any]] = {}
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # ---- lifecycle -------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_get("/link/", self._websocket)
+        app.router.add_post("/respond/{n}", self._respond)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        self.port = int(self._runner.addresses[0][1])
+
+    async def stop(self) -> None:
+        for gate in self._holds.values():
+            gate.set()  # a test that failed mid-hold must not hang the teardown
+        if self._socket is not None:
+            await self._socket.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def api_base(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    # ---- injection -------------------------------------------------------------------------------
+
+    def fail(self, method: str, error: str, **kwargs: Any) -> None:
+        """The next call(s) of ``method`` answer ``{"ok": false, "error": error}``."""
+        self._failures.setdefault(method, []).append(Failure(error, **kwargs))
+
+    def rate_limit(self, method: str, retry_after: int, times: int = 1) -> None:
+        self.fail(method, "ratelimited", status=429, headers={"Retry-After": str(retry_after)}, times=times)
+
+    def hold(self, method: str) -> asyncio.Event:
+        """Calls of ``method`` wait until the returned event is set (slow work, made deterministic)."""
+        self._holds[method] = gate = asyncio.Event()
+        return gate
+
+    # ---- waiting ---------------------------------------------------------------------------------
+
+    async def _wait(self, predicate: Callable[[], Any]) -> Any:
+        async def until() -> Any:
+            async with self._changed:
+                while not (result := predicate()):
+                    await self._changed.wait()
+                return result
+
+        return await asyncio.wait_for(until(), WAIT)
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def wait_connected(self) -> None:
+        await asyncio.wait_for(self._connected.wait(), WAIT)
+
+    async def wait_ack(self, envelope_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self._wait(lambda: self.acks.get(envelope_id))
+        return result
+
+    async def wait_response(self, count: int = 1) -> dict[str, Any]:
+        """The ``count``-th reply posted to a response_url (1-based)."""
+        await self._wait(lambda: len(self.responses) >= count)
+        return self.responses[count - 1]
+
+    def called(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    # ---- Socket Mode -----------------------------------------------------------------------------
+
+    def command_payload(
+        self, text: str, *, user: str = "UUSER", channel: str = "C0NEWS", command: str = "/news"
+    ) -> dict[str, str]:
+        n = next(self._envelope_ids)
+        return {
+            "token": "verification-token-unused",
+            "team_id": TEAM,
+            "team_domain": "newsroom",
+            "channel_id": channel,
+            "channel_name": "news",
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": command,
+            "text": text,
+            "api_app_id": "A0APP",
+            "is_enterprise_install": "false",
+            "response_url": f"http://127.0.0.1:{self.port}/respond/{n}",
+            "trigger_id": f"trigger-{n}",
+        }
+
+    async def slash_command(self, text: str, **kwargs: Any) -> str:
+        """Deliver ``/news <text>`` over Socket Mode (now, or when a client next connects)."""
+        payload = self.command_payload(text, **kwargs)
+        envelope_id = f"env-{payload['trigger_id']}"
+        envelope = {
+            "envelope_id": envelope_id,
+            "type": "slash_commands",
+            "payload": payload,
+            "accepts_response_payload": True,
+        }
+        self._unacked[envelope_id] = envelope
+        if self._socket is not None and not self._socket.closed:
+            await self._socket.send_json(envelope)
+        return envelope_id
+
+    async def drop(self) -> None:
+        """Close the websocket as a Slack server restart would."""
+        socket, self._socket = self._socket, None
+        self._connected.clear()
+        if socket is not None:
+            await socket.close()
+
+    async def _websocket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        self._socket = ws
+        await ws.send_json({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0APP"}})
+        for envelope in list(self._unacked.values()):
+            await ws.send_json(envelope)
+        self._connected.set()
+        async for message in ws:
+            if message.type != aiohttp.WSMsgType.TEXT:
+                continue
+            data = json.loads(message.data)
+            envelope_id = data.get("envelope_id")
+            if envelope_id:
+                self._unacked.pop(envelope_id, None)
+                self.acks[envelope_id] = data
+                self.events.append(("ack", envelope_id))
+                await self._notify()
+        return ws
+
+    # ---- response_url ----------------------------------------------------------------------------
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.responses.append(body)
+        self.events.append(("respond", str(body.get("text", ""))))
+        await self._notify()
+        return web.Response(text="ok")
+
+    # ---- HTTP mode -------------------------------------------------------------------------------
+
+    async def post_command_http(
+        self,
+        url: str,
+        secret: str,
+        text: str,
+        *,
+        timestamp: int | None = None,
+        signature: str | None = None,
+        **kwargs: Any,
+    ) -> tuple[int, str]:
+        """POST a slash command to the bot's HTTP endpoint as Slack would; (status, body)."""
+        body = urlencode(self.command_payload(text, **kwargs))
+        ts = str(int(time.time()) if timestamp is None else timestamp)
+        if signature is None:
+            digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+            signature = f"v0={digest}"
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": signature,
+        }
+        async with aiohttp.ClientSession() as session, session.post(url, data=body, headers=headers) as r:
+            answer = await r.text()
+            self.events.append(("ack", f"http:{r.status}"))
+            await self._notify()
+            return r.status, answer
+
+    # ---- Web API ---------------------------------------------------------------------------------
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args: dict[str, Any] = dict(request.query)
+        if request.content_type == "application/json":
+            args.update(await request.json())
+        elif request.can_read_body:
+            args.update(await request.post())
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        self.calls.append(Call(method, args, token))
+        self.events.append(("api", method))
+        if gate := self._holds.get(method):
+            await gate.wait()
+        failure = self._take_failure(method, args)
+        if failure is not None:
+            payload = {"ok": False, "error": failure.error}
+            return web.json_response(payload, status=failure.status, headers=failure.headers)
+        handler = self._methods().get(method)
+        if handler is None:
+            return web.json_response({"ok": False, "error": "unknown_method"}, status=404)
+        result = await handler(args)
+        await self._notify()
+        return web.json_response({"ok": "error" not in result, **result})
+
+    def _take_failure(self, method: str, args: dict[str, Any]) -> Failure | None:
+        for failure in self._failures.get(method, []):
+            if failure.channel is not None and failure.channel != args.get("channel"):
+                continue
+            failure.times -= 1
+            if failure.times <= 0:
+                self._failures[method].remove(failure)
+            return failure
+        return None
+
+    def _methods(self) -> dict[str, Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]]:
+        return {
+            "auth.test": self._auth_test,
+            "apps.connections.open": self._connections_open,
+            "chat.postMessage": self._post_message,
+            "chat.update": self._update,
+            "chat.postEphemeral": self._post_ephemeral,
+            "conversations.history": self._history,
+            "users.info": self._users_info,
+            "usergroups.users.list": self._usergroup_users,
+        }
+
+    async def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "url": "https://newsroom.slack.com/",
+            "team": "Newsroom",
+            "user": "newsbot",
+            "team_id": TEAM,
+            "user_id": BOT_USER,
+            "bot_id": "B0BOT",
+        }
+
+    async def _connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        self.connections_opened += 1
+        return {"url": f"ws://127.0.0.1:{self.port}/link/?ticket={self.connections_opened}"}
+
+    async def _post_message(self, args: dict[str, Any]) -> dict[str, Any]:
+        ts = f"1700000000.{next(self._ts):06d}"
+        metadata = args.get("metadata")
+        if isinstance(metadata, str):
+            metadata = json.loads(metadata)
+        blocks = args.get("blocks") or []
+        if isinstance(blocks, str):
+            blocks = json.loads(blocks)
+        posted = Posted(str(args["channel"]), ts, str(args.get("text", "")), blocks, metadata)
+        self.messages.append(posted)
+        return {"channel": posted.channel, "ts": ts, "message": {"text": posted.text, "ts": ts}}
+
+    async def _update(self, args: dict[str, Any]) -> dict[str, Any]:
+        for posted in self.messages:
+            if posted.channel == args["channel"] and posted.ts == args["ts"]:
+                posted.edits.append(args)
+                return {"channel": posted.channel, "ts": posted.ts}
+        return {"error": "message_not_found"}
+
+    async def _post_ephemeral(self, args: dict[str, Any]) -> dict[str, Any]:
+        self.events.append(("respond", str(args.get("text", ""))))
+        self.responses.append({"text": args.get("text", ""), "response_type": "ephemeral"})
+        return {"message_ts": f"1700000000.{next(self._ts):06d}"}
+
+    async def _history(self, args: dict[str, Any]) -> dict[str, Any]:
+        include = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+        messages = []
+        for posted in reversed(self.messages):
+            if posted.channel != args.get("channel"):
+                continue
+            message: dict[str, Any] = {"type": "message", "ts": posted.ts, "text": posted.text}
+            if include and posted.metadata:
+                message["metadata"] = posted.metadata
+            messages.append(message)
+        return {"messages": messages[: int(args.get("limit", 100))], "has_more": False}
+
+    async def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = str(args.get("user"))
+        return {"user": {"id": user, "is_admin": False, "is_owner": False, **self.users.get(user, {})}}
+
+    async def _usergroup_users(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"users": self.groups.get(str(args.get("usergroup")), [])}

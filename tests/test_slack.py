@@ -1,0 +1,372 @@
+"""Slack end to end: the unmodified slack-bolt app, in Socket Mode and in HTTP mode, against the fake
+Slack in tests/fake_slack.py; alerts through the real pipeline and delivery worker."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.app import App
+from bot.config import load_config
+from bot.delivery import DeliveryReport, DeliveryWorker, RetryPolicy
+from bot.matching import default_aliases
+from bot.models import Article, ChannelRef
+from bot.notify import NotifierRegistry
+from bot.pipeline import Pipeline
+from bot.platforms import PLATFORM_ADAPTERS
+from bot.store import SqliteStore
+from bot.subscriptions import SubscriptionBook
+from bot.summarise import ExtractiveSummariser
+from bot.web import WebServer, create_web_app
+from handlers.slack.adapter import SlackAdapter, create_adapter
+from handlers.slack.commands import parse_subscribe
+from tests.conftest import write_config
+from tests.fake_slack import TEAM, FakeSlack
+
+SECRET = "signing-secret-for-tests"
+ENV = {
+    "SLACK_BOT_TOKEN": "xoxb-test",
+    "SLACK_APP_TOKEN": "xapp-test",
+    "SLACK_SIGNING_SECRET": SECRET,
+    "NEWSBOT_WEBHOOK_SECRET": "w",
+}
+CHANNEL = "C0NEWS"
+QUERY = '"NATO summit" OR OTAN -football'
+
+
+def article(
+    n: int = 1, title: str = "NATO summit opens in Vilnius", source: str = "Meridian Wire"
+) -> Article:
+    return Article(
+        id=f"a{n}",
+        title=title,
+        text="Leaders gathered on Tuesday for the NATO summit. Air defence topped the agenda.",
+        url=f"https://meridian-wire.example/nato-{n}",
+        source=source,
+        published=datetime.now(UTC),
+    )
+
+
+@dataclass
+class Bot:
+    fake: FakeSlack
+    store: SqliteStore
+    book: SubscriptionBook
+    adapter: SlackAdapter
+    pipeline: Pipeline
+    delivery: DeliveryWorker
+    clock: list[float]
+    events_url: str = ""
+
+    async def command(self, text: str, *, user: str = "UUSER", channel: str = CHANNEL) -> str:
+        """Run ``/news <text>`` and return the reply the user sees."""
+        count = len(self.fake.responses) + 1
+        if self.events_url:
+            status, _ = await self.fake.post_command_http(
+                self.events_url, SECRET, text, user=user, channel=channel
+            )
+            assert status == 200
+        else:
+            envelope = await self.fake.slash_command(text, user=user, channel=channel)
+            await self.fake.wait_ack(envelope)
+        return str((await self.fake.wait_response(count))["text"])
+
+    async def news(self, *articles: Article) -> DeliveryReport:
+        await self.pipeline.process(articles)
+        return await self.delivery.deliver_due()
+
+
+async def _bot(tmp_path: Path, fake: FakeSlack, mode: str) -> AsyncIterator[Bot]:
+    extra = (
+        f"  slack:\n    enabled: true\n    api_base: {fake.api_base}\n    mode: {mode}\n"
+        "    admin_group: S0ADMINS\nweb:\n  enabled: true\n  port: 0\n"
+    )
+    config = load_config(write_config(tmp_path, extra, subs="  []\n"), env=ENV)
+    store = await SqliteStore.open(tmp_path / "slack.db")
+    book = SubscriptionBook(default_aliases())
+    adapter = create_adapter(config, store, book, env=ENV)
+    registry = NotifierRegistry()
+    registry.register(adapter.notifier)
+    clock = [0.0]  # seconds added to the delivery worker's clock
+    bot = Bot(
+        fake,
+        store,
+        book,
+        adapter,
+        Pipeline(store, book, ExtractiveSummariser()),
+        DeliveryWorker(store, registry, RetryPolicy(base=1.0), clock=lambda: time.time() + clock[0]),
+        clock,
+    )
+    server = None
+    if mode == "http":
+        server = WebServer(
+            create_web_app(intake=_no_intake, secret="webhook", max_body_bytes=100_000, routes=adapter.routes)
+        )
+        await server.start()
+        bot.events_url = server.url + "/slack/events"
+    await adapter.start()
+    try:
+        yield bot
+    finally:
+        await adapter.stop()
+        if server is not None:
+            await server.stop()
+        await store.close()
+
+
+async def _no_intake(articles: object) -> int:
+    return 0
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeSlack]:
+    slack = FakeSlack()
+    await slack.start()
+    yield slack
+    await slack.stop()
+
+
+@pytest.fixture(params=["socket", "http"])
+async def bot(request: pytest.FixtureRequest, tmp_path: Path, fake: FakeSlack) -> AsyncIterator[Bot]:
+    async for b in _bot(tmp_path, fake, request.param):
+        yield b
+
+
+@pytest.fixture
+async def socket_bot(tmp_path: Path, fake: FakeSlack) -> AsyncIterator[Bot]:
+    async for b in _bot(tmp_path, fake, "socket"):
+        yield b
+
+
+# ---- commands, in both modes ---------------------------------------------------------------------
+
+
+async def test_subscribe_then_article_posts_a_block_kit_alert_in_that_channel(bot: Bot) -> None:
+    reply = await bot.command(f"subscribe {QUERY}")
+    canonical = bot.book.parse(QUERY).canonical
+    assert reply.startswith(f"Subscribed. Watching for: {canonical}")
+    assert canonical == '"NATO summit" OR (OTAN AND NOT football)'  # quotes and operators survived
+
+    report = await bot.news(article())
+    assert report.sent == 1
+    [posted] = bot.fake.messages
+    assert posted.channel == CHANNEL
+    assert posted.blocks[0] == {
+        "type": "header",
+        "text": {"type": "plain_text", "text": "NATO summit opens in Vilnius", "emoji": True},
+    }
+    assert any(b["type"] == "actions" for b in posted.blocks)  # the "Open article" button
+    assert posted.metadata is not None and posted.metadata["event_type"] == "newsbot_alert"
+    assert posted.metadata["event_payload"]["alert_id"]
+    assert [c.token for c in bot.fake.called("chat.postMessage")] == ["xoxb-test"]
+
+
+async def test_unsubscribe_stops_alerts(bot: Bot) -> None:
+    await bot.command("subscribe NATO")
+    assert (await bot.command("unsubscribe 1")) == "Unsubscribed from: NATO"
+    assert "no subscriptions" in await bot.command("list")
+    await bot.news(article())
+    assert bot.fake.messages == []
+
+
+async def test_feeds_add_is_refused_to_a_plain_member_and_allowed_to_admins(bot: Bot) -> None:
+    refused = await bot.command("feeds add https://example.com/rss", user="UUSER")
+    assert "admins" in refused
+    assert await bot.store.channel_feeds(ChannelRef("slack", CHANNEL, TEAM)) == []
+
+    assert (await bot.command("feeds add https://example.com/rss", user="UADMIN")).startswith("Watching")
+    bot.fake.groups["S0ADMINS"] = ["UDESK"]
+    assert (await bot.command("feeds add https://example.com/two", user="UDESK")).startswith("Watching")
+    assert len(await bot.store.channel_feeds(ChannelRef("slack", CHANNEL, TEAM))) == 2
+
+
+async def test_user_errors_are_specific_and_replies_ephemeral(bot: Bot) -> None:
+    assert (await bot.command('subscribe "Kyiv')).startswith("I couldn't read that query: unclosed quote")
+    assert bot.fake.responses[-1]["response_type"] == "ephemeral"
+    assert "Unknown command 'frobnicate'" in await bot.command("frobnicate")
+
+
+async def test_slow_work_happens_after_the_ack(bot: Bot) -> None:
+    gate = bot.fake.hold("users.info")  # the admin check is slow today
+    if bot.events_url:
+        status, _ = await bot.fake.post_command_http(
+            bot.events_url, SECRET, "feeds add https://example.com/rss", user="UADMIN"
+        )
+        assert status == 200  # Slack has its acknowledgement while the command is still running
+    else:
+        envelope = await bot.fake.slash_command("feeds add https://example.com/rss", user="UADMIN")
+        await bot.fake.wait_ack(envelope)
+    assert bot.fake.responses == []
+    gate.set()
+    assert (await bot.fake.wait_response())["text"].startswith("Watching https://example.com/rss")
+    kinds = [kind for kind, _ in bot.fake.events if kind in ("ack", "respond")]
+    assert kinds == ["ack", "respond"]
+
+
+async def test_usergroup_and_mode_are_read_from_the_end_of_the_command(bot: Bot) -> None:
+    reply = await bot.command(f"subscribe {QUERY} <!subteam^S0DESK|@desk>")
+    assert reply.startswith("Subscribed.")
+    [subscription] = await bot.store.list_subscriptions()
+    assert (subscription.mention, subscription.raw_query) == ("S0DESK", QUERY)
+    await bot.news(article())
+    assert bot.fake.messages[0].text.startswith("<!subteam^S0DESK>")
+
+
+def test_slack_escaping_is_undone_and_quotes_kept() -> None:
+    args = parse_subscribe("&lt;b&gt; &amp; \u201cNATO summit\u201d daily")
+    assert (args.query, args.mode, args.mention) == ("<b> & \u201cNATO summit\u201d", "daily", "")
+    args = parse_subscribe("Ukraine hourly <!subteam^S0DESK|@desk>")
+    assert (args.query, args.mode, args.mention) == ("Ukraine", "hourly", "S0DESK")
+
+
+# ---- HTTP mode: request signing ------------------------------------------------------------------
+
+
+@pytest.fixture
+async def http_bot(tmp_path: Path, fake: FakeSlack) -> AsyncIterator[Bot]:
+    async for b in _bot(tmp_path, fake, "http"):
+        yield b
+
+
+async def test_forged_and_stale_requests_are_refused(http_bot: Bot) -> None:
+    fake = http_bot.fake
+    status, body = await fake.post_command_http(http_bot.events_url, "wrong-secret", "subscribe NATO")
+    assert status == 401 and "Signature" in body
+    stale = int(time.time()) - 301
+    status, body = await fake.post_command_http(
+        http_bot.events_url, SECRET, "subscribe NATO", timestamp=stale
+    )
+    assert status == 401 and "Timestamp" in body
+    status, _ = await fake.post_command_http(http_bot.events_url, SECRET, "subscribe NATO", signature="")
+    assert status == 401
+    assert await http_bot.store.list_subscriptions() == []
+    assert fake.responses == []
+
+
+# ---- alerts ----------------------------------------------------------------------------------------
+
+
+async def test_rate_limit_is_honoured_and_the_retry_does_not_double_post(socket_bot: Bot) -> None:
+    bot = socket_bot
+    await bot.command("subscribe NATO")
+    bot.fake.rate_limit("chat.postMessage", retry_after=30)
+    report = await bot.news(article())
+    assert (report.sent, report.retrying) == (0, 1)
+    bot.clock[0] += 20  # backoff alone would have retried by now; Retry-After says not yet
+    assert (await bot.delivery.deliver_due()).sent == 0
+    bot.clock[0] += 15
+    assert (await bot.delivery.deliver_due()).sent == 1
+    assert len(bot.fake.messages) == 1
+    assert len(bot.fake.called("conversations.history")) == 1  # the retry looked before posting
+
+
+async def test_a_retry_finds_the_message_already_posted(socket_bot: Bot) -> None:
+    bot = socket_bot
+    await bot.command("subscribe NATO")
+    await bot.pipeline.process([article()])
+    [item] = await bot.store.due_alerts(time.time() + 1, 10, ["slack"])
+    first = await bot.adapter.notifier.send(item.alert)
+    again = await bot.adapter.notifier.send(item.alert, retry=True)
+    assert again == first
+    assert len(bot.fake.messages) == 1
+    bot.fake.fail("conversations.history", "missing_scope")  # can't tell: posts rather than lose it
+    assert (await bot.adapter.notifier.send(item.alert, retry=True)) != first
+
+
+async def test_edit_replaces_the_message_with_chat_update(socket_bot: Bot) -> None:
+    bot = socket_bot
+    await bot.command("subscribe NATO")
+    await bot.pipeline.process([article()])
+    [item] = await bot.store.due_alerts(time.time() + 1, 10, ["slack"])
+    ref = await bot.adapter.notifier.send(item.alert)
+    await bot.adapter.notifier.edit(ref, item.alert)
+    [posted] = bot.fake.messages
+    [edit] = posted.edits
+    assert edit["ts"] == posted.ts and edit["blocks"] == posted.blocks
+
+
+async def test_a_story_gaining_a_source_updates_the_posted_alert(socket_bot: Bot) -> None:
+    bot = socket_bot
+    await bot.command("subscribe NATO")
+    assert (await bot.news(article())).sent == 1
+    report = await bot.news(article(2, source="Northbound Post"))  # the same story, another outlet
+    assert (report.sent, report.edited) == (0, 1)
+    [posted] = bot.fake.messages
+    [edit] = posted.edits
+    assert edit["ts"] == posted.ts
+    assert "also reported by Northbound Post" in str(edit["blocks"])
+
+
+async def test_channel_the_bot_left_is_paused_and_others_carry_on(
+    socket_bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot = socket_bot
+    await bot.command("subscribe NATO", channel="C0GONE")
+    await bot.command("subscribe NATO")
+    bot.fake.fail("chat.postMessage", "not_in_channel", channel="C0GONE", times=5)
+    with caplog.at_level(logging.ERROR, logger="handlers.slack.notifier"):
+        report = await bot.news(article())
+    assert (report.sent, report.failed) == (1, 1)
+    assert [m.channel for m in bot.fake.messages] == [CHANNEL]
+    gone = await bot.store.list_subscriptions(ChannelRef("slack", "C0GONE", TEAM))
+    here = await bot.store.list_subscriptions(ChannelRef("slack", CHANNEL, TEAM))
+    assert [s.paused for s in gone] == [True] and [s.paused for s in here] == [False]
+    [line] = [r.getMessage() for r in caplog.records if r.name == "handlers.slack.notifier"]
+    assert "C0GONE" in line and "not_in_channel" in line and "paused" in line
+
+
+async def test_revoked_token_is_logged_once_and_pauses_nothing(
+    socket_bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot = socket_bot
+    await bot.command("subscribe NATO")
+    await bot.command("subscribe NATO", channel="C0TWO")
+    bot.fake.fail("chat.postMessage", "token_revoked", times=2)
+    with caplog.at_level(logging.ERROR, logger="handlers.slack.notifier"):
+        report = await bot.news(article())
+    assert report.failed == 2
+    lines = [r.getMessage() for r in caplog.records if r.name == "handlers.slack.notifier"]
+    assert len(lines) == 1 and "token_revoked" in lines[0]
+    assert not any(s.paused for s in await bot.store.list_subscriptions())
+
+
+async def test_the_app_runs_slack_as_a_platform_plugin(
+    tmp_path: Path, fake: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(PLATFORM_ADAPTERS, "slack", "handlers.slack.adapter:create_adapter")
+    for name, value in ENV.items():
+        monkeypatch.setenv(name, value)
+    extra = f"  slack:\n    enabled: true\n    api_base: {fake.api_base}\n"
+    app = await App.build(load_config(write_config(tmp_path, extra, subs="  []\n")))
+    try:
+        await app.start()
+        envelope = await fake.slash_command(f"subscribe {QUERY}")
+        await fake.wait_ack(envelope)
+        assert (await fake.wait_response())["text"].startswith("Subscribed.")
+        await app.intake([article()])
+        assert (await app.delivery.deliver_due()).sent == 1
+        assert [m.channel for m in fake.messages] == [CHANNEL]
+    finally:
+        await app.close()
+
+
+# ---- Socket Mode reconnect -------------------------------------------------------------------------
+
+
+async def test_socket_mode_reconnect_loses_no_command_or_alert(socket_bot: Bot) -> None:
+    bot, fake = socket_bot, socket_bot.fake
+    assert fake.connections_opened == 1
+    await fake.drop()
+    envelope = await fake.slash_command("subscribe NATO")  # typed while the socket is down
+    await fake.wait_connected()
+    await fake.wait_ack(envelope)
+    assert fake.connections_opened == 2
+    assert (await fake.wait_response())["text"].startswith("Subscribed. Watching for: NATO")
+    assert (await bot.news(article())).sent == 1
+    assert len(fake.messages) == 1
