@@ -20,7 +20,7 @@ from bot.ingest.identity import canonical_url
 from bot.matching import Document, Query, evaluate
 from bot.models import ChannelRef, Subscription
 from bot.store.base import Store
-from bot.subscriptions import SubscriptionBook
+from bot.subscriptions import SubscriptionBook, resume_channel
 from handlers.explain import Hit, Verdict, preview_text, why_text, would_have_matched
 
 MAX_QUERY_CHARS = 500
@@ -158,13 +158,16 @@ class CommandService:
             mode=mode,
             thread=thread,
         )
+        if not added and subscription.paused:
+            resumed = await resume_channel(self.store, self.book, invocation.channel)
+            return Reply(f"Resumed this channel's {resumed} paused subscription(s).", ephemeral=False)
         if not added:
             return Reply(f"This channel is already subscribed to: {subscription.query}")
         self.book.add(subscription)
         hits, looked_at = await self._recent_hits(query)
         tail = would_have_matched(len(hits), looked_at)
         when = "" if mode == "instant" else f" ({mode} digest)"
-        when += " (each alert in its own thread)" if thread else ""
+        when += " (alerts go into threads)" if thread else ""
         text = f"Subscribed. Watching for: {subscription.query}{when}" + (f"\n{tail}" if tail else "")
         return Reply(text, ephemeral=False)
 

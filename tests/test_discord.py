@@ -299,7 +299,7 @@ async def test_thread_option_opens_a_thread_per_alert_and_a_forum_gets_posts(
     from tests.fake_discord import FORUM_CHANNEL_ID
 
     reply = await fake.command("subscribe", {"query": "Ukraine", "thread": True})
-    assert "(each alert in its own thread)" in text_of(reply)
+    assert "(alerts go into threads)" in text_of(reply)
     await fake.command("subscribe", {"query": "NATO"}, channel=FORUM_CHANNEL_ID)
     nato = "NATO ministers meet in Brussels over air defence"
     await arrive(app, article(1, "Ukraine asks allies for air defence"), article(2, nato))

@@ -310,15 +310,21 @@ async def test_channel_the_bot_left_is_paused_and_others_carry_on(
     await bot.command("subscribe NATO", channel="C0GONE")
     await bot.command("subscribe NATO")
     bot.fake.fail("chat.postMessage", "not_in_channel", channel="C0GONE", times=5)
-    with caplog.at_level(logging.ERROR, logger="handlers.slack.notifier"):
+    with caplog.at_level(logging.WARNING, logger="bot.subscriptions"):
         report = await bot.news(article())
-    assert (report.sent, report.failed) == (1, 1)
-    assert [m.channel for m in bot.fake.messages] == [CHANNEL]
-    gone = await bot.store.list_subscriptions(ChannelRef("slack", "C0GONE", TEAM))
-    here = await bot.store.list_subscriptions(ChannelRef("slack", CHANNEL, TEAM))
-    assert [s.paused for s in gone] == [True] and [s.paused for s in here] == [False]
-    [line] = [r.getMessage() for r in caplog.records if r.name == "handlers.slack.notifier"]
-    assert "C0GONE" in line and "not_in_channel" in line and "paused" in line
+        assert (report.sent, report.failed) == (1, 1)
+        assert [m.channel for m in bot.fake.messages] == [CHANNEL]
+        gone = await bot.store.list_subscriptions(ChannelRef("slack", "C0GONE", TEAM))
+        here = await bot.store.list_subscriptions(ChannelRef("slack", CHANNEL, TEAM))
+        assert [s.paused for s in gone] == [True] and [s.paused for s in here] == [False]
+        [line] = [r.getMessage() for r in caplog.records if r.name == "bot.subscriptions"]
+        assert "C0GONE" in line and "not_in_channel" in line and "paused" in line
+        # Matching stops for that channel at once: the next story makes no alert there at all.
+        later = await bot.news(article(2, "NATO ministers agree on new air policing rules"))
+        assert (later.sent, later.failed) == (1, 0)
+        # Re-subscribing from the channel (the bot is back in it) resumes it.
+        reply = await bot.command("subscribe NATO", channel="C0GONE")
+        assert reply.startswith("Resumed")
 
 
 async def test_revoked_token_is_logged_once_and_pauses_nothing(
@@ -370,3 +376,21 @@ async def test_socket_mode_reconnect_loses_no_command_or_alert(socket_bot: Bot) 
     assert (await fake.wait_response())["text"].startswith("Subscribed. Watching for: NATO")
     assert (await bot.news(article())).sent == 1
     assert len(fake.messages) == 1
+
+
+async def test_thread_option_posts_the_days_alerts_in_one_thread(socket_bot: Bot) -> None:
+    bot = socket_bot
+    reply = await bot.command("subscribe NATO thread")
+    assert "(alerts go into threads)" in reply
+    [subscription] = await bot.store.list_subscriptions()
+    assert subscription.thread and subscription.query == "NATO"
+    await bot.news(article(1))
+    await bot.news(article(2, "NATO ministers agree on new air policing rules"))
+    parent, first, second = bot.fake.messages
+    assert parent.text.startswith("News alerts · ") and parent.metadata is None
+    calls = bot.fake.called("chat.postMessage")
+    assert [c.args.get("thread_ts") for c in calls] == [None, parent.ts, parent.ts]
+    assert (first.blocks[0]["text"]["text"], second.blocks[0]["text"]["text"]) == (
+        "NATO summit opens in Vilnius",
+        "NATO ministers agree on new air policing rules",
+    )

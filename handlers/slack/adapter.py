@@ -71,7 +71,7 @@ class SlackAdapter:
             raise ValueError("Slack HTTP mode needs a signing secret")
         self.mode = mode
         self.client = AsyncWebClient(token=bot_token, base_url=_with_slash(api_base))
-        self.notifier = SlackNotifier(self.client, commands.store)
+        self.notifier = SlackNotifier(self.client, commands.store, commands.book)
         self.slash = SlashCommands(commands, SlackAdmins(self.client, admin_group))
         self.app = AsyncApp(
             client=self.client,

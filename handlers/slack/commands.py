@@ -44,21 +44,24 @@ class SubscribeArgs:
     query: str
     mention: str = ""
     mode: str = "instant"
+    thread: bool = False
 
 
 def parse_subscribe(rest: str) -> SubscribeArgs:
-    """``<query> [<!subteam^ID|@name>] [instant|hourly|daily]`` (mention and mode in either order, at the
-    end). ``rest`` is still Slack-escaped: the user group is found before entities are decoded."""
+    """``<query> [<!subteam^ID|@name>] [instant|hourly|daily] [thread]`` (the options in any order, at
+    the end). ``rest`` is still Slack-escaped: the user group is found before entities are decoded."""
     rest = rest.strip()
-    mention, mode = "", "instant"
-    for _ in range(2):
+    mention, mode, thread = "", "instant", False
+    for _ in range(3):
         if not mention and (match := _SUBTEAM.search(rest)):
             mention, rest = match.group(1), rest[: match.start()].rstrip()
             continue
         head, _, last = rest.rpartition(" ")
         if mode == "instant" and head and last.lower() in MODES:
             mode, rest = last.lower(), head.rstrip()
-    return SubscribeArgs(unescape(rest), mention, mode)
+        elif not thread and head and last.lower() == "thread":
+            thread, rest = True, head.rstrip()
+    return SubscribeArgs(unescape(rest), mention, mode, thread)
 
 
 AdminCheck = Callable[[str], Awaitable[bool]]
@@ -118,5 +121,7 @@ class SlashCommands:
         invocation = Invocation(channel, user=user, is_admin=admin)
         if name.lower() == "subscribe":
             args = parse_subscribe(rest)
-            return await self.service.subscribe(invocation, args.query, mention=args.mention, mode=args.mode)
+            return await self.service.subscribe(
+                invocation, args.query, mention=args.mention, mode=args.mode, thread=args.thread
+            )
         return await self.service.run_text(invocation, unescape(text))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Coroutine
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -24,6 +25,7 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from bot.errors import DeliveryError
 from bot.models import Alert, ChannelRef, MessageRef
 from bot.store.base import Store
+from bot.subscriptions import SubscriptionBook, pause_channel
 from handlers.slack.render import render_slack
 
 log = logging.getLogger(__name__)
@@ -44,11 +46,21 @@ DEFAULT_RETRY_AFTER = 30.0
 class SlackNotifier:
     platform = PLATFORM
 
-    def __init__(self, client: AsyncWebClient, store: Store, *, history_limit: int = HISTORY_LIMIT) -> None:
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        store: Store,
+        book: SubscriptionBook,
+        *,
+        history_limit: int = HISTORY_LIMIT,
+    ) -> None:
         self.client = client
         self.store = store
+        self.book = book
         self.history_limit = history_limit
         self._auth_logged = False
+        self._threads: dict[str, tuple[str, str]] = {}
+        """channel key -> (day, ts of that day's parent message)."""
 
     async def send(self, alert: Alert, *, retry: bool = False) -> MessageRef:
         channel = alert.channel.channel_id
@@ -58,6 +70,7 @@ class SlackNotifier:
             )
             return MessageRef(platform=PLATFORM, channel_id=channel, message_id=ts)
         message = render_slack(alert)
+        thread_ts = await self._day_thread(alert) if alert.thread else None
         response = await self._call(
             alert.channel,
             "chat.postMessage",
@@ -68,6 +81,7 @@ class SlackNotifier:
                 unfurl_links=message["unfurl_links"],
                 unfurl_media=message["unfurl_media"],
                 metadata=_metadata(alert),
+                thread_ts=thread_ts,
             ),
         )
         return MessageRef(
@@ -75,6 +89,23 @@ class SlackNotifier:
             channel_id=str(response.get("channel") or channel),
             message_id=str(response["ts"]),
         )
+
+    async def _day_thread(self, alert: Alert) -> str:
+        """Subscriptions with the thread option post into one thread per channel per day, under a
+        short parent message, so the channel itself gets one line a day. The parent is remembered for
+        the process's life; after a restart the day's next alert starts a new one."""
+        day = datetime.now(UTC).strftime("%d %b %Y")
+        known = self._threads.get(alert.channel.key)
+        if known is not None and known[0] == day:
+            return known[1]
+        response = await self._call(
+            alert.channel,
+            "chat.postMessage",
+            self.client.chat_postMessage(channel=alert.channel.channel_id, text=f"News alerts · {day}"),
+        )
+        ts = str(response["ts"])
+        self._threads[alert.channel.key] = (day, ts)
+        return ts
 
     async def edit(self, ref: MessageRef, alert: Alert) -> None:
         message = render_slack(alert)
@@ -130,15 +161,8 @@ class SlackNotifier:
             retry_after = _retry_after(exc.response.headers)
             return DeliveryError(f"slack {method}: rate limited", retryable=True, retry_after=retry_after)
         if error in CHANNEL_GONE:
-            paused = await self.store.pause_channel(channel)
-            log.error(
-                "%s: %s on %s; paused its %d subscriptions (invite the bot or unarchive the channel, "
-                "then resume them)",
-                where,
-                error,
-                method,
-                paused,
-            )
+            reason = f"{error} on {method} (invite the bot or unarchive the channel, then re-subscribe)"
+            await pause_channel(self.store, self.book, channel, f"{where}: {reason}")
             return DeliveryError(f"slack {method}: {error}", retryable=False)
         if error in AUTH_DEAD:
             if not self._auth_logged:
