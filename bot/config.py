@@ -274,6 +274,13 @@ def parse_config(source: str, *, base_dir: Path | str = ".", env: Mapping[str, s
             problems.append(ConfigProblem(_dotted(loc), _message(err), _nearest_line(lines, loc)))
         raise ConfigError(problems) from None
     problems.extend(_missing_env_problems(config, missing_env, lines, env))
+    if config.platforms.slack.enabled and config.platforms.slack.mode == "http" and not config.web.enabled:
+        line = _nearest_line(lines, ("platforms", "slack", "mode"))
+        problems.append(
+            ConfigProblem(
+                "platforms.slack.mode", "http mode needs the web server: set web.enabled: true", line
+            )
+        )
     if problems:
         raise ConfigError(problems)
     return config

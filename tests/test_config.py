@@ -128,3 +128,13 @@ def test_check_command_exit_codes_and_no_traceback(tmp_path: Path) -> None:
     missing = run_check(tmp_path / "nope.yaml")
     assert missing.returncode == 2 and "cannot read config file" in missing.stderr
     assert "Traceback" not in missing.stderr
+
+
+def test_slack_http_mode_needs_the_web_server() -> None:
+    env = {"SLACK_BOT_TOKEN": "xoxb", "SLACK_SIGNING_SECRET": "s"}
+    found = problems("platforms:\n  slack:\n    enabled: true\n    mode: http\n", env=env)
+    assert found == ["platforms.slack.mode (line 4): http mode needs the web server: set web.enabled: true"]
+    parse_config(
+        "web:\n  enabled: true\nplatforms:\n  slack:\n    enabled: true\n    mode: http\n",
+        env={**env, "NEWSBOT_WEBHOOK_SECRET": "w"},
+    )

@@ -149,6 +149,7 @@ async def socket_bot(tmp_path: Path, fake: FakeSlack) -> AsyncIterator[Bot]:
 
 async def test_subscribe_then_article_posts_a_block_kit_alert_in_that_channel(bot: Bot) -> None:
     reply = await bot.command(f"subscribe {QUERY}")
+    assert bot.fake.responses[-1]["response_type"] == "ephemeral"
     canonical = bot.book.parse(QUERY).canonical
     assert reply.startswith(f"Subscribed. Watching for: {canonical}")
     assert canonical == '"NATO summit" OR (OTAN AND NOT football)'  # quotes and operators survived

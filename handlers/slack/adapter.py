@@ -117,7 +117,8 @@ class SlackAdapter:
         await self._reply(command, reply, respond)
 
     async def _reply(self, command: Mapping[str, Any], reply: Reply, respond: AsyncRespond) -> None:
-        response_type = "ephemeral" if reply.ephemeral else "in_channel"
+        # On Slack every reply is ephemeral: the channel sees the alerts, not the bookkeeping.
+        response_type = "ephemeral"
         try:
             if command.get("response_url"):
                 result = await respond(text=reply.text, response_type=response_type)
