@@ -363,6 +363,32 @@ async def test_the_app_runs_slack_as_a_platform_plugin(
         await app.close()
 
 
+async def test_the_app_serves_slack_http_mode_on_its_own_web_server(
+    tmp_path: Path, fake: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(PLATFORM_ADAPTERS, "slack", "handlers.slack.adapter:create_adapter")
+    for name, value in {**ENV, "SLACK_SIGNING_SECRET": SECRET, "NEWSBOT_WEBHOOK_SECRET": "hook"}.items():
+        monkeypatch.setenv(name, value)
+    extra = (
+        f"  slack:\n    enabled: true\n    mode: http\n    api_base: {fake.api_base}\n"
+        "web:\n  enabled: true\n  port: 0\n"
+    )
+    app = await App.build(load_config(write_config(tmp_path, extra, subs="  []\n")))
+    try:
+        await app.start()
+        assert app.web is not None
+        url = app.web.url + "/slack/events"
+        status, _ = await fake.post_command_http(url, SECRET, f"subscribe {QUERY}")
+        assert status == 200
+        assert (await fake.wait_response())["text"].startswith("Subscribed.")
+        forged, _ = await fake.post_command_http(url, "wrong-secret", "unsubscribe 1")
+        assert forged == 401
+        await app.intake([article()])
+        assert (await app.delivery.deliver_due()).sent == 1
+    finally:
+        await app.close()
+
+
 # ---- Socket Mode reconnect -------------------------------------------------------------------------
 
 
