@@ -3,23 +3,21 @@ event loop never waits on the disk."""
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import sqlite3
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import aiosqlite
 
 from bot.errors import StoreError
 from bot.ingest.identity import canonical_url, content_hash
-from bot.models import Alert, Article, ChannelRef, MessageRef, Subscription
-from bot.store.base import AlertStatus, ChannelSettings, FeedState, OutboxItem, Processed, SeenArticle
-from bot.store.codec import alert_from_json, alert_to_json
+from bot.models import Alert, Article, ChannelRef, Subscription
+from bot.store.base import ChannelSettings, FeedState, Processed, SeenArticle
+from bot.store.sqlite_outbox import OutboxTables
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +33,9 @@ def migrations() -> list[tuple[int, str]]:
     return sorted(found)
 
 
-class SqliteStore:
-    def __init__(self, conn: aiosqlite.Connection, path: str) -> None:
-        self._db = conn
-        self.path = path
+class SqliteStore(OutboxTables):
+    """The embedded store: subscriptions, feeds, articles and stories here; the outbox in
+    :class:`OutboxTables`."""
 
     @classmethod
     async def open(cls, path: str | Path) -> SqliteStore:
@@ -74,22 +71,6 @@ class SqliteStore:
             await self._db.close()
         except sqlite3.Error as exc:
             raise StoreError(f"closing the database failed: {exc}") from exc
-
-    async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        try:
-            async with self._db.execute(sql, params) as cur:
-                return list(await cur.fetchall())
-        except sqlite3.Error as exc:
-            raise StoreError(f"database read failed: {exc}") from exc
-
-    async def _write(self, sql: str, params: Sequence[Any] = ()) -> int:
-        try:
-            async with self._db.execute(sql, params) as cur:
-                count = cur.rowcount
-            await self._db.commit()
-            return count
-        except sqlite3.Error as exc:
-            raise StoreError(f"database write failed: {exc}") from exc
 
     # subscriptions
 
@@ -290,15 +271,6 @@ class SqliteStore:
         )
         return _seen(rows[0]) if rows else None
 
-    async def alert_status(self, alert_id: str) -> AlertStatus | None:
-        rows = await self._rows(
-            "SELECT status, attempts, last_error, sent_at FROM outbox WHERE id=?", (alert_id,)
-        )
-        if not rows:
-            return None
-        r = rows[0]
-        return AlertStatus(r["status"], int(r["attempts"]), r["last_error"], r["sent_at"])
-
     async def record_processed(
         self, processed: Sequence[Processed], alerts: Sequence[Alert], now: float
     ) -> int:
@@ -336,88 +308,6 @@ class SqliteStore:
             raise StoreError(f"recording processed articles failed: {exc}") from exc
         return added
 
-    async def queue_alerts(self, alerts: Sequence[Alert], now: float) -> int:
-        try:
-            added = await self._insert_alerts(alerts, now)
-            await self._db.commit()
-        except sqlite3.Error as exc:
-            raise StoreError(f"queueing alerts failed: {exc}") from exc
-        return added
-
-    async def _insert_alerts(self, alerts: Sequence[Alert], now: float) -> int:
-        added = 0
-        for alert in alerts:
-            async with self._db.execute(
-                "INSERT OR IGNORE INTO outbox (id, platform, channel_key, payload, next_attempt_at,"
-                " created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (alert.id, alert.channel.platform, alert.channel.key, alert_to_json(alert), now, now),
-            ) as cur:
-                inserted = cur.rowcount > 0
-            if inserted:
-                added += 1
-            elif alert.kind == "article" and alert.source:
-                await self._add_source(alert)
-        return added
-
-    async def _add_source(self, alert: Alert) -> None:
-        """A second outlet reported a story this channel has an alert for: name it on that alert."""
-        async with self._db.execute("SELECT payload, status FROM outbox WHERE id=?", (alert.id,)) as cur:
-            row = await cur.fetchone()
-        if row is None:
-            return
-        existing = alert_from_json(row["payload"])
-        if alert.source == existing.source or alert.source in existing.also:
-            return
-        merged = dataclasses.replace(existing, also=(*existing.also, alert.source))
-        await self._db.execute(
-            "UPDATE outbox SET payload=?, needs_edit=? WHERE id=?",
-            (alert_to_json(merged), int(row["status"] == "sent"), alert.id),
-        )
-
-    async def due_alerts(self, now: float, limit: int, platforms: Collection[str]) -> list[OutboxItem]:
-        if not platforms:
-            return []
-        marks = ",".join("?" * len(platforms))
-        rows = await self._rows(
-            "SELECT payload, attempts, created_at FROM outbox AS o"
-            f" WHERE status='pending' AND next_attempt_at <= ? AND platform IN ({marks})"
-            " AND NOT EXISTS (SELECT 1 FROM outbox AS e WHERE e.channel_key = o.channel_key"
-            "   AND e.status = 'pending' AND e.attempts > 0 AND e.rowid < o.rowid AND e.next_attempt_at > ?)"
-            " ORDER BY rowid LIMIT ?",
-            (now, *platforms, now, limit),
-        )
-        return [OutboxItem(alert_from_json(r["payload"]), int(r["attempts"]), r["created_at"]) for r in rows]
-
-    async def mark_delivered(self, alert_id: str, ref: MessageRef, now: float) -> None:
-        await self._write(
-            "UPDATE outbox SET status='sent', sent_at=?, attempts=attempts+1, message_id=?,"
-            " message_channel=?, last_error='' WHERE id=?",
-            (now, ref.message_id, ref.channel_id, alert_id),
-        )
-
-    async def defer(self, alert_id: str, until: float) -> None:
-        await self._write("UPDATE outbox SET next_attempt_at=? WHERE id=?", (until, alert_id))
-
-    async def edits_due(self, platforms: Collection[str], limit: int) -> list[tuple[OutboxItem, MessageRef]]:
-        if not platforms:
-            return []
-        marks = ",".join("?" * len(platforms))
-        rows = await self._rows(
-            "SELECT payload, attempts, platform, message_channel, message_id FROM outbox"
-            f" WHERE status='sent' AND needs_edit=1 AND platform IN ({marks}) ORDER BY rowid LIMIT ?",
-            (*platforms, limit),
-        )
-        return [
-            (
-                OutboxItem(alert_from_json(r["payload"]), int(r["attempts"])),
-                MessageRef(r["platform"], r["message_channel"], r["message_id"]),
-            )
-            for r in rows
-        ]
-
-    async def mark_edited(self, alert_id: str) -> None:
-        await self._write("UPDATE outbox SET needs_edit=0 WHERE id=?", (alert_id,))
-
     async def channel_settings(self, channel: ChannelRef) -> ChannelSettings:
         rows = await self._rows(
             "SELECT muted_until, digest FROM channel_settings WHERE platform=? AND workspace=? AND channel=?",
@@ -450,32 +340,6 @@ class SqliteStore:
             "UPDATE subscriptions SET paused=? WHERE platform=? AND workspace=? AND channel=? AND paused<>?",
             (int(paused), channel.platform, channel.workspace_id, channel.channel_id, int(paused)),
         )
-
-    async def mark_retry(self, alert_id: str, error: str, next_attempt_at: float) -> None:
-        await self._write(
-            "UPDATE outbox SET attempts=attempts+1, last_error=?, next_attempt_at=? WHERE id=?",
-            (error, next_attempt_at, alert_id),
-        )
-
-    async def mark_failed(self, alert_id: str, error: str) -> None:
-        await self._write(
-            "UPDATE outbox SET status='failed', attempts=attempts+1, last_error=? WHERE id=?",
-            (error, alert_id),
-        )
-
-    async def sent_ref(self, alert_id: str) -> MessageRef | None:
-        rows = await self._rows(
-            "SELECT platform, message_channel, message_id FROM outbox WHERE id=? AND status='sent'",
-            (alert_id,),
-        )
-        if not rows:
-            return None
-        r = rows[0]
-        return MessageRef(platform=r["platform"], channel_id=r["message_channel"], message_id=r["message_id"])
-
-    async def pending_count(self) -> int:
-        rows = await self._rows("SELECT count(*) AS n FROM outbox WHERE status='pending'")
-        return int(rows[0]["n"])
 
 
 def _seen(row: sqlite3.Row) -> SeenArticle:
