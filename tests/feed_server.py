@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from tests.conftest import EXAMPLES
+from tests.loopback import serve
 
 RSS = (EXAMPLES / "world-news.rss").read_bytes()
 
@@ -85,13 +86,6 @@ async def feed_server() -> AsyncIterator[FeedServer]:
         "/slow": slow,
     }.items():
         app.router.add_get(path, handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    state.base = f"http://127.0.0.1:{port}"
-    try:
+    async with serve(app) as base:
+        state.base = base
         yield state
-    finally:
-        await runner.cleanup()

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from bot.errors import FeedError
 from bot.ingest.extract import MIN_ARTICLE_CHARS, ArticlePageFetcher, extract_article, needs_full_text
 from tests.conftest import SEED, SHARED
+from tests.loopback import serve
 
 BENCHMARK = SHARED / "eval" / "article-extraction-benchmark"
 SEED_URL = "https://london-defender.example/news/world/russia-ukraine-any-point"
@@ -278,16 +279,12 @@ async def page_server() -> AsyncIterator[PageServer]:
     routes |= {"/slow": slow, "/huge": huge, "/declared-huge": declared_huge}
     for path, handler in routes.items():
         app.router.add_get(path, handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    state.base = f"http://127.0.0.1:{runner.addresses[0][1]}"
-    try:
-        yield state
-    finally:
-        state.release.set()
-        await runner.cleanup()
+    async with serve(app) as base:
+        state.base = base
+        try:
+            yield state
+        finally:
+            state.release.set()
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from bot.pipeline import Pipeline
 from bot.store import SqliteStore
 from bot.subscriptions import SubscriptionBook
 from bot.summarise import ExtractiveSummariser
+from tests.loopback import serve
 
 PAGE = """<html><head><title>Grain</title></head><body>
 <nav><a href="/">Home</a> <a href="/world">World</a></nav>
@@ -37,12 +38,8 @@ async def site() -> AsyncIterator[str]:
     app = web.Application()
     app.router.add_get("/grain", page)
     app.router.add_get("/broken", broken)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    yield f"http://127.0.0.1:{runner.addresses[0][1]}"
-    await runner.cleanup()
+    async with serve(app) as base:
+        yield base
 
 
 async def test_teaser_only_items_are_matched_on_their_full_text(site: str, store: SqliteStore) -> None:

@@ -23,6 +23,7 @@ from bot.store import SqliteStore
 from bot.subscriptions import SubscriptionBook
 from bot.summarise import ExtractiveSummariser
 from bot.summarise_llm import LlmSummariser, build_summariser, close_summariser
+from tests.loopback import serve
 
 KEY = "sk-test-5ecr3t-never-log-me-0123456789"
 SUMMARY = "Ukraine and NATO agreed on new air defence deliveries. The first systems arrive in spring."
@@ -82,16 +83,12 @@ async def fake() -> AsyncIterator[FakeLlm]:
 
     app = web.Application()
     app.router.add_post("/v1/chat/completions", completions)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    state.base = f"http://127.0.0.1:{runner.addresses[0][1]}"
-    try:
-        yield state
-    finally:
-        state.release.set()
-        await runner.cleanup()
+    async with serve(app) as base:
+        state.base = base
+        try:
+            yield state
+        finally:
+            state.release.set()
 
 
 @pytest.fixture
@@ -288,15 +285,9 @@ async def test_a_redirect_is_not_followed_so_the_key_goes_nowhere_else(
     app = web.Application()
     app.router.add_post("/v1/chat/completions", moved)
     app.router.add_post("/elsewhere", elsewhere)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    try:
-        base = f"http://127.0.0.1:{runner.addresses[0][1]}/v1"
-        llm = LlmSummariser(session, base, "m", KEY, 5.0, 2000, 600, ExtractiveSummariser())
+    async with serve(app) as base:
+        llm = LlmSummariser(session, base + "/v1", "m", KEY, 5.0, 2000, 600, ExtractiveSummariser())
         result = await llm.summarise(ARTICLE, ["Ukraine"])
-    finally:
-        await runner.cleanup()
     assert result.method == "extractive"
     assert reached == []
     assert "HTTP 307" in caplog.text
