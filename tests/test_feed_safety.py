@@ -18,6 +18,7 @@ from bot.ingest.fetch import HttpReader
 from bot.ingest.safety import UrlPolicy, guarded_session
 from bot.store.base import FeedState
 from tests.conftest import EXAMPLES
+from tests.loopback import serve
 
 RSS = (EXAMPLES / "world-news.rss").read_bytes()
 
@@ -173,13 +174,8 @@ async def base_url() -> AsyncIterator[str]:
     app.router.add_get("/gzipped", gzipped)
     app.router.add_get("/bomb", bomb_handler)
     app.router.add_get("/endless", endless)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    try:
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
-    finally:
-        await runner.cleanup()
+    async with serve(app) as base:
+        yield base
 
 
 async def read(url: str) -> bytes:

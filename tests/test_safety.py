@@ -17,6 +17,7 @@ from bot.errors import FeedError
 from bot.ingest.fetch import HttpReader
 from bot.ingest.safety import GuardedResolver, UnsafeUrlError, UrlPolicy, guarded_session
 from bot.store.base import FeedState
+from tests.loopback import serve
 
 REFUSED = [
     ("ftp://example.com/feed.xml", "only http and https"),
@@ -182,14 +183,9 @@ async def server() -> AsyncIterator[Server]:
     app = web.Application()
     app.router.add_get("/ok", ok)
     app.router.add_get("/redirect", redirect)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    state.port = runner.addresses[0][1]
-    try:
+    async with serve(app) as base:
+        state.port = int(base.rsplit(":", 1)[1])
         yield state
-    finally:
-        await runner.cleanup()
 
 
 async def fetch(allow: list[str], url: str) -> str:
