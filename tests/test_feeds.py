@@ -90,3 +90,42 @@ def test_plain_text_titles_keep_their_angle_brackets() -> None:
         b"<entry><id>2</id><title type='html'>A &lt;b&gt;bold&lt;/b&gt; move</title></entry></feed>"
     )
     assert [a.title for a in parse_feed(body).articles] == ["Why <script> tags matter", "A bold move"]
+
+
+def test_the_sample_items_match_what_examples_readme_lists() -> None:
+    from bot.matching import default_aliases
+    from bot.models import ChannelRef, Subscription
+    from bot.subscriptions import SubscriptionBook
+
+    book = SubscriptionBook(default_aliases())
+    for n, query in enumerate(("Ukraine", "NATO", "=NATO"), 1):
+        book.add(Subscription(n, ChannelRef("console", "c"), book.parse(query).canonical, query))
+    articles = parse_feed((EXAMPLES / "world-news.rss").read_bytes()).articles
+    articles += parse_feed((EXAMPLES / "europe-desk.atom").read_bytes()).articles
+    hits: dict[str, set[str]] = {"Ukraine": set(), "NATO": set(), "=NATO": set()}
+    for article in articles:
+        for match in book.match(article):
+            hits[match.subscription.raw_query].add(article.id.rsplit("/", 1)[-1])
+    assert hits["Ukraine"] == {
+        SEED_ID,
+        "mw-world-20261123-kharkiv-villages",
+        "mw-world-20261122-nato-ukraine-council",
+        "mw-world-20261121-danube-ports",
+        "mw-world-20261119-zelensky-energy-minister",
+        "zelenskiy-brussels-accession",
+        "kyiv-analysts-membership-path",
+        "ukraine-nations-league-promotion",
+        "night-trains-poland-romania",
+        "podil-winter-blackouts",
+    }
+    exact_case = {
+        SEED_ID,
+        "mw-world-20261122-nato-ukraine-council",
+        "mw-world-20261120-nato-baltic-air-policing",
+        "eastern-allies-permanent-brigades",
+        "france-defence-review-european-pillar",
+        "kyiv-analysts-membership-path",
+    }
+    assert hits["=NATO"] == exact_case
+    assert hits["NATO"] == exact_case | {"mw-world-20261109-football-nato-double"}
+    assert "mw-world-20261112-storm-orla" not in hits["Ukraine"] | hits["NATO"]  # the teaser trap
