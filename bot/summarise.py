@@ -199,7 +199,7 @@ class ExtractiveSummariser:
             if len(" ".join([*kept, sentence])) <= self.max_chars:
                 kept.append(sentence)
         if not kept:
-            kept = [_truncate(sentences[0], self.max_chars)]
+            kept = [truncate_at_word(sentences[0], self.max_chars)]
         return Summary(text=" ".join(kept), sentences=tuple(kept))
 
 
@@ -211,7 +211,7 @@ def _overlap(a: set[str], b: set[str]) -> float:
     return len(a & b) / min(len(a), len(b)) if a and b else 0.0
 
 
-def _truncate(sentence: str, limit: int) -> str:
+def truncate_at_word(sentence: str, limit: int) -> str:
     """``sentence`` cut to at most ``limit`` characters, at a word boundary when there is one, with "…"."""
     if len(sentence) <= limit:
         return sentence

@@ -37,7 +37,7 @@ from bot.body_limit import BodyTooLarge, read_capped
 from bot.config import SummaryConfig
 from bot.errors import ConfigError, ConfigProblem, NewsBotError
 from bot.models import Article, Summary
-from bot.summarise import ExtractiveSummariser, Summariser, split_sentences
+from bot.summarise import ExtractiveSummariser, Summariser, split_sentences, truncate_at_word
 
 __all__ = ["LlmError", "LlmSummariser", "build_summariser", "close_summariser"]
 
@@ -174,7 +174,7 @@ class LlmSummariser:
         parts = [f"Title: {' '.join(article.title.split())}"]
         if terms:
             parts.append(f"Focus terms: {', '.join(terms)}")
-        parts.append(f"Article:\n{_cut(article.text.strip(), self.max_input_chars)}")
+        parts.append(f"Article:\n{truncate_at_word(article.text.strip(), self.max_input_chars)}")
         return {
             "model": self.model,
             "messages": [
@@ -228,7 +228,7 @@ class LlmSummariser:
             raise LlmError("the summary contains a link or a chat mention")
         if len(text) > TOO_LONG * self.max_chars:
             raise LlmError(f"the summary is {len(text)} characters, far over the {self.max_chars} allowed")
-        text = _cut(text, self.max_chars)
+        text = truncate_at_word(text, self.max_chars)
         return Summary(text=text, sentences=tuple(split_sentences(text)), method="llm")
 
     def _warn(self, article: Article, reason: str, note: str) -> None:
@@ -325,7 +325,7 @@ def _error_detail(body: bytes) -> str:
     message = error.get("message") if isinstance(error, dict) else error
     if not isinstance(message, str) or not message.strip():
         return ""
-    return f": {_cut(' '.join(message.split()), 200)}"
+    return f": {truncate_at_word(' '.join(message.split()), 200)}"
 
 
 def _seconds(value: str | None) -> float | None:
@@ -343,17 +343,6 @@ def _clean(content: str) -> str:
     if len(text) > 1 and _QUOTES.get(text[0]) == text[-1] and text[0] not in text[1:-1]:
         text = text[1:-1].strip()
     return text
-
-
-def _cut(text: str, limit: int) -> str:
-    """``text`` cut to at most ``limit`` characters, at a word boundary when there is one, with "…"."""
-    if len(text) <= limit:
-        return text
-    head = text[: limit - 1]
-    if not text[limit - 1].isspace() and head.rfind(" ") > 0:  # the cut falls inside a word
-        head = head[: head.rfind(" ")]
-    head = head.rstrip().rstrip(",;:-–—").rstrip()
-    return (head or text[: limit - 1]) + "…"
 
 
 def _is_loopback(host: str) -> bool:
