@@ -73,7 +73,7 @@ def test_identical_queries_under_many_keys_are_stored_once() -> None:
     assert index.get("c") == query
     index.remove("c")
     assert index.match(DOC) == {}
-    assert not any((index._slots, index._prefixes, index._pairs, index._heads))
+    assert not any((index._slots, index._prefixes, index._heads))
 
 
 def test_prefixes_are_found_per_token_and_removed_cleanly() -> None:
@@ -147,3 +147,32 @@ def test_replacing_a_shared_query_keeps_the_other_subscribers() -> None:
 
 def test_package_example_runs() -> None:
     assert doctest.testmod(bot.matching).failed == 0
+
+
+def test_two_word_phrases_match_on_one_line_only() -> None:
+    index = index_of('"pentagon said"', '"nato allies"', '"went well"', '"blinken the"', '"allies zelenskyy"')
+    # "Blinken." ends a line and "The" starts the next: a phrase never spans a line break.
+    found = index.match(DOC)
+    assert set(found) == {'"pentagon said"', '"nato allies"', '"went well"', '"allies zelenskyy"'}
+    assert [s.text for s in found['"nato allies"']] == ["NATO allies"]
+    assert found == {k: evaluate(index.get(k), DOC) for k in found}  # type: ignore[arg-type]
+
+
+def test_excluded_words_exclude_their_aliases_too() -> None:
+    aliases = default_aliases()
+    index = SubscriptionIndex(aliases)
+    for text in ("blinken -zelensky", "blinken -football", "blinken pentagon -football", "blinken -kiev"):
+        index.add(text, parse_query(text, aliases))
+    assert set(index.match(DOC)) == {"blinken -football", "blinken pentagon -football"}
+    spans = index.match(DOC)["blinken pentagon -football"]
+    assert [s.text for s in spans] == ["Blinken", "Blinken", "Pentagon"]
+
+
+def test_a_prefix_added_after_matching_is_found_and_a_removed_one_is_not() -> None:
+    index = index_of("blink*")
+    assert set(index.match(DOC)) == {"blink*"}
+    index.add("pentag*", parse_query("pentag*"))
+    index.remove("blink*")
+    assert set(index.match(DOC)) == {"pentag*"}
+    index.clear_cache()
+    assert set(index.match(DOC)) == {"pentag*"}

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
+from operator import attrgetter
 from urllib.parse import urlsplit
 
 from bot.matching.text import NORMS, TOKEN_RE, Norm, is_shouting, normalise, words
@@ -17,6 +18,8 @@ from bot.models import Article, Span
 
 _new_span: Callable[[tuple[int, int, str]], Span] = partial(tuple.__new__, Span)
 """Builds a Span without NamedTuple's Python-level ``__new__`` (spans are made by the thousand)."""
+
+_BASE: Callable[[Norm], str] = attrgetter("base")
 
 LINE_GAP = 1000
 """Token positions jump by this much at each line break, so that phrases and ``NEAR`` never span lines
@@ -27,8 +30,12 @@ SOURCE = "\x01source:"
 """Prefixes of the synthetic anchor keys that let the index find ``site:`` and ``source:`` terms."""
 
 
-pair_key: Callable[[str, str], str] = "{} {}".format
-"""The key of two adjacent words (keys never contain spaces); a C function, called per word pair."""
+def sorted_spans(found: Sequence[Span]) -> tuple[Span, ...]:
+    """Sorted and de-duplicated. A tuple already is: tuples only come from :meth:`Document.key_hits` and
+    :meth:`Document.base_hits` (whatever joins two sequences of spans makes a list)."""
+    if type(found) is tuple:
+        return found
+    return tuple(sorted(set(found)))
 
 
 def domain_of(url: str) -> str:
@@ -39,20 +46,17 @@ def domain_of(url: str) -> str:
 class Document:
     """Title + body as :attr:`bot.models.Article.match_text` joins them, plus source name and domain.
 
-    Token ``i`` is ``text[starts[i]:ends[i]]``; ``norms[i]`` are its
-    normal forms (see :mod:`bot.matching.text`) and ``keys[i]`` its key; ``by_key`` maps a key, and
-    ``by_base`` a folded word, to token indices; ``positions`` count words, jumping at line breaks;
-    tokens before ``n_title`` are the headline; ``unknown_case`` holds the tokens on lines set entirely
-    in capitals, whose case says nothing.
+    Token ``i`` is ``surfaces[i] == text[starts[i]:ends[i]]``; ``norms[i]`` are its normal forms (see
+    :mod:`bot.matching.text`) and ``keys[i]`` its key; ``by_key`` maps a key to token indices, and
+    ``base_norms`` a folded word to the normal forms of one of its tokens; ``positions`` count words,
+    jumping at line breaks; tokens before ``n_title`` are the headline; ``unknown_case`` holds the tokens
+    on lines set entirely in capitals, whose case says nothing.
     """
 
     __slots__ = (
         "_base_cache",
-        "_by_base",
-        "_hit_cache",
-        "_hit_ids",
-        "_key_spans",
-        "_pairs",
+        "_base_norms",
+        "_key_cache",
         "_positions",
         "_sorted_bases",
         "anchor_keys",
@@ -65,6 +69,7 @@ class Document:
         "source",
         "source_keys",
         "starts",
+        "surfaces",
         "text",
         "title",
         "unknown_case",
@@ -83,7 +88,8 @@ class Document:
         self.starts = [m.start() for m in found]
         self.ends = [m.end() for m in found]
         cached = NORMS.get
-        self.norms: list[Norm] = [cached(s) or normalise(s) for s in [m.group() for m in found]]
+        self.surfaces = surfaces = [m.group() for m in found]
+        self.norms: list[Norm] = [cached(s) or normalise(s) for s in surfaces]
         self.keys = keys = [n.key for n in self.norms]
         by_key: dict[str, list[int]] = {}
         for i, key in enumerate(keys):
@@ -101,13 +107,10 @@ class Document:
         anchor_keys.update(SOURCE + k for k in self.source_keys)
         self.anchor_keys = anchor_keys  # a set, not a frozenset: dict_keys & set iterates the smaller side
         self._positions: list[int] | None = None
-        self._by_base: dict[str, list[int]] | None = None
+        self._base_norms: dict[str, Norm] | None = None
         self._sorted_bases: list[str] | None = None
-        self._pairs: set[str] | None = None
-        self._hit_cache: dict[str, list[Span]] = {}
-        self._base_cache: dict[str, list[Span]] = {}
-        self._hit_ids: dict[int, str] = {}
-        self._key_spans: dict[str, tuple[Span, ...]] = {}
+        self._key_cache: dict[str, tuple[Span, ...]] = {}
+        self._base_cache: dict[str, tuple[Span, ...]] = {}
 
     @classmethod
     def from_article(cls, article: Article) -> Document:
@@ -146,89 +149,69 @@ class Document:
         return self._positions
 
     @property
-    def by_base(self) -> dict[str, list[int]]:
-        """Folded word (before plural stripping) -> token indices."""
-        if self._by_base is None:
-            # A folded word has one key, so each key's tokens hold whole groups of folded words; most
-            # often just one, whose token list is then shared with by_key.
-            by_base: dict[str, list[int]] = {}
+    def base_norms(self) -> dict[str, Norm]:
+        """Distinct folded words (before plural stripping) -> the normal form of one of their tokens."""
+        if self._base_norms is None:
             norms = self.norms
-            for hits in self.by_key.values():
-                base = norms[hits[0]].base
-                if len(hits) > 1:
-                    for i in hits:
-                        if norms[i].base != base:
-                            break
-                    else:
-                        by_base[base] = hits
-                        continue
-                    for i in hits:
-                        by_base.setdefault(norms[i].base, []).append(i)
-                else:
-                    by_base[base] = hits
-            self._by_base = by_base
-        return self._by_base
+            self._base_norms = dict(zip(map(_BASE, norms), norms, strict=True))
+        return self._base_norms
+
+    def base_tokens(self, base: str) -> list[int]:
+        """Token indices of this folded word (a list owned by the document: do not change)."""
+        norm = self.base_norms.get(base)
+        if norm is None:
+            return []
+        # A folded word has one key, so its tokens are among the key's: most often all of them.
+        hits = self.by_key[norm.key]
+        if len(hits) > 1:
+            norms = self.norms
+            for i in hits:
+                if norms[i].base != base:
+                    return [i for i in hits if norms[i].base == base]
+        return hits
 
     def spans_at(self, indices: Iterable[int]) -> list[Span]:
         """The spans of these tokens (a possessive ``'s`` left out: "NATO's" highlights "NATO")."""
-        starts, ends, norms, text = self.starts, self.ends, self.norms, self.text
-        out = []
-        for i in indices:
-            start, end = starts[i], ends[i] - norms[i].trim
-            out.append(_new_span((start, end, text[start:end])))
-        return out
+        starts, ends, surfaces, norms = self.starts, self.ends, self.surfaces, self.norms
+        return [
+            _new_span((starts[i], ends[i], surfaces[i])) if not norms[i].trim else self.span(i, i)
+            for i in indices
+        ]
 
     def sorted_bases(self) -> list[str]:
         """The distinct folded words, sorted (for prefix lookups)."""
         if self._sorted_bases is None:
-            self._sorted_bases = sorted(self.by_base)
+            self._sorted_bases = sorted(self.base_norms)
         return self._sorted_bases
 
     def prefix_hits(self, prefix: str) -> list[int]:
         """Token indices whose folded word starts with ``prefix``."""
-        bases, by_base = self.sorted_bases(), self.by_base
+        bases = self.sorted_bases()
         i = bisect_left(bases, prefix)
         found: list[int] = []
         while i < len(bases) and bases[i].startswith(prefix):
-            found.extend(by_base[bases[i]])
+            found.extend(self.base_tokens(bases[i]))
             i += 1
         return found
-
-    def pair_keys(self) -> set[str]:
-        """Every pair of adjacent word keys, as :func:`pair_key` spells it. Pairs across a line break
-        are included: this only finds candidates, and phrase verification checks lines."""
-        if self._pairs is None:
-            keys = self.keys
-            self._pairs = set(map(pair_key, keys, keys[1:]))
-        return self._pairs
 
     def span(self, first: int, last: int) -> Span:
         """The span from token ``first`` to token ``last`` (inclusive)."""
         start, end = self.starts[first], self.ends[last] - self.norms[last].trim
         return _new_span((start, end, self.text[start:end]))
 
-    def key_hits(self, key: str) -> list[Span]:
-        """Spans of every token with this key, in order (a list owned by the document: do not change)."""
-        hits = self._hit_cache.get(key)
+    def key_hits(self, key: str) -> tuple[Span, ...]:
+        """Spans of every token with this key, in order."""
+        hits = self._key_cache.get(key)
         if hits is None:
-            hits = self.spans_at(self.by_key.get(key, ()))
-            self._hit_cache[key] = hits
-            self._hit_ids[id(hits)] = key
+            hits = self._key_cache[key] = tuple(self.spans_at(self.by_key.get(key, ())))
         return hits
 
-    def base_hits(self, base: str) -> list[Span]:
-        """Spans of every token with this folded word (a list owned by the document: do not change)."""
+    def base_hits(self, base: str) -> tuple[Span, ...]:
+        """Spans of every token with this folded word, in order."""
         hits = self._base_cache.get(base)
         if hits is None:
-            hits = self._base_cache[base] = self.spans_at(self.by_base.get(base, ()))
+            hits = self._base_cache[base] = tuple(self.spans_at(self.base_tokens(base)))
         return hits
-
-    def key_spans(self, key: str) -> tuple[Span, ...]:
-        """:meth:`key_hits` as a tuple."""
-        spans = self._key_spans.get(key)
-        if spans is None:
-            spans = self._key_spans[key] = tuple(self.key_hits(key))
-        return spans
 
     def site_matches(self, site: str) -> bool:
         domain = self.domain
@@ -242,13 +225,6 @@ class Document:
         have = self.source_keys
         n = len(keys)
         return any(have[i : i + n] == keys for i in range(len(have) - n + 1))
-
-    def spans(self, found: list[Span]) -> tuple[Span, ...]:
-        """Sorted and de-duplicated."""
-        key = self._hit_ids.get(id(found))
-        if key is not None:  # one word's cached hits (kept alive by the cache, so the id is theirs)
-            return self.key_spans(key)
-        return tuple(sorted(set(found)))
 
     def __repr__(self) -> str:
         return f"Document(title={self.title[:40]!r}, tokens={len(self.starts)}, source={self.source!r})"

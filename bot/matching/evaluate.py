@@ -6,22 +6,23 @@ what a query means; they can only disagree on which queries get looked at (the p
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from bot.matching.document import Document
+from bot.matching.document import Document, sorted_spans
 from bot.matching.query import And, Near, Node, Not, Or, Phrase, Prefix, Query, Site, Source, Word
 from bot.models import Span
 
-Ranges = list[Span]
-"""The spans a node matched (unsorted, maybe repeated); None from an evaluator means "no match"."""
+Ranges = Sequence[Span]
+"""The spans a node matched (a list: unsorted, maybe repeated; a tuple: sorted and unique, see
+:meth:`Document.spans`); None from an evaluator means "no match"."""
 
 
 def evaluate(query: Query, doc: Document) -> tuple[Span, ...] | None:
     """None when ``query`` does not match ``doc``, else the spans that made it fire (sorted; empty when
     only ``site:``/``source:`` terms matched)."""
     ranges = eval_node(query.root, doc)
-    return None if ranges is None else doc.spans(ranges)
+    return None if ranges is None else sorted_spans(ranges)
 
 
 def eval_node(node: Node, doc: Document) -> Ranges | None:
@@ -127,7 +128,7 @@ def _near(node: Near, doc: Document) -> Ranges | None:
         return None
     pos = doc.positions
     limit = node.distance + 1
-    ranges: Ranges = []
+    ranges: list[Span] = []
     for a0, a1 in left:
         for b0, b1 in right:
             if pos[b0] - pos[a1] <= limit and pos[a0] - pos[b1] <= limit:
@@ -159,7 +160,7 @@ def _and(node: And, doc: Document) -> Ranges | None:
             for word in child.words:  # type: ignore[union-attr]
                 if word.key not in by_key:
                     return None
-    ranges: Ranges = []
+    ranges: list[Span] = []
     for child in node.children:
         found = EVALUATORS[type(child)](child, doc)
         if found is None:
@@ -173,7 +174,7 @@ def _or(node: Or, doc: Document) -> Ranges | None:
     for child in node.children:
         found = EVALUATORS[type(child)](child, doc)
         if found is not None:
-            ranges = found if ranges is None else ranges + found
+            ranges = found if ranges is None else [*ranges, *found]
     return ranges
 
 

@@ -16,10 +16,10 @@ from __future__ import annotations
 from typing import TypeVar
 
 from bot.matching.aliases import AliasTable
-from bot.matching.document import Document, pair_key
+from bot.matching.document import Document, sorted_spans
 from bot.matching.evaluate import EVALUATORS, Ranges
-from bot.matching.query import Node, Or, Prefix, Query, Word
-from bot.matching.selectivity import anchors
+from bot.matching.query import And, Node, Not, Or, Phrase, Prefix, Query, Word
+from bot.matching.selectivity import anchors, key_cost
 from bot.models import Span
 
 
@@ -54,21 +54,34 @@ class _Branch:
 _Item = _Entry | _Branch
 _T = TypeVar("_T")
 
+_MEMO_LIMIT = 50_000
+"""Words memoised for the prefix walk before the memo starts afresh (a few MB at most)."""
+
+
+_Keyset = tuple[_Item, tuple[str, ...], tuple[str, ...]]
+"""An item that is plain words only, some excluded: (item, the other required keys, excluded keys)."""
+
 
 class _Slot:
-    """Everything filed under one key: plain-word queries and OR branches (a hit is a match), items to
-    verify, and ANDs waiting for a second key (``both[other]``)."""
+    """Everything filed under one key: plain-word queries and OR branches (a hit is a match), keysets
+    (a match when their other keys are present and none of their excluded keys), items to verify, ANDs
+    waiting for a second key anywhere (``both[other]``), two-word phrases that match when the next word
+    has the key ``other`` (``bigrams[other]``), and longer phrases to verify then (``after[other]``)."""
 
-    __slots__ = ("both", "branches", "plain", "verify")
+    __slots__ = ("after", "bigrams", "both", "branches", "keysets", "plain", "verify")
 
     def __init__(self) -> None:
         self.plain: list[_Entry] | None = None
         self.branches: list[_Branch] | None = None
+        self.keysets: list[_Keyset] | None = None
         self.verify: list[_Item] | None = None
         self.both: dict[str, list[_Item]] | None = None
+        self.after: dict[str, list[_Item]] | None = None
+        self.bigrams: dict[str, list[_Item]] | None = None
 
     def empty(self) -> bool:
-        return not (self.plain or self.branches or self.verify or self.both)
+        parts = (self.plain, self.branches, self.keysets, self.verify, self.both, self.after, self.bigrams)
+        return not any(parts)
 
 
 class SubscriptionIndex:
@@ -78,18 +91,19 @@ class SubscriptionIndex:
     aliases whatever table each query was parsed with.
     """
 
-    __slots__ = ("_aliases", "_by_key", "_entries", "_heads", "_pairs", "_prefixes", "_slots")
+    __slots__ = ("_aliases", "_by_key", "_entries", "_heads", "_memo", "_prefixes", "_slots")
 
     def __init__(self, aliases: AliasTable | None = None) -> None:
         self._aliases = aliases
         self._by_key: dict[str, _Entry] = {}
         self._entries: dict[Query, _Entry] = {}
         self._slots: dict[str, _Slot] = {}
-        self._pairs: dict[str, list[_Item]] = {}
-        """Phrases by their most selective pair of adjacent words (see ``pair_key``)."""
         self._prefixes: dict[str, _Slot] = {}
         self._heads: dict[str, dict[int, int]] = {}
         """First three characters of the filed prefixes -> their lengths (with counts)."""
+        self._memo: dict[str, tuple[_Slot, ...]] = {}
+        """Folded word -> the prefix slots it falls under. Valid while no prefix slot is created or
+        dropped; news vocabulary repeats, so most words of an article are found here."""
 
     def add(self, key: str, query: Query) -> None:
         """Index ``query`` under ``key``, replacing what ``key`` had."""
@@ -136,11 +150,14 @@ class SubscriptionIndex:
         candidates: set[_Item] = set()
         anchor_keys = doc.anchor_keys
         slots = self._slots
-        key_spans, key_hits, found_get = doc.key_spans, doc.key_hits, found.get
+        key_hits, found_get = doc.key_hits, found.get
+        by_key, keys, starts, text = doc.by_key, doc.keys, doc.starts, doc.text
+        last = len(keys) - 1
+        hits: Ranges
         for token_key in slots.keys() & anchor_keys:
             slot = slots[token_key]
             if slot.plain:
-                spans = key_spans(token_key)
+                spans = key_hits(token_key)
                 for entry in slot.plain:
                     for key in entry.keys:
                         out[key] = spans
@@ -148,59 +165,100 @@ class SubscriptionIndex:
                 hits = key_hits(token_key)
                 for branch in slot.branches:
                     before = found_get(branch.entry)
-                    found[branch.entry] = hits if before is None else before + hits
+                    found[branch.entry] = hits if before is None else [*before, *hits]
+            if slot.keysets:
+                for item, others, excluded in slot.keysets:
+                    for other in others:
+                        if other not in anchor_keys:
+                            break
+                    else:
+                        for other in excluded:
+                            if other in anchor_keys:
+                                break
+                        else:
+                            hits = key_hits(token_key)
+                            if others:
+                                hits = [*hits, *(span for k in others for span in key_hits(k))]
+                            _found(item, hits, out, found)
             if slot.verify:
                 candidates.update(slot.verify)
             if slot.both:
-                both = slot.both
-                for other in both.keys() & anchor_keys:
-                    candidates.update(both[other])
-        pairs = self._pairs
-        if pairs:
-            for pair in pairs.keys() & doc.pair_keys():
-                candidates.update(pairs[pair])
+                for other, items in slot.both.items():
+                    if other in anchor_keys:
+                        candidates.update(items)
+            if slot.after or slot.bigrams:
+                # The word after each occurrence: a two-word phrase of plain words matches right there
+                # (unless a line break comes between); longer phrases are candidates.
+                after, bigrams = slot.after, slot.bigrams
+                for i in by_key[token_key]:
+                    if i == last:
+                        break
+                    following = keys[i + 1]
+                    if after is not None:
+                        waiting = after.get(following)
+                        if waiting:
+                            candidates.update(waiting)
+                    if bigrams is not None:
+                        phrases = bigrams.get(following)
+                        if phrases and text.find("\n", starts[i], starts[i + 1]) < 0:
+                            hits = [doc.span(i, i + 1)]
+                            for item in phrases:
+                                before = found_get(item.entry)
+                                found[item.entry] = hits if before is None else [*before, *hits]
         if self._heads:
             self._walk_prefixes(doc, found, candidates)
 
-        evaluators, to_spans = EVALUATORS, doc.spans
+        evaluators = EVALUATORS
         for item in candidates:
             node = item.node
             verified = evaluators[type(node)](node, doc)
             if verified is not None:
-                entry = item.entry
-                if entry is item:  # a whole query: nothing else can add to its spans
-                    spans = to_spans(verified)
-                    for key in entry.keys:
-                        out[key] = spans
-                    continue
-                before = found_get(entry)
-                found[entry] = verified if before is None else before + verified
+                _found(item, verified, out, found)
         for entry, hits in found.items():
-            spans = to_spans(hits)
+            spans = sorted_spans(hits)
             for key in entry.keys:
                 out[key] = spans
         return out
 
+    def clear_cache(self) -> None:
+        """Forget which prefixes each word seen so far falls under (it is worked out again on demand).
+        Only a benchmark timing a cold start needs this: the index keeps the memo correct itself."""
+        self._memo = {}
+
     def _walk_prefixes(self, doc: Document, found: dict[_Entry, Ranges], candidates: set[_Item]) -> None:
         """Each distinct word once through the prefix table: plain prefixes are matches right away."""
-        heads, prefixes, by_base = self._heads, self._prefixes, doc.by_base
-        for base in by_base:
-            lengths = heads.get(base[:3])
-            if lengths is None:
+        memo = self._memo
+        for base in doc.base_norms:
+            slots = memo.get(base)
+            if slots is None:
+                slots = self._prefix_slots(base)
+            if not slots:
                 continue
-            for length in lengths:
-                if length > len(base):
-                    continue
-                slot = prefixes.get(base[:length])
-                if slot is None:
-                    continue
+            hits: Ranges | None = None
+            for slot in slots:
                 if slot.plain or slot.branches:
-                    hits = doc.base_hits(base)
+                    if hits is None:
+                        hits = doc.base_hits(base)
                     for item in (*(slot.plain or ()), *(slot.branches or ())):
                         before = found.get(item.entry)
-                        found[item.entry] = hits if before is None else before + hits
+                        found[item.entry] = hits if before is None else [*before, *hits]
                 if slot.verify:
                     candidates.update(slot.verify)
+
+    def _prefix_slots(self, base: str) -> tuple[_Slot, ...]:
+        """The prefix slots ``base`` falls under (by the prefix lengths filed under its first three
+        letters), memoised."""
+        lengths = self._heads.get(base[:3])
+        found: tuple[_Slot, ...] = ()
+        if lengths is not None:
+            prefixes = self._prefixes
+            found = tuple(
+                slot for n in lengths if n <= len(base) and (slot := prefixes.get(base[:n])) is not None
+            )
+        if len(self._memo) >= _MEMO_LIMIT:
+            self._memo = {}
+        self._memo[base] = found
+        return found
 
     def _slot(self, key: str) -> _Slot:
         slot = self._slots.get(key)
@@ -211,7 +269,7 @@ class SubscriptionIndex:
     def _file(self, item: _Item, *, add: bool) -> None:
         """File (or unfile) an item under its anchors; the anchors are recomputed on removal."""
         node = item.node
-        if isinstance(node, Word) and node.cased is None and not node.aliases and not node.title:
+        if isinstance(node, Word) and _is_plain(node):
             slot = self._slot(node.key)
             if isinstance(item, _Entry):
                 slot.plain = _change(slot.plain, item, add)
@@ -220,14 +278,19 @@ class SubscriptionIndex:
             self._drop_if_empty(node.key, slot)
             return
         if isinstance(node, Prefix) and node.cased is None and not node.title:
-            slot = self._prefixes.setdefault(node.prefix, _Slot())
+            slot = self._prefix_slot(node.prefix)
             if isinstance(item, _Entry):
                 slot.plain = _change(slot.plain, item, add)
             else:
                 slot.branches = _change(slot.branches, item, add)
-            if slot.empty():
-                del self._prefixes[node.prefix]
-            self._count_prefix(node.prefix, add)
+            self._count_prefix(node.prefix, slot, add)
+            return
+        keyset = _keyset(node)
+        if keyset is not None:
+            first, others, excluded = keyset
+            slot = self._slot(first)
+            slot.keysets = _change(slot.keysets, (item, others, excluded), add)
+            self._drop_if_empty(first, slot)
             return
         found = anchors(node)
         assert found is not None, "parse_query refuses queries that only exclude"
@@ -237,21 +300,35 @@ class SubscriptionIndex:
             self._drop_if_empty(key, slot)
         for first, second in found.both:
             slot = self._slot(first)
-            both = slot.both if slot.both is not None else {}
-            _post(both, second, item, add)
-            slot.both = both or None
+            slot.both = _post_in(slot.both, second, item, add)
             self._drop_if_empty(first, slot)
+        bigram = isinstance(node, Phrase) and len(node.words) == 2 and not node.title
+        bigram = bigram and all(_is_plain(word) for word in node.words)  # type: ignore[union-attr]
         for first, second in found.pairs:
-            _post(self._pairs, pair_key(first, second), item, add)
+            slot = self._slot(first)
+            if bigram:
+                slot.bigrams = _post_in(slot.bigrams, second, item, add)
+            else:
+                slot.after = _post_in(slot.after, second, item, add)
+            self._drop_if_empty(first, slot)
         for prefix in found.prefixes:
-            slot = self._prefixes.setdefault(prefix, _Slot())
+            slot = self._prefix_slot(prefix)
             slot.verify = _change(slot.verify, item, add)
-            if slot.empty():
-                del self._prefixes[prefix]
-            self._count_prefix(prefix, add)
+            self._count_prefix(prefix, slot, add)
 
-    def _count_prefix(self, prefix: str, add: bool) -> None:
-        """Keep ``_heads`` in step: how many filed prefixes of each length start with these 3 letters."""
+    def _prefix_slot(self, prefix: str) -> _Slot:
+        slot = self._prefixes.get(prefix)
+        if slot is None:
+            slot = self._prefixes[prefix] = _Slot()
+            self._memo = {}
+        return slot
+
+    def _count_prefix(self, prefix: str, slot: _Slot, add: bool) -> None:
+        """Drop the prefix's slot once empty, and keep ``_heads`` in step: how many filed prefixes of
+        each length start with these 3 letters."""
+        if slot.empty():
+            del self._prefixes[prefix]
+            self._memo = {}
         lengths = self._heads.setdefault(prefix[:3], {})
         count = lengths.get(len(prefix), 0) + (1 if add else -1)
         if count:
@@ -266,6 +343,48 @@ class SubscriptionIndex:
             del self._slots[key]
 
 
+def _found(item: _Item, hits: Ranges, out: dict[str, tuple[Span, ...]], found: dict[_Entry, Ranges]) -> None:
+    """Record that ``item`` matched with ``hits``: a whole query is done, a branch adds to its query's
+    spans."""
+    entry = item.entry
+    if entry is item:
+        spans = sorted_spans(hits)
+        for key in entry.keys:
+            out[key] = spans
+        return
+    before = found.get(entry)
+    found[entry] = hits if before is None else [*before, *hits]
+
+
+def _is_plain(node: Node) -> bool:
+    """A word that any token with its key matches, and only such a token."""
+    return isinstance(node, Word) and node.cased is None and not node.aliases and not node.title
+
+
+def _keyset(node: Node) -> tuple[str, tuple[str, ...], tuple[str, ...]] | None:
+    """For an AND of plain words and excluded words (``ukraine -football``): the rarest required key,
+    the other required keys, and the excluded keys (aliases included); None for any other node."""
+    if not isinstance(node, And):
+        return None
+    required: list[str] = []
+    excluded: list[str] = []
+    for child in node.children:
+        if _is_plain(child):
+            assert isinstance(child, Word)
+            required.append(child.key)
+        elif isinstance(child, Not) and isinstance(child.child, Word):
+            word = child.child
+            if word.cased is not None or word.title:
+                return None
+            excluded.extend((word.key, *word.aliases))
+        else:
+            return None
+    if not required:
+        return None
+    required.sort(key=key_cost)
+    return required[0], tuple(required[1:]), tuple(excluded)
+
+
 def _change(items: list[_T] | None, item: _T, add: bool) -> list[_T] | None:
     if add:
         if items is None:
@@ -277,9 +396,12 @@ def _change(items: list[_T] | None, item: _T, add: bool) -> list[_T] | None:
     return items or None
 
 
-def _post(table: dict[str, list[_T]], key: str, item: _T, add: bool) -> None:
+def _post_in(table: dict[str, list[_T]] | None, key: str, item: _T, add: bool) -> dict[str, list[_T]] | None:
+    """``table`` with ``item`` added to (or removed from) the list under ``key``; None once empty."""
+    table = {} if table is None else table
     items = _change(table.get(key), item, add)
     if items is None:
         del table[key]
     else:
         table[key] = items
+    return table or None
