@@ -54,6 +54,11 @@ class _Branch:
 _Item = _Entry | _Branch
 _T = TypeVar("_T")
 
+_PrefixHits = tuple[tuple[_Item, ...], tuple[_Item, ...]]
+"""What the prefixes of one word hold: items that match wherever the word is (plain prefix queries and
+branches), and items to verify."""
+_NO_PREFIX: _PrefixHits = ((), ())
+
 _MEMO_LIMIT = 50_000
 """Words memoised for the prefix walk before the memo starts afresh (a few MB at most)."""
 
@@ -101,9 +106,9 @@ class SubscriptionIndex:
         self._prefixes: dict[str, _Slot] = {}
         self._heads: dict[str, dict[int, int]] = {}
         """First three characters of the filed prefixes -> their lengths (with counts)."""
-        self._memo: dict[str, tuple[_Slot, ...]] = {}
-        """Folded word -> the prefix slots it falls under. Valid while no prefix slot is created or
-        dropped; news vocabulary repeats, so most words of an article are found here."""
+        self._memo: dict[str, _PrefixHits] = {}
+        """Folded word -> what its prefixes hold; emptied whenever a prefix query comes or goes. News
+        vocabulary repeats, so most words of an article are found here."""
 
     def add(self, key: str, query: Query) -> None:
         """Index ``query`` under ``key``, replacing what ``key`` had."""
@@ -186,10 +191,12 @@ class SubscriptionIndex:
                 for other, items in slot.both.items():
                     if other in anchor_keys:
                         candidates.update(items)
-            if slot.after or slot.bigrams:
+            after, bigrams = slot.after, slot.bigrams
+            if (after is not None and not anchor_keys.isdisjoint(after)) or (
+                bigrams is not None and not anchor_keys.isdisjoint(bigrams)
+            ):
                 # The word after each occurrence: a two-word phrase of plain words matches right there
                 # (unless a line break comes between); longer phrases are candidates.
-                after, bigrams = slot.after, slot.bigrams
                 for i in by_key[token_key]:
                     if i == last:
                         break
@@ -227,38 +234,44 @@ class SubscriptionIndex:
 
     def _walk_prefixes(self, doc: Document, found: dict[_Entry, Ranges], candidates: set[_Item]) -> None:
         """Each distinct word once through the prefix table: plain prefixes are matches right away."""
-        memo = self._memo
+        memo, found_get = self._memo, found.get
         for base in doc.base_norms:
-            slots = memo.get(base)
-            if slots is None:
-                slots = self._prefix_slots(base)
-            if not slots:
+            held = memo.get(base)
+            if held is None:
+                held = self._prefix_hits(base)
+            if held is _NO_PREFIX:
                 continue
-            hits: Ranges | None = None
-            for slot in slots:
-                if slot.plain or slot.branches:
-                    if hits is None:
-                        hits = doc.base_hits(base)
-                    for item in (*(slot.plain or ()), *(slot.branches or ())):
-                        before = found.get(item.entry)
-                        found[item.entry] = hits if before is None else [*before, *hits]
-                if slot.verify:
-                    candidates.update(slot.verify)
+            direct, verify = held
+            if direct:
+                hits = doc.base_hits(base)
+                for item in direct:
+                    entry = item.entry
+                    before = found_get(entry)
+                    found[entry] = hits if before is None else [*before, *hits]
+            if verify:
+                candidates.update(verify)
 
-    def _prefix_slots(self, base: str) -> tuple[_Slot, ...]:
-        """The prefix slots ``base`` falls under (by the prefix lengths filed under its first three
+    def _prefix_hits(self, base: str) -> _PrefixHits:
+        """What the prefixes of ``base`` hold (found by the prefix lengths filed under its first three
         letters), memoised."""
+        held = _NO_PREFIX
         lengths = self._heads.get(base[:3])
-        found: tuple[_Slot, ...] = ()
         if lengths is not None:
-            prefixes = self._prefixes
-            found = tuple(
-                slot for n in lengths if n <= len(base) and (slot := prefixes.get(base[:n])) is not None
-            )
+            direct: list[_Item] = []
+            verify: list[_Item] = []
+            for n in lengths:
+                if n <= len(base):
+                    slot = self._prefixes.get(base[:n])
+                    if slot is not None:
+                        direct += slot.plain or ()
+                        direct += slot.branches or ()
+                        verify += slot.verify or ()
+            if direct or verify:
+                held = (tuple(direct), tuple(verify))
         if len(self._memo) >= _MEMO_LIMIT:
             self._memo = {}
-        self._memo[base] = found
-        return found
+        self._memo[base] = held
+        return held
 
     def _slot(self, key: str) -> _Slot:
         slot = self._slots.get(key)
@@ -320,15 +333,14 @@ class SubscriptionIndex:
         slot = self._prefixes.get(prefix)
         if slot is None:
             slot = self._prefixes[prefix] = _Slot()
-            self._memo = {}
         return slot
 
     def _count_prefix(self, prefix: str, slot: _Slot, add: bool) -> None:
-        """Drop the prefix's slot once empty, and keep ``_heads`` in step: how many filed prefixes of
-        each length start with these 3 letters."""
+        """After a prefix query came or went: forget the memo, drop the prefix's slot once empty, and keep
+        ``_heads`` in step (how many filed prefixes of each length start with these 3 letters)."""
+        self._memo = {}
         if slot.empty():
             del self._prefixes[prefix]
-            self._memo = {}
         lengths = self._heads.setdefault(prefix[:3], {})
         count = lengths.get(len(prefix), 0) + (1 if add else -1)
         if count:
