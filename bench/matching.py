@@ -14,7 +14,7 @@ name-like words standing for the long tail of topics these 100 articles do not m
 many subscriptions match per article, so the mix can be judged: the share of topical words sets it.
 
 Measured in one run: per-article match time p50/p99 (each article tokenised, untimed, right before it is
-matched, as the bot does; an article's time is the median of 3 runs), tokenising time (Document
+matched, as the bot does; an article's time is the median of 7 runs), tokenising time (Document
 construction, once per article whatever the number of subscriptions), articles/second end to end, bytes
 per subscription (tracemalloc: traced memory after parsing and indexing every query minus before, over
 their number), build time (parse + add), add/remove time per subscription into the full index, and the
@@ -52,7 +52,7 @@ DATA = (
     / "cnndm_realsumm_100.jsonl"
 )
 NAIVE_ARTICLES = {1000: 100, 10000: 25}
-REPEATS = 3
+REPEATS = 7
 # The bench's own stopwords (the index's selectivity prior is not used to make the data).
 _STOPWORDS = """
     the of and to a in is that for it was on with he as be at by this had not are but from or have an

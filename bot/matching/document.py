@@ -218,7 +218,12 @@ class Document:
         """Spans of every token with this folded word, in order."""
         hits = self._base_cache.get(base)
         if hits is None:
-            hits = self._base_cache[base] = tuple(self.spans_at(self.base_tokens(base)))
+            tokens = self.base_tokens(base)
+            if tokens and tokens is self.by_key[self.norms[tokens[0]].key]:  # the same tokens as a key's
+                hits = self.key_hits(self.norms[tokens[0]].key)
+            else:
+                hits = tuple(self.spans_at(tokens))
+            self._base_cache[base] = hits
         return hits
 
     def site_matches(self, site: str) -> bool:
