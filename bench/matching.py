@@ -19,8 +19,8 @@ construction, once per article whatever the number of subscriptions), articles/s
 per subscription (tracemalloc: traced memory after parsing and indexing every query minus before, over
 their number), build time (parse + add), add/remove time per subscription into the full index, and the
 naive loop (each query compiled to case-insensitive regexes, every one tried on every article) at 1k and
-10k. After building, the index's objects are moved out of the garbage collector's way with gc.freeze(), as
-a long-running bot should do after loading its subscriptions.
+10k. After building, the garbage collector is settled as the bot settles it after loading its subscriptions
+(bot/heap.py: the index frozen out of collections, a larger young generation).
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bot import heap
 from bot.matching import Document, Query, SubscriptionIndex, parse_query
 from bot.matching import query as ast
 
@@ -222,8 +223,7 @@ def main() -> None:
             query = parse_query(text)
             index.add(query.canonical, query)
         build_s = time.perf_counter() - start
-        gc.collect()
-        gc.freeze()
+        heap.settle()
 
         match_ms, matches = time_matches(index, articles)
         extra = generate(vocab, 1000, set(taken))

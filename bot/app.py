@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import os
 import time
@@ -14,6 +13,7 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from bot import heap
 from bot.config import Config
 from bot.delivery import DeliveryReport, DeliveryWorker, RetryPolicy
 from bot.errors import ConfigError, ConfigProblem, NewsBotError, StoreError
@@ -162,10 +162,7 @@ class App:
             await self.store.add_subscription(channel, query.canonical, declared.query, created_by="config")
         for subscription in await self.store.list_subscriptions():
             self.book.add(subscription)
-        # The index is long-lived: keep the collector from re-scanning it (a full collection over
-        # 100k subscriptions costs ~200 ms on one article otherwise).
-        gc.collect()
-        gc.freeze()
+        heap.settle()
         log.info(
             "loaded %d feeds and %d subscriptions",
             len(await self.store.list_feeds()),

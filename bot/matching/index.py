@@ -2,13 +2,17 @@
 
 Each query is split into its top-level ``OR`` branches, and each branch is filed under its most
 selective required anchor (see :mod:`bot.matching.selectivity`): a word key, two words that must both
-occur (for AND), a pair of adjacent words (for phrases), a site/source key, or a prefix. For an article,
-the index intersects the article's distinct keys (and, when phrases are filed, its distinct adjacent
-pairs) with the filed ones, one hash lookup each, and walks the article's distinct words once through
-the prefix table (by their first three letters, then only the prefix lengths filed under those). Only
-the branches found that way are verified with the brute-force evaluator; a branch that is a plain word
-needs no verification at all. Identical queries added under several keys are stored and verified once.
-Adding and removing are incremental: no rebuild.
+occur (for AND), a pair of adjacent words (for phrases, under the first word with the second as a
+sub-key), a site/source key, or a prefix. For an article, the index intersects the article's distinct
+keys with the filed ones (one hash lookup each, in C), and walks the article's distinct words once
+through the prefix table (by their first five letters, then only the prefix lengths filed under those).
+
+Some shapes are decided from the key tables alone, with no evaluation: a plain word or prefix (a hit is a
+match), an AND of plain words with excluded words (``ukraine -football``: the other words present, none
+of the excluded ones), and a two-word phrase of plain words (the second word right after the first, on
+the same line). Everything else found that way is verified with the brute-force evaluator. Identical
+queries added under several keys are stored and verified once. Adding and removing are incremental: no
+rebuild.
 """
 
 from __future__ import annotations
