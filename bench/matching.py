@@ -19,8 +19,10 @@ construction, once per article whatever the number of subscriptions), articles/s
 per subscription (tracemalloc: traced memory after parsing and indexing every query minus before, over
 their number), build time (parse + add), add/remove time per subscription into the full index, and the
 naive loop (each query compiled to case-insensitive regexes, every one tried on every article) at 1k and
-10k. After building, the garbage collector is settled as the bot settles it after loading its subscriptions
-(bot/heap.py: the index frozen out of collections, a larger young generation).
+10k. Each size is measured in a fresh process, as a bot starts and loads its subscriptions (so that one
+size's heap does not shape the next); after building, the garbage collector is settled as the bot settles
+it after loading its subscriptions (bot/heap.py: the index frozen out of collections, a larger young
+generation).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import json
 import random
 import re
 import statistics
+import subprocess
 import sys
 import time
 import tracemalloc
@@ -189,89 +192,110 @@ def time_matches(index: SubscriptionIndex, articles: list[tuple[str, str]]) -> t
     return [statistics.median(r) for r in runs], matched / len(articles)
 
 
+def measure(args: argparse.Namespace, sizes: list[int], only: int) -> dict[str, float | str]:
+    """The row of one size. Smaller sizes are generated first (their queries and the extra queries drawn
+    for add/remove), so that each size's queries are the same whichever process measures it."""
+    rng = random.Random(args.seed)
+    articles = load_articles()
+    vocab = Vocabulary(articles, rng, args.topical_share)
+    tokenise_ms = time_tokenising(articles)
+    taken: set[str] = set()
+    queries: list[Query] = []
+    for size in sizes:
+        queries += generate(vocab, size - len(queries), taken)
+        if size == only:
+            break
+        generate(vocab, 1000, set(taken))
+    texts = [q.canonical for q in queries]
+    start = time.perf_counter()
+    index = SubscriptionIndex()
+    for text in texts:
+        query = parse_query(text)
+        index.add(query.canonical, query)
+    build_s = time.perf_counter() - start
+    heap.settle()
+
+    match_ms, matches = time_matches(index, articles)
+    extra = generate(vocab, 1000, set(taken))
+    add_ms, remove_ms = [], []
+    for query in extra:
+        start = time.perf_counter()
+        index.add(query.canonical, query)
+        add_ms.append((time.perf_counter() - start) * 1000)
+    for query in extra:
+        start = time.perf_counter()
+        index.remove(query.canonical)
+        remove_ms.append((time.perf_counter() - start) * 1000)
+    del index
+    gc.unfreeze()
+
+    row: dict[str, float | str] = {
+        "size": f"{only:,}",
+        "p50": pct(match_ms, 50),
+        "p99": pct(match_ms, 99),
+        "aps": 1000 / (statistics.mean(match_ms) + statistics.mean(tokenise_ms)),
+        "matches": matches,
+        "bytes": bytes_per_query(texts),
+        "build": build_s,
+        "add": statistics.mean(add_ms),
+        "add99": pct(add_ms, 99),
+        "remove": statistics.mean(remove_ms),
+        "naive": "–",
+        "speedup": "–",
+        "speedup_e2e": "–",
+        "tokenise_p50": pct(tokenise_ms, 50),
+        "tokenise_p99": pct(tokenise_ms, 99),
+        "tokens": statistics.mean(len(Document(t, b).keys) for t, b in articles),
+    }
+    if only in NAIVE_ARTICLES:
+        predicates = [(q.canonical, naive_predicate(q)) for q in queries]
+        subset = [f"{t}\n\n{b}" for t, b in articles[: NAIVE_ARTICLES[only]]]
+        start = time.perf_counter()
+        for text in subset:
+            _ = [key for key, predicate in predicates if predicate(text)]
+        naive_ms = (time.perf_counter() - start) / len(subset) * 1000
+        ours = statistics.mean(match_ms[: len(subset)])
+        row["naive"] = f"{naive_ms:.1f}"
+        row["speedup"] = f"{naive_ms / ours:,.0f}x"
+        row["speedup_e2e"] = f"{naive_ms / (ours + statistics.mean(tokenise_ms[: len(subset)])):,.0f}x"
+    return row
+
+
+def time_tokenising(articles: list[tuple[str, str]]) -> list[float]:
+    """Per-article Document construction time in ms (median of REPEATS runs)."""
+    runs: list[list[float]] = [[] for _ in articles]
+    for _ in range(REPEATS):
+        for i, (title, body) in enumerate(articles):
+            start = time.perf_counter()
+            Document(title, body, "CNN", "https://edition.cnn.com/")
+            runs[i].append((time.perf_counter() - start) * 1000)
+    return [statistics.median(r) for r in runs]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--topical-share", type=float, default=0.15, help="share of terms from the articles")
+    parser.add_argument("--only", type=int, help="measure this one of --sizes here and print its row as JSON")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    rng = random.Random(args.seed)
-    articles = load_articles()
-    vocab = Vocabulary(articles, rng, args.topical_share)
-
-    tokenise_runs: list[list[float]] = [[] for _ in articles]
-    for _ in range(REPEATS):
-        for i, (title, body) in enumerate(articles):
-            start = time.perf_counter()
-            Document(title, body, "CNN", "https://edition.cnn.com/")
-            tokenise_runs[i].append((time.perf_counter() - start) * 1000)
-    tokenise_ms = [statistics.median(r) for r in tokenise_runs]
-    tokens = statistics.mean(len(Document(t, b).keys) for t, b in articles)
+    if args.only is not None:
+        print(json.dumps(measure(args, sizes, args.only)))
+        return
 
     rows = []
-    taken: set[str] = set()
-    queries: list[Query] = []
-    for size in sizes:
-        queries += generate(vocab, size - len(queries), taken)
-        texts = [q.canonical for q in queries]
-        gc.unfreeze()
-        gc.collect()
-        start = time.perf_counter()
-        index = SubscriptionIndex()
-        for text in texts:
-            query = parse_query(text)
-            index.add(query.canonical, query)
-        build_s = time.perf_counter() - start
-        heap.settle()
-
-        match_ms, matches = time_matches(index, articles)
-        extra = generate(vocab, 1000, set(taken))
-        add_ms, remove_ms = [], []
-        for query in extra:
-            start = time.perf_counter()
-            index.add(query.canonical, query)
-            add_ms.append((time.perf_counter() - start) * 1000)
-        for query in extra:
-            start = time.perf_counter()
-            index.remove(query.canonical)
-            remove_ms.append((time.perf_counter() - start) * 1000)
-        del index
-        gc.unfreeze()
-
-        row: dict[str, float | str] = {
-            "size": f"{size:,}",
-            "p50": pct(match_ms, 50),
-            "p99": pct(match_ms, 99),
-            "aps": 1000 / (statistics.mean(match_ms) + statistics.mean(tokenise_ms)),
-            "matches": matches,
-            "bytes": bytes_per_query(texts),
-            "build": build_s,
-            "add": statistics.mean(add_ms),
-            "add99": pct(add_ms, 99),
-            "remove": statistics.mean(remove_ms),
-            "naive": "–",
-            "speedup": "–",
-            "speedup_e2e": "–",
-        }
-        if size in NAIVE_ARTICLES:
-            predicates = [(q.canonical, naive_predicate(q)) for q in queries]
-            subset = [f"{t}\n\n{b}" for t, b in articles[: NAIVE_ARTICLES[size]]]
-            start = time.perf_counter()
-            for text in subset:
-                _ = [key for key, predicate in predicates if predicate(text)]
-            naive_ms = (time.perf_counter() - start) / len(subset) * 1000
-            ours = statistics.mean(match_ms[: len(subset)])
-            row["naive"] = f"{naive_ms:.1f}"
-            row["speedup"] = f"{naive_ms / ours:,.0f}x"
-            row["speedup_e2e"] = f"{naive_ms / (ours + statistics.mean(tokenise_ms[: len(subset)])):,.0f}x"
-        rows.append(row)
+    for size in sizes:  # each in a fresh process, as a bot starts and loads its subscriptions
+        command = [sys.executable, __file__, *sys.argv[1:], "--only", str(size)]
+        done = subprocess.run(command, check=True, capture_output=True, text=True)
+        rows.append(json.loads(done.stdout.splitlines()[-1]))
         print(f"measured {size:,} subscriptions", file=sys.stderr)
 
+    first = rows[0]
     print(
-        f"\ntopical share {args.topical_share}; {len(articles)} articles, {tokens:.0f} tokens on average; "
-        "tokenising (Document construction, "
-        f"once per article): p50 {pct(tokenise_ms, 50):.3f} ms, p99 {pct(tokenise_ms, 99):.3f} ms\n"
+        f"\ntopical share {args.topical_share}; 100 articles, {first['tokens']:.0f} tokens on average; "
+        "tokenising (Document construction, once per article, in the first process): "
+        f"p50 {first['tokenise_p50']:.3f} ms, p99 {first['tokenise_p99']:.3f} ms\n"
     )
     print(
         "| subscriptions | match p50 ms | match p99 ms | matches/article | articles/s (tokenise+match) "
