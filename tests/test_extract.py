@@ -287,12 +287,6 @@ async def page_server() -> AsyncIterator[PageServer]:
             state.release.set()
 
 
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
-        yield s
-
-
 async def test_fetches_and_extracts_an_article_page(
     page_server: PageServer, session: aiohttp.ClientSession
 ) -> None:

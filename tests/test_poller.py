@@ -23,12 +23,6 @@ async def server() -> AsyncIterator[FeedServer]:
         yield s
 
 
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
-        yield s
-
-
 def http_reader(session: aiohttp.ClientSession, **kw: Any) -> HttpReader:
     options: dict[str, Any] = {"timeout": 2.0, "max_body_bytes": 1_000_000, "user_agent": "newsbot-test"}
     options.update(kw)

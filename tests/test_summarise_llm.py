@@ -91,12 +91,6 @@ async def fake() -> AsyncIterator[FakeLlm]:
             state.release.set()
 
 
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
-        yield s
-
-
 def summariser(
     session: aiohttp.ClientSession, fake: FakeLlm, *, timeout: float = 10.0, max_chars: int = 600, **kw: Any
 ) -> LlmSummariser:
