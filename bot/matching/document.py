@@ -203,15 +203,7 @@ class Document:
         """Spans of every token with this key, in order."""
         hits = self._key_cache.get(key)
         if hits is None:
-            tokens = self.by_key.get(key)
-            if tokens is None:
-                hits = ()
-            elif len(tokens) == 1 and not self.norms[tokens[0]].trim:
-                i = tokens[0]
-                hits = (_new_span((self.starts[i], self.ends[i], self.surfaces[i])),)
-            else:
-                hits = tuple(self.spans_at(tokens))
-            self._key_cache[key] = hits
+            hits = self._key_cache[key] = tuple(self.spans_at(self.by_key.get(key, ())))
         return hits
 
     def base_hits(self, base: str) -> tuple[Span, ...]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from itertools import compress
 from operator import itemgetter
-from typing import TypeVar
+from typing import TypeGuard, TypeVar
 
 from bot.matching.aliases import AliasTable
 from bot.matching.document import Document, sorted_spans
@@ -194,10 +194,8 @@ class SubscriptionIndex:
                 for other, items in slot.both.items():
                     if other in anchor_keys:
                         candidates.update(items)
-            after, bigrams = slot.after, slot.bigrams
-            if (after is not None and not anchor_keys.isdisjoint(after)) or (
-                bigrams is not None and not anchor_keys.isdisjoint(bigrams)
-            ):
+            if slot.after or slot.bigrams:
+                after, bigrams = slot.after, slot.bigrams
                 # The word after each occurrence: a two-word phrase of plain words matches right there
                 # (unless a line break comes between); longer phrases are candidates.
                 for i in by_key[token_key]:
@@ -270,7 +268,7 @@ class SubscriptionIndex:
     def _file(self, item: _Item, *, add: bool) -> None:
         """File (or unfile) an item under its anchors; the anchors are recomputed on removal."""
         node = item.node
-        if isinstance(node, Word) and _is_plain(node):
+        if _is_plain(node):
             slot = self._slot(node.key)
             if isinstance(item, _Entry):
                 slot.plain = _change(slot.plain, item, add)
@@ -303,8 +301,12 @@ class SubscriptionIndex:
             slot = self._slot(first)
             slot.both = _post_in(slot.both, second, item, add)
             self._drop_if_empty(first, slot)
-        bigram = isinstance(node, Phrase) and len(node.words) == 2 and not node.title
-        bigram = bigram and all(_is_plain(word) for word in node.words)  # type: ignore[union-attr]
+        bigram = (
+            isinstance(node, Phrase)
+            and len(node.words) == 2
+            and not node.title
+            and all(_is_plain(word) for word in node.words)
+        )
         for first, second in found.pairs:
             slot = self._slot(first)
             if bigram:
@@ -356,7 +358,7 @@ def _found(item: _Item, hits: Ranges, out: dict[str, tuple[Span, ...]], found: d
     found[entry] = hits if before is None else [*before, *hits]
 
 
-def _is_plain(node: Node) -> bool:
+def _is_plain(node: Node) -> TypeGuard[Word]:
     """A word that any token with its key matches, and only such a token."""
     return isinstance(node, Word) and node.cased is None and not node.aliases and not node.title
 
@@ -370,7 +372,6 @@ def _keyset(node: Node) -> tuple[str, tuple[str, ...], tuple[str, ...]] | None:
     excluded: list[str] = []
     for child in node.children:
         if _is_plain(child):
-            assert isinstance(child, Word)
             required.append(child.key)
         elif isinstance(child, Not) and isinstance(child.child, Word):
             word = child.child
