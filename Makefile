@@ -4,31 +4,52 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CONFIG ?= config.yaml
 
-.PHONY: run test lint typecheck bench clean
+.PHONY: run build test lint typecheck bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
+# The editable install leaves compiling to `build`, which redoes it whenever a source changes.
+$(STAMP): pyproject.toml setup.py | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	NEWSBOT_COMPILE=0 $(BIN)/python -m pip install --quiet -e '.[dev]' >$(VENV)/install.log 2>&1 \
+		|| { cat $(VENV)/install.log; exit 1; }
 	touch $(STAMP)
 
-run: $(STAMP)
+# The matching package compiled with mypyc, in place (see setup.py); NEWSBOT_COMPILE=0 skips it. The
+# extensions are touched after each build: mypyc keeps an unchanged one as it was, older than its source.
+COMPILED_SOURCES := $(filter-out bot/matching/__init__.py bot/matching/build.py,$(wildcard bot/matching/*.py))
+BUILT := $(VENV)/.built
+
+$(BUILT): $(STAMP) setup.py $(COMPILED_SOURCES)
+	@if [ "$${NEWSBOT_COMPILE:-1}" = 0 ]; then \
+		rm -f bot/matching/*.so; echo "NEWSBOT_COMPILE=0: matching runs as pure Python"; \
+	else \
+		echo "compiling bot/matching with mypyc"; \
+		$(BIN)/python setup.py --quiet build_ext --inplace >$(VENV)/build.log 2>&1 \
+			|| { cat $(VENV)/build.log; exit 1; }; \
+		touch bot/matching/*.so; \
+	fi
+	@$(BIN)/python -c "from bot.matching import build; print('matching:', build.describe())"
+	touch $(BUILT)
+
+build: $(BUILT)
+
+run: $(BUILT)
 	$(BIN)/python -m bot run --config $(CONFIG)
 
 lint: $(STAMP)
-	$(BIN)/ruff check bot handlers tests bench
-	$(BIN)/ruff format --check bot handlers tests bench
+	$(BIN)/ruff check bot handlers tests bench setup.py
+	$(BIN)/ruff format --check bot handlers tests bench setup.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: lint typecheck
+test: lint typecheck $(BUILT)
 	$(BIN)/python -m pytest
 
-bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+bench: $(BUILT)
+	NEWSBOT_COMPILE=0 $(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/matching.py
 	$(BIN)/python bench/summaries.py
 	$(BIN)/python bench/extraction.py
@@ -36,4 +57,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/feeds.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build bot/matching/*.so

@@ -26,6 +26,7 @@ from bot.ingest.safety import UrlPolicy, guarded_session
 from bot.ingest.websub import MemoryWebSubRegistry, WebSubError
 from bot.ingest.websub_client import WebSubSubscriber
 from bot.matching import AliasTable, default_aliases
+from bot.matching import build as matching_build
 from bot.models import Article, ChannelRef
 from bot.notify import NotifierRegistry
 from bot.pipeline import CycleReport, Pipeline
@@ -164,10 +165,13 @@ class App:
             self.book.add(subscription)
         heap.settle()
         log.info(
-            "loaded %d feeds and %d subscriptions",
+            "loaded %d feeds and %d subscriptions; matching %s",
             len(await self.store.list_feeds()),
             len(self.book),
+            matching_build.describe(),
         )
+        if stale := matching_build.stale():
+            log.warning("compiled matching is older than its source (%s): run `make build`", ", ".join(stale))
 
     async def intake(self, articles: Sequence[Article]) -> int:
         """Articles pushed to POST /articles, through the same pipeline as polled ones (one batch at a

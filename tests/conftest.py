@@ -6,6 +6,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from bot.matching import build as matching_build
 from bot.store import SqliteStore
 
 REPO = Path(__file__).resolve().parents[1]
@@ -13,6 +14,16 @@ SHARED = REPO.parent / "shared"
 SEED = SHARED / "seed" / "000_79f34e07c9bfe2d1.txt"
 EXAMPLES = REPO / "examples"
 SEED_ID = "seed-000-79f34e07c9bfe2d1"
+
+
+def pytest_report_header() -> str:
+    return f"matching: {matching_build.describe()}"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Python imports a compiled module before its source: testing an old build would test old code."""
+    if stale := matching_build.stale():
+        pytest.exit(f"compiled matching is older than {', '.join(stale)}: run `make build`", returncode=4)
 
 
 @pytest.fixture
