@@ -158,21 +158,22 @@ class SubscriptionIndex:
         candidates: set[_Item] = set()
         anchor_keys = doc.anchor_keys
         slots = self._slots
-        key_hits, found_get = doc.key_hits, found.get
         by_key, keys, starts, text = doc.by_key, doc.keys, doc.starts, doc.text
         last = len(keys) - 1
         hits: Ranges
-        for token_key in slots.keys() & anchor_keys:
-            slot = slots[token_key]
+        for token_key in anchor_keys:
+            slot = slots.get(token_key)
+            if slot is None:
+                continue
             if slot.plain:
-                spans = key_hits(token_key)
+                spans = doc.key_hits(token_key)
                 for entry in slot.plain:
                     for key in entry.keys:
                         out[key] = spans
             if slot.branches:
-                hits = key_hits(token_key)
+                hits = doc.key_hits(token_key)
                 for branch in slot.branches:
-                    before = found_get(branch.entry)
+                    before = found.get(branch.entry)
                     found[branch.entry] = hits if before is None else [*before, *hits]
             if slot.keysets:
                 for item, others, excluded in slot.keysets:
@@ -184,9 +185,9 @@ class SubscriptionIndex:
                             if other in anchor_keys:
                                 break
                         else:
-                            hits = key_hits(token_key)
+                            hits = doc.key_hits(token_key)
                             if others:
-                                hits = [*hits, *(span for k in others for span in key_hits(k))]
+                                hits = [*hits, *(span for k in others for span in doc.key_hits(k))]
                             _found(item, hits, out, found)
             if slot.verify:
                 candidates.update(slot.verify)
@@ -211,7 +212,7 @@ class SubscriptionIndex:
                         if phrases and text.find("\n", starts[i], starts[i + 1]) < 0:
                             hits = [doc.span(i, i + 1)]
                             for item in phrases:
-                                before = found_get(item.entry)
+                                before = found.get(item.entry)
                                 found[item.entry] = hits if before is None else [*before, *hits]
         if self._heads or self._short:
             self._walk_prefixes(doc, found, candidates)
@@ -248,13 +249,12 @@ class SubscriptionIndex:
                 for n in short:
                     if n <= len(base) and (slot := prefixes.get(base[:n])) is not None:
                         hit.append((base, slot))
-        found_get = found.get
         for base, slot in hit:
             if slot.plain or slot.branches:
                 hits = doc.base_hits(base)
                 for item in (*(slot.plain or ()), *(slot.branches or ())):
                     entry = item.entry
-                    before = found_get(entry)
+                    before = found.get(entry)
                     found[entry] = hits if before is None else [*before, *hits]
             if slot.verify:
                 candidates.update(slot.verify)
