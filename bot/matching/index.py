@@ -38,7 +38,7 @@ class _Entry:
 
     def __init__(self, query: Query) -> None:
         self.query = query
-        self.keys: list[str] = []
+        self.keys: tuple[str, ...] = ()
         self.entry = self
         self.node: Node = query.root
         root = query.root
@@ -77,10 +77,12 @@ class _Slot:
     waiting for a second key anywhere (``both[other]``), two-word phrases that match when the next word
     has the key ``other`` (``bigrams[other]``), and longer phrases to verify then (``after[other]``)."""
 
-    __slots__ = ("after", "bigrams", "both", "branches", "keysets", "plain", "verify")
+    __slots__ = ("after", "bigrams", "both", "branches", "keys", "keysets", "plain", "verify")
 
     def __init__(self) -> None:
         self.plain: list[_Entry] | None = None
+        self.keys: tuple[str, ...] | None = None
+        """The keys of the plain-word queries in ``plain`` (word slots; a prefix slot needs entries)."""
         self.branches: list[_Branch] | None = None
         self.keysets: list[_Keyset] | None = None
         self.verify: list[_Item] | None = None
@@ -125,9 +127,12 @@ class SubscriptionIndex:
         entry = self._entries.get(query)
         if entry is None:
             entry = self._entries[query] = _Entry(query)
+            entry.keys = (key,)
             for item in entry.items():
                 self._file(item, add=True)
-        entry.keys.append(key)
+        else:
+            entry.keys = (*entry.keys, key)
+            self._sync_keys(entry)
         self._by_key[key] = entry
 
     def remove(self, key: str) -> None:
@@ -135,11 +140,13 @@ class SubscriptionIndex:
         entry = self._by_key.pop(key, None)
         if entry is None:
             return
-        entry.keys.remove(key)
-        if not entry.keys:
-            del self._entries[entry.query]
-            for item in entry.items():
-                self._file(item, add=False)
+        entry.keys = tuple(k for k in entry.keys if k != key)
+        if entry.keys:
+            self._sync_keys(entry)
+            return
+        del self._entries[entry.query]
+        for item in entry.items():
+            self._file(item, add=False)
 
     def get(self, key: str) -> Query | None:
         entry = self._by_key.get(key)
@@ -165,11 +172,10 @@ class SubscriptionIndex:
             slot = slots.get(token_key)
             if slot is None:
                 continue
-            if slot.plain:
+            if slot.keys:
                 spans = doc.key_hits(token_key)
-                for entry in slot.plain:
-                    for key in entry.keys:
-                        out[key] = spans
+                for key in slot.keys:
+                    out[key] = spans
             if slot.branches:
                 hits = doc.key_hits(token_key)
                 for branch in slot.branches:
@@ -272,6 +278,7 @@ class SubscriptionIndex:
             slot = self._slot(node.key)
             if isinstance(item, _Entry):
                 slot.plain = _change(slot.plain, item, add)
+                slot.keys = _keys_of(slot.plain)
             else:
                 slot.branches = _change(slot.branches, item, add)
             self._drop_if_empty(node.key, slot)
@@ -319,6 +326,13 @@ class SubscriptionIndex:
             slot.verify = _change(slot.verify, item, add)
             self._count_prefix(prefix, slot, add)
 
+    def _sync_keys(self, entry: _Entry) -> None:
+        """After ``entry`` gained or lost a key: a plain word's slot keeps its queries' keys at hand."""
+        node = entry.node
+        if _is_plain(node):
+            slot = self._slots[node.key]
+            slot.keys = _keys_of(slot.plain)
+
     def _prefix_slot(self, prefix: str) -> _Slot:
         slot = self._prefixes.get(prefix)
         if slot is None:
@@ -356,6 +370,10 @@ def _found(item: _Item, hits: Ranges, out: dict[str, tuple[Span, ...]], found: d
         return
     before = found.get(entry)
     found[entry] = hits if before is None else [*before, *hits]
+
+
+def _keys_of(entries: list[_Entry] | None) -> tuple[str, ...] | None:
+    return None if entries is None else tuple(key for entry in entries for key in entry.keys)
 
 
 def _is_plain(node: Node) -> TypeGuard[Word]:
