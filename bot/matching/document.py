@@ -8,18 +8,16 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
-from operator import attrgetter
+from typing import Final
 from urllib.parse import urlsplit
 
 from bot.matching.text import NORMS, TOKEN_RE, Norm, is_shouting, normalise, words
 from bot.models import Article, Span
 
-_new_span: Callable[[tuple[int, int, str]], Span] = partial(tuple.__new__, Span)
+_new_span: Final[Callable[[tuple[int, int, str]], Span]] = partial(tuple.__new__, Span)
 """Builds a Span without NamedTuple's Python-level ``__new__`` (spans are made by the thousand)."""
-
-_BASE: Callable[[Norm], str] = attrgetter("base")
 
 LINE_GAP = 1000
 """Token positions jump by this much at each line break, so that phrases and ``NEAR`` never span lines
@@ -153,7 +151,9 @@ class Document:
         """Distinct folded words (before plural stripping) -> the normal form of one of their tokens."""
         if self._base_norms is None:
             norms = self.norms
-            self._base_norms = dict(zip(map(_BASE, norms), norms, strict=True))
+            self._base_norms = found = {}
+            for norm in norms:
+                found[norm.base] = norm
         return self._base_norms
 
     def base_tokens(self, base: str) -> list[int]:
@@ -170,13 +170,16 @@ class Document:
                     return [i for i in hits if norms[i].base == base]
         return hits
 
-    def spans_at(self, indices: Iterable[int]) -> list[Span]:
+    def spans_at(self, indices: list[int]) -> list[Span]:
         """The spans of these tokens (a possessive ``'s`` left out: "NATO's" highlights "NATO")."""
         starts, ends, surfaces, norms = self.starts, self.ends, self.surfaces, self.norms
-        return [
-            _new_span((starts[i], ends[i], surfaces[i])) if not norms[i].trim else self.span(i, i)
-            for i in indices
-        ]
+        spans = []
+        for i in indices:
+            if norms[i].trim:
+                spans.append(self.span(i, i))
+            else:
+                spans.append(_new_span((starts[i], ends[i], surfaces[i])))
+        return spans
 
     def sorted_bases(self) -> list[str]:
         """The distinct folded words, sorted (for prefix lookups)."""
@@ -203,7 +206,8 @@ class Document:
         """Spans of every token with this key, in order."""
         hits = self._key_cache.get(key)
         if hits is None:
-            hits = self._key_cache[key] = tuple(self.spans_at(self.by_key.get(key, ())))
+            tokens = self.by_key.get(key)
+            hits = self._key_cache[key] = () if tokens is None else tuple(self.spans_at(tokens))
         return hits
 
     def base_hits(self, base: str) -> tuple[Span, ...]:
