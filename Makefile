@@ -16,14 +16,17 @@ $(STAMP): pyproject.toml setup.py | $(BIN)/python
 		|| { cat $(VENV)/install.log; exit 1; }
 	touch $(STAMP)
 
-# The matching package compiled with mypyc, in place (see setup.py); NEWSBOT_COMPILE=0 skips it. The
-# extensions are touched after each build: mypyc keeps an unchanged one as it was, older than its source.
+# The matching package compiled with mypyc, in place (see setup.py); NEWSBOT_COMPILE=0 runs it as pure
+# Python. The extensions are touched after each build: mypyc keeps an unchanged one as it was, older
+# than its source. The stamp names the mode, so that switching modes rebuilds.
 COMPILED_SOURCES := $(filter-out bot/matching/__init__.py bot/matching/build.py,$(wildcard bot/matching/*.py))
-BUILT := $(VENV)/.built
+COMPILE := $(if $(filter 0,$(NEWSBOT_COMPILE)),0,1)
+BUILT := $(VENV)/.built-$(COMPILE)
 
 $(BUILT): $(STAMP) setup.py $(COMPILED_SOURCES)
-	@if [ "$${NEWSBOT_COMPILE:-1}" = 0 ]; then \
-		rm -f bot/matching/*.so; echo "NEWSBOT_COMPILE=0: matching runs as pure Python"; \
+	@rm -f $(VENV)/.built-*
+	@if [ $(COMPILE) = 0 ]; then \
+		rm -f bot/matching/*.so; \
 	else \
 		echo "compiling bot/matching with mypyc"; \
 		$(BIN)/python setup.py --quiet build_ext --inplace >$(VENV)/build.log 2>&1 \
@@ -31,7 +34,7 @@ $(BUILT): $(STAMP) setup.py $(COMPILED_SOURCES)
 		touch bot/matching/*.so; \
 	fi
 	@$(BIN)/python -c "from bot.matching import build; print('matching:', build.describe())"
-	touch $(BUILT)
+	@touch $@
 
 build: $(BUILT)
 
