@@ -30,11 +30,14 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import random
 import re
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
 from collections import Counter
@@ -42,12 +45,15 @@ from collections.abc import Callable
 from itertools import pairwise
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(
+    0, os.environ.get("BENCH_BOT_ROOT") or str(Path(__file__).resolve().parents[1])
+)  # see pure_python_copy()
 
 from bot import heap
-from bot.matching import Document, Query, SubscriptionIndex, parse_query
+from bot.matching import Document, Query, SubscriptionIndex, build, parse_query
 from bot.matching import query as ast
 
+REPO = Path(__file__).resolve().parents[1]
 DATA = (
     Path(__file__).resolve().parents[2]
     / "shared"
@@ -231,6 +237,7 @@ def measure(args: argparse.Namespace, sizes: list[int], only: int) -> dict[str, 
 
     row: dict[str, float | str] = {
         "size": f"{only:,}",
+        "matching": build.describe(),
         "p50": pct(match_ms, 50),
         "p99": pct(match_ms, 99),
         "aps": 1000 / (statistics.mean(match_ms) + statistics.mean(tokenise_ms)),
@@ -272,6 +279,20 @@ def time_tokenising(articles: list[tuple[str, str]]) -> list[float]:
     return [statistics.median(r) for r in runs]
 
 
+def pure_python_copy(into: Path) -> Path:
+    """A copy of ``bot/`` without compiled extensions, so the largest size can also be measured as pure
+    Python in the same run (Python would import the extensions of the checkout before its sources)."""
+    shutil.copytree(REPO / "bot", into / "bot", ignore=shutil.ignore_patterns("*.so", "__pycache__"))
+    return into
+
+
+def run_size(size: int, root: Path | None = None) -> dict[str, float | str]:
+    env = dict(os.environ) if root is None else {**os.environ, "BENCH_BOT_ROOT": str(root)}
+    command = [sys.executable, __file__, *sys.argv[1:], "--only", str(size)]
+    done = subprocess.run(command, check=True, capture_output=True, text=True, env=env)
+    return dict(json.loads(done.stdout.splitlines()[-1]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
@@ -286,14 +307,19 @@ def main() -> None:
 
     rows = []
     for size in sizes:  # each in a fresh process, as a bot starts and loads its subscriptions
-        command = [sys.executable, __file__, *sys.argv[1:], "--only", str(size)]
-        done = subprocess.run(command, check=True, capture_output=True, text=True)
-        rows.append(json.loads(done.stdout.splitlines()[-1]))
+        rows.append(run_size(size))
         print(f"measured {size:,} subscriptions", file=sys.stderr)
+    if build.compiled():
+        with tempfile.TemporaryDirectory() as scratch:
+            pure = run_size(sizes[-1], pure_python_copy(Path(scratch)))
+        pure["size"] = f"{pure['size']} ({pure['matching']})"
+        rows.append(pure)
+        print(f"measured {sizes[-1]:,} subscriptions as pure Python", file=sys.stderr)
 
     first = rows[0]
     print(
-        f"\ntopical share {args.topical_share}; 100 articles, {first['tokens']:.0f} tokens on average; "
+        f"\nmatching {first['matching']}; topical share {args.topical_share}; "
+        f"100 articles, {first['tokens']:.0f} tokens on average; "
         "tokenising (Document construction, once per article, in the first process): "
         f"p50 {first['tokenise_p50']:.3f} ms, p99 {first['tokenise_p99']:.3f} ms\n"
     )
