@@ -20,10 +20,11 @@ per subscription (tracemalloc: traced memory after parsing and indexing every qu
 their number), build time (parse + add), add/remove time per subscription into the full index, and the
 naive loop (each query compiled to case-insensitive regexes, every one tried on every article) at 1k and
 10k. Each size is measured in a fresh process, as a bot starts and loads its subscriptions (so that one
-size's heap does not shape the next); after building, the garbage collector is settled as the bot settles
-it after loading its subscriptions (bot/heap.py: the index frozen out of collections, a larger young
-generation). When the checkout's matching is compiled (make build), the largest size is measured once more
-as pure Python, from a copy of bot/ without the extensions, so the table shows what compiling buys.
+size's heap does not shape the next); after building, the index is compacted and the garbage collector
+settled as the bot does after loading its subscriptions (SubscriptionIndex.compact: each slot's objects
+copied together; bot/heap.py: the index frozen out of collections, a larger young generation). When the
+checkout's matching is compiled (make build), the largest size is measured once more as pure Python, from
+a copy of bot/ without the extensions, so the table shows what compiling buys.
 """
 
 from __future__ import annotations
@@ -220,6 +221,7 @@ def measure(args: argparse.Namespace, sizes: list[int], only: int) -> dict[str, 
         query = parse_query(text)
         index.add(query.canonical, query)
     build_s = time.perf_counter() - start
+    index.compact()
     heap.settle()
 
     match_ms, matches = time_matches(index, articles)

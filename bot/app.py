@@ -163,6 +163,7 @@ class App:
             await self.store.add_subscription(channel, query.canonical, declared.query, created_by="config")
         for subscription in await self.store.list_subscriptions():
             self.book.add(subscription)
+        self.book.compact()
         heap.settle()
         log.info(
             "loaded %d feeds and %d subscriptions; matching %s",

@@ -36,6 +36,10 @@ class SubscriptionBook:
             self._by_query[key] = {}
         self._by_query[key][subscription.id] = subscription
 
+    def compact(self) -> None:
+        """After loading many subscriptions at once (see :meth:`SubscriptionIndex.compact`)."""
+        self._index.compact()
+
     def remove(self, subscription: Subscription) -> None:
         group = self._by_query.get(subscription.query)
         if group is None:

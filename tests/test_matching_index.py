@@ -174,3 +174,26 @@ def test_a_prefix_added_after_matching_is_found_and_a_removed_one_is_not() -> No
     index.add("pentag*", parse_query("pentag*"))
     index.remove("blink*")
     assert set(index.match(DOC)) == {"pentag*"}
+
+
+def test_a_compacted_index_answers_the_same_and_still_adds_and_removes() -> None:
+    queries = [
+        "blinken",
+        "ukrain*",
+        "pentagon OR football",
+        "nato -blinken",
+        '"nato allies"',
+        '"forces train with"',
+        "kyiv blinken",
+        "title:kyiv",
+        "site:express.co.uk zelensky",
+    ]
+    index = index_of(*queries)
+    before = index.match(DOC)
+    index.compact()
+    assert index.match(DOC) == before and len(before) == len(queries) - 1  # all but "nato -blinken"
+    index.add("late", parse_query("zelensky"))
+    assert set(index.match(DOC)) == {*before, "late"}
+    for key in [*(parse_query(text).canonical for text in queries), "late"]:
+        index.remove(key)
+    assert index.match(DOC) == {} and not index._slots and not index._prefixes

@@ -148,6 +148,12 @@ class SubscriptionIndex:
         for item in entry.items():
             self._file(item, add=False)
 
+    def compact(self) -> None:
+        """Copy every slot and what it holds into fresh objects, slot after slot, so that what one
+        lookup touches sits together in memory (after loading many subscriptions at once)."""
+        self._slots = {key: _copy_slot(slot) for key, slot in self._slots.items()}
+        self._prefixes = {key: _copy_slot(slot) for key, slot in self._prefixes.items()}
+
     def get(self, key: str) -> Query | None:
         entry = self._by_key.get(key)
         return None if entry is None else entry.query
@@ -357,6 +363,19 @@ class SubscriptionIndex:
     def _drop_if_empty(self, key: str, slot: _Slot) -> None:
         if slot.empty():
             del self._slots[key]
+
+
+def _copy_slot(slot: _Slot) -> _Slot:
+    new = _Slot()
+    new.plain = None if slot.plain is None else list(slot.plain)
+    new.keys = None if slot.keys is None else (*slot.keys,)
+    new.branches = None if slot.branches is None else list(slot.branches)
+    new.keysets = None if slot.keysets is None else [(i, (*o,), (*e,)) for i, o, e in slot.keysets]
+    new.verify = None if slot.verify is None else list(slot.verify)
+    new.both = None if slot.both is None else {k: list(v) for k, v in slot.both.items()}
+    new.after = None if slot.after is None else {k: list(v) for k, v in slot.after.items()}
+    new.bigrams = None if slot.bigrams is None else {k: list(v) for k, v in slot.bigrams.items()}
+    return new
 
 
 def _found(item: _Item, hits: Ranges, out: dict[str, tuple[Span, ...]], found: dict[_Entry, Ranges]) -> None:
