@@ -21,12 +21,16 @@ def test_a_module_with_an_extension_beside_it_runs_compiled(tmp_path: Path) -> N
     assert build.stale(tmp_path) == []
 
 
-def test_an_extension_older_than_its_source_is_stale(tmp_path: Path) -> None:
-    _write(tmp_path / "index.py", 300)
-    _write(tmp_path / f"index{SUFFIX}", 200)
-    _write(tmp_path / "text.py", 100)
-    _write(tmp_path / f"text{SUFFIX}", 200)
-    assert build.stale(tmp_path) == ["index.py"]
+def test_an_extension_older_than_its_source_is_stale_in_a_checkout(tmp_path: Path) -> None:
+    package = tmp_path / "bot" / "matching"
+    package.mkdir(parents=True)
+    _write(package / "index.py", 300)
+    _write(package / f"index{SUFFIX}", 200)
+    _write(package / "text.py", 100)
+    _write(package / f"text{SUFFIX}", 200)
+    assert build.stale(package) == []  # installed: unpacking a wheel sets the times it likes
+    _write(tmp_path / "setup.py", 100)
+    assert build.stale(package) == ["index.py"]
 
 
 def test_what_is_reported_compiled_is_what_python_imported() -> None:

@@ -20,7 +20,12 @@ def compiled(package: Path = HERE) -> list[str]:
 
 
 def stale(package: Path = HERE) -> list[str]:
-    """Compiled modules whose source changed after they were built (``make build`` rebuilds them)."""
+    """Compiled modules whose source changed after they were built (``make build`` rebuilds them).
+
+    Only a source checkout (``setup.py`` at its top) builds in place; an installed wheel's extensions
+    and sources come from one build, whatever times its files were given on unpacking."""
+    if not (package.parents[1] / "setup.py").exists():
+        return []
     found = []
     for source in sorted(package.glob("*.py")):
         extension = _extension(source)
