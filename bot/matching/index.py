@@ -3,9 +3,9 @@
 Each query is split into its top-level ``OR`` branches, and each branch is filed under its most
 selective required anchor (see :mod:`bot.matching.selectivity`): a word key, two words that must both
 occur (for AND), a pair of adjacent words (for phrases, under the first word with the second as a
-sub-key), a site/source key, or a prefix. For an article, the index intersects the article's distinct
-keys with the filed ones (one hash lookup each, in C), and walks the article's distinct words once
-through the prefix table (by their first five letters, then only the prefix lengths filed under those).
+sub-key), a site/source key, or a prefix (what a key holds: :mod:`bot.matching.slots`). For an article,
+the index looks each of the article's distinct keys up once, and walks its distinct words once through
+the prefix table (by their first five letters, then only the prefix lengths filed under those).
 
 Some shapes are decided from the key tables alone, with no evaluation: a plain word or prefix (a hit is a
 match), an AND of plain words with excluded words (``ukraine -football``: the other words present, none
@@ -20,79 +20,20 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from itertools import compress
 from operator import itemgetter
-from typing import TypeGuard, TypeVar
+from typing import TypeGuard
 
 from bot.matching.aliases import AliasTable
 from bot.matching.document import Document, sorted_spans
 from bot.matching.evaluate import EVALUATORS, Ranges
-from bot.matching.query import And, Node, Not, Or, Phrase, Prefix, Query, Word
+from bot.matching.query import And, Node, Not, Phrase, Prefix, Query, Word
 from bot.matching.selectivity import anchors, key_cost
+from bot.matching.slots import Entry, Item, Slot, change, keys_of, post_in
 from bot.models import Span
-
-
-class _Entry:
-    """One distinct query and the keys subscribed to it. ``entry`` and ``node`` make it usable where a
-    :class:`_Branch` is (a query with a single branch is its own branch)."""
-
-    __slots__ = ("branches", "entry", "keys", "node", "query")
-
-    def __init__(self, query: Query) -> None:
-        self.query = query
-        self.keys: tuple[str, ...] = ()
-        self.entry = self
-        self.node: Node = query.root
-        root = query.root
-        self.branches = tuple(_Branch(self, c) for c in root.children) if isinstance(root, Or) else None
-
-    def items(self) -> tuple[_Item, ...]:
-        return (self,) if self.branches is None else self.branches
-
-
-class _Branch:
-    """One top-level OR branch of a query with several."""
-
-    __slots__ = ("entry", "node")
-
-    def __init__(self, entry: _Entry, node: Node) -> None:
-        self.entry = entry
-        self.node = node
-
-
-_Item = _Entry | _Branch
-_T = TypeVar("_T")
 
 _HEAD = 5
 """Prefixes at least this long are found through their first ``_HEAD`` letters (few words share them);
 shorter ones by trying each of their lengths on every word."""
 _HEAD_OF: Callable[[str], str] = itemgetter(slice(0, _HEAD))
-
-
-_Keyset = tuple[_Item, tuple[str, ...], tuple[str, ...]]
-"""An item that is plain words only, some excluded: (item, the other required keys, excluded keys)."""
-
-
-class _Slot:
-    """Everything filed under one key: plain-word queries and OR branches (a hit is a match), keysets
-    (a match when their other keys are present and none of their excluded keys), items to verify, ANDs
-    waiting for a second key anywhere (``both[other]``), two-word phrases that match when the next word
-    has the key ``other`` (``bigrams[other]``), and longer phrases to verify then (``after[other]``)."""
-
-    __slots__ = ("after", "bigrams", "both", "branches", "keys", "keysets", "plain", "verify")
-
-    def __init__(self) -> None:
-        self.plain: list[_Entry] | None = None
-        self.keys: tuple[str, ...] | None = None
-        """The keys of the plain-word queries in ``plain`` (word slots; a prefix slot needs entries)."""
-        self.branches: list[_Branch] | None = None
-        self.keysets: list[_Keyset] | None = None
-        self.verify: list[_Item] | None = None
-        self.both: dict[str, list[_Item]] | None = None
-        self.after: dict[str, list[_Item]] | None = None
-        self.bigrams: dict[str, list[_Item]] | None = None
-
-    def empty(self) -> bool:
-        parts = (self.plain, self.branches, self.keysets, self.verify, self.both, self.after, self.bigrams)
-        return not any(parts)
 
 
 class SubscriptionIndex:
@@ -106,10 +47,10 @@ class SubscriptionIndex:
 
     def __init__(self, aliases: AliasTable | None = None) -> None:
         self._aliases = aliases
-        self._by_key: dict[str, _Entry] = {}
-        self._entries: dict[Query, _Entry] = {}
-        self._slots: dict[str, _Slot] = {}
-        self._prefixes: dict[str, _Slot] = {}
+        self._by_key: dict[str, Entry] = {}
+        self._entries: dict[Query, Entry] = {}
+        self._slots: dict[str, Slot] = {}
+        self._prefixes: dict[str, Slot] = {}
         self._heads: dict[str, dict[int, int]] = {}
         """First ``_HEAD`` letters of the filed prefixes that long -> their lengths (with counts)."""
         self._short: dict[int, int] = {}
@@ -126,7 +67,7 @@ class SubscriptionIndex:
             self.remove(key)
         entry = self._entries.get(query)
         if entry is None:
-            entry = self._entries[query] = _Entry(query)
+            entry = self._entries[query] = Entry(query)
             entry.keys = (key,)
             for item in entry.items():
                 self._file(item, add=True)
@@ -151,8 +92,8 @@ class SubscriptionIndex:
     def compact(self) -> None:
         """Copy every slot and what it holds into fresh objects, slot after slot, so that what one
         lookup touches sits together in memory (after loading many subscriptions at once)."""
-        self._slots = {key: _copy_slot(slot) for key, slot in self._slots.items()}
-        self._prefixes = {key: _copy_slot(slot) for key, slot in self._prefixes.items()}
+        self._slots = {key: slot.copy() for key, slot in self._slots.items()}
+        self._prefixes = {key: slot.copy() for key, slot in self._prefixes.items()}
 
     def get(self, key: str) -> Query | None:
         entry = self._by_key.get(key)
@@ -167,8 +108,8 @@ class SubscriptionIndex:
     def match(self, doc: Document) -> dict[str, tuple[Span, ...]]:
         """Every key whose query matches ``doc``, with the spans that made it fire."""
         out: dict[str, tuple[Span, ...]] = {}
-        found: dict[_Entry, Ranges] = {}  # spans so far of queries found through branches or prefixes
-        candidates: set[_Item] = set()
+        found: dict[Entry, Ranges] = {}  # spans so far of queries found through branches or prefixes
+        candidates: set[Item] = set()
         anchor_keys = doc.anchor_keys
         slots = self._slots
         by_key, keys, starts, text = doc.by_key, doc.keys, doc.starts, doc.text
@@ -241,7 +182,7 @@ class SubscriptionIndex:
                 out[key] = spans
         return out
 
-    def _walk_prefixes(self, doc: Document, found: dict[_Entry, Ranges], candidates: set[_Item]) -> None:
+    def _walk_prefixes(self, doc: Document, found: dict[Entry, Ranges], candidates: set[Item]) -> None:
         """Each distinct word once through the prefix table: plain prefixes are matches right away."""
         heads, short, prefixes = self._heads, self._short, self._prefixes
         words: Iterable[str] = doc.base_norms
@@ -250,7 +191,7 @@ class SubscriptionIndex:
             if not wanted:
                 return
             words = compress(words, map(wanted.__contains__, map(_HEAD_OF, words)))
-        hit: list[tuple[str, _Slot]] = []
+        hit: list[tuple[str, Slot]] = []
         for base in words:
             lengths = heads.get(base[:_HEAD])
             if lengths is not None:
@@ -271,48 +212,48 @@ class SubscriptionIndex:
             if slot.verify:
                 candidates.update(slot.verify)
 
-    def _slot(self, key: str) -> _Slot:
+    def _slot(self, key: str) -> Slot:
         slot = self._slots.get(key)
         if slot is None:
-            slot = self._slots[key] = _Slot()
+            slot = self._slots[key] = Slot()
         return slot
 
-    def _file(self, item: _Item, *, add: bool) -> None:
+    def _file(self, item: Item, *, add: bool) -> None:
         """File (or unfile) an item under its anchors; the anchors are recomputed on removal."""
         node = item.node
         if _is_plain(node):
             slot = self._slot(node.key)
-            if isinstance(item, _Entry):
-                slot.plain = _change(slot.plain, item, add)
-                slot.keys = _keys_of(slot.plain)
+            if isinstance(item, Entry):
+                slot.plain = change(slot.plain, item, add)
+                slot.keys = keys_of(slot.plain)
             else:
-                slot.branches = _change(slot.branches, item, add)
+                slot.branches = change(slot.branches, item, add)
             self._drop_if_empty(node.key, slot)
             return
         if isinstance(node, Prefix) and node.cased is None and not node.title:
             slot = self._prefix_slot(node.prefix)
-            if isinstance(item, _Entry):
-                slot.plain = _change(slot.plain, item, add)
+            if isinstance(item, Entry):
+                slot.plain = change(slot.plain, item, add)
             else:
-                slot.branches = _change(slot.branches, item, add)
+                slot.branches = change(slot.branches, item, add)
             self._count_prefix(node.prefix, slot, add)
             return
         keyset = _keyset(node)
         if keyset is not None:
             first, others, excluded = keyset
             slot = self._slot(first)
-            slot.keysets = _change(slot.keysets, (item, others, excluded), add)
+            slot.keysets = change(slot.keysets, (item, others, excluded), add)
             self._drop_if_empty(first, slot)
             return
         found = anchors(node)
         assert found is not None, "parse_query refuses queries that only exclude"
         for key in found.keys:
             slot = self._slot(key)
-            slot.verify = _change(slot.verify, item, add)
+            slot.verify = change(slot.verify, item, add)
             self._drop_if_empty(key, slot)
         for first, second in found.both:
             slot = self._slot(first)
-            slot.both = _post_in(slot.both, second, item, add)
+            slot.both = post_in(slot.both, second, item, add)
             self._drop_if_empty(first, slot)
         bigram = (
             isinstance(node, Phrase)
@@ -323,29 +264,29 @@ class SubscriptionIndex:
         for first, second in found.pairs:
             slot = self._slot(first)
             if bigram:
-                slot.bigrams = _post_in(slot.bigrams, second, item, add)
+                slot.bigrams = post_in(slot.bigrams, second, item, add)
             else:
-                slot.after = _post_in(slot.after, second, item, add)
+                slot.after = post_in(slot.after, second, item, add)
             self._drop_if_empty(first, slot)
         for prefix in found.prefixes:
             slot = self._prefix_slot(prefix)
-            slot.verify = _change(slot.verify, item, add)
+            slot.verify = change(slot.verify, item, add)
             self._count_prefix(prefix, slot, add)
 
-    def _sync_keys(self, entry: _Entry) -> None:
+    def _sync_keys(self, entry: Entry) -> None:
         """After ``entry`` gained or lost a key: a plain word's slot keeps its queries' keys at hand."""
         node = entry.node
         if _is_plain(node):
             slot = self._slots[node.key]
-            slot.keys = _keys_of(slot.plain)
+            slot.keys = keys_of(slot.plain)
 
-    def _prefix_slot(self, prefix: str) -> _Slot:
+    def _prefix_slot(self, prefix: str) -> Slot:
         slot = self._prefixes.get(prefix)
         if slot is None:
-            slot = self._prefixes[prefix] = _Slot()
+            slot = self._prefixes[prefix] = Slot()
         return slot
 
-    def _count_prefix(self, prefix: str, slot: _Slot, add: bool) -> None:
+    def _count_prefix(self, prefix: str, slot: Slot, add: bool) -> None:
         """After a prefix query came or went: drop the prefix's slot once empty, and keep the length
         counts in step (``_short``, or ``_heads`` under the prefix's first letters)."""
         if slot.empty():
@@ -360,25 +301,12 @@ class SubscriptionIndex:
             if not lengths and len(prefix) >= _HEAD:
                 del self._heads[head]
 
-    def _drop_if_empty(self, key: str, slot: _Slot) -> None:
+    def _drop_if_empty(self, key: str, slot: Slot) -> None:
         if slot.empty():
             del self._slots[key]
 
 
-def _copy_slot(slot: _Slot) -> _Slot:
-    new = _Slot()
-    new.plain = None if slot.plain is None else list(slot.plain)
-    new.keys = None if slot.keys is None else (*slot.keys,)
-    new.branches = None if slot.branches is None else list(slot.branches)
-    new.keysets = None if slot.keysets is None else [(i, (*o,), (*e,)) for i, o, e in slot.keysets]
-    new.verify = None if slot.verify is None else list(slot.verify)
-    new.both = None if slot.both is None else {k: list(v) for k, v in slot.both.items()}
-    new.after = None if slot.after is None else {k: list(v) for k, v in slot.after.items()}
-    new.bigrams = None if slot.bigrams is None else {k: list(v) for k, v in slot.bigrams.items()}
-    return new
-
-
-def _found(item: _Item, hits: Ranges, out: dict[str, tuple[Span, ...]], found: dict[_Entry, Ranges]) -> None:
+def _found(item: Item, hits: Ranges, out: dict[str, tuple[Span, ...]], found: dict[Entry, Ranges]) -> None:
     """Record that ``item`` matched with ``hits``: a whole query is done, a branch adds to its query's
     spans."""
     entry = item.entry
@@ -389,10 +317,6 @@ def _found(item: _Item, hits: Ranges, out: dict[str, tuple[Span, ...]], found: d
         return
     before = found.get(entry)
     found[entry] = hits if before is None else [*before, *hits]
-
-
-def _keys_of(entries: list[_Entry] | None) -> tuple[str, ...] | None:
-    return None if entries is None else tuple(key for entry in entries for key in entry.keys)
 
 
 def _is_plain(node: Node) -> TypeGuard[Word]:
@@ -421,25 +345,3 @@ def _keyset(node: Node) -> tuple[str, tuple[str, ...], tuple[str, ...]] | None:
         return None
     required.sort(key=key_cost)
     return required[0], tuple(required[1:]), tuple(excluded)
-
-
-def _change(items: list[_T] | None, item: _T, add: bool) -> list[_T] | None:
-    if add:
-        if items is None:
-            return [item]
-        items.append(item)
-        return items
-    assert items is not None
-    items.remove(item)
-    return items or None
-
-
-def _post_in(table: dict[str, list[_T]] | None, key: str, item: _T, add: bool) -> dict[str, list[_T]] | None:
-    """``table`` with ``item`` added to (or removed from) the list under ``key``; None once empty."""
-    table = {} if table is None else table
-    items = _change(table.get(key), item, add)
-    if items is None:
-        del table[key]
-    else:
-        table[key] = items
-    return table or None

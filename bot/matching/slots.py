@@ -1,0 +1,111 @@
+"""What the subscription index files under one key (see :mod:`bot.matching.index`).
+
+A :class:`Slot` holds the items filed under a word key or a prefix; an :class:`Entry` is one distinct
+query with the subscription keys that share it, and a :class:`Branch` one top-level ``OR`` branch of it.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from bot.matching.query import Node, Or, Query
+
+_T = TypeVar("_T")
+
+
+class Entry:
+    """One distinct query and the keys subscribed to it. ``entry`` and ``node`` make it usable where a
+    :class:`Branch` is (a query with a single branch is its own branch)."""
+
+    __slots__ = ("branches", "entry", "keys", "node", "query")
+
+    def __init__(self, query: Query) -> None:
+        self.query = query
+        self.keys: tuple[str, ...] = ()
+        self.entry = self
+        self.node: Node = query.root
+        root = query.root
+        self.branches = tuple(Branch(self, c) for c in root.children) if isinstance(root, Or) else None
+
+    def items(self) -> tuple[Item, ...]:
+        return (self,) if self.branches is None else self.branches
+
+
+class Branch:
+    """One top-level OR branch of a query with several."""
+
+    __slots__ = ("entry", "node")
+
+    def __init__(self, entry: Entry, node: Node) -> None:
+        self.entry = entry
+        self.node = node
+
+
+Item = Entry | Branch
+
+Keyset = tuple[Item, tuple[str, ...], tuple[str, ...]]
+"""An item that is plain words only, some excluded: (item, the other required keys, excluded keys)."""
+
+
+class Slot:
+    """Everything filed under one key: plain-word queries and OR branches (a hit is a match), keysets
+    (a match when their other keys are present and none of their excluded keys), items to verify, ANDs
+    waiting for a second key anywhere (``both[other]``), two-word phrases that match when the next word
+    has the key ``other`` (``bigrams[other]``), and longer phrases to verify then (``after[other]``)."""
+
+    __slots__ = ("after", "bigrams", "both", "branches", "keys", "keysets", "plain", "verify")
+
+    def __init__(self) -> None:
+        self.plain: list[Entry] | None = None
+        self.keys: tuple[str, ...] | None = None
+        """The keys of the plain-word queries in ``plain`` (word slots; a prefix slot needs entries)."""
+        self.branches: list[Branch] | None = None
+        self.keysets: list[Keyset] | None = None
+        self.verify: list[Item] | None = None
+        self.both: dict[str, list[Item]] | None = None
+        self.after: dict[str, list[Item]] | None = None
+        self.bigrams: dict[str, list[Item]] | None = None
+
+    def empty(self) -> bool:
+        parts = (self.plain, self.branches, self.keysets, self.verify, self.both, self.after, self.bigrams)
+        return not any(parts)
+
+    def copy(self) -> Slot:
+        """A deep copy of the containers (not of the entries they hold), allocated together."""
+        new = Slot()
+        new.plain = None if self.plain is None else list(self.plain)
+        new.keys = None if self.keys is None else (*self.keys,)
+        new.branches = None if self.branches is None else list(self.branches)
+        new.keysets = None if self.keysets is None else [(i, (*o,), (*e,)) for i, o, e in self.keysets]
+        new.verify = None if self.verify is None else list(self.verify)
+        new.both = None if self.both is None else {k: list(v) for k, v in self.both.items()}
+        new.after = None if self.after is None else {k: list(v) for k, v in self.after.items()}
+        new.bigrams = None if self.bigrams is None else {k: list(v) for k, v in self.bigrams.items()}
+        return new
+
+
+def keys_of(entries: list[Entry] | None) -> tuple[str, ...] | None:
+    return None if entries is None else tuple(key for entry in entries for key in entry.keys)
+
+
+def change(items: list[_T] | None, item: _T, add: bool) -> list[_T] | None:
+    """``items`` with ``item`` added (or removed); None once empty."""
+    if add:
+        if items is None:
+            return [item]
+        items.append(item)
+        return items
+    assert items is not None
+    items.remove(item)
+    return items or None
+
+
+def post_in(table: dict[str, list[_T]] | None, key: str, item: _T, add: bool) -> dict[str, list[_T]] | None:
+    """``table`` with ``item`` added to (or removed from) the list under ``key``; None once empty."""
+    table = {} if table is None else table
+    items = change(table.get(key), item, add)
+    if items is None:
+        del table[key]
+    else:
+        table[key] = items
+    return table or None
