@@ -108,7 +108,6 @@ class SubscriptionIndex:
     def match(self, doc: Document) -> dict[str, tuple[Span, ...]]:
         """Every key whose query matches ``doc``, with the spans that made it fire."""
         out: dict[str, tuple[Span, ...]] = {}
-        found: dict[Entry, Ranges] = {}  # spans so far of queries found through branches or prefixes
         candidates: set[Item] = set()
         anchor_keys = doc.anchor_keys
         slots = self._slots
@@ -126,8 +125,7 @@ class SubscriptionIndex:
             if slot.branches:
                 hits = doc.key_hits(token_key)
                 for branch in slot.branches:
-                    before = found.get(branch.entry)
-                    found[branch.entry] = hits if before is None else [*before, *hits]
+                    _merge(out, branch.entry, hits)
             if slot.keysets:
                 for item, others, excluded in slot.keysets:
                     for other in others:
@@ -141,7 +139,7 @@ class SubscriptionIndex:
                             hits = doc.key_hits(token_key)
                             if others:
                                 hits = [*hits, *(span for k in others for span in doc.key_hits(k))]
-                            _found(item, hits, out, found)
+                            _merge(out, item.entry, hits)
             if slot.verify:
                 candidates.update(slot.verify)
             if slot.both:
@@ -165,24 +163,19 @@ class SubscriptionIndex:
                         if phrases and text.find("\n", starts[i], starts[i + 1]) < 0:
                             hits = [doc.span(i, i + 1)]
                             for item in phrases:
-                                before = found.get(item.entry)
-                                found[item.entry] = hits if before is None else [*before, *hits]
+                                _merge(out, item.entry, hits)
         if self._heads or self._short:
-            self._walk_prefixes(doc, found, candidates)
+            self._walk_prefixes(doc, out, candidates)
 
         evaluators = EVALUATORS
         for item in candidates:
             node = item.node
             verified = evaluators[type(node)](node, doc)
             if verified is not None:
-                _found(item, verified, out, found)
-        for entry, hits in found.items():
-            spans = sorted_spans(hits)
-            for key in entry.keys:
-                out[key] = spans
+                _merge(out, item.entry, verified)
         return out
 
-    def _walk_prefixes(self, doc: Document, found: dict[Entry, Ranges], candidates: set[Item]) -> None:
+    def _walk_prefixes(self, doc: Document, out: dict[str, tuple[Span, ...]], candidates: set[Item]) -> None:
         """Each distinct word once through the prefix table: plain prefixes are matches right away."""
         heads, short, prefixes = self._heads, self._short, self._prefixes
         words: Iterable[str] = doc.base_norms
@@ -206,9 +199,7 @@ class SubscriptionIndex:
             if slot.plain or slot.branches:
                 hits = doc.base_hits(base)
                 for item in (*(slot.plain or ()), *(slot.branches or ())):
-                    entry = item.entry
-                    before = found.get(entry)
-                    found[entry] = hits if before is None else [*before, *hits]
+                    _merge(out, item.entry, hits)
             if slot.verify:
                 candidates.update(slot.verify)
 
@@ -306,17 +297,15 @@ class SubscriptionIndex:
             del self._slots[key]
 
 
-def _found(item: Item, hits: Ranges, out: dict[str, tuple[Span, ...]], found: dict[Entry, Ranges]) -> None:
-    """Record that ``item`` matched with ``hits``: a whole query is done, a branch adds to its query's
-    spans."""
-    entry = item.entry
-    if entry is item:
-        spans = sorted_spans(hits)
-        for key in entry.keys:
-            out[key] = spans
-        return
-    before = found.get(entry)
-    found[entry] = hits if before is None else [*before, *hits]
+def _merge(out: dict[str, tuple[Span, ...]], entry: Entry, hits: Ranges) -> None:
+    """Record that ``entry``'s query matched with ``hits``, adding them to the spans of an earlier match
+    (another branch, another word with the prefix, another place of the phrase). Every key of an entry
+    is written together, so the first one says whether the query matched before."""
+    keys = entry.keys
+    before = out.get(keys[0])
+    spans = sorted_spans(hits) if before is None else sorted_spans([*before, *hits])
+    for key in keys:
+        out[key] = spans
 
 
 def _is_plain(node: Node) -> TypeGuard[Word]:
