@@ -19,11 +19,11 @@ $(STAMP): pyproject.toml setup.py | $(BIN)/python
 # The matching package compiled with mypyc, in place (see setup.py); NEWSBOT_COMPILE=0 runs it as pure
 # Python. The extensions are touched after each build: mypyc keeps an unchanged one as it was, older
 # than its source. The stamp names the mode, so that switching modes rebuilds.
-COMPILED_SOURCES := $(filter-out bot/matching/__init__.py bot/matching/build.py,$(wildcard bot/matching/*.py))
+MATCHING_SOURCES := $(wildcard bot/matching/*.py)
 COMPILE := $(if $(filter 0,$(NEWSBOT_COMPILE)),0,1)
 BUILT := $(VENV)/.built-$(COMPILE)
 
-$(BUILT): $(STAMP) setup.py $(COMPILED_SOURCES)
+$(BUILT): $(STAMP) setup.py $(MATCHING_SOURCES)
 	@rm -f $(VENV)/.built-*
 	@if [ $(COMPILE) = 0 ]; then \
 		rm -f bot/matching/*.so; \

@@ -36,7 +36,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "eval" / "article-extraction-benchmark"
+from eval_data import EXTRACTION
+
+DATA = EXTRACTION
 TARGET_F1 = 0.95
 
 # README anchors (upstream README, latest run): F1, precision, recall; None where not published.

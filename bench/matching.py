@@ -52,18 +52,14 @@ sys.path.insert(
     0, os.environ.get("BENCH_BOT_ROOT") or str(Path(__file__).resolve().parents[1])
 )  # see pure_python_copy()
 
+from eval_data import CNNDM
+
 from bot import heap
 from bot.matching import Document, Query, SubscriptionIndex, build, parse_query
 from bot.matching import query as ast
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = (
-    Path(__file__).resolve().parents[2]
-    / "shared"
-    / "eval"
-    / "cnndm-realsumm-100"
-    / "cnndm_realsumm_100.jsonl"
-)
+DATA = CNNDM
 NAIVE_ARTICLES = {1000: 100, 10000: 25}
 REPEATS = 7
 # The bench's own stopwords (the index's selectivity prior is not used to make the data).

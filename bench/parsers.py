@@ -55,13 +55,14 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import feedparser
+from eval_data import FEEDPARSER_CORPUS
 
 from bot.ingest.clean import html_to_text
 from bot.ingest.feeds import parse_feed
 from bot.ingest.jsonfeed import parse_json_feed
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "eval" / "feedparser-corpus"
+CORPUS = FEEDPARSER_CORPUS
 EXAMPLES = ROOT / "examples"
 MIN_AGREEMENT = 0.995
 MIN_SPEEDUP = 1.5

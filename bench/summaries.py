@@ -22,15 +22,11 @@ from rouge_score import rouge_scorer
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from eval_data import CNNDM
+
 from bot.summarise import ExtractiveSummariser
 
-DATA = (
-    Path(__file__).resolve().parents[2]
-    / "shared"
-    / "eval"
-    / "cnndm-realsumm-100"
-    / "cnndm_realsumm_100.jsonl"
-)
+DATA = CNNDM
 METRICS = ("rouge1", "rouge2", "rougeLsum")
 METRIC_LABELS = ("R1", "R2", "RLsum")
 
