@@ -10,8 +10,9 @@ from bot.matching import build as matching_build
 from bot.store import SqliteStore
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
-SEED = SHARED / "seed" / "000_79f34e07c9bfe2d1.txt"
+FIXTURES = REPO / "tests" / "fixtures"
+SEED = FIXTURES / "seed-article.txt"
+"""A real article as a low-quality outlet sends it: captions, photo credits, link teasers."""
 EXAMPLES = REPO / "examples"
 SEED_ID = "seed-000-79f34e07c9bfe2d1"
 

@@ -1,15 +1,14 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.ingest.clean import clean_article, clean_text, html_to_text
+from tests.conftest import SEED
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "000_79f34e07c9bfe2d1.txt"
 SEED_TITLE = "Russia threatened with war as US declares Ukraine could be invaded at ‘any point’"
 TAG_LINE = re.compile(r"\[ *[A-Z][A-Z ]*\]\s*$", re.MULTILINE)
 

@@ -18,10 +18,11 @@ from hypothesis import strategies as st
 
 from bot.errors import FeedError
 from bot.ingest.extract import MIN_ARTICLE_CHARS, ArticlePageFetcher, extract_article, needs_full_text
-from tests.conftest import SEED, SHARED
+from tests.conftest import FIXTURES, SEED
 from tests.loopback import serve
 
-BENCHMARK = SHARED / "eval" / "article-extraction-benchmark"
+BENCHMARK = FIXTURES / "extraction"
+"""Three pages of scrapinghub/article-extraction-benchmark (MIT), with their human-cleaned bodies."""
 SEED_URL = "https://london-defender.example/news/world/russia-ukraine-any-point"
 LEAD = "The Biden administration is weighing new options"
 

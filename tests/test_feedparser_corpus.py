@@ -1,4 +1,4 @@
-"""Every file of feedparser's own test corpus (../shared/eval/feedparser-corpus) goes through
+"""Every file of feedparser's own test corpus (tests/fixtures/feedparser-corpus, BSD-2-Clause) goes through
 ``python -m bot feed`` without a traceback, exiting 0 (parsed) or 2 (not a feed); where the corpus
 manifest's expectation is about something the command shows (item titles and links, dates, the feed
 title, whether warnings were given), what it shows agrees with it.
@@ -29,12 +29,10 @@ from typing import Any
 import pytest
 
 from bot.__main__ import main
-from tests.conftest import REPO, SHARED
+from tests.conftest import FIXTURES, REPO
 
-CORPUS = SHARED / "eval" / "feedparser-corpus"
+CORPUS = FIXTURES / "feedparser-corpus"
 MANIFEST = CORPUS / "manifest.jsonl"
-
-pytestmark = pytest.mark.skipif(not MANIFEST.exists(), reason="the feedparser corpus is not in ../shared")
 
 # What `bot feed` shows, in the names of feedparser's result dict.
 ENTRY_KEYS = frozenset({"title", "link", "published_parsed"})

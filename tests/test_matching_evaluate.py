@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from bot.matching import Document, evaluate, parse_query
 from bot.models import Article
+from tests.conftest import SEED
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "000_79f34e07c9bfe2d1.txt"
 TITLE = "Russia threatened with war as US declares Ukraine could be invaded at ‘any point’"
 
 

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -9,8 +7,8 @@ from hypothesis import strategies as st
 from bot.ingest.clean import clean_article
 from bot.models import Article, Summary
 from bot.summarise import ExtractiveSummariser, Summariser, split_sentences
+from tests.conftest import SEED
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "000_79f34e07c9bfe2d1.txt"
 SEED_TITLE = "Russia threatened with war as US declares Ukraine could be invaded at ‘any point’"
 LEAD = "The Biden administration is weighing new options"
 
