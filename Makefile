@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CONFIG ?= config.yaml
 
-.PHONY: run build test lint typecheck bench clean
+.PHONY: run build test lint typecheck bench lock image-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,17 @@ bench: $(BUILT)
 	$(BIN)/python bench/extraction.py
 	$(BIN)/python bench/parsers.py
 	$(BIN)/python bench/feeds.py
+
+# requirements.lock: what the Docker image installs, every runtime and build requirement pinned
+# (pyproject.toml keeps ranges). Refresh it with `make lock` and commit it.
+lock: $(STAMP)
+	$(BIN)/python -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"], sep="\n")' \
+		| $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --custom-compile-command "make lock" \
+			pyproject.toml - -o requirements.lock
+
+# The image's install and entry commands, outside a container (CI runs this too).
+image-check:
+	bash .ci/image-check . $$(mktemp -d)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build bot/matching/*.so

@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from eval_data import EXTRACTION
 
-DATA = EXTRACTION
+DATA = EXTRACTION.path
 TARGET_F1 = 0.95
 
 # README anchors (upstream README, latest run): F1, precision, recall; None where not published.
@@ -272,6 +272,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="score only the first N pages (by id)")
     parser.add_argument("--only", nargs="*", choices=sorted(CANDIDATES), help="run only these candidates")
     args = parser.parse_args()
+    EXTRACTION.require()
 
     truth = load_truth()
     if not check_scorer(truth):

@@ -59,7 +59,7 @@ from bot.matching import Document, Query, SubscriptionIndex, build, parse_query
 from bot.matching import query as ast
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = CNNDM
+DATA = CNNDM.path
 NAIVE_ARTICLES = {1000: 100, 10000: 25}
 REPEATS = 7
 # The bench's own stopwords (the index's selectivity prior is not used to make the data).
@@ -306,6 +306,7 @@ def main() -> None:
     parser.add_argument("--only", type=int, help="measure this one of --sizes here and print its row as JSON")
     parser.add_argument("--processes", type=int, default=3, help="runs of the largest size (median shown)")
     args = parser.parse_args()
+    CNNDM.require()
     sizes = [int(s) for s in args.sizes.split(",")]
     if args.only is not None:
         print(json.dumps(measure(args, sizes, args.only)))

@@ -62,7 +62,7 @@ from bot.ingest.feeds import parse_feed
 from bot.ingest.jsonfeed import parse_json_feed
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = FEEDPARSER_CORPUS
+CORPUS = FEEDPARSER_CORPUS.path
 EXAMPLES = ROOT / "examples"
 MIN_AGREEMENT = 0.995
 MIN_SPEEDUP = 1.5
@@ -346,6 +346,7 @@ def main() -> None:
     cli.add_argument("--repeats", type=int, default=3)
     cli.add_argument("--items", type=int, default=500)
     args = cli.parse_args()
+    FEEDPARSER_CORPUS.require()
 
     found, missing = parsers()
     corpus = {str(p.relative_to(CORPUS)): p.read_bytes() for p in corpus_files()}

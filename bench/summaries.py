@@ -26,7 +26,7 @@ from eval_data import CNNDM
 
 from bot.summarise import ExtractiveSummariser
 
-DATA = CNNDM
+DATA = CNNDM.path
 METRICS = ("rouge1", "rouge2", "rougeLsum")
 METRIC_LABELS = ("R1", "R2", "RLsum")
 
@@ -39,6 +39,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--limit", type=int, default=0, help="score only the first N documents")
     args = parser.parse_args()
+    CNNDM.require()
     docs = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines() if line.strip()]
     if args.limit:
         docs = docs[: args.limit]

@@ -1,5 +1,5 @@
-"""The command line: ``run``, ``check``, ``replay``, ``feed``, ``feeds``. The only place that exits the
-process.
+"""The command line: ``run``, ``check``, ``health``, ``replay``, ``feed``, ``feeds``. The only place that
+exits the process.
 
 Exit codes: 0 success, 2 a user error (bad config, bad query, unreadable input), 1 anything else.
 """
@@ -14,6 +14,8 @@ import logging
 import os
 import signal
 import sys
+import urllib.error
+import urllib.request
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TextIO, TypeVar
@@ -41,6 +43,8 @@ T = TypeVar("T")
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if getattr(args, "config_path", None) is not None:
+        args.config = args.config_path
     try:
         code: int = args.func(args)
         return code
@@ -66,13 +70,18 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run the bot")
-    run.add_argument("--config", default="config.yaml", help="config file (default: config.yaml)")
+    _config_arguments(run)
     run.add_argument("--once", action="store_true", help="run one full cycle (poll, match, deliver) and exit")
     run.set_defaults(func=cmd_run)
 
     check = sub.add_parser("check", help="validate a config file")
-    check.add_argument("--config", default="config.yaml")
+    _config_arguments(check)
     check.set_defaults(func=cmd_check)
+
+    health = sub.add_parser("health", help="ask a running bot's GET /healthz (exit 0 healthy, 1 not)")
+    _config_arguments(health)
+    health.add_argument("--timeout", type=float, default=5.0, help="seconds to wait (default: 5)")
+    health.set_defaults(func=cmd_health)
 
     replay = sub.add_parser(
         "replay", help="run articles from a JSONL file through cleaning, matching, summaries"
@@ -106,6 +115,12 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _config_arguments(parser: argparse.ArgumentParser) -> None:
+    """``newsbot check config.yaml`` and ``newsbot check --config config.yaml`` are the same."""
+    parser.add_argument("config_path", nargs="?", metavar="CONFIG", help="config file (default: config.yaml)")
+    parser.add_argument("--config", default="config.yaml", help=argparse.SUPPRESS)
+
+
 def validated_config(path: str) -> Config:
     """Load a config and check what the schema can't: queries parse, platforms exist, the safety
     allow-list is well formed."""
@@ -134,6 +149,35 @@ def validated_config(path: str) -> Config:
 def cmd_check(args: argparse.Namespace) -> int:
     config = validated_config(args.config)
     print(f"{args.config}: OK ({len(config.feeds)} feeds, {len(config.subscriptions)} subscriptions)")
+    return 0
+
+
+def cmd_health(args: argparse.Namespace) -> int:
+    """The container's HEALTHCHECK: asks the bot's own web server, at the address in its config."""
+    web_config = load_config(args.config).web
+    if not web_config.enabled or not web_config.port:
+        raise InputError(
+            f"{args.config}: the web server is off (web.enabled, web.port), so there is no /healthz"
+        )
+    host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(web_config.host, web_config.host)
+    url = f"http://{f'[{host}]' if ':' in host else host}:{web_config.port}/healthz"
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never through a proxy
+    try:
+        with direct.open(url, timeout=args.timeout) as response:
+            status = json.load(response).get("status")
+    except urllib.error.HTTPError as exc:
+        print(f"unhealthy: {url} answered HTTP {exc.code}", file=sys.stderr)
+        return 1
+    except urllib.error.URLError as exc:
+        print(f"unhealthy: {url}: {exc.reason}", file=sys.stderr)
+        return 1
+    except (OSError, ValueError, AttributeError) as exc:
+        print(f"unhealthy: {url}: {exc}", file=sys.stderr)
+        return 1
+    if status != "ok":
+        print(f"unhealthy: {url} says status {status!r}", file=sys.stderr)
+        return 1
+    print(f"healthy: {url}")
     return 0
 
 

@@ -208,9 +208,15 @@ class App:
                 max_body_bytes=self.config.polling.max_body_bytes,
                 user_agent=self.config.polling.user_agent,
             )
+        secret = os.environ.get(web_config.webhook_secret_env, "")
+        if not secret:
+            log.warning(
+                "push intake is off (POST /articles answers 503): %s is not set",
+                web_config.webhook_secret_env,
+            )
         app = create_web_app(
             intake=self.intake,
-            secret=os.environ.get(web_config.webhook_secret_env, ""),
+            secret=secret,
             max_body_bytes=web_config.max_body_bytes,
             websub=callbacks,
             routes=[route for adapter in self.adapters for route in adapter.routes],

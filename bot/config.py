@@ -110,6 +110,7 @@ class WebConfig:
     public_url: str = ""
     """Where hubs can reach this server; WebSub subscriptions are made only when it is set."""
     webhook_secret_env: str = "NEWSBOT_WEBHOOK_SECRET"
+    """Names the variable holding the secret that signs pushed articles; unset, push intake is off."""
     max_body_bytes: int = Field(default=1_000_000, gt=0)
 
 
@@ -340,8 +341,6 @@ def _missing_env_problems(
             required.append(("platforms.slack.app_token_env", slack.app_token_env))
         else:
             required.append(("platforms.slack.signing_secret_env", slack.signing_secret_env))
-    if config.web.enabled:
-        required.append(("web.webhook_secret_env", config.web.webhook_secret_env))
     if config.summary.llm.enabled:
         required.append(("summary.llm.api_key_env", config.summary.llm.api_key_env))
     for key, var in required:

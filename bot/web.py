@@ -192,11 +192,12 @@ def create_web_app(
     routes: Iterable[Route] = (),
 ) -> web.Application:
     """The aiohttp application: ``/articles``, ``/healthz``, the WebSub callbacks when ``websub`` is
-    given, and any extra ``routes``. ``secret`` signs pushed articles and must not be empty."""
-    if not secret:
-        raise ValueError("a webhook secret is required for POST /articles")
+    given, and any extra ``routes``. ``secret`` signs pushed articles; without one, push intake is off
+    and ``POST /articles`` answers 503 (the server still serves health checks and WebSub)."""
 
     async def post_articles(request: web.Request) -> web.Response:
+        if not secret:
+            return error_response(503, "push intake is off: the bot was started without a webhook secret")
         header = request.headers.get(SIGNATURE_HEADER)
         if not header:
             return error_response(
