@@ -22,10 +22,10 @@ naive loop (each query compiled to case-insensitive regexes, every one tried on 
 10k. Each size is measured in a fresh process, as a bot starts and loads its subscriptions (so that one
 size's heap does not shape the next); after building, the index is compacted and the garbage collector
 settled as the bot does after loading its subscriptions (SubscriptionIndex.compact: each slot's objects
-copied together; bot/heap.py: the index frozen out of collections, a larger young generation). When the
-checkout's matching is compiled (make build), the largest size is also measured as pure Python, from a
-copy of bot/ without the extensions, so the table shows what compiling buys. The largest size runs in
---processes processes (3), alternating with pure Python; the table shows the run with the median p50.
+copied together; bot/matching/heap.py: the index frozen out of collections, a larger young generation).
+When the checkout's matching is compiled (make build), the largest size is also measured as pure
+Python, from a copy of bot/ without the extensions, so the table shows what compiling buys. The largest size
+runs in --processes processes (3), alternating with pure Python; the table shows the run with the median p50.
 """
 
 from __future__ import annotations
@@ -54,8 +54,7 @@ sys.path.insert(
 
 from eval_data import CNNDM
 
-from bot import heap
-from bot.matching import Document, Query, SubscriptionIndex, build, parse_query
+from bot.matching import Document, Query, SubscriptionIndex, build, heap, parse_query
 from bot.matching import query as ast
 
 REPO = Path(__file__).resolve().parents[1]

@@ -19,7 +19,7 @@ items, so every parser is credited with the same work.
 Correctness, against feedparser on every corpus file:
 - "crashed": the candidate raised where feedparser returned a result (feedparser never raises).
 - "same count": the same number of items. "same ids / links / titles": item by item, over files where
-  the counts match too; an id is the guid, else the link (what bot.ingest.identity keys an article on).
+  the counts match too; an id is the guid, else the link (what bot.core.identity keys an article on).
   "raw titles" compares the strings the library returns; "titles as shown" compares them as the bot
   shows and matches them (markup turned into text, white space collapsed), so that a different but
   equivalent rendering of the same markup is not counted against a parser.

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from eval_data import CNNDM
 
-from bot.summarise import ExtractiveSummariser
+from bot.summarise.extractive import ExtractiveSummariser
 
 DATA = CNNDM.path
 METRICS = ("rouge1", "rouge2", "rougeLsum")

@@ -22,17 +22,17 @@ from typing import TextIO, TypeVar
 
 from bot.app import App, build_aliases
 from bot.config import Config, load_config
-from bot.errors import ConfigError, ConfigProblem, FeedError, InputError, NewsBotError, QueryError
+from bot.core.errors import ConfigError, ConfigProblem, FeedError, InputError, NewsBotError, QueryError
 from bot.ingest.inspect import inspect_feed, item_line, plain_text, summary_line
 from bot.ingest.opml import OpmlFeed, new_feeds, parse_opml, render_opml
 from bot.ingest.safety import UrlPolicy
 from bot.logs import setup_logging
 from bot.matching import parse_query
 from bot.platforms import PLATFORM_ADAPTERS
-from bot.replay import LineError, Replayer, read_queries
+from bot.processing.replay import LineError, Replayer, read_queries
 from bot.store import SqliteStore
 from bot.store.base import Store
-from bot.summarise import ExtractiveSummariser
+from bot.summarise.extractive import ExtractiveSummariser
 
 log = logging.getLogger("bot")
 

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from bot import heap
 from bot.config import Config
-from bot.delivery import DeliveryReport, DeliveryWorker, RetryPolicy
-from bot.errors import ConfigError, ConfigProblem, NewsBotError, StoreError
+from bot.core.errors import ConfigError, ConfigProblem, NewsBotError, StoreError
+from bot.core.models import Article, ChannelRef
+from bot.delivery.notify import NotifierRegistry
+from bot.delivery.worker import DeliveryReport, DeliveryWorker, RetryPolicy
 from bot.ingest.extract import ArticlePageFetcher
 from bot.ingest.fetch import FileReader, HttpReader, ReaderRegistry
 from bot.ingest.fulltext import FullText
@@ -25,18 +26,16 @@ from bot.ingest.poller import FeedPoller, PollPolicy
 from bot.ingest.safety import UrlPolicy, guarded_session
 from bot.ingest.websub import MemoryWebSubRegistry, WebSubError
 from bot.ingest.websub_client import WebSubSubscriber
-from bot.matching import AliasTable, default_aliases
+from bot.matching import AliasTable, default_aliases, heap
 from bot.matching import build as matching_build
-from bot.models import Article, ChannelRef
-from bot.notify import NotifierRegistry
-from bot.pipeline import CycleReport, Pipeline
 from bot.platforms import PlatformAdapter, enabled_platforms, load_factory
+from bot.processing.pipeline import CycleReport, Pipeline
+from bot.processing.subscriptions import SubscriptionBook
 from bot.store import SqliteStore
 from bot.store.base import Store
-from bot.subscriptions import SubscriptionBook
 from bot.summarise import Summariser
-from bot.summarise_llm import build_summariser, close_summariser
-from bot.web import WebServer, WebSubCallbacks, create_web_app
+from bot.summarise.llm import build_summariser, close_summariser
+from bot.web.server import WebServer, WebSubCallbacks, create_web_app
 
 log = logging.getLogger(__name__)
 

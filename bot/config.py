@@ -18,7 +18,7 @@ import yaml
 from pydantic import BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic.dataclasses import dataclass
 
-from bot.errors import ConfigError, ConfigProblem
+from bot.core.errors import ConfigError, ConfigProblem
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")

@@ -8,10 +8,10 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from bot.config import Config
-from bot.notify import Notifier
+from bot.delivery.notify import Notifier
+from bot.processing.subscriptions import SubscriptionBook
 from bot.store.base import Store
-from bot.subscriptions import SubscriptionBook
-from bot.web import Route
+from bot.web.server import Route
 
 
 class PlatformAdapter(Protocol):
@@ -23,7 +23,7 @@ class PlatformAdapter(Protocol):
     """Requests this platform serves on the bot's web server (Slack's HTTP mode); usually none."""
 
     async def start(self) -> None:
-        """Connect and begin taking commands. Raises :class:`bot.errors.NewsBotError` when it can't."""
+        """Connect and begin taking commands. Raises :class:`bot.core.errors.NewsBotError` when it can't."""
         ...
 
     async def stop(self) -> None: ...

@@ -14,13 +14,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot.alerts import alert_id
-from bot.errors import CommandError, FeedError, QueryError
-from bot.ingest.identity import canonical_url
+from bot.core.errors import CommandError, FeedError, QueryError
+from bot.core.identity import canonical_url
+from bot.core.models import ChannelRef, Subscription
 from bot.matching import Document, Query, evaluate
-from bot.models import ChannelRef, Subscription
+from bot.processing.alerts import alert_id
+from bot.processing.subscriptions import SubscriptionBook, resume_channel
 from bot.store.base import Store
-from bot.subscriptions import SubscriptionBook, resume_channel
 from handlers.explain import Hit, Verdict, preview_text, why_text, would_have_matched
 
 MAX_QUERY_CHARS = 500
@@ -71,7 +71,7 @@ Ukrain* for prefixes, title:word for headlines, site:example.com for one outlet.
 
 
 UrlCheck = Callable[[str], None]
-"""Raises :class:`bot.errors.FeedError` for a URL the bot must not fetch (see bot.ingest.safety)."""
+"""Raises :class:`bot.core.errors.FeedError` for a URL the bot must not fetch (see bot.ingest.safety)."""
 
 
 class CommandService:

@@ -14,12 +14,12 @@ import textwrap
 from typing import TextIO
 
 from bot.config import Config
-from bot.errors import CommandError
+from bot.core.errors import CommandError
+from bot.core.models import Alert, ChannelRef, MessageRef
 from bot.ingest.safety import UrlPolicy
-from bot.models import Alert, ChannelRef, MessageRef
+from bot.processing.subscriptions import SubscriptionBook
 from bot.store.base import Store
-from bot.subscriptions import SubscriptionBook
-from bot.web import Route
+from bot.web.server import Route
 from handlers.commands import CommandService, Invocation, Reply
 from handlers.text import drop_unsafe, mark, term_spans
 

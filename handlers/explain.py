@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot.models import Span, Subscription, unique_terms
+from bot.core.models import Span, Subscription, unique_terms
 from bot.store.base import AlertStatus, SeenArticle
 
 PREVIEW_ITEMS = 5

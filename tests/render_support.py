@@ -9,7 +9,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from bot.models import Alert, ChannelRef
+from bot.core.models import Alert, ChannelRef
 
 
 def alert(**overrides: Any) -> Alert:

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot.errors import CommandError
+from bot.core.errors import CommandError
+from bot.core.models import Article, ChannelRef
 from bot.matching import default_aliases
-from bot.models import Article, ChannelRef
+from bot.processing.subscriptions import SubscriptionBook
 from bot.store import SqliteStore
-from bot.subscriptions import SubscriptionBook
 from handlers.commands import MAX_QUERY_CHARS, CommandService, Invocation
 
 HERE = Invocation(ChannelRef("console", "here"), user="ana")
@@ -99,8 +99,8 @@ async def test_unknown_command_and_help(service: CommandService) -> None:
 
 async def seed_history(service: CommandService) -> None:
     """Three articles the bot has seen, one of them alerted here, one quiet history."""
-    from bot.pipeline import Pipeline
-    from bot.summarise import ExtractiveSummariser
+    from bot.processing.pipeline import Pipeline
+    from bot.summarise.extractive import ExtractiveSummariser
 
     await service.run_text(HERE, "subscribe Kharkiv")
     pipeline = Pipeline(service.store, service.book, ExtractiveSummariser())
@@ -247,7 +247,7 @@ async def test_autocomplete_offers_this_channels_subscriptions(service: CommandS
 async def test_losing_a_channel_pauses_its_subscriptions_once(
     service: CommandService, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from bot.subscriptions import pause_channel, resume_channel
+    from bot.processing.subscriptions import pause_channel, resume_channel
 
     await service.run_text(HERE, "subscribe Ukraine")
     await service.run_text(THERE, "subscribe Ukraine")

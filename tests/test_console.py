@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.alerts import alert_id
+from bot.core.models import Alert
 from bot.matching import default_aliases
-from bot.models import Alert
+from bot.processing.alerts import alert_id
+from bot.processing.subscriptions import SubscriptionBook
 from bot.store import SqliteStore
-from bot.subscriptions import SubscriptionBook
 from handlers.commands import CommandService
 from handlers.console import CONSOLE_CHANNEL, ConsoleAdapter, ConsoleNotifier, render_console
 

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.delivery import DeliveryReport, DeliveryWorker, RetryPolicy
-from bot.errors import DeliveryError
-from bot.models import Alert, ChannelRef, MessageRef
-from bot.notify import NotifierRegistry
+from bot.core.errors import DeliveryError
+from bot.core.models import Alert, ChannelRef, MessageRef
+from bot.delivery.notify import NotifierRegistry
+from bot.delivery.worker import DeliveryReport, DeliveryWorker, RetryPolicy
 from bot.store import SqliteStore
 from tests.test_store_sqlite import alert
 

@@ -16,8 +16,8 @@ import pytest
 import bot.platforms
 from bot.app import App
 from bot.config import load_config
-from bot.errors import NewsBotError
-from bot.models import Alert, Article, ChannelRef
+from bot.core.errors import NewsBotError
+from bot.core.models import Alert, Article, ChannelRef
 from handlers.discord.adapter import DiscordAdapter
 from handlers.discord.commands import GENERIC_FAILURE, NewsGroup
 from tests.conftest import write_config

@@ -16,7 +16,7 @@ from aiohttp import web
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.errors import FeedError
+from bot.core.errors import FeedError
 from bot.ingest.extract import MIN_ARTICLE_CHARS, ArticlePageFetcher, extract_article, needs_full_text
 from tests.conftest import FIXTURES, SEED
 from tests.loopback import serve

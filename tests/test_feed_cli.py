@@ -11,8 +11,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.core.models import Article
 from bot.ingest.inspect import inspect_feed, item_line
-from bot.models import Article
 from tests.conftest import EXAMPLES, REPO, SEED_ID, write_config
 from tests.feed_server import feed_server
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from bot.core.models import Article
 from bot.ingest.policy import HEALTHY, NOTIFIED, PAUSED, cache_max_age, health_step, next_interval, quiet_ids
-from bot.models import Article
 
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
 HOUR, DAY = 3600.0, 86400.0

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from bot.errors import FeedError
+from bot.core.errors import FeedError
+from bot.core.models import FeedState
 from bot.ingest.feeds import ParsedFeed, parse_feed
 from bot.ingest.fetch import HttpReader
 from bot.ingest.safety import UrlPolicy, guarded_session
-from bot.store.base import FeedState
 from tests.conftest import EXAMPLES
 from tests.loopback import serve
 

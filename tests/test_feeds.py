@@ -4,9 +4,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.errors import FeedError
+from bot.core.errors import FeedError
+from bot.core.identity import article_id, canonical_url
 from bot.ingest.feeds import parse_feed
-from bot.ingest.identity import article_id, canonical_url
 from tests.conftest import EXAMPLES, SEED_ID
 
 
@@ -93,9 +93,9 @@ def test_plain_text_titles_keep_their_angle_brackets() -> None:
 
 
 def test_the_sample_items_match_what_examples_readme_lists() -> None:
+    from bot.core.models import ChannelRef, Subscription
     from bot.matching import default_aliases
-    from bot.models import ChannelRef, Subscription
-    from bot.subscriptions import SubscriptionBook
+    from bot.processing.subscriptions import SubscriptionBook
 
     book = SubscriptionBook(default_aliases())
     for n, query in enumerate(("Ukraine", "NATO", "=NATO"), 1):

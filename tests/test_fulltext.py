@@ -6,14 +6,14 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from bot.core.models import Article, ChannelRef
 from bot.ingest.extract import ArticlePageFetcher
 from bot.ingest.fulltext import FullText
 from bot.matching import default_aliases
-from bot.models import Article, ChannelRef
-from bot.pipeline import Pipeline
+from bot.processing.pipeline import Pipeline
+from bot.processing.subscriptions import SubscriptionBook
 from bot.store import SqliteStore
-from bot.subscriptions import SubscriptionBook
-from bot.summarise import ExtractiveSummariser
+from bot.summarise.extractive import ExtractiveSummariser
 from tests.loopback import serve
 
 PAGE = """<html><head><title>Grain</title></head><body>

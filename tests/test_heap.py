@@ -7,8 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot import heap
-from bot.matching import SubscriptionIndex, parse_query
+from bot.matching import SubscriptionIndex, heap, parse_query
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.core.models import Article
 from bot.matching import Document, evaluate, parse_query
-from bot.models import Article
 from tests.conftest import SEED
 
 TITLE = "Russia threatened with war as US declares Ukraine could be invaded at ‘any point’"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.errors import QueryError
+from bot.core.errors import QueryError
 from bot.matching import Document, SubscriptionIndex, evaluate, parse_query
 from bot.matching.document import Document as Doc
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.errors import QueryError
+from bot.core.errors import QueryError
 from bot.matching import AliasTable, Document, Query, default_aliases, evaluate, parse_query
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import load_config
-from bot.errors import InputError
+from bot.core.errors import InputError
 from bot.ingest.opml import OpmlFeed, new_feeds, parse_opml, render_opml
 from bot.store import SqliteStore
 from tests.conftest import REPO, write_config

@@ -5,12 +5,12 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.core.models import Article, ChannelRef, Summary
 from bot.matching import default_aliases
-from bot.models import Article, ChannelRef, Summary
-from bot.pipeline import Pipeline
+from bot.processing.pipeline import Pipeline
+from bot.processing.subscriptions import SubscriptionBook
 from bot.store import SqliteStore
-from bot.subscriptions import SubscriptionBook
-from bot.summarise import ExtractiveSummariser
+from bot.summarise.extractive import ExtractiveSummariser
 
 NEWSROOM = ChannelRef("console", "newsroom")
 SPORTS = ChannelRef("console", "sports")

@@ -7,12 +7,12 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.errors import FeedError
+from bot.core.errors import FeedError
+from bot.core.models import ChannelRef, FeedState
 from bot.ingest.feeds import ParsedFeed, parse_feed
 from bot.ingest.fetch import FileReader, HttpReader, ReaderRegistry, retry_after_seconds
 from bot.ingest.poller import FeedPoller, PollPolicy, backoff_delay
-from bot.models import ChannelRef
-from bot.store import FeedState, SqliteStore
+from bot.store import SqliteStore
 from tests.conftest import EXAMPLES
 from tests.feed_server import FeedServer, feed_server
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.models import Alert
 from bot.ingest.clean import clean_article
-from bot.models import Alert
-from bot.summarise import ExtractiveSummariser
+from bot.summarise.extractive import ExtractiveSummariser
 from handlers.console import render_console
 from handlers.discord.render import render_discord
 from handlers.slack.render import render_slack

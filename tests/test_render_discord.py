@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.models import Alert
+from bot.core.models import Alert
 from handlers.discord.render import (
     DESCRIPTION_LIMIT,
     NOTICE_COLOUR,

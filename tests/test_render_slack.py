@@ -9,7 +9,7 @@ import re
 import pytest
 from hypothesis import given, settings
 
-from bot.models import Alert
+from bot.core.models import Alert
 from handlers.slack.render import escape_mrkdwn, render_slack, usergroup_id
 from handlers.text import ELLIPSIS, ZWSP
 from tests.render_support import alert, alerts, article_text, strings

@@ -13,10 +13,10 @@ import pytest
 from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
 
-from bot.errors import FeedError
+from bot.core.errors import FeedError
+from bot.core.models import FeedState
 from bot.ingest.fetch import HttpReader
 from bot.ingest.safety import GuardedResolver, UnsafeUrlError, UrlPolicy, guarded_session
-from bot.store.base import FeedState
 from tests.loopback import serve
 
 REFUSED = [

@@ -3,8 +3,8 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime
 
-from bot.models import ChannelRef
-from bot.schedule import digest_alert, next_digest_time, plan
+from bot.core.models import ChannelRef
+from bot.delivery.schedule import digest_alert, next_digest_time, plan
 from bot.store.base import ChannelSettings, OutboxItem
 from tests.test_store_sqlite import alert
 

@@ -14,16 +14,16 @@ import pytest
 
 from bot.app import App
 from bot.config import load_config
-from bot.delivery import DeliveryReport, DeliveryWorker, RetryPolicy
+from bot.core.models import Article, ChannelRef
+from bot.delivery.notify import NotifierRegistry
+from bot.delivery.worker import DeliveryReport, DeliveryWorker, RetryPolicy
 from bot.matching import default_aliases
-from bot.models import Article, ChannelRef
-from bot.notify import NotifierRegistry
-from bot.pipeline import Pipeline
 from bot.platforms import PLATFORM_ADAPTERS
+from bot.processing.pipeline import Pipeline
+from bot.processing.subscriptions import SubscriptionBook
 from bot.store import SqliteStore
-from bot.subscriptions import SubscriptionBook
-from bot.summarise import ExtractiveSummariser
-from bot.web import WebServer, create_web_app
+from bot.summarise.extractive import ExtractiveSummariser
+from bot.web.server import WebServer, create_web_app
 from handlers.slack.adapter import SlackAdapter, create_adapter
 from handlers.slack.commands import parse_subscribe
 from tests.conftest import write_config
@@ -311,14 +311,14 @@ async def test_channel_the_bot_left_is_paused_and_others_carry_on(
     await bot.command("subscribe NATO", channel="C0GONE")
     await bot.command("subscribe NATO")
     bot.fake.fail("chat.postMessage", "not_in_channel", channel="C0GONE", times=5)
-    with caplog.at_level(logging.WARNING, logger="bot.subscriptions"):
+    with caplog.at_level(logging.WARNING, logger="bot.processing.subscriptions"):
         report = await bot.news(article())
         assert (report.sent, report.failed) == (1, 1)
         assert [m.channel for m in bot.fake.messages] == [CHANNEL]
         gone = await bot.store.list_subscriptions(ChannelRef("slack", "C0GONE", TEAM))
         here = await bot.store.list_subscriptions(ChannelRef("slack", CHANNEL, TEAM))
         assert [s.paused for s in gone] == [True] and [s.paused for s in here] == [False]
-        [line] = [r.getMessage() for r in caplog.records if r.name == "bot.subscriptions"]
+        [line] = [r.getMessage() for r in caplog.records if r.name == "bot.processing.subscriptions"]
         assert "C0GONE" in line and "not_in_channel" in line and "paused" in line
         # Matching stops for that channel at once: the next story makes no alert there at all.
         later = await bot.news(article(2, "NATO ministers agree on new air policing rules"))

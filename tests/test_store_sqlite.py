@@ -4,9 +4,9 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.alerts import alert_id
-from bot.models import Alert, Article, ChannelRef, MessageRef
-from bot.store import FeedState, Processed, SqliteStore
+from bot.core.models import Alert, Article, ChannelRef, FeedState, MessageRef
+from bot.processing.alerts import alert_id
+from bot.store import Processed, SqliteStore
 from bot.store.sqlite import migrations
 
 CHAN = ChannelRef("console", "console")

@@ -4,9 +4,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.core.models import Article, Summary
 from bot.ingest.clean import clean_article
-from bot.models import Article, Summary
-from bot.summarise import ExtractiveSummariser, Summariser, split_sentences
+from bot.summarise import Summariser
+from bot.summarise.extractive import ExtractiveSummariser, split_sentences
 from tests.conftest import SEED
 
 SEED_TITLE = "Russia threatened with war as US declares Ukraine could be invaded at ‘any point’"

@@ -15,14 +15,14 @@ import pytest
 from aiohttp import web
 
 from bot.config import LlmConfig, SummaryConfig
-from bot.errors import ConfigError
+from bot.core.errors import ConfigError
+from bot.core.models import Article, ChannelRef
 from bot.matching import default_aliases
-from bot.models import Article, ChannelRef
-from bot.pipeline import Pipeline
+from bot.processing.pipeline import Pipeline
+from bot.processing.subscriptions import SubscriptionBook
 from bot.store import SqliteStore
-from bot.subscriptions import SubscriptionBook
-from bot.summarise import ExtractiveSummariser
-from bot.summarise_llm import LlmSummariser, build_summariser, close_summariser
+from bot.summarise.extractive import ExtractiveSummariser
+from bot.summarise.llm import LlmSummariser, build_summariser, close_summariser
 from tests.loopback import serve
 
 KEY = "sk-test-5ecr3t-never-log-me-0123456789"
@@ -238,7 +238,7 @@ async def test_any_failure_gives_the_extractive_summary_and_one_warning_without_
     assert result.method == "extractive"
     assert result.text == await extractive()
     assert len(fake.requests) == 1
-    warnings = [r for r in caplog.records if r.name == "bot.summarise_llm" and r.levelno == logging.WARNING]
+    warnings = [r for r in caplog.records if r.name == "bot.summarise.llm" and r.levelno == logging.WARNING]
     assert len(warnings) == 1
     assert "kyiv-1" in warnings[0].getMessage()
     assert "\n" not in warnings[0].getMessage()

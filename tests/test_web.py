@@ -13,9 +13,9 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.errors import StoreError
-from bot.models import Article
-from bot.web import Route, RouteTable, WebServer, WebServerError, create_web_app
+from bot.core.errors import StoreError
+from bot.core.models import Article
+from bot.web.server import Route, RouteTable, WebServer, WebServerError, create_web_app
 
 SECRET = "correct horse battery staple"
 LIMIT = 4000

@@ -13,7 +13,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.errors import FeedError
+from bot.core.errors import FeedError
+from bot.core.models import Article
 from bot.ingest.websub import (
     MemoryWebSubRegistry,
     WebSubError,
@@ -23,8 +24,7 @@ from bot.ingest.websub import (
     verify_intent,
 )
 from bot.ingest.websub_client import WebSubSubscriber
-from bot.models import Article
-from bot.web import WebServer, WebSubCallbacks, create_web_app
+from bot.web.server import WebServer, WebSubCallbacks, create_web_app
 
 T0 = 1_800_000_000.0
 

@@ -27,8 +27,8 @@ import aiohttp
 from trafilatura import bare_extraction
 from trafilatura.xml import xmltotxt
 
-from bot.body_limit import BodyTooLarge, read_capped
-from bot.errors import FeedError
+from bot.core.errors import FeedError
+from bot.core.http import BodyTooLarge, read_capped
 from bot.ingest.clean import clean_text
 
 __all__ = ["ArticlePageError", "ArticlePageFetcher", "extract_article", "needs_full_text"]

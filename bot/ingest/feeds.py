@@ -13,12 +13,12 @@ from typing import Any
 
 import feedparser
 
-from bot.errors import FeedError
+from bot.core.errors import FeedError
+from bot.core.identity import article_id
+from bot.core.models import Article
 from bot.ingest.clean import clean_article, html_to_text
-from bot.ingest.identity import article_id
 from bot.ingest.jsonfeed import parse_json_feed
 from bot.ingest.safety import check_xml
-from bot.models import Article
 
 log = logging.getLogger(__name__)
 

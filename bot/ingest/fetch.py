@@ -16,10 +16,10 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from bot.body_limit import BodyTooLarge, read_capped
-from bot.errors import FeedError
+from bot.core.errors import FeedError
+from bot.core.http import BodyTooLarge, read_capped
+from bot.core.models import FeedState
 from bot.ingest.policy import cache_max_age
-from bot.store.base import FeedState
 
 
 @dataclass(frozen=True, slots=True)

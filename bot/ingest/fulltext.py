@@ -8,9 +8,9 @@ import logging
 from collections.abc import Sequence
 from typing import Protocol
 
-from bot.errors import FeedError
+from bot.core.errors import FeedError
+from bot.core.models import Article
 from bot.ingest.extract import needs_full_text
-from bot.models import Article
 
 log = logging.getLogger(__name__)
 

@@ -19,12 +19,11 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from bot.config import PollingConfig, SafetyConfig
-from bot.errors import ConfigError, ConfigProblem, FeedError, InputError
+from bot.core.errors import ConfigError, ConfigProblem, FeedError, InputError
+from bot.core.models import Article, FeedState
 from bot.ingest.feeds import ParsedFeed, parse_feed
 from bot.ingest.fetch import FileReader, HttpReader
 from bot.ingest.safety import UrlPolicy, guarded_session
-from bot.models import Article
-from bot.store.base import FeedState
 
 _REMOTE = frozenset({"http", "https"})
 _NOT_PRINTABLE = re.compile(r"[^\n\t -~]")

@@ -7,7 +7,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from bot.errors import FeedError
+from bot.core.errors import FeedError
 
 
 def parse_json_feed(body: bytes) -> tuple[str, list[dict[str, Any]]]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import defusedxml
 import defusedxml.ElementTree as SafeET
 
-from bot.errors import InputError
+from bot.core.errors import InputError
 
 # XML 1.0 can't carry these at all, escaped or not.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.models import Article
+from bot.core.models import Article
 
 HEALTHY, NOTIFIED, PAUSED = 0, 1, 2
 

@@ -11,12 +11,12 @@ import logging
 import random
 from collections.abc import AsyncIterator, Callable, Sequence
 
-from bot.errors import FeedError
+from bot.core.errors import FeedError
+from bot.core.models import Article, FeedState
 from bot.ingest.feeds import ParsedFeed, parse_feed
 from bot.ingest.fetch import FetchResult, ReaderRegistry
 from bot.ingest.policy import HEALTHY, PAUSED, health_step, next_interval, quiet_ids
-from bot.models import Article
-from bot.store.base import FeedState, Store
+from bot.store.base import Store
 
 log = logging.getLogger(__name__)
 

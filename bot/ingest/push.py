@@ -22,9 +22,9 @@ from datetime import UTC, datetime
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from bot.errors import ArticleError
+from bot.core.errors import ArticleError
+from bot.core.models import Article
 from bot.ingest.clean import clean_article
-from bot.models import Article
 
 _STRING_FIELDS = ("title", "text", "html", "url", "source", "published")
 LIST_NAME = "items"

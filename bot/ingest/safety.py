@@ -29,7 +29,7 @@ from aiohttp.client_reqrep import ClientRequest, ClientResponse
 from feedparser.encodings import convert_to_utf8
 from yarl import URL
 
-from bot.errors import FeedError
+from bot.core.errors import FeedError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network

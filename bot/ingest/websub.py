@@ -14,8 +14,8 @@ instead of waiting for the next poll.
 - Leases (:func:`due_for_renewal`): renewal ahead of expiry; retries with backoff for refusals, denials
   and requests never verified.
 
-The hubs' callbacks are answered by :class:`bot.web.WebSubCallbacks` with the pure decisions here. State
-lives behind :class:`WebSubRegistry`; :class:`MemoryWebSubRegistry` forgets it on restart.
+The hubs' callbacks are answered by :class:`bot.web.server.WebSubCallbacks` with the pure decisions
+here. State lives behind :class:`WebSubRegistry`; :class:`MemoryWebSubRegistry` forgets it on restart.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
-from bot.errors import NewsBotError
+from bot.core.errors import NewsBotError
 from bot.ingest.safety import check_xml
 
 log = logging.getLogger(__name__)

@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 import aiohttp
 
-from bot.body_limit import BodyTooLarge, read_capped
-from bot.errors import FeedError
+from bot.core.errors import FeedError
+from bot.core.http import BodyTooLarge, read_capped
 from bot.ingest.websub import (
     DEFAULT_LEASE,
     Discovery,

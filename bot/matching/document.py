@@ -13,8 +13,8 @@ from functools import partial
 from typing import Final
 from urllib.parse import urlsplit
 
+from bot.core.models import Article, Span
 from bot.matching.text import NORMS, TOKEN_RE, Norm, is_shouting, normalise, words
-from bot.models import Article, Span
 
 _new_span: Final[Callable[[tuple[int, int, str]], Span]] = partial(tuple.__new__, Span)
 """Builds a Span without NamedTuple's Python-level ``__new__`` (spans are made by the thousand)."""
@@ -42,7 +42,7 @@ def domain_of(url: str) -> str:
 
 
 class Document:
-    """Title + body as :attr:`bot.models.Article.match_text` joins them, plus source name and domain.
+    """Title + body as :attr:`bot.core.models.Article.match_text` joins them, plus source name and domain.
 
     Token ``i`` is ``surfaces[i] == text[starts[i]:ends[i]]``; ``norms[i]`` are its normal forms (see
     :mod:`bot.matching.text`) and ``keys[i]`` its key; ``by_key`` maps a key to token indices, and

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from bot.core.models import Span
 from bot.matching.document import Document, sorted_spans
 from bot.matching.query import And, Near, Node, Not, Or, Phrase, Prefix, Query, Site, Source, Word
-from bot.models import Span
 
 Ranges = Sequence[Span]
 """The spans a node matched (a list: unsorted, maybe repeated; a tuple: sorted and unique, see

@@ -22,13 +22,13 @@ from itertools import compress
 from operator import itemgetter
 from typing import TypeGuard
 
+from bot.core.models import Span
 from bot.matching.aliases import AliasTable
 from bot.matching.document import Document, sorted_spans
 from bot.matching.evaluate import EVALUATORS, Ranges
 from bot.matching.query import And, Node, Not, Phrase, Prefix, Query, Word
 from bot.matching.selectivity import anchors, key_cost
 from bot.matching.slots import Entry, Item, Slot, change, keys_of, post_in
-from bot.models import Span
 
 _HEAD = 5
 """Prefixes at least this long are found through their first ``_HEAD`` letters (few words share them);

@@ -17,7 +17,7 @@ import re
 import sys
 from dataclasses import dataclass, replace
 
-from bot.errors import QueryError
+from bot.core.errors import QueryError
 from bot.matching.aliases import AliasTable, default_aliases
 from bot.matching.query import (
     And,
@@ -336,7 +336,7 @@ def _source(tok: _Tok) -> Site | Source:
 def parse_query(text: str, aliases: AliasTable | None = None) -> Query:
     """Parse a query as a user typed it. ``aliases`` defaults to :func:`default_aliases`.
 
-    Raises :class:`bot.errors.QueryError` with a 1-based column when the query is malformed, or when it
+    Raises :class:`bot.core.errors.QueryError` with a 1-based column when the query is malformed, or when it
     only excludes (``-sport`` alone would match nearly every article).
     """
     if len(text) > MAX_LENGTH:

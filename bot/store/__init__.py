@@ -1,6 +1,6 @@
 """Storage behind one Protocol. SQLite is the embedded default."""
 
-from bot.store.base import AlertStatus, FeedState, OutboxItem, Processed, SeenArticle, Store
+from bot.store.base import AlertStatus, OutboxItem, Processed, SeenArticle, Store
 from bot.store.sqlite import SqliteStore
 
-__all__ = ["AlertStatus", "FeedState", "OutboxItem", "Processed", "SeenArticle", "SqliteStore", "Store"]
+__all__ = ["AlertStatus", "OutboxItem", "Processed", "SeenArticle", "SqliteStore", "Store"]

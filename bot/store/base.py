@@ -4,31 +4,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.models import Alert, Article, ChannelRef, MessageRef, Subscription
-
-
-@dataclass(frozen=True, slots=True)
-class FeedState:
-    """A feed and what the poller remembers about it between fetches. Times are epoch seconds."""
-
-    url: str
-    name: str = ""
-    interval: float | None = None
-    etag: str = ""
-    last_modified: str = ""
-    body_hash: str = ""
-    next_fetch_at: float = 0.0
-    failures: int = 0
-    last_error: str = ""
-    last_success_at: float | None = None
-    backfill: int = 0
-    """On the first successful fetch, only this many of the newest items may alert (no flood)."""
-    max_age: float | None = None
-    """Items older than this many seconds never alert; None: the polling default; 0: no limit."""
-    failing_since: float | None = None
-    health_stage: int = 0
-    """0 healthy or not yet reported, 1 failure notice sent, 2 paused after a second notice."""
-    paused: bool = False
+from bot.core.models import Alert, Article, ChannelRef, FeedState, MessageRef, Subscription
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +55,7 @@ class OutboxItem:
 
 
 class Store(Protocol):
-    """Everything the bot persists. Every method raises :class:`bot.errors.StoreError` on a storage
+    """Everything the bot persists. Every method raises :class:`bot.core.errors.StoreError` on a storage
     failure and nothing else."""
 
     async def close(self) -> None: ...

@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from bot.models import Alert, ChannelRef
+from bot.core.models import Alert, ChannelRef
 
 
 def alert_to_json(alert: Alert) -> str:

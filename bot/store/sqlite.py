@@ -13,10 +13,10 @@ from pathlib import Path
 
 import aiosqlite
 
-from bot.errors import StoreError
-from bot.ingest.identity import canonical_url, content_hash
-from bot.models import Alert, Article, ChannelRef, Subscription
-from bot.store.base import ChannelSettings, FeedState, Processed, SeenArticle
+from bot.core.errors import StoreError
+from bot.core.identity import canonical_url, content_hash
+from bot.core.models import Alert, Article, ChannelRef, FeedState, Subscription
+from bot.store.base import ChannelSettings, Processed, SeenArticle
 from bot.store.sqlite_outbox import OutboxTables
 
 log = logging.getLogger(__name__)

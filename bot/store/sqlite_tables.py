@@ -9,7 +9,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.errors import StoreError
+from bot.core.errors import StoreError
 
 
 class SqliteTables:

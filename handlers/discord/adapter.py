@@ -28,12 +28,12 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route as DiscordRoute
 
 from bot.config import Config, DiscordConfig
-from bot.errors import NewsBotError
+from bot.core.errors import NewsBotError
+from bot.core.models import ChannelRef
 from bot.ingest.safety import UrlPolicy
-from bot.models import ChannelRef
+from bot.processing.subscriptions import SubscriptionBook
 from bot.store.base import Store
-from bot.subscriptions import SubscriptionBook
-from bot.web import Route
+from bot.web.server import Route
 from handlers.commands import CommandService
 from handlers.discord.commands import NewsGroup, NewsTree
 from handlers.discord.notifier import DiscordNotifier

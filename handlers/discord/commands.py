@@ -14,8 +14,8 @@ from typing import Literal
 import discord
 from discord import app_commands
 
-from bot.errors import CommandError
-from bot.models import ChannelRef
+from bot.core.errors import CommandError
+from bot.core.models import ChannelRef
 from handlers.commands import CommandService, Invocation, Reply
 
 log = logging.getLogger(__name__)

@@ -17,10 +17,10 @@ import aiohttp
 import discord
 from discord.http import Route
 
-from bot.errors import DeliveryError
-from bot.models import Alert, ChannelRef, MessageRef
+from bot.core.errors import DeliveryError
+from bot.core.models import Alert, ChannelRef, MessageRef
+from bot.processing.subscriptions import SubscriptionBook, pause_channel
 from bot.store.base import Store
-from bot.subscriptions import SubscriptionBook, pause_channel
 from handlers.discord.render import render_discord
 from handlers.text import single_line, truncate
 

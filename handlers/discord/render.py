@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from typing import NotRequired, TypedDict
 
-from bot.models import Alert
+from bot.core.models import Alert
 from handlers.text import (
     ZWSP,
     as_utc,

@@ -27,11 +27,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Config, SlackConfig
-from bot.errors import NewsBotError
+from bot.core.errors import NewsBotError
 from bot.ingest.safety import UrlPolicy
+from bot.processing.subscriptions import SubscriptionBook
 from bot.store.base import Store
-from bot.subscriptions import SubscriptionBook
-from bot.web import Route
+from bot.web.server import Route
 from handlers.commands import CommandService, Reply
 from handlers.slack.commands import SlackAdmins, SlashCommands
 from handlers.slack.http import slack_routes

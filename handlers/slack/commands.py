@@ -17,8 +17,8 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.errors import CommandError
-from bot.models import ChannelRef
+from bot.core.errors import CommandError
+from bot.core.models import ChannelRef
 from handlers.commands import CommandService, Invocation, Reply
 
 log = logging.getLogger(__name__)

@@ -17,8 +17,8 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import Clock, SignatureVerifier
 
-from bot.body_limit import BodyTooLarge, read_capped
-from bot.web import Route, error_response
+from bot.core.http import BodyTooLarge, read_capped
+from bot.web.server import Route, error_response
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ def slack_routes(
     clock: Callable[[], float] = time.time,
     max_body_bytes: int = MAX_BODY_BYTES,
 ) -> list[Route]:
-    """The route that takes Slack's requests in HTTP mode, for :func:`bot.web.create_web_app`."""
+    """The route that takes Slack's requests in HTTP mode, for :func:`bot.web.server.create_web_app`."""
     if not signing_secret:
         raise ValueError("Slack HTTP mode needs a signing secret")
     verifier = SignatureVerifier(signing_secret, clock=_Clock(clock))

@@ -22,10 +22,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from bot.errors import DeliveryError
-from bot.models import Alert, ChannelRef, MessageRef
+from bot.core.errors import DeliveryError
+from bot.core.models import Alert, ChannelRef, MessageRef
+from bot.processing.subscriptions import SubscriptionBook, pause_channel
 from bot.store.base import Store
-from bot.subscriptions import SubscriptionBook, pause_channel
 from handlers.slack.render import render_slack
 
 log = logging.getLogger(__name__)

@@ -25,7 +25,7 @@ import re
 from collections.abc import Sequence
 from typing import Any, TypedDict
 
-from bot.models import Alert
+from bot.core.models import Alert
 from handlers.text import (
     ZWSP,
     as_utc,

@@ -9,8 +9,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from bot.alerts import MODES
-from bot.models import Alert
+from bot.core.models import Alert
+from bot.processing.alerts import MODES
 from bot.store.base import ChannelSettings, OutboxItem
 
 DAILY_HOUR_UTC = 8

@@ -13,23 +13,14 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
-from bot.models import Article, Summary
+from bot.core.models import Article, Summary
 
-__all__ = ["ExtractiveSummariser", "Summariser", "split_sentences"]
+__all__ = ["ExtractiveSummariser", "split_sentences"]
 
 
 def _words(names: str) -> frozenset[str]:
     return frozenset(names.split())
-
-
-class Summariser(Protocol):
-    async def summarise(self, article: Article, focus_terms: Sequence[str] = ()) -> Summary:
-        """A short summary of ``article``, preferring sentences that mention ``focus_terms`` (the words
-        that made a subscription fire). Raises nothing for any article text: an implementation that can
-        fail (an LLM behind a network) catches its own errors and falls back to the extractive summary."""
-        ...
 
 
 # --- sentence splitting -------------------------------------------------------------------------------

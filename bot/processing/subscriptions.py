@@ -6,9 +6,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-from bot.errors import QueryError
+from bot.core.errors import QueryError
+from bot.core.models import Article, ChannelRef, Match, Subscription
 from bot.matching import AliasTable, Document, Query, SubscriptionIndex, parse_query
-from bot.models import Article, ChannelRef, Match, Subscription
 from bot.store.base import Store
 
 log = logging.getLogger(__name__)

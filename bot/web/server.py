@@ -28,8 +28,8 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from bot.body_limit import BodyTooLarge, read_capped
-from bot.errors import FeedError, NewsBotError
+from bot.core.errors import FeedError, NewsBotError
+from bot.core.http import BodyTooLarge, read_capped
 from bot.ingest.feeds import ParsedFeed, parse_feed
 from bot.ingest.push import Intake, PushError, parse_push
 from bot.ingest.websub import (

@@ -6,7 +6,7 @@ import hashlib
 from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from bot.models import Article
+from bot.core.models import Article
 
 _TRACKING = frozenset(
     {

@@ -7,12 +7,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.errors import ArticleError, QueryError
+from bot.core.errors import ArticleError, QueryError
+from bot.core.models import Article, Span, unique_terms
 from bot.ingest.push import article_from_json, decode_json
 from bot.matching import AliasTable, Document, SubscriptionIndex, parse_query
-from bot.models import Article, Span, unique_terms
-from bot.stories import assign_story, story_keys
-from bot.summarise import ExtractiveSummariser
+from bot.processing.stories import assign_story, story_keys
+from bot.summarise.extractive import ExtractiveSummariser
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from bot.ingest.identity import canonical_url
-from bot.models import Article
+from bot.core.identity import canonical_url
+from bot.core.models import Article
 
 STORY_WINDOW = 3 * 86400.0
 _WORD = re.compile(r"\w+")

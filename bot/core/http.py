@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import aiohttp
 
-from bot.errors import NewsBotError
+from bot.core.errors import NewsBotError
 
 CHUNK = 65536
 

@@ -6,7 +6,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
 
-from bot.models import Alert, Article, ChannelRef, Match, Summary, unique_terms
+from bot.core.models import Alert, Article, ChannelRef, Match, Summary, unique_terms
 
 MODES = ("instant", "hourly", "daily")
 """Subscription modes, most urgent first."""

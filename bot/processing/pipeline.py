@@ -10,15 +10,15 @@ import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
-from bot.alerts import build_alerts, focus_terms, notice_alerts
-from bot.errors import StoreError
+from bot.core.errors import StoreError
+from bot.core.identity import content_hash
+from bot.core.models import Alert, Article
 from bot.ingest.fulltext import FullText
-from bot.ingest.identity import content_hash
 from bot.ingest.poller import FeedNotice
-from bot.models import Alert, Article
+from bot.processing.alerts import build_alerts, focus_terms, notice_alerts
+from bot.processing.stories import STORY_WINDOW, assign_story, story_keys
+from bot.processing.subscriptions import SubscriptionBook
 from bot.store.base import Processed, Store
-from bot.stories import STORY_WINDOW, assign_story, story_keys
-from bot.subscriptions import SubscriptionBook
 from bot.summarise import Summariser
 
 log = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Protocol
 
-from bot.models import Alert, MessageRef
+from bot.core.models import Alert, MessageRef
 
 
 class Notifier(Protocol):
@@ -14,11 +14,11 @@ class Notifier(Protocol):
     async def send(self, alert: Alert, *, retry: bool = False) -> MessageRef:
         """Post an alert. ``retry``: an earlier attempt may have reached the platform (a timeout after
         sending), so a notifier that can tell (a nonce, message metadata) must not post it twice.
-        Raises :class:`bot.errors.DeliveryError` (``retryable``, ``retry_after``)."""
+        Raises :class:`bot.core.errors.DeliveryError` (``retryable``, ``retry_after``)."""
         ...
 
     async def edit(self, ref: MessageRef, alert: Alert) -> None:
-        """Replace a posted alert (a story gained sources). Raises :class:`bot.errors.DeliveryError`."""
+        """Replace a posted alert (a story gained sources). Raises :class:`bot.core.errors.DeliveryError`."""
         ...
 
 

@@ -33,11 +33,12 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
-from bot.body_limit import BodyTooLarge, read_capped
 from bot.config import SummaryConfig
-from bot.errors import ConfigError, ConfigProblem, NewsBotError
-from bot.models import Article, Summary
-from bot.summarise import ExtractiveSummariser, Summariser, split_sentences, truncate_at_word
+from bot.core.errors import ConfigError, ConfigProblem, NewsBotError
+from bot.core.http import BodyTooLarge, read_capped
+from bot.core.models import Article, Summary
+from bot.summarise import Summariser
+from bot.summarise.extractive import ExtractiveSummariser, split_sentences, truncate_at_word
 
 __all__ = ["LlmError", "LlmSummariser", "build_summariser", "close_summariser"]
 

@@ -14,9 +14,9 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.errors import DeliveryError
-from bot.notify import NotifierRegistry
-from bot.schedule import digest_alert, plan
+from bot.core.errors import DeliveryError
+from bot.delivery.notify import NotifierRegistry
+from bot.delivery.schedule import digest_alert, plan
 from bot.store.base import ChannelSettings, OutboxItem, Store
 
 log = logging.getLogger(__name__)
