@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import aiohttp
 
 from bot.config import Config
+from bot.core.backoff import Backoff
 from bot.core.errors import ConfigError, ConfigProblem, NewsBotError, StoreError
 from bot.core.models import Article, ChannelRef
 from bot.delivery.notify import NotifierRegistry
@@ -40,7 +41,7 @@ from bot.web.server import WebServer, WebSubCallbacks, create_web_app
 log = logging.getLogger(__name__)
 
 IDLE_SLEEP_MAX = 30.0
-LOOP_ERROR_BACKOFF = (1.0, 60.0)
+LOOP_ERROR_BACKOFF = Backoff(base=2.0, cap=60.0, jitter=0.0)
 
 
 def build_aliases(config: Config) -> AliasTable:
@@ -286,7 +287,7 @@ class App:
                 delay = await self._idle_time()
             except StoreError as exc:
                 failures += 1
-                delay = min(LOOP_ERROR_BACKOFF[1], LOOP_ERROR_BACKOFF[0] * 2**failures)
+                delay = LOOP_ERROR_BACKOFF.delay(failures)
                 log.error("cycle failed (%s); retrying in %.0fs", exc, delay)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=delay)

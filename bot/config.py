@@ -18,30 +18,26 @@ import yaml
 from pydantic import BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic.dataclasses import dataclass
 
+from bot.core.durations import parse_duration
 from bot.core.errors import ConfigError, ConfigProblem
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
-def parse_duration(value: object) -> object:
-    """``90``, ``"90s"``, ``"15m"``, ``"6h"``, ``"7d"`` -> seconds. Anything else is left for the type
-    check to reject with a message naming the key."""
+def _seconds(value: object) -> object:
+    """``90``, ``"90s"``, ``"15m"``, ``"6h"``, ``"7d"`` -> seconds (:func:`parse_duration`). Anything else
+    is left for the type check to reject with a message naming the key."""
     if isinstance(value, bool):
         return value
     if isinstance(value, int | float):
         return float(value)
     if isinstance(value, str):
-        m = _DURATION.match(value)
-        if m:
-            return float(m.group(1)) * _UNITS[m.group(2)]
-        raise ValueError(f"not a duration: {value!r} (write e.g. 90s, 15m, 6h or 7d)")
+        return parse_duration(value)
     return value
 
 
-Duration = Annotated[float, Field(ge=0), BeforeValidator(parse_duration)]
+Duration = Annotated[float, Field(ge=0), BeforeValidator(_seconds)]
 
 
 @dataclass(config=_STRICT)

@@ -8,12 +8,12 @@ adapter catches it (and, separately, anything unexpected) in one place.
 from __future__ import annotations
 
 import dataclasses
-import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from bot.core.durations import parse_duration
 from bot.core.errors import CommandError, FeedError, QueryError
 from bot.core.identity import canonical_url
 from bot.core.models import ChannelRef, Subscription
@@ -28,13 +28,6 @@ MAX_SUBSCRIPTIONS_PER_CHANNEL = 100
 MAX_BACKFILL = 20
 MAX_MUTE = 30 * 86400.0
 MODES = ("instant", "hourly", "daily")
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(m|min|h|d)$")
-_UNIT_SECONDS = {"m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
-
-
-def _duration(text: str) -> float | None:
-    match = _DURATION.match(text)
-    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)] if match else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,8 +263,11 @@ class CommandService:
             return Reply(
                 "Alerts are back on for this channel; anything held comes as one digest.", ephemeral=False
             )
-        seconds = _duration(duration)
-        if seconds is None or not 0 < seconds <= MAX_MUTE:
+        try:
+            seconds = parse_duration(duration)
+        except ValueError:
+            seconds = 0.0
+        if not 0 < seconds <= MAX_MUTE:
             raise CommandError(
                 "Say how long to mute, e.g. /news mute 2h (30m, 2h, 1d; at most 30d), or /news mute off."
             )

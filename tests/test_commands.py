@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from bot.core.errors import CommandError
@@ -227,13 +229,22 @@ async def test_mute_and_digest_set_the_channel(service: CommandService) -> None:
     assert (await service.store.channel_settings(THERE.channel)).muted_until == 0
     await service.run_text(HERE, "mute off")
     assert (await service.store.channel_settings(HERE.channel)).muted_until == 0
-    for bad in ("mute soon", "mute 0m", "mute 90d"):
+    for bad in ("mute soon", "mute 0m", "mute 90d", "mute -5m"):
         with pytest.raises(CommandError, match="Say how long to mute"):
             await service.run_text(HERE, bad)
     assert "every day at 08:00 UTC" in (await service.run_text(HERE, "digest daily")).text
     assert (await service.store.channel_settings(HERE.channel)).digest == "daily"
     with pytest.raises(CommandError, match="off, hourly or daily"):
         await service.run_text(HERE, "digest weekly")
+
+
+async def test_mute_takes_the_durations_the_config_file_takes(service: CommandService) -> None:
+    """One grammar for both: `/news mute 90s` was refused while `interval: 90s` was fine."""
+    for text, seconds in (("90s", 90), ("45 min", 2700), ("2H", 7200), ("1.5h", 5400), ("1d", 86400)):
+        before = time.time()
+        await service.run_text(HERE, f"mute {text}")
+        until = (await service.store.channel_settings(HERE.channel)).muted_until
+        assert before + seconds <= until <= time.time() + seconds, text
 
 
 async def test_autocomplete_offers_this_channels_subscriptions(service: CommandService) -> None:

@@ -10,8 +10,8 @@ import pytest
 from bot.core.errors import FeedError
 from bot.core.models import ChannelRef, FeedState
 from bot.ingest.feeds import ParsedFeed, parse_feed
-from bot.ingest.fetch import FileReader, HttpReader, ReaderRegistry, retry_after_seconds
-from bot.ingest.poller import FeedPoller, PollPolicy, backoff_delay
+from bot.ingest.fetch import FileReader, HttpReader, ReaderRegistry
+from bot.ingest.poller import FeedPoller, PollPolicy
 from bot.store import SqliteStore
 from tests.conftest import EXAMPLES
 from tests.feed_server import FeedServer, feed_server
@@ -75,18 +75,6 @@ async def test_http_failures_become_specific_feed_errors(
 async def test_unreachable_host_is_a_feed_error(session: aiohttp.ClientSession) -> None:
     with pytest.raises(FeedError):
         await http_reader(session).read(FeedState("http://127.0.0.1:9/feed"))
-
-
-def test_retry_after_accepts_seconds_and_http_dates() -> None:
-    assert retry_after_seconds("120") == 120.0
-    assert retry_after_seconds("Wed, 21 Oct 2026 07:28:00 GMT", now=1792567620.0) == 60.0
-    assert retry_after_seconds("soon") is None and retry_after_seconds(None) is None
-
-
-def test_backoff_is_exponential_capped_and_jittered() -> None:
-    assert [backoff_delay(n, 60, 3600, rand=lambda: 0.5) for n in (1, 2, 3, 10)] == [60, 120, 240, 3600]
-    assert backoff_delay(1, 60, 3600, rand=lambda: 0.0) == 48.0
-    assert backoff_delay(1, 60, 3600, rand=lambda: 1.0) == pytest.approx(72.0)
 
 
 class CountingParse:

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.core.backoff import Backoff
 from bot.core.errors import DeliveryError
 from bot.delivery.notify import NotifierRegistry
 from bot.delivery.schedule import digest_alert, plan
@@ -35,7 +36,7 @@ class RetryPolicy:
     def delay(
         self, attempts: int, retry_after: float | None, rand: Callable[[], float] = random.random
     ) -> float:
-        backoff = min(self.cap, self.base * 2.0 ** max(0, attempts - 1)) * (0.8 + 0.4 * rand())
+        backoff = Backoff(self.base, self.cap).delay(attempts, rand)
         return max(backoff, retry_after or 0.0, MIN_RETRY_DELAY)
 
 

@@ -6,8 +6,6 @@ Readers are registered by URL scheme, so the poller never asks what kind of feed
 from __future__ import annotations
 
 import asyncio
-import email.utils
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +15,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from bot.core.errors import FeedError
-from bot.core.http import BodyTooLarge, read_capped
+from bot.core.http import BodyTooLarge, parse_retry_after, read_capped
 from bot.core.models import FeedState
 from bot.ingest.policy import cache_max_age
 
@@ -110,7 +108,7 @@ class HttpReader:
                     if resp.status in (429, 503):
                         raise FeedError(
                             f"HTTP {resp.status}",
-                            retry_after=retry_after_seconds(resp.headers.get("Retry-After")),
+                            retry_after=parse_retry_after(resp.headers.get("Retry-After")),
                         )
                     if resp.status >= 400:
                         raise FeedError(f"HTTP {resp.status}", retryable=resp.status >= 500)
@@ -142,20 +140,6 @@ def _permanent_redirect(resp: aiohttp.ClientResponse) -> str:
     if resp.history and all(h.status in (301, 308) for h in resp.history):
         return str(resp.url)
     return ""
-
-
-def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
-    """Retry-After as seconds: either delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
 class ReaderRegistry:

@@ -8,9 +8,9 @@ import asyncio
 import dataclasses
 import hashlib
 import logging
-import random
 from collections.abc import AsyncIterator, Callable, Sequence
 
+from bot.core.backoff import Backoff
 from bot.core.errors import FeedError
 from bot.core.models import Article, FeedState
 from bot.ingest.feeds import ParsedFeed, parse_feed
@@ -53,14 +53,6 @@ class PollResult:
     fetched: int = 0
     unchanged: int = 0
     failed: int = 0
-
-
-def backoff_delay(
-    failures: int, interval: float, cap: float, rand: Callable[[], float] = random.random
-) -> float:
-    """Exponential from the feed's interval, capped, with ±20 % jitter so failing feeds spread out."""
-    base = min(cap, interval * 2.0 ** max(0, failures - 1))
-    return base * (0.8 + 0.4 * rand())
 
 
 class FeedPoller:
@@ -178,7 +170,7 @@ class FeedPoller:
 
     async def _failed(self, feed: FeedState, now: float, interval: float, exc: FeedError) -> list[FeedNotice]:
         failures = feed.failures + 1
-        delay = backoff_delay(failures, interval, self.policy.max_backoff)
+        delay = Backoff(interval, self.policy.max_backoff).delay(failures)  # from the feed's own interval
         if exc.retry_after is not None:
             delay = max(delay, exc.retry_after)
         if not exc.retryable:

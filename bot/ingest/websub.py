@@ -33,6 +33,7 @@ from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
+from bot.core.backoff import Backoff
 from bot.core.errors import NewsBotError
 from bot.ingest.safety import check_xml
 
@@ -225,7 +226,7 @@ def request_form(subscription: WebSubSubscription, mode: str, public_url: str) -
 
 
 def retry_delay(failures: int) -> float:
-    return min(RETRY_MAX, VERIFY_WAIT * 2.0 ** max(0, failures - 1))
+    return Backoff(VERIFY_WAIT, RETRY_MAX, jitter=0.0).delay(failures)
 
 
 def renew_at(expires_at: float, lease: float) -> float:

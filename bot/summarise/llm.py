@@ -35,7 +35,7 @@ from yarl import URL
 
 from bot.config import SummaryConfig
 from bot.core.errors import ConfigError, ConfigProblem, NewsBotError
-from bot.core.http import BodyTooLarge, read_capped
+from bot.core.http import BodyTooLarge, parse_retry_after, read_capped
 from bot.core.models import Article, Summary
 from bot.summarise import Summariser
 from bot.summarise.extractive import ExtractiveSummariser, split_sentences, truncate_at_word
@@ -202,7 +202,7 @@ class LlmSummariser:
                     allow_redirects=False,
                 ) as resp:
                     status = resp.status
-                    retry_after = _seconds(resp.headers.get("Retry-After"))
+                    retry_after = parse_retry_after(resp.headers.get("Retry-After"))
                     body = await read_capped(resp.content, resp.content_length, MAX_RESPONSE_BYTES)
         except BodyTooLarge as exc:
             raise LlmError(f"the answer is too large: {exc}", unavailable=True) from exc
@@ -327,14 +327,6 @@ def _error_detail(body: bytes) -> str:
     if not isinstance(message, str) or not message.strip():
         return ""
     return f": {truncate_at_word(' '.join(message.split()), 200)}"
-
-
-def _seconds(value: str | None) -> float | None:
-    try:
-        seconds = float(value) if value else None
-    except ValueError:
-        return None  # an HTTP date: the default cooldown will do
-    return seconds if seconds is not None and seconds >= 0 else None
 
 
 def _clean(content: str) -> str:

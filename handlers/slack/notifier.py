@@ -13,7 +13,7 @@ a new token fixes it).
 from __future__ import annotations
 
 import logging
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.core.errors import DeliveryError
+from bot.core.http import parse_retry_after
 from bot.core.models import Alert, ChannelRef, MessageRef
 from bot.processing.subscriptions import SubscriptionBook, pause_channel
 from bot.store.base import Store
@@ -186,8 +187,9 @@ def _metadata(alert: Alert) -> dict[str, Any]:
 
 
 def _retry_after(headers: Any) -> float:
-    try:
-        value = headers.get("Retry-After") or headers.get("retry-after")
-        return max(0.0, float(value)) if value is not None else DEFAULT_RETRY_AFTER
-    except (TypeError, ValueError, AttributeError):
-        return DEFAULT_RETRY_AFTER
+    """Slack's headers come as a mapping of strings or, from some of slack-sdk's clients, of lists."""
+    value = headers.get("Retry-After") or headers.get("retry-after") if isinstance(headers, Mapping) else None
+    if isinstance(value, list):
+        value = value[0] if value else None
+    seconds = parse_retry_after(value) if isinstance(value, str) else None
+    return DEFAULT_RETRY_AFTER if seconds is None else seconds
