@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from bot.core.durations import parse_duration
 from bot.core.errors import CommandError, FeedError, QueryError
 from bot.core.identity import canonical_url
-from bot.core.models import ChannelRef, Subscription
+from bot.core.models import MODES, ChannelRef, Subscription, digest_schedule_named, mode_named
 from bot.matching import Document, Query, evaluate
 from bot.processing.alerts import alert_id
 from bot.processing.subscriptions import SubscriptionBook, resume_channel
@@ -27,7 +27,6 @@ MAX_QUERY_CHARS = 500
 MAX_SUBSCRIPTIONS_PER_CHANNEL = 100
 MAX_BACKFILL = 20
 MAX_MUTE = 30 * 86400.0
-MODES = ("instant", "hourly", "daily")
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,11 +129,12 @@ class CommandService:
         thread: bool = False,
     ) -> Reply:
         query_text = query_text.strip()
-        words = query_text.rsplit(maxsplit=1)
-        if len(words) == 2 and words[1].lower() in MODES and mode == "instant":
-            query_text, mode = words[0], words[1].lower()  # "/news subscribe Ukraine daily"
-        if mode not in MODES:
+        chosen = mode_named(mode)
+        if chosen is None:
             raise CommandError(f"Mode must be one of {', '.join(MODES)}.")
+        words = query_text.rsplit(maxsplit=1)
+        if len(words) == 2 and chosen == "instant" and (typed := mode_named(words[1])) is not None:
+            query_text, chosen = words[0], typed  # "/news subscribe Ukraine daily"
         query = self._query(query_text, "/news subscribe")
         existing = await self.store.list_subscriptions(invocation.channel)
         if len(existing) >= MAX_SUBSCRIPTIONS_PER_CHANNEL:
@@ -148,7 +148,7 @@ class CommandService:
             query_text,
             created_by=invocation.user,
             mention=mention,
-            mode=mode,
+            mode=chosen,
             thread=thread,
         )
         if not added and subscription.paused:
@@ -159,7 +159,7 @@ class CommandService:
         self.book.add(subscription)
         hits, looked_at = await self._recent_hits(query)
         tail = would_have_matched(len(hits), looked_at)
-        when = "" if mode == "instant" else f" ({mode} digest)"
+        when = "" if chosen == "instant" else f" ({chosen} digest)"
         when += " (alerts go into threads)" if thread else ""
         text = f"Subscribed. Watching for: {subscription.query}{when}" + (f"\n{tail}" if tail else "")
         return Reply(text, ephemeral=False)
@@ -276,9 +276,9 @@ class CommandService:
         end = datetime.fromtimestamp(until, tz=UTC).strftime("%d %b %H:%M UTC")
         return Reply(f"Muted until {end}. Alerts are kept and come as one digest then.", ephemeral=False)
 
-    async def digest(self, invocation: Invocation, schedule: str) -> Reply:
-        schedule = schedule.strip().lower()
-        if schedule not in ("off", "hourly", "daily"):
+    async def digest(self, invocation: Invocation, text: str) -> Reply:
+        schedule = digest_schedule_named(text)
+        if schedule is None:
             raise CommandError("Say off, hourly or daily, e.g. /news digest daily.")
         await self.store.set_digest(invocation.channel, schedule)
         if schedule == "off":

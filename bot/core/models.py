@@ -3,9 +3,9 @@ derived views."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
+from typing import Final, Literal, NamedTuple
 from urllib.parse import urlsplit
 
 
@@ -57,6 +57,28 @@ class ChannelRef:
         return f"{self.platform}:{self.workspace_id}:{self.channel_id}"
 
 
+Mode = Literal["instant", "hourly", "daily"]
+MODES: Final[tuple[Mode, ...]] = ("instant", "hourly", "daily")
+"""How a subscription's alerts go out, most urgent first: at once, or in an hourly or daily digest."""
+
+DigestSchedule = Literal["off", "hourly", "daily"]
+DIGEST_SCHEDULES: Final[tuple[DigestSchedule, ...]] = ("off", "hourly", "daily")
+"""A whole channel's digest (``/news digest``): off, or every alert gathered hourly or daily."""
+
+AlertKind = Literal["article", "notice", "digest"]
+
+
+def mode_named(text: str) -> Mode | None:
+    """The mode a person typed (``Daily`` is daily), or None."""
+    folded = text.strip().lower()
+    return next((mode for mode in MODES if mode == folded), None)
+
+
+def digest_schedule_named(text: str) -> DigestSchedule | None:
+    folded = text.strip().lower()
+    return next((schedule for schedule in DIGEST_SCHEDULES if schedule == folded), None)
+
+
 @dataclass(frozen=True, slots=True)
 class Subscription:
     """A channel's standing query. ``query`` is the canonical form; ``raw_query`` what was typed."""
@@ -67,7 +89,7 @@ class Subscription:
     raw_query: str
     created_by: str = ""
     mention: str = ""
-    mode: str = "instant"
+    mode: Mode = "instant"
     paused: bool = False
     thread: bool = False
     """Post each alert in a thread of its own (a forum channel always does)."""
@@ -101,14 +123,6 @@ class Summary:
 
 
 @dataclass(frozen=True, slots=True)
-class Story:
-    """Articles from one or more outlets about the same event. ``id`` is the first article's id."""
-
-    id: str
-    article_ids: tuple[str, ...] = field(default_factory=tuple)
-
-
-@dataclass(frozen=True, slots=True)
 class Alert:
     """One message for one channel about one story. ``id`` is deterministic so the outbox can refuse a
     second alert for the same story in the same channel."""
@@ -125,13 +139,13 @@ class Alert:
     published: datetime | None = None
     image_url: str = ""
     mention: str = ""
-    kind: str = "article"
+    kind: AlertKind = "article"
     """"article" for a story; "notice" for a message about the bot itself (a feed failing);
     "digest" for several alerts sent as one message."""
     also: tuple[str, ...] = ()
     """Other outlets that reported the same story after the alert was made."""
-    mode: str = "instant"
-    """instant, hourly or daily: the most urgent mode of the subscriptions that fired."""
+    mode: Mode = "instant"
+    """The most urgent mode of the subscriptions that fired."""
     thread: bool = False
     """A subscription that fired asked for the alert to open a thread."""
 

@@ -9,8 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from bot.core.models import Alert
-from bot.processing.alerts import MODES
+from bot.core.models import MODES, Alert, Mode, mode_named
 from bot.store.base import ChannelSettings, OutboxItem
 
 DAILY_HOUR_UTC = 8
@@ -29,12 +28,13 @@ def next_digest_time(schedule: str, after: float) -> float:
     return slot.timestamp()
 
 
-def effective_mode(alert: Alert, settings: ChannelSettings) -> str:
+def effective_mode(alert: Alert, settings: ChannelSettings) -> Mode:
     """A channel digest overrides instant subscriptions; otherwise the alert's own mode."""
     if alert.kind != "article":
         return "instant"
-    if settings.digest in MODES[1:]:
-        return settings.digest
+    channel = mode_named(settings.digest)
+    if channel is not None and channel != "instant":
+        return channel
     return alert.mode if alert.mode in MODES else "instant"
 
 

@@ -6,10 +6,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
 
-from bot.core.models import Alert, Article, ChannelRef, Match, Summary, unique_terms
-
-MODES = ("instant", "hourly", "daily")
-"""Subscription modes, most urgent first."""
+from bot.core.models import MODES, Alert, Article, ChannelRef, Match, Summary, unique_terms
 
 
 def alert_id(channel: ChannelRef, story_id: str) -> str:
@@ -31,7 +28,7 @@ def build_alerts(article: Article, story_id: str, matches: Sequence[Match], summ
     for channel, group in by_channel.items():
         queries = tuple(dict.fromkeys(m.subscription.query for m in group))
         mention = next((m.subscription.mention for m in group if m.subscription.mention), "")
-        mode = min((m.subscription.mode for m in group), key=lambda m: MODES.index(m) if m in MODES else 0)
+        mode = min((m.subscription.mode for m in group), key=MODES.index)
         alerts.append(
             Alert(
                 id=alert_id(channel, story_id),

@@ -9,13 +9,12 @@ a traceback.
 from __future__ import annotations
 
 import logging
-from typing import Literal
 
 import discord
 from discord import app_commands
 
 from bot.core.errors import CommandError
-from bot.core.models import ChannelRef
+from bot.core.models import ChannelRef, DigestSchedule, Mode
 from handlers.commands import CommandService, Invocation, Reply
 
 log = logging.getLogger(__name__)
@@ -102,7 +101,7 @@ class NewsGroup(app_commands.Group):
         interaction: discord.Interaction,
         query: str,
         mention: discord.Role | None = None,
-        mode: Literal["instant", "hourly", "daily"] = "instant",
+        mode: Mode = "instant",
         thread: bool = False,
     ) -> None:
         invocation = self.invocation(interaction)
@@ -142,7 +141,7 @@ class NewsGroup(app_commands.Group):
 
     @app_commands.command(description="Gather this channel's alerts into a digest")
     async def digest(
-        self, interaction: discord.Interaction, schedule: Literal["off", "hourly", "daily"]
+        self, interaction: discord.Interaction, schedule: DigestSchedule
     ) -> None:
         await respond(interaction, await self.service.digest(self.invocation(interaction), schedule))
 

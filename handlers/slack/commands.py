@@ -18,13 +18,12 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.errors import CommandError
-from bot.core.models import ChannelRef
+from bot.core.models import ChannelRef, Mode, mode_named
 from handlers.commands import CommandService, Invocation, Reply
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
-MODES = ("instant", "hourly", "daily")
 GENERIC_ERROR = "Something went wrong running that command; the details are in the bot's log."
 ADMIN_AWARE = frozenset({"feeds", "mute", "digest"})
 """Commands whose outcome may depend on the user being an admin; only these cost a users.info call."""
@@ -43,7 +42,7 @@ def unescape(text: str) -> str:
 class SubscribeArgs:
     query: str
     mention: str = ""
-    mode: str = "instant"
+    mode: Mode = "instant"
     thread: bool = False
 
 
@@ -51,14 +50,15 @@ def parse_subscribe(rest: str) -> SubscribeArgs:
     """``<query> [<!subteam^ID|@name>] [instant|hourly|daily] [thread]`` (the options in any order, at
     the end). ``rest`` is still Slack-escaped: the user group is found before entities are decoded."""
     rest = rest.strip()
-    mention, mode, thread = "", "instant", False
+    mention, thread = "", False
+    mode: Mode = "instant"
     for _ in range(3):
         if not mention and (match := _SUBTEAM.search(rest)):
             mention, rest = match.group(1), rest[: match.start()].rstrip()
             continue
         head, _, last = rest.rpartition(" ")
-        if mode == "instant" and head and last.lower() in MODES:
-            mode, rest = last.lower(), head.rstrip()
+        if mode == "instant" and head and (typed := mode_named(last)) is not None:
+            mode, rest = typed, head.rstrip()
         elif not thread and head and last.lower() == "thread":
             thread, rest = True, head.rstrip()
     return SubscribeArgs(unescape(rest), mention, mode, thread)
