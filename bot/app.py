@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import aiohttp
 
-from bot.config import Config
+from bot.config import Config, SummaryConfig
 from bot.core.backoff import Backoff
 from bot.core.errors import ConfigError, ConfigProblem, NewsBotError, StoreError
 from bot.core.models import Article, ChannelRef
@@ -29,13 +30,14 @@ from bot.ingest.websub import MemoryWebSubRegistry, WebSubError
 from bot.ingest.websub_client import WebSubSubscriber
 from bot.matching import AliasTable, default_aliases, heap
 from bot.matching import build as matching_build
-from bot.platforms import PlatformAdapter, enabled_platforms, load_factory
+from bot.platforms import PlatformAdapter, PlatformContext, load_factory
 from bot.processing.pipeline import CycleReport, Pipeline
 from bot.processing.subscriptions import SubscriptionBook
 from bot.store import SqliteStore
 from bot.store.base import Store
 from bot.summarise import Summariser
-from bot.summarise.llm import build_summariser, close_summariser
+from bot.summarise.extractive import ExtractiveSummariser
+from bot.summarise.llm import LlmSummariser, close_summariser
 from bot.web.server import WebServer, WebSubCallbacks, create_web_app
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,52 @@ def build_aliases(config: Config) -> AliasTable:
     if config.matching.default_aliases:
         return default_aliases().extended(groups)
     return AliasTable.from_groups(groups)
+
+
+def build_summariser(
+    config: SummaryConfig, session: aiohttp.ClientSession | None, env: Mapping[str, str]
+) -> Summariser:
+    """The configured summariser: extractive, or (``llm.enabled``) an :class:`LlmSummariser` falling back
+    to it. ``session`` is for the LLM requests; ``None`` lets the summariser own one (close it with
+    :func:`close_summariser`). The API key is read from ``env[llm.api_key_env]``. Raises
+    :class:`ConfigError` for a missing key or a base URL that is not http(s)."""
+    extractive = ExtractiveSummariser(max_sentences=config.max_sentences, max_chars=config.max_chars)
+    llm = config.llm
+    if not llm.enabled:
+        return extractive
+    api_key = env.get(llm.api_key_env, "").strip()
+    if not api_key:
+        raise ConfigError(
+            [ConfigProblem("summary.llm.api_key_env", f"environment variable {llm.api_key_env} is not set")]
+        )
+    try:
+        summariser = LlmSummariser(
+            session,
+            llm.base_url,
+            llm.model,
+            api_key,
+            llm.timeout,
+            llm.max_input_chars,
+            config.max_chars,
+            extractive,
+        )
+    except ValueError as exc:
+        raise ConfigError([ConfigProblem("summary.llm.base_url", str(exc))]) from exc
+    if summariser.url.scheme == "http" and not _is_loopback(summariser.url.host or ""):
+        log.warning(
+            "summary.llm.base_url is plain http: the API key is sent to %s unencrypted", summariser.url.host
+        )
+    log.info("llm summaries from %s (model %s); extractive summary on any failure", summariser.url, llm.model)
+    return summariser
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,18 +180,24 @@ class App:
 
     @classmethod
     async def build(cls, config: Config) -> App:
-        try:
-            policy = UrlPolicy(config.safety.allow_hosts)
-        except ValueError as exc:
-            raise ConfigError(
-                [ConfigProblem("safety.allow_hosts", str(exc).removeprefix("allow_hosts: "))]
-            ) from exc
-        summariser = build_summariser(config.summary, None, os.environ)
-        store = await SqliteStore.open(config.resolve(config.store.path))
-        book = SubscriptionBook(build_aliases(config))
-        adapters = [load_factory(name)(config, store, book) for name in enabled_platforms(config)]
-        session = guarded_session(policy)
-        app = cls(config, store, session, adapters, book, summariser)
+        """The parts, from the config. Whatever was opened before a step fails (the store, the LLM
+        summariser's session) is closed again before the error goes on."""
+        policy = UrlPolicy(config.safety.allow_hosts)  # checked when the config was loaded
+        async with contextlib.AsyncExitStack() as opened:
+            summariser = build_summariser(config.summary, None, os.environ)
+            opened.push_async_callback(close_summariser, summariser)
+            store = await SqliteStore.open(config.resolve(config.store.path))
+            opened.push_async_callback(store.close)
+            book = SubscriptionBook(build_aliases(config))
+            context = PlatformContext(store, book, policy.check_url, config.web.enabled, os.environ)
+            enabled = config.platforms.enabled()
+            adapters = [
+                load_factory(section)(section, context)
+                for name, section in config.platforms.sections()
+                if name in enabled
+            ]
+            app = cls(config, store, guarded_session(policy), adapters, book, summariser)
+            opened.pop_all()  # the app owns them now: App.close releases them
         try:
             await app._sync_config()
         except BaseException:
@@ -274,6 +328,13 @@ class App:
             delivered.retrying,
             delivered.failed,
         )
+        if report.failed:
+            log.error(
+                "cycle: %d of %d new articles could not be processed (a bug: see the errors above); "
+                "they are recorded as seen and will not alert",
+                report.failed,
+                report.new,
+            )
         return CycleResult(report, delivered)
 
     async def run_forever(self, stop: asyncio.Event) -> None:

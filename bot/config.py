@@ -11,15 +11,19 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from dataclasses import fields
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic.dataclasses import dataclass
 
 from bot.core.durations import parse_duration
-from bot.core.errors import ConfigError, ConfigProblem
+from bot.core.errors import ConfigError, ConfigProblem, QueryError
+from bot.ingest.safety import UrlPolicy
+from bot.matching import AliasTable, parse_query
+from bot.platforms import ConsoleSettings, DiscordSettings, PlatformSettings, SlackSettings
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -89,9 +93,17 @@ class ExtractionConfig:
     timeout: Duration = 15.0
 
 
+def _allowed_hosts(hosts: tuple[str, ...]) -> tuple[str, ...]:
+    try:
+        UrlPolicy(hosts)
+    except ValueError as exc:
+        raise ValueError(str(exc).removeprefix("allow_hosts: ")) from None
+    return hosts
+
+
 @dataclass(config=_STRICT)
 class SafetyConfig:
-    allow_hosts: tuple[str, ...] = ()
+    allow_hosts: Annotated[tuple[str, ...], AfterValidator(_allowed_hosts)] = ()
     """Hostnames, IP addresses or CIDR ranges exempt from the private/loopback/metadata address check
     that applies to every URL fetched (e.g. ``127.0.0.1`` in tests, an intranet feed host)."""
 
@@ -110,13 +122,28 @@ class WebConfig:
     max_body_bytes: int = Field(default=1_000_000, gt=0)
 
 
+def _parseable(query: str) -> str:
+    try:
+        parse_query(query, AliasTable.from_groups([]))
+    except QueryError as exc:
+        raise ValueError(str(exc)) from None
+    return query
+
+
+def _known_platform(name: str) -> str:
+    known = [f.name for f in fields(PlatformsConfig)]
+    if name not in known:
+        raise ValueError(f"unknown platform (known: {', '.join(known)})")
+    return name
+
+
 @dataclass(config=_STRICT)
 class SubscriptionConfig:
     """A subscription declared in the config file; added at start if the channel lacks it."""
 
-    query: str
+    query: Annotated[str, AfterValidator(_parseable)]
     channel: str = "console"
-    platform: str = "console"
+    platform: Annotated[str, AfterValidator(_known_platform)] = "console"
 
 
 @dataclass(config=_STRICT)
@@ -153,45 +180,25 @@ class DeliveryConfig:
 
 
 @dataclass(config=_STRICT)
-class ConsoleConfig:
-    enabled: bool | Literal["auto"] = "auto"
-    commands: bool = True
-    color: bool | Literal["auto"] = "auto"
-
-
-@dataclass(config=_STRICT)
-class DiscordConfig:
-    enabled: bool = False
-    token_env: str = "DISCORD_TOKEN"
-    api_base: str = "https://discord.com/api/v10"
-    """REST base URL: a proxy, or the tests' fake Discord."""
-    gateway_url: str = ""
-    """Gateway websocket URL; empty: the one Discord's REST API names."""
-    dev_guild_ids: tuple[str, ...] = ()
-    """Sync the /news commands to these guilds only (instant, for development); empty: globally."""
-    admin_role: str = ""
-    """A role id whose members may manage feeds besides those with Manage Server."""
-
-
-@dataclass(config=_STRICT)
-class SlackConfig:
-    enabled: bool = False
-    bot_token_env: str = "SLACK_BOT_TOKEN"
-    app_token_env: str = "SLACK_APP_TOKEN"
-    signing_secret_env: str = "SLACK_SIGNING_SECRET"
-    api_base: str = "https://slack.com/api/"
-    """Web API base URL: a proxy, GovSlack (https://slack-gov.com/api/), or the tests' fake Slack."""
-    mode: Literal["socket", "http"] = "socket"
-    """socket: Socket Mode with the app-level token; http: requests to the bot's web server, signed."""
-    admin_group: str = ""
-    """A user group id whose members may manage feeds besides workspace admins."""
-
-
-@dataclass(config=_STRICT)
 class PlatformsConfig:
-    console: ConsoleConfig = Field(default_factory=ConsoleConfig)
-    discord: DiscordConfig = Field(default_factory=DiscordConfig)
-    slack: SlackConfig = Field(default_factory=SlackConfig)
+    """One section a platform; its fields are the platforms the bot knows (see :mod:`bot.platforms`)."""
+
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
+    discord: DiscordSettings = Field(default_factory=DiscordSettings)
+    slack: SlackSettings = Field(default_factory=SlackSettings)
+
+    def sections(self) -> list[tuple[str, PlatformSettings]]:
+        return [(f.name, getattr(self, f.name)) for f in fields(self)]
+
+    def enabled(self) -> list[str]:
+        """The platforms to run: those set ``enabled: true``, and those set ``auto`` (the console) when
+        no other is."""
+        chosen = {name for name, section in self.sections() if section.enabled is True}
+        return [
+            name
+            for name, section in self.sections()
+            if name in chosen or (section.enabled == "auto" and not chosen)
+        ]
 
 
 @dataclass(config=_STRICT)
@@ -222,13 +229,6 @@ class Config:
         p = Path(path).expanduser()
         return p if p.is_absolute() else Path(self.base_dir) / p
 
-    @property
-    def console_enabled(self) -> bool:
-        setting = self.platforms.console.enabled
-        if setting == "auto":
-            return not (self.platforms.discord.enabled or self.platforms.slack.enabled)
-        return bool(setting)
-
 
 _ADAPTER = TypeAdapter(Config)
 
@@ -240,6 +240,11 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Confi
         source = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError([ConfigProblem(str(path), f"cannot read config file: {exc.strerror}")]) from exc
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        byte = exc.object[exc.start]
+        reason = f"not UTF-8 text: byte 0x{byte:02x} cannot be decoded; save the file as UTF-8"
+        raise ConfigError([ConfigProblem(str(path), reason, line)]) from exc
     return parse_config(source, base_dir=path.resolve().parent, env=os.environ if env is None else env)
 
 
@@ -315,28 +320,20 @@ def _missing_env_problems(
     env: Mapping[str, str],
 ) -> list[ConfigProblem]:
     """A missing variable only matters where it is used: under a disabled platform it is ignored."""
-    enabled = {
-        "console": config.console_enabled,
-        "discord": config.platforms.discord.enabled,
-        "slack": config.platforms.slack.enabled,
-    }
+    enabled = config.platforms.enabled()
     problems = []
     for loc, name in missing:
-        if len(loc) >= 2 and loc[0] == "platforms" and not enabled.get(str(loc[1]), True):
+        if len(loc) >= 2 and loc[0] == "platforms" and str(loc[1]) not in enabled:
             continue
         problems.append(
             ConfigProblem(_dotted(loc), f"environment variable {name} is not set", _nearest_line(lines, loc))
         )
-    required = []
-    if config.platforms.discord.enabled:
-        required.append(("platforms.discord.token_env", config.platforms.discord.token_env))
-    if config.platforms.slack.enabled:
-        slack = config.platforms.slack
-        required.append(("platforms.slack.bot_token_env", slack.bot_token_env))
-        if slack.mode == "socket":
-            required.append(("platforms.slack.app_token_env", slack.app_token_env))
-        else:
-            required.append(("platforms.slack.signing_secret_env", slack.signing_secret_env))
+    required = [
+        (f"platforms.{name}.{key}", var)
+        for name, section in config.platforms.sections()
+        if name in enabled
+        for key, var in section.required_env()
+    ]
     if config.summary.llm.enabled:
         required.append(("summary.llm.api_key_env", config.summary.llm.api_key_env))
     for key, var in required:

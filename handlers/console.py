@@ -13,12 +13,9 @@ import sys
 import textwrap
 from typing import TextIO
 
-from bot.config import Config
 from bot.core.errors import CommandError
 from bot.core.models import Alert, ChannelRef, MessageRef
-from bot.ingest.safety import UrlPolicy
-from bot.processing.subscriptions import SubscriptionBook
-from bot.store.base import Store
+from bot.platforms import ConsoleSettings, PlatformContext
 from bot.web.server import Route
 from handlers.commands import CommandService, Invocation, Reply
 from handlers.text import drop_unsafe, mark, term_spans
@@ -151,10 +148,9 @@ class ConsoleAdapter:
         out.flush()
 
 
-def create_adapter(config: Config, store: Store, book: SubscriptionBook) -> ConsoleAdapter:
-    color = config.platforms.console.color
+def create_adapter(settings: ConsoleSettings, context: PlatformContext) -> ConsoleAdapter:
     return ConsoleAdapter(
-        CommandService(store, book, url_check=UrlPolicy(config.safety.allow_hosts).check_url),
-        notifier=ConsoleNotifier(color=None if color == "auto" else color),
-        read_commands=config.platforms.console.commands,
+        CommandService(context.store, context.book, url_check=context.url_check),
+        notifier=ConsoleNotifier(color=None if settings.color == "auto" else settings.color),
+        read_commands=settings.commands,
     )

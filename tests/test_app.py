@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 
 import pytest
 
 from bot.app import App
 from bot.config import load_config
+from bot.core.errors import NewsBotError
 from tests.conftest import EXAMPLES, write_config
 
 UNREACHABLE = "http://127.0.0.1:9/feed.xml"  # the discard port: nothing listens there
@@ -86,3 +88,20 @@ async def test_private_address_feeds_are_refused_unless_allow_listed(
     messages = [r.getMessage() for r in caplog.records]
     assert any("10.0.0.5 is a private address" in m for m in messages), messages
     assert any("169.254.169.254" in m and "metadata" in m for m in messages), messages
+
+
+async def test_a_platform_that_cannot_start_leaves_nothing_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store is opened before the adapters are built: when one fails (here Discord's token is gone
+    from the environment by the time the bot starts), the store's thread must not be left running."""
+    extra = "  discord:\n    enabled: true\n    token_env: NEWSBOT_TEST_DISCORD_TOKEN\n"
+    config = load_config(write_config(tmp_path, extra), env={"NEWSBOT_TEST_DISCORD_TOKEN": "t"})
+    monkeypatch.delenv("NEWSBOT_TEST_DISCORD_TOKEN", raising=False)
+    before = {t.name for t in threading.enumerate()}
+    with pytest.raises(NewsBotError, match="NEWSBOT_TEST_DISCORD_TOKEN"):
+        await App.build(config)
+    assert {t.name for t in threading.enumerate()} - before == set()
+    # and the database was closed cleanly: it opens again at once
+    app = await App.build(load_config(write_config(tmp_path)))
+    await app.close()

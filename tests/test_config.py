@@ -21,7 +21,7 @@ def test_shipped_config_is_valid_and_runs_on_the_bundled_samples() -> None:
     config = load_config(REPO / "config.yaml", env={})
     assert [f.url for f in config.feeds] == ["examples/world-news.rss", "examples/europe-desk.atom"]
     assert {s.query for s in config.subscriptions} == {"Ukraine", "NATO"}
-    assert config.console_enabled
+    assert config.platforms.enabled() == ["console"]
     assert config.resolve(config.store.path) == REPO / "data" / "newsbot.db"
 
 
@@ -88,7 +88,7 @@ def test_enabled_platform_without_its_token_is_an_error_naming_the_variable() ->
 def test_disabled_platform_needs_no_token_and_enabled_one_with_token_passes() -> None:
     parse_config("platforms:\n  discord:\n    enabled: false\n", env={})
     config = parse_config("platforms:\n  discord:\n    enabled: true\n", env={"DISCORD_TOKEN": "t"})
-    assert config.platforms.discord.enabled and not config.console_enabled
+    assert config.platforms.enabled() == ["discord"]
 
 
 def run_check(path: Path) -> subprocess.CompletedProcess[str]:
@@ -113,6 +113,7 @@ def test_check_command_exit_codes_and_no_traceback(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
     assert "polling.interval (line 2)" in result.stderr
     assert "extra (line 5): unknown key" in result.stderr
+    assert "subscriptions[0].query (line 4): unclosed quote" in result.stderr  # in the same pass
 
     queries = tmp_path / "queries.yaml"
     queries.write_text(
@@ -121,13 +122,28 @@ def test_check_command_exit_codes_and_no_traceback(tmp_path: Path) -> None:
     )
     result = run_check(queries)
     assert result.returncode == 2, result.stderr
-    assert "subscriptions[0].query: unclosed quote" in result.stderr
-    assert "subscriptions[1].platform: unknown platform" in result.stderr
-    assert "safety.allow_hosts: " in result.stderr and "10.0.0.0/33" in result.stderr
+    assert "subscriptions[0].query (line 2): unclosed quote" in result.stderr
+    assert (
+        "subscriptions[1].platform (line 4): unknown platform (known: console, discord, slack)"
+        in result.stderr
+    )
+    assert "safety.allow_hosts (line 6): '10.0.0.0/33' is not a hostname" in result.stderr
 
     missing = run_check(tmp_path / "nope.yaml")
     assert missing.returncode == 2 and "cannot read config file" in missing.stderr
     assert "Traceback" not in missing.stderr
+
+
+def test_a_config_that_is_not_utf8_is_one_line_error_not_a_traceback(tmp_path: Path) -> None:
+    latin1 = tmp_path / "latin1.yaml"
+    latin1.write_bytes(
+        "feeds:\n  - url: examples/world-news.rss\n    name: Caf\u00e9 Wire\n".encode("latin-1")
+    )
+    result = run_check(latin1)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[1:] == [
+        f"  {latin1} (line 3): not UTF-8 text: byte 0xe9 cannot be decoded; save the file as UTF-8"
+    ]
 
 
 def test_slack_http_mode_needs_the_web_server() -> None:

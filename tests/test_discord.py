@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-import bot.platforms
 from bot.app import App
 from bot.config import load_config
 from bot.core.errors import NewsBotError
@@ -48,7 +47,6 @@ async def fake() -> AsyncIterator[FakeDiscord]:
 @pytest.fixture
 async def app(tmp_path: Path, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[App]:
     monkeypatch.setenv(TOKEN_ENV, TOKEN)
-    monkeypatch.setitem(bot.platforms.PLATFORM_ADAPTERS, "discord", "handlers.discord.adapter:create_adapter")
     extra = (
         "  discord:\n    enabled: true\n"
         f"    token_env: {TOKEN_ENV}\n    api_base: {fake.api_base}\n    dev_guild_ids: ['{GUILD_ID}']\n"
@@ -281,7 +279,6 @@ async def test_a_wrong_token_is_a_clear_startup_error(
     tmp_path: Path, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setenv(TOKEN_ENV, "not-the-token")
-    monkeypatch.setitem(bot.platforms.PLATFORM_ADAPTERS, "discord", "handlers.discord.adapter:create_adapter")
     extra = f"  discord:\n    enabled: true\n    token_env: {TOKEN_ENV}\n    api_base: {fake.api_base}\n"
     application = await App.build(load_config(write_config(tmp_path, extra, feeds="  []\n", subs="  []\n")))
     try:

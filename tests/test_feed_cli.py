@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.core.models import Article
+from bot.ingest.fetch import HttpLimits
 from bot.ingest.inspect import inspect_feed, item_line
 from tests.conftest import EXAMPLES, REPO, SEED_ID, write_config
 from tests.feed_server import feed_server
@@ -138,7 +139,9 @@ async def test_a_url_is_fetched_once_like_the_poller_does_and_http_errors_are_ex
 
 
 async def test_inspect_feed_sees_what_the_cli_prints() -> None:
-    parsed = await inspect_feed(str(EXAMPLES / "world-news.rss"))
+    parsed = await inspect_feed(
+        str(EXAMPLES / "world-news.rss"), limits=HttpLimits(20.0, 1_000_000, "newsbot-test")
+    )
     result = bot("feed", str(EXAMPLES / "world-news.rss"))
     assert [item_line(a) for a in parsed.articles] == result.stdout.splitlines()
 

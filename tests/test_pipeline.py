@@ -116,7 +116,7 @@ async def test_one_bad_article_is_logged_and_skipped_without_stopping_the_batch(
     await subscribe(store, book, NEWSROOM, "Ukraine")
     pipeline = Pipeline(store, book, FailingOn("bad"))
     report = await pipeline.process([art("bad", "Ukraine one", hour=1), art("good", "Ukraine two", hour=2)])
-    assert report.queued == 1
+    assert (report.queued, report.failed) == (1, 1)
     assert [i.alert.story_id for i in await store.due_alerts(1e12, 10, ["console"])] == ["good"]
     assert "article bad" in caplog.text and "stage bug" in caplog.text
     assert (

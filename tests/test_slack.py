@@ -17,8 +17,9 @@ from bot.config import load_config
 from bot.core.models import Article, ChannelRef
 from bot.delivery.notify import NotifierRegistry
 from bot.delivery.worker import DeliveryReport, DeliveryWorker, RetryPolicy
+from bot.ingest.safety import UrlPolicy
 from bot.matching import default_aliases
-from bot.platforms import PLATFORM_ADAPTERS
+from bot.platforms import PlatformContext
 from bot.processing.pipeline import Pipeline
 from bot.processing.subscriptions import SubscriptionBook
 from bot.store import SqliteStore
@@ -90,7 +91,8 @@ async def _bot(tmp_path: Path, fake: FakeSlack, mode: str) -> AsyncIterator[Bot]
     config = load_config(write_config(tmp_path, extra, subs="  []\n"), env=ENV)
     store = await SqliteStore.open(tmp_path / "slack.db")
     book = SubscriptionBook(default_aliases())
-    adapter = create_adapter(config, store, book, env=ENV)
+    context = PlatformContext(store, book, UrlPolicy(config.safety.allow_hosts).check_url, True, ENV)
+    adapter = create_adapter(config.platforms.slack, context)
     registry = NotifierRegistry()
     registry.register(adapter.notifier)
     clock = [0.0]  # seconds added to the delivery worker's clock
@@ -346,7 +348,6 @@ async def test_revoked_token_is_logged_once_and_pauses_nothing(
 async def test_the_app_runs_slack_as_a_platform_plugin(
     tmp_path: Path, fake: FakeSlack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(PLATFORM_ADAPTERS, "slack", "handlers.slack.adapter:create_adapter")
     for name, value in ENV.items():
         monkeypatch.setenv(name, value)
     extra = f"  slack:\n    enabled: true\n    api_base: {fake.api_base}\n"
@@ -366,7 +367,6 @@ async def test_the_app_runs_slack_as_a_platform_plugin(
 async def test_the_app_serves_slack_http_mode_on_its_own_web_server(
     tmp_path: Path, fake: FakeSlack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(PLATFORM_ADAPTERS, "slack", "handlers.slack.adapter:create_adapter")
     for name, value in {**ENV, "SLACK_SIGNING_SECRET": SECRET, "NEWSBOT_WEBHOOK_SECRET": "hook"}.items():
         monkeypatch.setenv(name, value)
     extra = (

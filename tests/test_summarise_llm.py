@@ -14,6 +14,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from bot.app import build_summariser
 from bot.config import LlmConfig, SummaryConfig
 from bot.core.errors import ConfigError
 from bot.core.models import Article, ChannelRef
@@ -22,7 +23,7 @@ from bot.processing.pipeline import Pipeline
 from bot.processing.subscriptions import SubscriptionBook
 from bot.store import SqliteStore
 from bot.summarise.extractive import ExtractiveSummariser
-from bot.summarise.llm import LlmSummariser, build_summariser, close_summariser
+from bot.summarise.llm import LlmSummariser, close_summariser
 from tests.loopback import serve
 
 KEY = "sk-test-5ecr3t-never-log-me-0123456789"

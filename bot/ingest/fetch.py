@@ -142,6 +142,15 @@ def _permanent_redirect(resp: aiohttp.ClientResponse) -> str:
     return ""
 
 
+@dataclass(frozen=True, slots=True)
+class HttpLimits:
+    """How long an HTTP fetch may take, how large its body may be, and what it calls itself."""
+
+    timeout: float
+    max_body_bytes: int
+    user_agent: str
+
+
 class ReaderRegistry:
     """Readers keyed by URL scheme; a bare path is a file."""
 

@@ -1,9 +1,9 @@
 """What the bot sees in one feed (``python -m bot feed PATH_OR_URL``).
 
 The feed is read the way the poller reads it (one GET through :class:`HttpReader` on a guarded session,
-with the polling timeout and body cap and the ``safety.allow_hosts`` exemptions, or the file through
-:class:`FileReader`) and parsed by :func:`parse_feed`, so each article printed is exactly what cleaning,
-matching and summarising would get, and a URL the bot would refuse to poll is refused here too.
+with the poller's limits and address policy, or the file through :class:`FileReader`) and parsed by
+:func:`parse_feed`, so each article printed is exactly what cleaning, matching and summarising would
+get, and a URL the bot would refuse to poll is refused here too.
 """
 
 from __future__ import annotations
@@ -18,11 +18,10 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from bot.config import PollingConfig, SafetyConfig
-from bot.core.errors import ConfigError, ConfigProblem, FeedError, InputError
+from bot.core.errors import FeedError, InputError
 from bot.core.models import Article, FeedState
 from bot.ingest.feeds import ParsedFeed, parse_feed
-from bot.ingest.fetch import FileReader, HttpReader
+from bot.ingest.fetch import FileReader, HttpLimits, HttpReader
 from bot.ingest.safety import UrlPolicy, guarded_session
 
 _REMOTE = frozenset({"http", "https"})
@@ -32,8 +31,8 @@ _NOT_PRINTABLE = re.compile(r"[^\n\t -~]")
 async def inspect_feed(
     location: str,
     *,
-    polling: PollingConfig | None = None,
-    safety: SafetyConfig | None = None,
+    limits: HttpLimits,
+    policy: UrlPolicy | None = None,
     base_dir: Path | None = None,
     session: aiohttp.ClientSession | None = None,
 ) -> ParsedFeed:
@@ -41,19 +40,19 @@ async def inspect_feed(
 
     Raises :class:`InputError` when a file can't be read, :class:`FeedError` with ``retryable=False``
     when the bytes are not a feed, the server refuses it (HTTP 4xx) or the bot does (an unsupported
-    scheme, a private or loopback address not in ``safety.allow_hosts``), and :class:`FeedError` with
+    scheme, a private or loopback address ``policy`` does not exempt), and :class:`FeedError` with
     ``retryable=True`` when the network failed (timeout, 5xx, connection). Without ``session``, a
     guarded one is opened and closed here.
     """
-    body = await read_feed(location, polling=polling, safety=safety, base_dir=base_dir, session=session)
+    body = await read_feed(location, limits=limits, policy=policy, base_dir=base_dir, session=session)
     return await asyncio.to_thread(parse_feed, body, feed_url=location)
 
 
 async def read_feed(
     location: str,
     *,
-    polling: PollingConfig | None = None,
-    safety: SafetyConfig | None = None,
+    limits: HttpLimits,
+    policy: UrlPolicy | None = None,
     base_dir: Path | None = None,
     session: aiohttp.ClientSession | None = None,
 ) -> bytes:
@@ -64,13 +63,12 @@ async def read_feed(
     if scheme in _REMOTE:
         if not urlsplit(location).hostname:
             raise FeedError(f"no host name in the URL {location!r}", retryable=False)
-        polling = polling or PollingConfig()
-        async with _session(session, safety or SafetyConfig()) as client:
+        async with _session(session, policy or UrlPolicy()) as client:
             reader = HttpReader(
                 client,
-                timeout=polling.timeout,
-                max_body_bytes=polling.max_body_bytes,
-                user_agent=polling.user_agent,
+                timeout=limits.timeout,
+                max_body_bytes=limits.max_body_bytes,
+                user_agent=limits.user_agent,
                 per_host=1,
             )
             return (await reader.read(state)).body
@@ -87,16 +85,11 @@ async def read_feed(
 
 @asynccontextmanager
 async def _session(
-    session: aiohttp.ClientSession | None, safety: SafetyConfig
+    session: aiohttp.ClientSession | None, policy: UrlPolicy
 ) -> AsyncIterator[aiohttp.ClientSession]:
     if session is not None:
         yield session
         return
-    try:
-        policy = UrlPolicy(safety.allow_hosts)
-    except ValueError as exc:
-        message = str(exc).removeprefix("allow_hosts: ")
-        raise ConfigError([ConfigProblem("safety.allow_hosts", message)]) from exc
     async with guarded_session(policy) as own:
         yield own
 

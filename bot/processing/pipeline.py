@@ -31,6 +31,9 @@ class CycleReport:
     matched: int
     queued: int
     updated: int = 0
+    failed: int = 0
+    """New articles a bug kept from being matched: recorded as seen (so one bad article is not retried
+    forever) and counted here, so that a bug that fails every article shows in each cycle's report."""
 
     def __add__(self, other: CycleReport) -> CycleReport:
         return CycleReport(
@@ -39,6 +42,7 @@ class CycleReport:
             matched=self.matched + other.matched,
             queued=self.queued + other.queued,
             updated=self.updated + other.updated,
+            failed=self.failed + other.failed,
         )
 
 
@@ -79,7 +83,7 @@ class Pipeline:
         processed: list[Processed] = []
         alerts: list[Alert] = []
         batch_stories: dict[str, str] = {}
-        matched = 0
+        matched = failed = 0
         for article in fresh:
             try:
                 keys = story_keys(article)
@@ -106,9 +110,15 @@ class Pipeline:
                     "article %s from %s could not be processed; skipped", article.id, article.feed_url
                 )
                 processed.append(Processed(article, article.id))
+                failed += 1
         queued = await self.store.record_processed(processed, alerts, now)
         return CycleReport(
-            received=len(articles), new=len(fresh), matched=matched, queued=queued, updated=len(updated)
+            received=len(articles),
+            new=len(fresh),
+            matched=matched,
+            queued=queued,
+            updated=len(updated),
+            failed=failed,
         )
 
     async def notify(self, notices: Sequence[FeedNotice]) -> int:

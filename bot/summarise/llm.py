@@ -21,26 +21,24 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import ipaddress
 import json
 import logging
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import aiohttp
 from yarl import URL
 
-from bot.config import SummaryConfig
-from bot.core.errors import ConfigError, ConfigProblem, NewsBotError
+from bot.core.errors import NewsBotError
 from bot.core.http import BodyTooLarge, parse_retry_after, read_capped
 from bot.core.models import Article, Summary
 from bot.summarise import Summariser
-from bot.summarise.extractive import ExtractiveSummariser, split_sentences, truncate_at_word
+from bot.summarise.extractive import split_sentences, truncate_at_word
 
-__all__ = ["LlmError", "LlmSummariser", "build_summariser", "close_summariser"]
+__all__ = ["LlmError", "LlmSummariser", "close_summariser"]
 
 log = logging.getLogger(__name__)
 
@@ -241,43 +239,6 @@ class LlmSummariser:
         log.warning("%s", message)
 
 
-def build_summariser(
-    config: SummaryConfig, session: aiohttp.ClientSession | None, env: Mapping[str, str]
-) -> Summariser:
-    """The configured summariser: extractive, or (``llm.enabled``) an :class:`LlmSummariser` falling back
-    to it. ``session`` is for the LLM requests; ``None`` lets the summariser own one (close it with
-    :func:`close_summariser`). The API key is read from ``env[llm.api_key_env]``. Raises
-    :class:`ConfigError` for a missing key or a base URL that is not http(s)."""
-    extractive = ExtractiveSummariser(max_sentences=config.max_sentences, max_chars=config.max_chars)
-    llm = config.llm
-    if not llm.enabled:
-        return extractive
-    api_key = env.get(llm.api_key_env, "").strip()
-    if not api_key:
-        raise ConfigError(
-            [ConfigProblem("summary.llm.api_key_env", f"environment variable {llm.api_key_env} is not set")]
-        )
-    try:
-        summariser = LlmSummariser(
-            session,
-            llm.base_url,
-            llm.model,
-            api_key,
-            llm.timeout,
-            llm.max_input_chars,
-            config.max_chars,
-            extractive,
-        )
-    except ValueError as exc:
-        raise ConfigError([ConfigProblem("summary.llm.base_url", str(exc))]) from exc
-    if summariser.url.scheme == "http" and not _is_loopback(summariser.url.host or ""):
-        log.warning(
-            "summary.llm.base_url is plain http: the API key is sent to %s unencrypted", summariser.url.host
-        )
-    log.info("llm summaries from %s (model %s); extractive summary on any failure", summariser.url, llm.model)
-    return summariser
-
-
 async def close_summariser(summariser: Summariser) -> None:
     """Release what a summariser holds (an LLM summariser's own session); nothing for the others."""
     if isinstance(summariser, LlmSummariser):
@@ -336,12 +297,3 @@ def _clean(content: str) -> str:
     if len(text) > 1 and _QUOTES.get(text[0]) == text[-1] and text[0] not in text[1:-1]:
         text = text[1:-1].strip()
     return text
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 
 import aiohttp
 import discord
@@ -27,10 +26,9 @@ import yarl
 from discord.gateway import DiscordWebSocket
 from discord.http import Route as DiscordRoute
 
-from bot.config import Config, DiscordConfig
 from bot.core.errors import NewsBotError
 from bot.core.models import ChannelRef
-from bot.ingest.safety import UrlPolicy
+from bot.platforms import DiscordSettings, PlatformContext
 from bot.processing.subscriptions import SubscriptionBook
 from bot.store.base import Store
 from bot.web.server import Route
@@ -67,7 +65,7 @@ class DiscordAdapter:
 
     def __init__(
         self,
-        config: DiscordConfig,
+        config: DiscordSettings,
         commands: CommandService,
         store: Store,
         book: SubscriptionBook,
@@ -162,12 +160,9 @@ class DiscordAdapter:
             self._saved = None
 
 
-def create_adapter(config: Config, store: Store, book: SubscriptionBook) -> DiscordAdapter:
-    discord_config = config.platforms.discord
-    token = os.environ.get(discord_config.token_env, "")
+def create_adapter(settings: DiscordSettings, context: PlatformContext) -> DiscordAdapter:
+    token = context.env.get(settings.token_env, "")
     if not token:
-        raise NewsBotError(
-            f"environment variable {discord_config.token_env} (the Discord bot token) is not set"
-        )
-    commands = CommandService(store, book, url_check=UrlPolicy(config.safety.allow_hosts).check_url)
-    return DiscordAdapter(discord_config, commands, store, book, token)
+        raise NewsBotError(f"environment variable {settings.token_env} (the Discord bot token) is not set")
+    commands = CommandService(context.store, context.book, url_check=context.url_check)
+    return DiscordAdapter(settings, commands, context.store, context.book, token)

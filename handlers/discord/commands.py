@@ -140,9 +140,7 @@ class NewsGroup(app_commands.Group):
         await respond(interaction, await self.service.mute(self.invocation(interaction), duration))
 
     @app_commands.command(description="Gather this channel's alerts into a digest")
-    async def digest(
-        self, interaction: discord.Interaction, schedule: DigestSchedule
-    ) -> None:
+    async def digest(self, interaction: discord.Interaction, schedule: DigestSchedule) -> None:
         await respond(interaction, await self.service.digest(self.invocation(interaction), schedule))
 
     @app_commands.command(name="help", description="How to use /news")

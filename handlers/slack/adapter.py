@@ -14,7 +14,6 @@ recent articles); the reply follows through the command's ``response_url``.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -26,11 +25,8 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.config import Config, SlackConfig
 from bot.core.errors import NewsBotError
-from bot.ingest.safety import UrlPolicy
-from bot.processing.subscriptions import SubscriptionBook
-from bot.store.base import Store
+from bot.platforms import PlatformContext, SlackSettings
 from bot.web.server import Route
 from handlers.commands import CommandService, Reply
 from handlers.slack.commands import SlackAdmins, SlashCommands
@@ -136,15 +132,12 @@ def _with_slash(url: str) -> str:
     return url if url.endswith("/") else url + "/"
 
 
-def create_adapter(
-    config: Config, store: Store, book: SubscriptionBook, env: Mapping[str, str] | None = None
-) -> SlackAdapter:
+def create_adapter(slack: SlackSettings, context: PlatformContext) -> SlackAdapter:
     """The adapter for ``platforms.slack``; tokens come from the environment variables it names."""
-    slack: SlackConfig = config.platforms.slack
-    env = os.environ if env is None else env
-    if slack.mode == "http" and not config.web.enabled:
+    env = context.env
+    if slack.mode == "http" and not context.web_enabled:
         raise SlackError("platforms.slack.mode http needs the web server: set web.enabled: true")
-    service = CommandService(store, book, url_check=UrlPolicy(config.safety.allow_hosts).check_url)
+    service = CommandService(context.store, context.book, url_check=context.url_check)
     try:
         return SlackAdapter(
             service,
