@@ -266,7 +266,7 @@ def parse_config(source: str, *, base_dir: Path | str = ".", env: Mapping[str, s
 
     problems: list[ConfigProblem] = []
     missing_env: list[tuple[tuple[str | int, ...], str]] = []
-    expanded = _expand(data, (), env, missing_env, problems, lines)
+    expanded = _expand(data, (), env, missing_env)
     expanded.pop("base_dir", None)
     try:
         config = _ADAPTER.validate_python({**expanded, "base_dir": str(base_dir)})
@@ -293,13 +293,11 @@ def _expand(
     loc: tuple[str | int, ...],
     env: Mapping[str, str],
     missing: list[tuple[tuple[str | int, ...], str]],
-    problems: list[ConfigProblem],
-    lines: dict[tuple[str | int, ...], int],
 ) -> Any:
     if isinstance(value, dict):
-        return {k: _expand(v, (*loc, k), env, missing, problems, lines) for k, v in value.items()}
+        return {k: _expand(v, (*loc, k), env, missing) for k, v in value.items()}
     if isinstance(value, list):
-        return [_expand(v, (*loc, i), env, missing, problems, lines) for i, v in enumerate(value)]
+        return [_expand(v, (*loc, i), env, missing) for i, v in enumerate(value)]
     if not isinstance(value, str):
         return value
 

@@ -1,4 +1,6 @@
-"""The core pipeline must not depend on any chat SDK: bot/ works, and is tested, without them."""
+"""Who may import whom (docs/architecture.md): the core pipeline depends on no chat SDK, bot/'s stage
+packages import only the stages below them (so there are no cycles), and the config is read only by
+the composition root and the command line."""
 
 from __future__ import annotations
 
@@ -9,6 +11,76 @@ import sys
 from tests.conftest import REPO
 
 CHAT_SDKS = ("discord", "slack_bolt", "slack_sdk")
+
+
+LAYERS: tuple[frozenset[str], ...] = (
+    frozenset({"core"}),
+    frozenset({"matching", "store", "summarise"}),
+    frozenset({"ingest"}),
+    frozenset({"processing", "delivery", "web"}),
+    frozenset({"platforms"}),
+    frozenset({"config"}),
+    frozenset({"app", "logs"}),
+    frozenset({"__main__"}),
+)
+"""bot/'s stages from the bottom up. A stage imports itself and the layers below it, never one beside
+or above it; handlers/ stands on top and may use everything below the composition root."""
+COMPOSITION = frozenset({"app", "__main__", "logs", "config"})
+
+
+def stage(module: str) -> str | None:
+    """``bot.ingest.fetch`` -> ``ingest``; ``handlers.slack.adapter`` -> ``handlers``; None outside."""
+    top, _, rest = module.partition(".")
+    if top == "handlers":
+        return "handlers"
+    return rest.split(".")[0] if top == "bot" and rest else None
+
+
+def imports_by_module() -> dict[str, set[str]]:
+    found = {}
+    for path in sorted([*(REPO / "bot").rglob("*.py"), *(REPO / "handlers").rglob("*.py")]):
+        module = ".".join(path.relative_to(REPO).with_suffix("").parts).removesuffix(".__init__")
+        found[module] = imported_modules(path.read_text(encoding="utf-8"))
+    return found
+
+
+def layer(name: str) -> int:
+    return next(i for i, names in enumerate(LAYERS) if name in names)
+
+
+def test_every_stage_of_bot_is_placed_in_a_layer() -> None:
+    stages = {stage(module) for module in imports_by_module()} - {"handlers", None}
+    assert stages == set().union(*LAYERS)
+
+
+def test_stages_import_only_the_layers_below_them() -> None:
+    offenders = []
+    for module, imported in imports_by_module().items():
+        here = stage(module)
+        for target in {stage(name) for name in imported} - {None, here}:
+            if target == "handlers":
+                offenders.append(f"{module} imports handlers")
+            elif here == "handlers":
+                if target in COMPOSITION:
+                    offenders.append(f"{module} imports bot.{target}")
+            elif here is not None and layer(target) >= layer(here):
+                offenders.append(f"{module} ({here}) imports bot.{target}")
+    assert offenders == []
+
+
+def test_only_the_composition_root_and_the_cli_read_the_config() -> None:
+    readers = {
+        m for m, imported in imports_by_module().items() if any(stage(i) == "config" for i in imported)
+    }
+    assert readers == {"bot.app", "bot.__main__"}
+
+
+def test_the_layer_check_would_catch_an_upward_import() -> None:
+    assert layer("store") < layer("ingest") < layer("processing") < layer("config")
+    assert {stage(m) for m in imported_modules("from bot.processing import pipeline\nimport bot.web")} == {
+        "processing",
+        "web",
+    }
 
 
 def imported_modules(source: str) -> set[str]:

@@ -11,10 +11,15 @@ from bot.core.errors import FeedError
 from bot.core.models import ChannelRef, FeedState
 from bot.ingest.feeds import ParsedFeed, parse_feed
 from bot.ingest.fetch import FileReader, HttpReader, ReaderRegistry
-from bot.ingest.poller import FeedPoller, PollPolicy
+from bot.ingest.poller import FeedPoller, PollPolicy, PollResult
 from bot.store import SqliteStore
 from tests.conftest import EXAMPLES
 from tests.feed_server import FeedServer, feed_server
+
+
+async def poll_due(poller: FeedPoller, now: float) -> PollResult:
+    """Every due feed in one result (the bot itself polls them a batch at a time)."""
+    return await poller.poll(await poller.due_feeds(now), now)
 
 
 @pytest.fixture
@@ -98,20 +103,20 @@ async def test_unchanged_feed_is_neither_refetched_in_full_nor_reparsed(
     await store.upsert_feed(server.url("/plain"), "Without validators")
     parse = CountingParse()
     poller = await poller_for(store, session, parse)
-    first = await poller.poll_due(now=1000.0)
+    first = await poll_due(poller, now=1000.0)
     assert len(first.articles) == 28 and first.fetched == 2 and parse.calls == 2
-    assert (await poller.poll_due(now=1030.0)).articles == []  # not due yet: nothing fetched
+    assert (await poll_due(poller, now=1030.0)).articles == []  # not due yet: nothing fetched
     assert server.hits("/rss") == 1
     [with_etag, plain] = sorted(await store.list_feeds(), key=lambda f: f.name)
     assert with_etag.etag == '"v1"'
     # The sample RSS says <ttl>15</ttl>: the publisher's hint wins over our 60 s interval.
     assert with_etag.next_fetch_at == plain.next_fetch_at == 1000.0 + 15 * 60
-    again = await poller.poll_due(now=1000.0 + 15 * 60)
+    again = await poll_due(poller, now=1000.0 + 15 * 60)
     assert again.articles == [] and again.unchanged == 2
     assert parse.calls == 2  # 304 for one, an identical body hash for the other
     server.body = server.body.replace(b"Meridian Wire", b"Meridian Wire (updated)")
     server.etag = '"v2"'
-    assert len((await poller.poll_due(now=2000.0)).articles) == 28 and parse.calls == 4
+    assert len((await poll_due(poller, now=2000.0)).articles) == 28 and parse.calls == 4
 
 
 async def test_failing_feed_is_logged_once_backs_off_and_recovers(
@@ -123,7 +128,7 @@ async def test_failing_feed_is_logged_once_backs_off_and_recovers(
     now = 1000.0
     with caplog.at_level(logging.DEBUG, logger="bot.ingest.poller"):
         for _ in range(4):
-            assert (await poller.poll_due(now=now)).failed == 1
+            assert (await poll_due(poller, now=now)).failed == 1
             [feed] = await store.list_feeds()
             now = feed.next_fetch_at
         warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
@@ -132,7 +137,7 @@ async def test_failing_feed_is_logged_once_backs_off_and_recovers(
         assert feed.next_fetch_at - 1000.0 > 60 * (1 + 2 + 4 + 8) * 0.8  # the gaps grew
 
         server.status = 200
-        assert len((await poller.poll_due(now=now)).articles) == 14
+        assert len((await poll_due(poller, now=now)).articles) == 14
     [feed] = await store.list_feeds()
     assert (feed.failures, feed.last_error, feed.last_success_at) == (0, "", now)
     assert any("recovered after 4 failed attempts" in r.getMessage() for r in caplog.records)
@@ -143,7 +148,7 @@ async def test_rate_limited_feed_waits_at_least_retry_after(
 ) -> None:
     await store.upsert_feed(server.url("/limited"), "Limited")
     poller = await poller_for(store, session, CountingParse())
-    await poller.poll_due(now=1000.0)
+    await poll_due(poller, now=1000.0)
     [feed] = await store.list_feeds()
     assert feed.next_fetch_at >= 1120.0
 
@@ -155,8 +160,8 @@ async def test_file_feeds_are_read_and_skipped_while_unchanged(
     await store.upsert_feed("missing.rss", "Missing")
     parse = CountingParse()
     poller = await poller_for(store, session, parse)
-    assert len((await poller.poll_due(now=1000.0)).articles) == 14
-    assert (await poller.poll_due(now=5000.0)).articles == [] and parse.calls == 1
+    assert len((await poll_due(poller, now=1000.0)).articles) == 14
+    assert (await poll_due(poller, now=5000.0)).articles == [] and parse.calls == 1
     missing = next(f for f in await store.list_feeds() if f.name == "Missing")
     assert missing.failures == 2 and "file not found" in missing.last_error
 
@@ -166,11 +171,11 @@ async def test_adding_a_feed_does_not_flood_and_only_new_items_alert_later(
 ) -> None:
     await store.upsert_feed(server.url("/plain"), "Quiet start", max_age=0)
     poller = await poller_for(store, session, CountingParse())
-    first = await poller.poll_due(now=1000.0)
+    first = await poll_due(poller, now=1000.0)
     assert len(first.articles) == 14 and first.quiet == {a.id for a in first.articles}
     fresh = b"<item><title>Brand new</title><guid>brand-new</guid><description>News.</description></item>"
     server.body = server.body.replace(b"<item>", fresh + b"<item>", 1)
-    later = await poller.poll_due(now=10_000.0)
+    later = await poll_due(poller, now=10_000.0)
     assert "brand-new" in {a.id for a in later.articles} and later.quiet == set()
 
 
@@ -179,7 +184,7 @@ async def test_backfill_lets_the_newest_items_through(
 ) -> None:
     await store.upsert_feed(server.url("/plain"), "Backfilled", backfill=2, max_age=0)
     poller = await poller_for(store, session, CountingParse())
-    result = await poller.poll_due(now=1000.0)
+    result = await poll_due(poller, now=1000.0)
     loud = [a for a in result.articles if a.id not in result.quiet]
     assert [a.id for a in loud] == ["seed-000-79f34e07c9bfe2d1", "mw-world-20261123-kharkiv-villages"]
 
@@ -192,7 +197,7 @@ async def test_permanent_redirect_moves_the_feed_and_its_channels(
     channel = ChannelRef("discord", "c1", "g1")
     await store.add_feed_channel(old, channel, added_by="ana")
     poller = await poller_for(store, session, CountingParse())
-    assert len((await poller.poll_due(now=1000.0)).articles) == 14
+    assert len((await poll_due(poller, now=1000.0)).articles) == 14
     [feed] = await store.list_feeds()
     assert feed.url == server.url("/rss") and feed.etag == '"v1"'
     assert await store.feed_channels(server.url("/rss")) == [channel]
@@ -209,7 +214,7 @@ async def test_failing_feed_notices_its_channels_once_then_pauses(
     notices = []
     now = 0.0
     for _ in range(100):  # 404 is not retryable: one attempt per max_backoff (1 h, jittered)
-        result = await poller.poll_due(now=now)
+        result = await poll_due(poller, now=now)
         notices.extend(n.message for n in result.notices)
         now += 3600
     assert notices == [
@@ -219,7 +224,7 @@ async def test_failing_feed_notices_its_channels_once_then_pauses(
     [feed] = await store.list_feeds()
     assert feed.paused and feed.health_stage == 2
     hits = server.hits("/gone")
-    assert (await poller.poll_due(now=now + 10 * 86400)).failed == 0  # paused: not fetched at all
+    assert (await poll_due(poller, now=now + 10 * 86400)).failed == 0  # paused: not fetched at all
     assert server.hits("/gone") == hits
 
 

@@ -70,10 +70,6 @@ class FeedPoller:
         self._parse = parse
         self._gate = asyncio.Semaphore(policy.concurrency)
 
-    async def poll_due(self, now: float) -> PollResult:
-        """Fetch every due, unpaused feed and gather what they hold, in one result."""
-        return await self.poll(await self.due_feeds(now), now)
-
     async def poll_batches(self, now: float, size: int = POLL_BATCH) -> AsyncIterator[PollResult]:
         """The due feeds a batch at a time, so memory is bounded by the batch, not by the feed count:
         the caller processes each batch's articles before the next is fetched."""

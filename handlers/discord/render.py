@@ -28,10 +28,8 @@ from handlers.text import (
 )
 
 # https://discord.com/developers/docs/resources/message#embed-object-embed-limits
-CONTENT_LIMIT = 2000
 TITLE_LIMIT = 256
 DESCRIPTION_LIMIT = 4096
-FIELD_NAME_LIMIT = 256
 FIELD_VALUE_LIMIT = 1024
 FOOTER_LIMIT = 2048
 EMBED_TOTAL_LIMIT = 6000

@@ -43,8 +43,6 @@ from handlers.text import (
 # https://docs.slack.dev/reference/block-kit/blocks and chat.postMessage
 HEADER_LIMIT = 150
 SECTION_LIMIT = 3000
-CONTEXT_TEXT_LIMIT = 3000
-BUTTON_TEXT_LIMIT = 75
 URL_LIMIT = 3000
 TEXT_LIMIT = 4000
 """``text`` beyond 4,000 characters is not recommended by Slack; the fallback stays well inside it."""
