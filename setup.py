@@ -1,9 +1,9 @@
 """Compiles the matching package with mypyc; everything else is configured in pyproject.toml.
 
 The modules of ``bot/matching`` (tokenising, the query language and the subscription index) are plain typed
-Python; mypyc turns them into C extensions that Python imports instead of the sources (about 1.3x
-faster matching: README, Performance). ``NEWSBOT_COMPILE=0`` skips it: the same sources then run as they
-are, for a machine without a C compiler.
+Python; mypyc turns them into C extensions that Python imports instead of the sources (what that buys
+is measured by ``bench/matching.py``: the README's performance table). ``NEWSBOT_COMPILE=0`` skips it:
+the same sources then run as they are, for a machine without a C compiler.
 """
 
 from __future__ import annotations
