@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.core.models import Alert
 from bot.processing.alerts import MODES
-from bot.store.base import ChannelSettings, OutboxItem
+from bot.store import ChannelSettings, OutboxItem
 
 DAILY_HOUR_UTC = 8
 DIGEST_LINES = 25

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from bot.core.errors import DeliveryError
 from bot.delivery.notify import NotifierRegistry
 from bot.delivery.schedule import digest_alert, plan
-from bot.store.base import ChannelSettings, OutboxItem, Store
+from bot.store import ChannelSettings, OutboxItem, Store
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,8 @@ import aiosqlite
 from bot.core.errors import StoreError
 from bot.core.identity import canonical_url, content_hash
 from bot.core.models import Alert, Article, ChannelRef, FeedState, Subscription
-from bot.store.base import ChannelSettings, Processed, SeenArticle
+from bot.store.articles import Processed, SeenArticle
+from bot.store.channels import ChannelSettings
 from bot.store.sqlite_outbox import OutboxTables
 
 log = logging.getLogger(__name__)

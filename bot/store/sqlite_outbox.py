@@ -8,8 +8,8 @@ from collections.abc import Collection, Sequence
 
 from bot.core.errors import StoreError
 from bot.core.models import Alert, MessageRef
-from bot.store.base import AlertStatus, OutboxItem
 from bot.store.codec import alert_from_json, alert_to_json
+from bot.store.outbox import AlertStatus, OutboxItem
 from bot.store.sqlite_tables import SqliteTables
 
 
