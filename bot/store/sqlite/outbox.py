@@ -92,16 +92,6 @@ class SqliteOutbox(SqliteBase):
             (error, alert_id),
         )
 
-    async def sent_ref(self, alert_id: str) -> MessageRef | None:
-        rows = await self._rows(
-            "SELECT platform, message_channel, message_id FROM outbox WHERE id=? AND status='sent'",
-            (alert_id,),
-        )
-        if not rows:
-            return None
-        r = rows[0]
-        return MessageRef(platform=r["platform"], channel_id=r["message_channel"], message_id=r["message_id"])
-
     async def pending_count(self) -> int:
         rows = await self._rows("SELECT count(*) AS n FROM outbox WHERE status='pending'")
         return int(rows[0]["n"])
