@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.core.models import Span, Subscription, unique_terms
-from bot.store.base import AlertStatus, SeenArticle
+from bot.store import AlertStatus, SeenArticle
 
 PREVIEW_ITEMS = 5
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 from bot.core.models import ChannelRef
 from bot.delivery.schedule import digest_alert, next_digest_time, plan
-from bot.store.base import ChannelSettings, OutboxItem
+from bot.store import ChannelSettings, OutboxItem
 from tests.test_store_sqlite import alert
 
 A = ChannelRef("test", "A")

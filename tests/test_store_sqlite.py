@@ -8,6 +8,7 @@ from bot.core.models import Alert, Article, ChannelRef, FeedState, MessageRef
 from bot.processing.alerts import alert_id
 from bot.store import Processed, SqliteStore
 from bot.store.sqlite import migrations
+from tests.store_support import sent_ref
 
 CHAN = ChannelRef("console", "console")
 OTHER = ChannelRef("discord", "42", "guild-1")
@@ -117,8 +118,8 @@ async def test_outbox_lifecycle_survives_restart(tmp_path: Path) -> None:
     assert await store.due_alerts(now=3.0, limit=10, platforms=["console"]) == []
     later = await store.due_alerts(now=60.0, limit=10, platforms=["console"])
     assert [(i.alert.story_id, i.attempts) for i in later] == [("s2", 1), ("s3", 0)]
-    assert await store.sent_ref(alert("s1").id) == MessageRef("console", "console", "m1")
-    assert await store.sent_ref(alert("s2").id) is None
+    assert await sent_ref(store, alert("s1").id) == MessageRef("console", "console", "m1")
+    assert await sent_ref(store, alert("s2").id) is None
     await store.mark_failed(alert("s2").id, "channel gone")
     assert [i.alert.story_id for i in await store.due_alerts(now=60.0, limit=10, platforms=["console"])] == [
         "s3"

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot.core.models import MODES, Alert, Mode, mode_named
-from bot.store.base import ChannelSettings, OutboxItem
+from bot.store import ChannelSettings, OutboxItem
 
 DAILY_HOUR_UTC = 8
 DIGEST_LINES = 25

@@ -18,7 +18,7 @@ from bot.core.backoff import Backoff
 from bot.core.errors import DeliveryError
 from bot.delivery.notify import NotifierRegistry
 from bot.delivery.schedule import digest_alert, plan
-from bot.store.base import ChannelSettings, OutboxItem, Store
+from bot.store import ChannelSettings, OutboxItem, Store
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from bot.ingest.poller import FeedNotice
 from bot.processing.alerts import build_alerts, focus_terms, notice_alerts
 from bot.processing.stories import STORY_WINDOW, assign_story, story_keys
 from bot.processing.subscriptions import SubscriptionBook
-from bot.store.base import Processed, Store
+from bot.store import Processed, Store
 from bot.summarise import Summariser
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,26 @@
-"""Storage behind one Protocol. SQLite is the embedded default."""
+"""Storage behind one Protocol per domain (``feeds``, ``subscriptions``, ``articles``, ``outbox``,
+``channels``), composed into :class:`Store` (``base``). Each backend is a sub-package implementing them:
+SQLite (``sqlite/``) is the embedded default."""
 
-from bot.store.base import AlertStatus, OutboxItem, Processed, SeenArticle, Store
+from bot.store.articles import ArticleStore, Processed, SeenArticle
+from bot.store.base import Store
+from bot.store.channels import ChannelSettings, ChannelStore
+from bot.store.feeds import FeedStore
+from bot.store.outbox import AlertStatus, OutboxItem, OutboxStore
 from bot.store.sqlite import SqliteStore
+from bot.store.subscriptions import SubscriptionStore
 
-__all__ = ["AlertStatus", "OutboxItem", "Processed", "SeenArticle", "SqliteStore", "Store"]
+__all__ = [
+    "AlertStatus",
+    "ArticleStore",
+    "ChannelSettings",
+    "ChannelStore",
+    "FeedStore",
+    "OutboxItem",
+    "OutboxStore",
+    "Processed",
+    "SeenArticle",
+    "SqliteStore",
+    "Store",
+    "SubscriptionStore",
+]

@@ -12,7 +12,9 @@ import aiosqlite
 from bot.core.errors import StoreError
 
 
-class SqliteTables:
+class SqliteBase:
+    """The connection every domain mixin works on; :class:`bot.store.sqlite.SqliteStore` opens it."""
+
     def __init__(self, conn: aiosqlite.Connection, path: str) -> None:
         self._db = conn
         self.path = path

@@ -1,4 +1,5 @@
-"""The outbox half of the SQLite store: alerts queued, deferred, delivered, retried, failed, edited."""
+"""The outbox in SQLite (:class:`bot.store.outbox.OutboxStore`): alerts queued, deferred, delivered,
+retried, failed, edited."""
 
 from __future__ import annotations
 
@@ -6,14 +7,18 @@ import dataclasses
 import sqlite3
 from collections.abc import Collection, Sequence
 
+import aiosqlite
+
 from bot.core.errors import StoreError
 from bot.core.models import Alert, MessageRef
-from bot.store.base import AlertStatus, OutboxItem
 from bot.store.codec import alert_from_json, alert_to_json
-from bot.store.sqlite_tables import SqliteTables
+from bot.store.outbox import AlertStatus, OutboxItem
+from bot.store.sqlite.base import SqliteBase
 
 
-class OutboxTables(SqliteTables):
+class SqliteOutbox(SqliteBase):
+    """:class:`bot.store.outbox.OutboxStore` on the ``outbox`` table."""
+
     async def alert_status(self, alert_id: str) -> AlertStatus | None:
         rows = await self._rows(
             "SELECT status, attempts, last_error, sent_at FROM outbox WHERE id=?", (alert_id,)
@@ -25,41 +30,11 @@ class OutboxTables(SqliteTables):
 
     async def queue_alerts(self, alerts: Sequence[Alert], now: float) -> int:
         try:
-            added = await self._insert_alerts(alerts, now)
+            added = await insert_alerts(self._db, alerts, now)
             await self._db.commit()
         except sqlite3.Error as exc:
             raise StoreError(f"queueing alerts failed: {exc}") from exc
         return added
-
-    async def _insert_alerts(self, alerts: Sequence[Alert], now: float) -> int:
-        added = 0
-        for alert in alerts:
-            async with self._db.execute(
-                "INSERT OR IGNORE INTO outbox (id, platform, channel_key, payload, next_attempt_at,"
-                " created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (alert.id, alert.channel.platform, alert.channel.key, alert_to_json(alert), now, now),
-            ) as cur:
-                inserted = cur.rowcount > 0
-            if inserted:
-                added += 1
-            elif alert.kind == "article" and alert.source:
-                await self._add_source(alert)
-        return added
-
-    async def _add_source(self, alert: Alert) -> None:
-        """A second outlet reported a story this channel has an alert for: name it on that alert."""
-        async with self._db.execute("SELECT payload, status FROM outbox WHERE id=?", (alert.id,)) as cur:
-            row = await cur.fetchone()
-        if row is None:
-            return
-        existing = alert_from_json(row["payload"])
-        if alert.source == existing.source or alert.source in existing.also:
-            return
-        merged = dataclasses.replace(existing, also=(*existing.also, alert.source))
-        await self._db.execute(
-            "UPDATE outbox SET payload=?, needs_edit=? WHERE id=?",
-            (alert_to_json(merged), int(row["status"] == "sent"), alert.id),
-        )
 
     async def due_alerts(self, now: float, limit: int, platforms: Collection[str]) -> list[OutboxItem]:
         if not platforms:
@@ -117,16 +92,40 @@ class OutboxTables(SqliteTables):
             (error, alert_id),
         )
 
-    async def sent_ref(self, alert_id: str) -> MessageRef | None:
-        rows = await self._rows(
-            "SELECT platform, message_channel, message_id FROM outbox WHERE id=? AND status='sent'",
-            (alert_id,),
-        )
-        if not rows:
-            return None
-        r = rows[0]
-        return MessageRef(platform=r["platform"], channel_id=r["message_channel"], message_id=r["message_id"])
-
     async def pending_count(self) -> int:
         rows = await self._rows("SELECT count(*) AS n FROM outbox WHERE status='pending'")
         return int(rows[0]["n"])
+
+
+async def insert_alerts(db: aiosqlite.Connection, alerts: Sequence[Alert], now: float) -> int:
+    """Insert ``alerts`` into the outbox on ``db`` without committing: the caller's transaction
+    decides. An alert id already queued gains the new alert's source instead; returns how many were new."""
+    added = 0
+    for alert in alerts:
+        async with db.execute(
+            "INSERT OR IGNORE INTO outbox (id, platform, channel_key, payload, next_attempt_at,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (alert.id, alert.channel.platform, alert.channel.key, alert_to_json(alert), now, now),
+        ) as cur:
+            inserted = cur.rowcount > 0
+        if inserted:
+            added += 1
+        elif alert.kind == "article" and alert.source:
+            await _add_source(db, alert)
+    return added
+
+
+async def _add_source(db: aiosqlite.Connection, alert: Alert) -> None:
+    """A second outlet reported a story this channel has an alert for: name it on that alert."""
+    async with db.execute("SELECT payload, status FROM outbox WHERE id=?", (alert.id,)) as cur:
+        row = await cur.fetchone()
+    if row is None:
+        return
+    existing = alert_from_json(row["payload"])
+    if alert.source == existing.source or alert.source in existing.also:
+        return
+    merged = dataclasses.replace(existing, also=(*existing.also, alert.source))
+    await db.execute(
+        "UPDATE outbox SET payload=?, needs_edit=? WHERE id=?",
+        (alert_to_json(merged), int(row["status"] == "sent"), alert.id),
+    )

@@ -1,0 +1,70 @@
+"""The articles the bot has seen and the story keys that join them into stories."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.core.models import Alert, Article
+
+
+@dataclass(frozen=True, slots=True)
+class Processed:
+    """An article after story assignment, ready to be recorded as seen."""
+
+    article: Article
+    story_id: str
+    story_keys: tuple[str, ...] = ()
+    quiet: bool = False
+    """Recorded as history (a new feed's backlog, past max age): never alerted."""
+    feed_hash: str = ""
+    """The content hash of the article as its feed had it, before full text was fetched: what a
+    later fetch is compared with to tell an update."""
+
+
+@dataclass(frozen=True, slots=True)
+class SeenArticle:
+    """An article the bot has recorded, as /news preview and /news why look back at it."""
+
+    article: Article
+    story_id: str
+    seen_at: float
+    quiet: bool
+
+
+class ArticleStore(Protocol):
+    """Seen articles (new, changed, recent, by link) and story keys. :meth:`record_processed` also
+    queues alerts in the outbox, in the same transaction that marks their articles seen. Every method
+    raises :class:`bot.core.errors.StoreError` on a storage failure and nothing else."""
+
+    async def unseen(self, articles: Sequence[Article]) -> list[Article]:
+        """The articles whose id was never recorded, in input order. Records nothing."""
+        ...
+
+    async def changed(self, articles: Sequence[Article]) -> list[Article]:
+        """Articles already seen whose title or body has changed since: updates, not new articles."""
+        ...
+
+    async def record_updates(self, articles: Sequence[Article]) -> None: ...
+
+    async def find_story(self, keys: Sequence[str], since: float) -> str | None:
+        """The story any of ``keys`` was linked to at or after ``since``, if one was."""
+        ...
+
+    async def record_processed(
+        self, processed: Sequence[Processed], alerts: Sequence[Alert], now: float
+    ) -> int:
+        """In one transaction: mark the articles seen, link their stories, queue the alerts (an alert id
+        already in the outbox gains the new alert's source in ``also``, and its message is marked for
+        an edit when it was already posted). Returns how many alerts were queued. A crash before this
+        commits leaves the articles unseen, so they are processed again: nothing is lost."""
+        ...
+
+    async def recent_articles(self, limit: int) -> list[SeenArticle]:
+        """The most recently seen articles, newest first."""
+        ...
+
+    async def find_article(self, canonical_url: str) -> SeenArticle | None:
+        """The article seen under this canonical link, if any (the newest when several were)."""
+        ...

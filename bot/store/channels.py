@@ -1,0 +1,27 @@
+"""A channel's delivery settings: its mute and its digest schedule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.core.models import ChannelRef
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelSettings:
+    muted_until: float = 0.0
+    digest: str = "off"
+    """off, hourly or daily: every alert of the channel waits for the next digest."""
+
+
+class ChannelStore(Protocol):
+    """Per-channel settings the delivery worker honours (pausing a channel's subscriptions is
+    :meth:`bot.store.subscriptions.SubscriptionStore.pause_channel`). Every method raises
+    :class:`bot.core.errors.StoreError` on a storage failure and nothing else."""
+
+    async def channel_settings(self, channel: ChannelRef) -> ChannelSettings: ...
+
+    async def set_mute(self, channel: ChannelRef, until: float) -> None: ...
+
+    async def set_digest(self, channel: ChannelRef, schedule: str) -> None: ...

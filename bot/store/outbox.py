@@ -1,0 +1,66 @@
+"""The outbox: alerts queued for delivery, and what became of each."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.core.models import Alert, MessageRef
+
+
+@dataclass(frozen=True, slots=True)
+class AlertStatus:
+    status: str
+    """"pending", "sent" or "failed"."""
+    attempts: int
+    last_error: str
+    sent_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    alert: Alert
+    attempts: int
+    created_at: float = 0.0
+
+
+class OutboxStore(Protocol):
+    """Alerts queued, due, deferred, delivered, retried, failed and edited. Alerts tied to an article
+    are queued by :meth:`bot.store.articles.ArticleStore.record_processed`. Every method raises
+    :class:`bot.core.errors.StoreError` on a storage failure and nothing else."""
+
+    async def queue_alerts(self, alerts: Sequence[Alert], now: float) -> int:
+        """Queue alerts not tied to an article (feed health notices). Same de-duplication by id."""
+        ...
+
+    async def due_alerts(self, now: float, limit: int, platforms: Collection[str]) -> list[OutboxItem]:
+        """Pending alerts for ``platforms`` whose next attempt is due, in queue order. An alert waiting
+        behind an earlier one of its channel that is backing off is not due: a channel's alerts never
+        overtake. Alerts for a platform that is not running wait, untouched, until it runs."""
+        ...
+
+    async def mark_delivered(self, alert_id: str, ref: MessageRef, now: float) -> None: ...
+
+    async def defer(self, alert_id: str, until: float) -> None:
+        """Hold a pending alert (mute, digest) without counting an attempt."""
+        ...
+
+    async def mark_retry(self, alert_id: str, error: str, next_attempt_at: float) -> None: ...
+
+    async def mark_failed(self, alert_id: str, error: str) -> None:
+        """Give up on an alert: it stays in the outbox with its error, for an operator to see."""
+        ...
+
+    async def edits_due(self, platforms: Collection[str], limit: int) -> list[tuple[OutboxItem, MessageRef]]:
+        """Posted alerts whose story gained sources since: their messages need editing."""
+        ...
+
+    async def mark_edited(self, alert_id: str) -> None: ...
+
+    async def alert_status(self, alert_id: str) -> AlertStatus | None: ...
+
+    async def pending_count(self) -> int:
+        """How many alerts wait in the outbox (pending: neither sent nor failed). For the metrics and
+        ``/news status``; neither reads it yet."""
+        ...

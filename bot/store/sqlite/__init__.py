@@ -1,0 +1,75 @@
+"""The embedded store: one SQLite file in WAL mode, reached through aiosqlite's worker thread so the
+event loop never waits on the disk. One mixin per domain (``feeds``, ``subscriptions``, ``articles``,
+``outbox``, ``channels``) over the connection of ``base``; :class:`SqliteStore` composes them and opens,
+migrates and closes the database. The migrations are in ``bot/store/migrations/``."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from importlib import resources
+from pathlib import Path
+
+import aiosqlite
+
+from bot.core.errors import StoreError
+from bot.store.sqlite.articles import SqliteArticles
+from bot.store.sqlite.channels import SqliteChannels
+from bot.store.sqlite.feeds import SqliteFeeds
+from bot.store.sqlite.outbox import SqliteOutbox
+from bot.store.sqlite.subscriptions import SqliteSubscriptions
+
+__all__ = ["SqliteStore", "migrations"]
+
+log = logging.getLogger(__name__)
+
+
+def migrations() -> list[tuple[int, str]]:
+    """Numbered ``NNN_name.sql`` files shipped with the package, in order."""
+    folder = resources.files("bot.store") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        name = entry.name
+        if name.endswith(".sql") and name[:3].isdigit():
+            found.append((int(name[:3]), entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+class SqliteStore(SqliteFeeds, SqliteSubscriptions, SqliteArticles, SqliteOutbox, SqliteChannels):
+    """The embedded :class:`bot.store.base.Store`: each domain's tables in its mixin; opening,
+    migrating and closing here."""
+
+    @classmethod
+    async def open(cls, path: str | Path) -> SqliteStore:
+        """Open (creating it and its folder if needed) and migrate. ``":memory:"`` is allowed."""
+        path = str(path)
+        try:
+            if path != ":memory:":
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            conn = await aiosqlite.connect(path)
+            conn.row_factory = sqlite3.Row
+            await conn.execute("PRAGMA journal_mode=WAL")
+            await conn.execute("PRAGMA synchronous=NORMAL")
+            await conn.execute("PRAGMA foreign_keys=ON")
+            await conn.execute("PRAGMA busy_timeout=5000")
+            store = cls(conn, path)
+            await store._migrate()
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"cannot open the database at {path}: {exc}") from exc
+        return store
+
+    async def _migrate(self) -> None:
+        async with self._db.execute("PRAGMA user_version") as cur:
+            row = await cur.fetchone()
+        current = int(row[0]) if row else 0
+        for number, sql in migrations():
+            if number <= current:
+                continue
+            log.info("applying database migration %03d", number)
+            await self._db.executescript(f"BEGIN;\n{sql}\nPRAGMA user_version = {number};\nCOMMIT;")
+
+    async def close(self) -> None:
+        try:
+            await self._db.close()
+        except sqlite3.Error as exc:
+            raise StoreError(f"closing the database failed: {exc}") from exc

@@ -1,0 +1,125 @@
+"""Seen articles and story keys in SQLite (:class:`bot.store.articles.ArticleStore`)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+
+from bot.core.errors import StoreError
+from bot.core.identity import canonical_url, content_hash
+from bot.core.models import Alert, Article
+from bot.store.articles import Processed, SeenArticle
+from bot.store.sqlite.base import SqliteBase
+from bot.store.sqlite.outbox import insert_alerts
+
+
+class SqliteArticles(SqliteBase):
+    """:class:`bot.store.articles.ArticleStore` on the ``articles`` and ``story_keys`` tables;
+    :meth:`record_processed` queues its alerts in the ``outbox`` in the same transaction."""
+
+    async def unseen(self, articles: Sequence[Article]) -> list[Article]:
+        if not articles:
+            return []
+        known: set[str] = set()
+        ids = list({a.id for a in articles})
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = await self._rows(f"SELECT id FROM articles WHERE id IN ({marks})", chunk)
+            known.update(r["id"] for r in rows)
+        return [a for a in articles if a.id not in known]
+
+    async def changed(self, articles: Sequence[Article]) -> list[Article]:
+        if not articles:
+            return []
+        stored: dict[str, str] = {}
+        ids = list({a.id for a in articles})
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = await self._rows(f"SELECT id, content_hash FROM articles WHERE id IN ({marks})", chunk)
+            stored.update((r["id"], r["content_hash"]) for r in rows)
+        return [a for a in articles if a.id in stored and stored[a.id] != content_hash(a)]
+
+    async def record_updates(self, articles: Sequence[Article]) -> None:
+        try:
+            await self._db.executemany(
+                "UPDATE articles SET content_hash=?, title=?, url=?, text=? WHERE id=?",
+                [(content_hash(a), a.title, a.url, a.text, a.id) for a in articles],
+            )
+            await self._db.commit()
+        except sqlite3.Error as exc:
+            raise StoreError(f"recording article updates failed: {exc}") from exc
+
+    async def find_story(self, keys: Sequence[str], since: float) -> str | None:
+        if not keys:
+            return None
+        marks = ",".join("?" * len(keys))
+        rows = await self._rows(
+            f"SELECT story_id FROM story_keys WHERE key IN ({marks}) AND seen_at >= ?"
+            " ORDER BY seen_at LIMIT 1",
+            (*keys, since),
+        )
+        return str(rows[0]["story_id"]) if rows else None
+
+    async def record_processed(
+        self, processed: Sequence[Processed], alerts: Sequence[Alert], now: float
+    ) -> int:
+        try:
+            await self._db.execute("BEGIN")
+            await self._db.executemany(
+                "INSERT OR IGNORE INTO articles (id, content_hash, title, url, source, feed_url, published,"
+                " story_id, seen_at, text, canonical_url, quiet) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        p.article.id,
+                        p.feed_hash or content_hash(p.article),
+                        p.article.title,
+                        p.article.url,
+                        p.article.source,
+                        p.article.feed_url,
+                        p.article.published.isoformat() if p.article.published else None,
+                        p.story_id,
+                        now,
+                        p.article.text,
+                        canonical_url(p.article.url) if p.article.url else "",
+                        int(p.quiet),
+                    )
+                    for p in processed
+                ],
+            )
+            await self._db.executemany(
+                "INSERT OR IGNORE INTO story_keys (key, story_id, seen_at) VALUES (?, ?, ?)",
+                [(key, p.story_id, now) for p in processed for key in p.story_keys],
+            )
+            added = await insert_alerts(self._db, alerts, now)
+            await self._db.commit()
+        except sqlite3.Error as exc:
+            await self._db.rollback()
+            raise StoreError(f"recording processed articles failed: {exc}") from exc
+        return added
+
+    async def recent_articles(self, limit: int) -> list[SeenArticle]:
+        rows = await self._rows("SELECT * FROM articles ORDER BY seen_at DESC, rowid DESC LIMIT ?", (limit,))
+        return [_seen(r) for r in rows]
+
+    async def find_article(self, canonical_url: str) -> SeenArticle | None:
+        rows = await self._rows(
+            "SELECT * FROM articles WHERE canonical_url=? ORDER BY seen_at DESC LIMIT 1", (canonical_url,)
+        )
+        return _seen(rows[0]) if rows else None
+
+
+def _seen(row: sqlite3.Row) -> SeenArticle:
+    published = row["published"]
+    article = Article(
+        id=row["id"],
+        title=row["title"],
+        text=row["text"],
+        url=row["url"],
+        source=row["source"],
+        feed_url=row["feed_url"],
+        published=datetime.fromisoformat(published) if published else None,
+    )
+    return SeenArticle(article, row["story_id"] or row["id"], row["seen_at"], bool(row["quiet"]))

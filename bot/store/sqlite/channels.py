@@ -1,0 +1,32 @@
+"""Channel settings in SQLite (:class:`bot.store.channels.ChannelStore`)."""
+
+from __future__ import annotations
+
+from bot.core.models import ChannelRef
+from bot.store.channels import ChannelSettings
+from bot.store.sqlite.base import SqliteBase
+
+
+class SqliteChannels(SqliteBase):
+    """:class:`bot.store.channels.ChannelStore` on the ``channel_settings`` table."""
+
+    async def channel_settings(self, channel: ChannelRef) -> ChannelSettings:
+        rows = await self._rows(
+            "SELECT muted_until, digest FROM channel_settings WHERE platform=? AND workspace=? AND channel=?",
+            (channel.platform, channel.workspace_id, channel.channel_id),
+        )
+        return ChannelSettings(rows[0]["muted_until"], rows[0]["digest"]) if rows else ChannelSettings()
+
+    async def set_mute(self, channel: ChannelRef, until: float) -> None:
+        await self._write(
+            "INSERT INTO channel_settings (platform, workspace, channel, muted_until) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT DO UPDATE SET muted_until=excluded.muted_until",
+            (channel.platform, channel.workspace_id, channel.channel_id, until),
+        )
+
+    async def set_digest(self, channel: ChannelRef, schedule: str) -> None:
+        await self._write(
+            "INSERT INTO channel_settings (platform, workspace, channel, digest) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT DO UPDATE SET digest=excluded.digest",
+            (channel.platform, channel.workspace_id, channel.channel_id, schedule),
+        )

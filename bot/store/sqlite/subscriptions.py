@@ -1,0 +1,88 @@
+"""Subscriptions in SQLite (:class:`bot.store.subscriptions.SubscriptionStore`)."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+from bot.core.models import ChannelRef, Subscription
+from bot.store.sqlite.base import SqliteBase
+
+
+class SqliteSubscriptions(SqliteBase):
+    """:class:`bot.store.subscriptions.SubscriptionStore` on the ``subscriptions`` table."""
+
+    async def add_subscription(
+        self,
+        channel: ChannelRef,
+        query: str,
+        raw_query: str,
+        *,
+        created_by: str = "",
+        mention: str = "",
+        mode: str = "instant",
+        thread: bool = False,
+    ) -> tuple[Subscription, bool]:
+        added = await self._write(
+            "INSERT OR IGNORE INTO subscriptions"
+            " (platform, workspace, channel, query, raw_query, created_by, mention, mode, created_at, thread)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                channel.platform,
+                channel.workspace_id,
+                channel.channel_id,
+                query,
+                raw_query,
+                created_by,
+                mention,
+                mode,
+                time.time(),
+                int(thread),
+            ),
+        )
+        rows = await self._rows(
+            "SELECT * FROM subscriptions WHERE platform=? AND workspace=? AND channel=? AND query=?",
+            (channel.platform, channel.workspace_id, channel.channel_id, query),
+        )
+        return _subscription(rows[0]), added > 0
+
+    async def remove_subscription(self, subscription_id: int) -> bool:
+        return await self._write("DELETE FROM subscriptions WHERE id=?", (subscription_id,)) > 0
+
+    async def list_subscriptions(self, channel: ChannelRef | None = None) -> list[Subscription]:
+        if channel is None:
+            rows = await self._rows("SELECT * FROM subscriptions ORDER BY id")
+        else:
+            rows = await self._rows(
+                "SELECT * FROM subscriptions WHERE platform=? AND workspace=? AND channel=? ORDER BY id",
+                (channel.platform, channel.workspace_id, channel.channel_id),
+            )
+        return [_subscription(r) for r in rows]
+
+    async def pause_channel(self, channel: ChannelRef) -> int:
+        return await self._set_paused(channel, True)
+
+    async def resume_channel(self, channel: ChannelRef) -> int:
+        return await self._set_paused(channel, False)
+
+    async def _set_paused(self, channel: ChannelRef, paused: bool) -> int:
+        return await self._write(
+            "UPDATE subscriptions SET paused=? WHERE platform=? AND workspace=? AND channel=? AND paused<>?",
+            (int(paused), channel.platform, channel.workspace_id, channel.channel_id, int(paused)),
+        )
+
+
+def _subscription(row: sqlite3.Row) -> Subscription:
+    return Subscription(
+        id=int(row["id"]),
+        channel=ChannelRef(
+            platform=row["platform"], channel_id=row["channel"], workspace_id=row["workspace"]
+        ),
+        query=row["query"],
+        raw_query=row["raw_query"],
+        created_by=row["created_by"],
+        mention=row["mention"],
+        mode=row["mode"],
+        paused=bool(row["paused"]),
+        thread=bool(row["thread"]),
+    )
