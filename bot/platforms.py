@@ -7,11 +7,12 @@ import importlib
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
+from aiohttp import web
+
 from bot.config import Config
 from bot.delivery.notify import Notifier
 from bot.processing.subscriptions import SubscriptionBook
 from bot.store.base import Store
-from bot.web.server import Route
 
 
 class PlatformAdapter(Protocol):
@@ -19,7 +20,7 @@ class PlatformAdapter(Protocol):
 
     name: str
     notifier: Notifier
-    routes: Sequence[Route]
+    routes: Sequence[web.AbstractRouteDef]
     """Requests this platform serves on the bot's web server (Slack's HTTP mode); usually none."""
 
     async def start(self) -> None:

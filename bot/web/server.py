@@ -13,7 +13,7 @@ the body as a whole is at fault). A list is validated entirely before any of it 
 the articles could not be stored: nothing of the request was, so the sender should retry.
 
 ``GET|POST /websub/<token>`` are the WebSub callbacks (:class:`WebSubCallbacks`), present when WebSub is
-configured. Routes live in a :class:`RouteTable`; other features (Slack HTTP mode) add their own.
+configured. Other features (Slack HTTP mode) add their own routes (aiohttp route definitions).
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ import hashlib
 import hmac
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
 
-from aiohttp import web
+from aiohttp import hdrs, web
+from aiohttp.typedefs import Handler
 
 from bot.core.errors import FeedError, NewsBotError
 from bot.core.http import BodyTooLarge, read_capped
@@ -46,11 +46,10 @@ from bot.ingest.websub import (
 __all__ = [
     "SIGNATURE_HEADER",
     "Intake",
-    "Route",
-    "RouteTable",
     "WebServer",
     "WebServerError",
     "WebSubCallbacks",
+    "add_routes",
     "body_signature_ok",
     "create_web_app",
     "error_response",
@@ -61,8 +60,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Newsbot-Signature"
-
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class WebServerError(NewsBotError):
@@ -86,39 +83,6 @@ def body_signature_ok(header: str | None, body: bytes, secret: str) -> bool:
 
 def error_response(status: int, message: str, **extra: object) -> web.Response:
     return web.json_response({"error": message, **extra}, status=status)
-
-
-@dataclass(frozen=True, slots=True)
-class Route:
-    method: str
-    path: str
-    handler: Handler
-
-
-class RouteTable:
-    """The server's routes keyed by (method, path). Each feature adds its own; adding a route that is
-    already there is an error, never a silent override."""
-
-    def __init__(self, routes: Iterable[Route] = ()) -> None:
-        self._routes: dict[tuple[str, str], Route] = {}
-        for route in routes:
-            self.add(route)
-
-    def add(self, route: Route) -> None:
-        key = (route.method.upper(), route.path)
-        if key in self._routes:
-            raise ValueError(f"route {key[0]} {key[1]} is already registered")
-        self._routes[key] = route
-
-    def __iter__(self) -> Iterator[Route]:
-        return iter(self._routes.values())
-
-    def __len__(self) -> int:
-        return len(self._routes)
-
-    def install(self, app: web.Application) -> None:
-        for route in self:
-            app.router.add_route(route.method.upper(), route.path, route.handler)
 
 
 class WebSubCallbacks:
@@ -189,12 +153,14 @@ def create_web_app(
     secret: str,
     max_body_bytes: int,
     websub: WebSubCallbacks | None = None,
-    routes: Iterable[Route] = (),
+    routes: Iterable[web.AbstractRouteDef] = (),
 ) -> web.Application:
     """The aiohttp application: ``/articles``, ``/healthz``, the WebSub callbacks when ``websub`` is
     given, and any extra ``routes``. ``secret`` signs pushed articles; without one, push intake is off
     and ``POST /articles`` answers 503 (the server still serves health checks and WebSub)."""
+    table = web.RouteTableDef()
 
+    @table.post("/articles")
     async def post_articles(request: web.Request) -> web.Response:
         if not secret:
             return error_response(503, "push intake is off: the bot was started without a webhook secret")
@@ -221,27 +187,45 @@ def create_web_app(
         log.info("pushed: %d articles, %d new", len(articles), new)
         return web.json_response({"accepted": len(articles), "new": new})
 
+    @table.get("/healthz")
     async def healthz(request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
-    table = RouteTable([Route("POST", "/articles", post_articles), Route("GET", "/healthz", healthz)])
-    if websub is not None:
-        for route in websub_routes(websub, max_body_bytes):
-            table.add(route)
-    for route in routes:
-        table.add(route)
     app = web.Application(middlewares=[json_errors], client_max_size=max_body_bytes)
-    table.install(app)
+    add_routes(app, [*table, *(websub_routes(websub, max_body_bytes) if websub else ()), *routes])
     return app
 
 
-def websub_routes(websub: WebSubCallbacks, max_body_bytes: int) -> list[Route]:
+def add_routes(app: web.Application, routes: Iterable[web.AbstractRouteDef]) -> None:
+    """``app.add_routes``, refusing a second handler for a method and path with a ``ValueError``
+    (aiohttp alone lets the first silently win unless the two are added one after the other). A GET
+    route answers HEAD too, as aiohttp's ``add_get`` makes it."""
+    defs = list(routes)
+    claimed: set[tuple[str, str]] = set()
+    for route in defs:
+        if not isinstance(route, web.RouteDef):
+            continue
+        method = route.method.upper()
+        keys = [(method, route.path)]
+        if method == hdrs.METH_GET and route.kwargs.get("allow_head", True):
+            keys.append((hdrs.METH_HEAD, route.path))
+        for key in keys:
+            if key in claimed:
+                raise ValueError(f"route {key[0]} {key[1]} is already registered")
+            claimed.add(key)
+    app.add_routes(defs)
+
+
+def websub_routes(websub: WebSubCallbacks, max_body_bytes: int) -> web.RouteTableDef:
+    routes = web.RouteTableDef()
     path = CALLBACK_PREFIX + "{token}"
 
+    @routes.get(path)
     async def verification(request: web.Request) -> web.Response:
         reply = await websub.verify(request.match_info["token"], request.query)
         return web.Response(status=reply.status, text=reply.body)
 
+    @routes.post(path)
     async def content(request: web.Request) -> web.Response:
         try:
             body = await read_capped(request.content, request.content_length, max_body_bytes)
@@ -250,7 +234,7 @@ def websub_routes(websub: WebSubCallbacks, max_body_bytes: int) -> list[Route]:
         reply = await websub.deliver(request.match_info["token"], body, request.headers)
         return web.Response(status=reply.status, text=reply.body)
 
-    return [Route("GET", path, verification), Route("POST", path, content)]
+    return routes
 
 
 @web.middleware

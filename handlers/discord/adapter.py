@@ -24,6 +24,7 @@ import os
 import aiohttp
 import discord
 import yarl
+from aiohttp import web
 from discord.gateway import DiscordWebSocket
 from discord.http import Route as DiscordRoute
 
@@ -33,7 +34,6 @@ from bot.core.models import ChannelRef
 from bot.ingest.safety import UrlPolicy
 from bot.processing.subscriptions import SubscriptionBook
 from bot.store.base import Store
-from bot.web.server import Route
 from handlers.commands import CommandService
 from handlers.discord.commands import NewsGroup, NewsTree
 from handlers.discord.notifier import DiscordNotifier
@@ -63,7 +63,7 @@ class _Client(discord.Client):
 
 class DiscordAdapter:
     name = "discord"
-    routes: tuple[Route, ...] = ()
+    routes: tuple[web.AbstractRouteDef, ...] = ()
 
     def __init__(
         self,

@@ -18,7 +18,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import Clock, SignatureVerifier
 
 from bot.core.http import BodyTooLarge, read_capped
-from bot.web.server import Route, error_response
+from bot.web.server import error_response
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ def slack_routes(
     path: str = EVENTS_PATH,
     clock: Callable[[], float] = time.time,
     max_body_bytes: int = MAX_BODY_BYTES,
-) -> list[Route]:
+) -> list[web.RouteDef]:
     """The route that takes Slack's requests in HTTP mode, for :func:`bot.web.server.create_web_app`."""
     if not signing_secret:
         raise ValueError("Slack HTTP mode needs a signing secret")
@@ -61,7 +61,7 @@ def slack_routes(
         )
         return await to_aiohttp_response(await app.async_dispatch(bolt_request))
 
-    return [Route("POST", path, events)]
+    return [web.post(path, events)]
 
 
 def _fresh(timestamp: str, now: float) -> bool:
