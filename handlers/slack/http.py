@@ -18,7 +18,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import Clock, SignatureVerifier
 
 from bot.core.http import BodyTooLarge, read_capped
-from bot.web.server import error_response
+from bot.web.errors import error_response
 
 log = logging.getLogger(__name__)
 
