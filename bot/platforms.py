@@ -15,13 +15,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, Protocol
 
+from aiohttp import web
 from pydantic import ConfigDict
 from pydantic.dataclasses import dataclass as settings
 
 from bot.delivery.notify import Notifier
 from bot.processing.subscriptions import SubscriptionBook
 from bot.store.base import Store
-from bot.web.server import Route
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
@@ -31,7 +31,7 @@ class PlatformAdapter(Protocol):
 
     name: str
     notifier: Notifier
-    routes: Sequence[Route]
+    routes: Sequence[web.AbstractRouteDef]
     """Requests this platform serves on the bot's web server (Slack's HTTP mode); usually none."""
 
     async def start(self) -> None:

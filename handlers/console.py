@@ -13,10 +13,11 @@ import sys
 import textwrap
 from typing import TextIO
 
+from aiohttp import web
+
 from bot.core.errors import CommandError
 from bot.core.models import Alert, ChannelRef, MessageRef
 from bot.platforms import ConsoleSettings, PlatformContext
-from bot.web.server import Route
 from handlers.commands import CommandService, Invocation, Reply
 from handlers.text import drop_unsafe, mark, term_spans
 
@@ -91,7 +92,7 @@ class ConsoleAdapter:
     """Prints alerts; in an interactive terminal also reads /news commands typed on stdin."""
 
     name = "console"
-    routes: tuple[Route, ...] = ()
+    routes: tuple[web.AbstractRouteDef, ...] = ()
 
     def __init__(
         self,

@@ -3,13 +3,17 @@ Slack in tests/fake_slack.py; alerts through the real pipeline and delivery work
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlencode
 
+import aiohttp
 import pytest
 
 from bot.app import App
@@ -27,6 +31,7 @@ from bot.summarise.extractive import ExtractiveSummariser
 from bot.web.server import WebServer, create_web_app
 from handlers.slack.adapter import SlackAdapter, create_adapter
 from handlers.slack.commands import parse_subscribe
+from handlers.slack.http import MAX_BODY_BYTES, slack_routes
 from tests.conftest import write_config
 from tests.fake_slack import TEAM, FakeSlack
 
@@ -248,8 +253,65 @@ async def test_forged_and_stale_requests_are_refused(http_bot: Bot) -> None:
     assert status == 401 and "Timestamp" in body
     status, _ = await fake.post_command_http(http_bot.events_url, SECRET, "subscribe NATO", signature="")
     assert status == 401
+    body = urlencode(fake.command_payload("subscribe NATO")).encode()
+    for timestamp in ("", "soon", " "):
+        status, text = await _post(http_bot.events_url, body, _signed(body, timestamp))
+        assert status == 401 and "Timestamp" in text
+    status, text = await _post(http_bot.events_url, body, _signed(body) | {"X-Slack-Signature": "v0=é"})
+    assert status == 401 and "Signature" in text
     assert await http_bot.store.list_subscriptions() == []
     assert fake.responses == []
+
+
+async def test_a_body_over_the_cap_is_refused_before_it_is_read(http_bot: Bot) -> None:
+    fake = http_bot.fake
+    status, text = await fake.post_command_http(
+        http_bot.events_url, SECRET, "subscribe " + "x" * MAX_BODY_BYTES
+    )
+    assert status == 413 and str(MAX_BODY_BYTES) in text
+
+    async def endless() -> AsyncIterator[bytes]:  # chunked, no Content-Length, no signature
+        while True:
+            yield b"x" * 10_000
+
+    status, text = await _post(http_bot.events_url, endless(), {})
+    assert status == 413 and str(MAX_BODY_BYTES) in text
+    assert await http_bot.store.list_subscriptions() == []
+    assert fake.responses == []
+
+
+async def test_each_request_is_verified_once_by_the_route_not_again_by_bolt(http_bot: Bot) -> None:
+    """The route checks the timestamp against its own clock; bolt, whose check would use the real one,
+    does not check again."""
+    an_hour_ago = time.time() - 3600
+    routes = slack_routes(http_bot.adapter.app, SECRET, path="/then", clock=lambda: an_hour_ago)
+    server = WebServer(create_web_app(intake=_no_intake, secret="w", max_body_bytes=100_000, routes=routes))
+    await server.start()
+    try:
+        status, _ = await http_bot.fake.post_command_http(
+            server.url + "/then", SECRET, "subscribe NATO", timestamp=int(an_hour_ago)
+        )
+        assert status == 200
+        assert (await http_bot.fake.wait_response())["text"].startswith("Subscribed.")
+        status, _ = await http_bot.fake.post_command_http(server.url + "/then", SECRET, "list")
+        assert status == 401  # fresh by the real clock, an hour ahead by the route's
+    finally:
+        await server.stop()
+
+
+def _signed(body: bytes, timestamp: str | None = None) -> dict[str, str]:
+    ts = str(int(time.time())) if timestamp is None else timestamp
+    digest = hmac.new(SECRET.encode(), f"v0:{ts}:".encode() + body, hashlib.sha256).hexdigest()
+    return {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": f"v0={digest}",
+    }
+
+
+async def _post(url: str, body: bytes | AsyncIterator[bytes], headers: dict[str, str]) -> tuple[int, str]:
+    async with aiohttp.ClientSession() as session, session.post(url, data=body, headers=headers) as resp:
+        return resp.status, await resp.text()
 
 
 # ---- alerts ----------------------------------------------------------------------------------------

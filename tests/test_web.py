@@ -15,7 +15,7 @@ from aiohttp import web
 
 from bot.core.errors import StoreError
 from bot.core.models import Article
-from bot.web.server import Route, RouteTable, WebServer, WebServerError, create_web_app
+from bot.web.server import WebServer, WebServerError, create_web_app
 
 SECRET = "correct horse battery staple"
 LIMIT = 4000
@@ -73,7 +73,7 @@ async def extra(request: web.Request) -> web.Response:
 async def bot() -> AsyncIterator[Bot]:
     intake = RecordingIntake()
     app = create_web_app(
-        intake=intake, secret=SECRET, max_body_bytes=LIMIT, routes=[Route("GET", "/extra", extra)]
+        intake=intake, secret=SECRET, max_body_bytes=LIMIT, routes=[web.get("/extra", extra)]
     )
     server = WebServer(app)
     await server.start("127.0.0.1", 0)
@@ -202,6 +202,8 @@ async def test_a_store_failure_is_a_503_so_the_sender_retries(bot: Bot) -> None:
 async def test_healthz_and_json_errors_for_unknown_routes(bot: Bot) -> None:
     async with bot.http.get(bot.url + "/healthz") as resp:
         assert (resp.status, await resp.json()) == (200, {"status": "ok"})
+    async with bot.http.head(bot.url + "/healthz") as resp:
+        assert resp.status == 200  # a GET route answers HEAD too (aiohttp's add_get)
     async with bot.http.get(bot.url + "/nowhere") as resp:
         assert resp.status == 404
         assert "error" in await resp.json()
@@ -212,17 +214,19 @@ async def test_healthz_and_json_errors_for_unknown_routes(bot: Bot) -> None:
         assert await resp.json() == {"extra": True}
 
 
-def test_the_route_table_refuses_a_second_handler_for_a_route() -> None:
-    table = RouteTable([Route("GET", "/extra", extra)])
+@pytest.mark.parametrize(
+    "routes",
+    [
+        [web.get("/extra", extra), web.route("get", "/extra", extra)],
+        [web.get("/extra", extra), web.post("/other", extra), web.get("/extra", extra)],
+        [web.get("/healthz", extra)],
+        [web.head("/extra", extra), web.get("/extra", extra)],
+    ],
+    ids=["same-method-any-case", "not-one-after-the-other", "a-route-of-the-server", "head-of-a-get"],
+)
+def test_a_second_handler_for_a_route_is_refused(routes: list[web.RouteDef]) -> None:
     with pytest.raises(ValueError, match="already registered"):
-        table.add(Route("get", "/extra", extra))
-    with pytest.raises(ValueError, match="already registered"):
-        create_web_app(
-            intake=RecordingIntake(),
-            secret=SECRET,
-            max_body_bytes=10,
-            routes=[Route("GET", "/healthz", extra)],
-        )
+        create_web_app(intake=RecordingIntake(), secret=SECRET, max_body_bytes=10, routes=routes)
 
 
 async def test_a_port_in_use_is_a_clear_error() -> None:

@@ -23,6 +23,7 @@ import logging
 import aiohttp
 import discord
 import yarl
+from aiohttp import web
 from discord.gateway import DiscordWebSocket
 from discord.http import Route as DiscordRoute
 
@@ -31,7 +32,6 @@ from bot.core.models import ChannelRef
 from bot.platforms import DiscordSettings, PlatformContext
 from bot.processing.subscriptions import SubscriptionBook
 from bot.store.base import Store
-from bot.web.server import Route
 from handlers.commands import CommandService
 from handlers.discord.commands import NewsGroup, NewsTree
 from handlers.discord.notifier import DiscordNotifier
@@ -61,7 +61,7 @@ class _Client(discord.Client):
 
 class DiscordAdapter:
     name = "discord"
-    routes: tuple[Route, ...] = ()
+    routes: tuple[web.AbstractRouteDef, ...] = ()
 
     def __init__(
         self,
