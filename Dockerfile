@@ -1,7 +1,11 @@
 # syntax=docker/dockerfile:1
+# The Python base of both stages. To pin it for builds a month apart, give its digest:
+#   docker build --build-arg PYTHON_IMAGE=python:3.11-slim@sha256:<digest> .
+ARG PYTHON_IMAGE=python:3.11-slim
+
 # Build stage: gcc for the matching package, which `pip wheel` compiles with mypyc (setup.py), and a wheel
 # of every dependency at the version in requirements.lock (deploy/image.sh: CI runs the same script).
-FROM python:3.11-slim AS build
+FROM ${PYTHON_IMAGE} AS build
 RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
@@ -12,9 +16,10 @@ COPY handlers ./handlers
 RUN sh deploy/image.sh wheels /src /wheels
 
 # Runtime: no compiler, no dev dependencies, a non-root user.
-FROM python:3.11-slim
+FROM ${PYTHON_IMAGE}
 
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+# NEWSBOT_CONFIG is read by both the CMD and the HEALTHCHECK: set it to move the config elsewhere.
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 NEWSBOT_CONFIG=config.yaml
 WORKDIR /app
 RUN useradd --create-home --uid 10001 newsbot
 
@@ -35,4 +40,4 @@ HEALTHCHECK --interval=30s --timeout=10s --start-period=20s --retries=3 \
     CMD ["newsbot", "health", "--timeout", "5"]
 
 ENTRYPOINT ["newsbot"]
-CMD ["run", "config.yaml"]
+CMD ["run"]

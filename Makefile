@@ -51,24 +51,24 @@ typecheck: $(STAMP)
 test: lint typecheck $(BUILT)
 	$(BIN)/python -m pytest
 
+# Each runs even when one before it cannot (a bench whose data is missing exits 2 with one line).
+BENCHES := matching summaries extraction parsers feeds
 bench: $(BUILT)
 	NEWSBOT_COMPILE=0 $(BIN)/python -m pip install --quiet -e '.[dev,bench]'
-	$(BIN)/python bench/matching.py
-	$(BIN)/python bench/summaries.py
-	$(BIN)/python bench/extraction.py
-	$(BIN)/python bench/parsers.py
-	$(BIN)/python bench/feeds.py
+	@failed=""; for bench in $(BENCHES); do \
+		$(BIN)/python bench/$$bench.py || failed="$$failed $$bench"; \
+	done; [ -z "$$failed" ] || { echo "did not run to the end:$$failed"; exit 1; }
 
-# requirements.lock: what the Docker image installs, every runtime and build requirement pinned
-# (pyproject.toml keeps ranges). Refresh it with `make lock` and commit it.
+# requirements.lock: what the Docker image installs, every runtime and build requirement pinned, pip
+# itself included (pyproject.toml keeps ranges). Refresh it with `make lock` and commit it.
 lock: $(STAMP)
-	$(BIN)/python -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"], sep="\n")' \
+	$(BIN)/python -c 'import tomllib; print("pip", *tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"], sep="\n")' \
 		| $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --custom-compile-command "make lock" \
 			pyproject.toml - -o requirements.lock
 
 # The image's install and entry commands, outside a container (CI runs this too).
 image-check:
-	bash .ci/image-check . $$(mktemp -d)
+	work=$$(mktemp -d) && trap 'rm -rf "$$work"' EXIT && bash .ci/image-check . "$$work"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build bot/matching/*.so

@@ -17,6 +17,8 @@ EVAL = Path(os.environ.get("NEWSBOT_EVAL") or REPO.parent / "shared" / "eval")
 
 @dataclass(frozen=True)
 class Dataset:
+    root: Path
+    """The folder of datasets it lives in (``NEWSBOT_EVAL`` names the one of the large datasets)."""
     path: Path
     origin: str
     """What it is and where it comes from, for the one line printed when it is missing."""
@@ -26,7 +28,8 @@ class Dataset:
         if not self.path.exists():
             bench = Path(sys.argv[0]).name
             print(
-                f"{bench}: missing {self.path}: {self.origin}; set NEWSBOT_EVAL to the folder that holds it",
+                f"{bench}: missing {self.path}: {self.origin}; "
+                f"set NEWSBOT_EVAL to the folder that holds {self.path.relative_to(self.root).parts[0]}/",
                 file=sys.stderr,
             )
             raise SystemExit(2)
@@ -34,15 +37,18 @@ class Dataset:
 
 
 CNNDM = Dataset(
+    EVAL,
     EVAL / "cnndm-realsumm-100" / "cnndm_realsumm_100.jsonl",
     "100 CNN/DailyMail articles with reference summaries, from github.com/neulab/REALSumm "
     "(selected_docs_for_human_eval, CC BY 4.0)",
 )
 EXTRACTION = Dataset(
+    EVAL,
     EVAL / "article-extraction-benchmark",
     "181 pages with hand-cleaned bodies, from github.com/scrapinghub/article-extraction-benchmark (MIT)",
 )
 FEEDPARSER_CORPUS = Dataset(
+    REPO / "tests" / "fixtures",
     REPO / "tests" / "fixtures" / "feedparser-corpus",
     "feedparser's test feeds and manifest (BSD-2-Clause), kept in the repository for the tests",
 )

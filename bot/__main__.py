@@ -42,8 +42,10 @@ T = TypeVar("T")
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    if getattr(args, "config_path", None) is not None:
-        args.config = args.config_path
+    if hasattr(args, "config_path"):
+        if args.config_path and args.config and args.config_path != args.config:
+            parser.error(f"two config files given ({args.config_path} and --config {args.config}): give one")
+        args.config = args.config_path or args.config or default_config()
     try:
         code: int = args.func(args)
         return code
@@ -105,34 +107,55 @@ def _parser() -> argparse.ArgumentParser:
         "import", help="add every feed of an OPML file (already known ones are kept)"
     )
     opml_in.add_argument("file", metavar="FILE.opml")
-    opml_in.add_argument("--config", default="config.yaml", help="config file (default: config.yaml)")
+    _config_arguments(opml_in, positional=False)
     opml_in.set_defaults(func=cmd_feeds_import)
     opml_out = feeds_sub.add_parser("export", help="write every stored feed as OPML 2.0")
     opml_out.add_argument("--out", help="output file (default: stdout)")
-    opml_out.add_argument("--config", default="config.yaml", help="config file (default: config.yaml)")
+    _config_arguments(opml_out, positional=False)
     opml_out.set_defaults(func=cmd_feeds_export)
     return parser
 
 
-def _config_arguments(parser: argparse.ArgumentParser) -> None:
+def default_config() -> str:
+    """``$NEWSBOT_CONFIG``, else ``config.yaml``: what a container sets once for its CMD and HEALTHCHECK."""
+    return os.environ.get("NEWSBOT_CONFIG") or "config.yaml"
+
+
+def _config_arguments(parser: argparse.ArgumentParser, *, positional: bool = True) -> None:
     """``newsbot check config.yaml`` and ``newsbot check --config config.yaml`` are the same."""
-    parser.add_argument("config_path", nargs="?", metavar="CONFIG", help="config file (default: config.yaml)")
-    parser.add_argument("--config", default="config.yaml", help=argparse.SUPPRESS)
+    where = "config file (default: $NEWSBOT_CONFIG, else config.yaml)"
+    if positional:
+        parser.add_argument("config_path", nargs="?", metavar="CONFIG", help=where)
+        parser.add_argument("--config", help="the same, as an option")
+    else:
+        parser.add_argument("--config", help=where)
+        parser.set_defaults(config_path=None)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     print(f"{args.config}: OK ({len(config.feeds)} feeds, {len(config.subscriptions)} subscriptions)")
+    secret_env = config.web.webhook_secret_env
+    if config.web.enabled and not os.environ.get(secret_env):
+        print(f"note: {secret_env} is not set, so push intake (POST /articles) will be off", file=sys.stderr)
     return 0
 
 
 def cmd_health(args: argparse.Namespace) -> int:
-    """The container's HEALTHCHECK: asks the bot's own web server, at the address in its config."""
-    web_config = load_config(args.config).web
+    """The container's HEALTHCHECK: asks the bot's own web server, at the address in its config. Every
+    failure exits 1, a bad config included: Docker reserves exit code 2 of a health check."""
+    try:
+        web_config = load_config(args.config).web
+    except ConfigError as exc:
+        print(f"unhealthy: config error in {args.config}: {exc.problems[0]}", file=sys.stderr)
+        return 1
     if not web_config.enabled or not web_config.port:
-        raise InputError(
-            f"{args.config}: the web server is off (web.enabled, web.port), so there is no /healthz"
+        print(
+            f"unhealthy: {args.config} turns the web server off (web.enabled, web.port), so there is "
+            "no /healthz to ask",
+            file=sys.stderr,
         )
+        return 1
     host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(web_config.host, web_config.host)
     url = f"http://{f'[{host}]' if ':' in host else host}:{web_config.port}/healthz"
     direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never through a proxy

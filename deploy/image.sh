@@ -7,18 +7,22 @@
 #                                                 at the versions in requirements.lock
 #   deploy/image.sh install WHEEL_DIR             runtime stage: install those wheels, offline
 #
-# PIP_CONSTRAINT (not -c) so that the lock also pins what pip installs into its isolated build
-# environment: setuptools, mypy and the stubs that setup.py compiles with.
+# pip itself is first brought to the version in the lock, so that the same pip reads the lock however old
+# the base image's is; the lock then pins the dependencies (--constraint) and what pip installs into its
+# isolated build environment (--build-constraint: setuptools, mypy and the stubs setup.py compiles with).
 set -eu
+
+pip() { python -m pip --no-cache-dir --disable-pip-version-check "$@"; }
 
 case "${1:-}" in
 wheels)
     source=$(cd "$2" && pwd)  # a path, never a name pip would look up on the index
-    PIP_CONSTRAINT="$source/requirements.lock" \
-        python -m pip wheel --no-cache-dir --disable-pip-version-check --wheel-dir "$3" "$source"
+    lock="$source/requirements.lock"
+    pip install --quiet --constraint "$lock" pip
+    pip wheel --constraint "$lock" --build-constraint "$lock" --wheel-dir "$3" "$source"
     ;;
 install)
-    python -m pip install --no-cache-dir --disable-pip-version-check --no-index --find-links "$2" newsbot
+    pip install --no-index --find-links "$2" newsbot
     ;;
 *)
     echo "usage: deploy/image.sh wheels SOURCE_DIR WHEEL_DIR | install WHEEL_DIR" >&2

@@ -1,38 +1,57 @@
-"""The container image's own commands, run as real processes outside a container: its /app laid out as
-the Dockerfile copies it, its CMD and its HEALTHCHECK read from the Dockerfile itself, and `newsbot health`
-against a bot that is up, one that is not, and a config with no web server.
+"""The container image's own commands, run as real processes outside a container (no engine here can
+pull its base image): /app laid out by the Dockerfile's own WORKDIR and COPY lines, its CMD and its
+HEALTHCHECK read from the Dockerfile, and ``newsbot health`` against a bot that is up, a server that
+says it is not, nothing at all, and configs it cannot use. Also: the lock the image installs from
+covers every requirement of pyproject.toml.
 
 (.ci/image-check runs the same commands from the built wheel; these run them from the checkout.)
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+import tomllib
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 import yaml
+from aiohttp import web
+from packaging.requirements import Requirement
 
-from tests.conftest import EXAMPLES, REPO, write_config
+from tests.conftest import REPO, write_config
 
 DOCKERFILE = (REPO / "Dockerfile").read_text(encoding="utf-8")
 
 
-def dockerfile_exec_form(instruction: str) -> list[str]:
-    """The JSON array of the last ``instruction`` (ENTRYPOINT, CMD, HEALTHCHECK ... CMD) in the Dockerfile."""
-    lines = DOCKERFILE.replace("\\\n", " ").splitlines()
-    [*_, line] = (line for line in lines if line.startswith(instruction + " "))
-    words: list[str] = json.loads(line[line.index("[") :])
+def final_stage() -> list[str]:
+    """The runtime stage's instructions, one a line (continuations joined)."""
+    lines = [line.strip() for line in DOCKERFILE.replace("\\\n", " ").splitlines()]
+    instructions = [line for line in lines if line and not line.startswith("#")]
+    last_from = max(i for i, line in enumerate(instructions) if line.startswith("FROM "))
+    return instructions[last_from:]
+
+
+def instruction(name: str) -> str:
+    [*_, line] = (line for line in final_stage() if line.startswith(name + " "))
+    return line.removeprefix(name + " ")
+
+
+def exec_form(name: str) -> list[str]:
+    """The JSON array of ENTRYPOINT, CMD or HEALTHCHECK ... CMD."""
+    text = instruction(name)
+    words: list[str] = json.loads(text[text.index("[") :])
     return words
 
 
@@ -49,34 +68,55 @@ def free_port() -> int:
         return port
 
 
+def image_env() -> dict[str, str]:
+    """This environment without the variables the image may set, plus the image's own ENV."""
+    env = {k: v for k, v in os.environ.items() if k not in ("NEWSBOT_WEBHOOK_SECRET", "NEWSBOT_CONFIG")}
+    return {**env, **dockerfile_env(), "PYTHONIOENCODING": "utf-8", "PYTHONPATH": str(REPO)}
+
+
+def dockerfile_env() -> dict[str, str]:
+    pairs = [
+        pair.split("=", 1) for line in final_stage() if line.startswith("ENV ") for pair in line.split()[1:]
+    ]
+    return {name: value for name, value in pairs}
+
+
 def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=60, env=image_env())
 
 
-def image_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "NEWSBOT_WEBHOOK_SECRET"}
-    return {**env, "PYTHONIOENCODING": "utf-8", "PYTHONPATH": str(REPO)}
+def web_config(path: Path, **web_settings: object) -> Path:
+    path.write_text(yaml.safe_dump({"web": web_settings}), encoding="utf-8")
+    return path
 
 
 @pytest.fixture
 def app_dir(tmp_path: Path) -> Path:
-    """/app of the image: deploy/config.yaml as config.yaml (on a free port here), examples/, data/."""
-    app = tmp_path / "app"
-    app.mkdir()
-    config = yaml.safe_load((REPO / "deploy" / "config.yaml").read_text(encoding="utf-8"))
-    assert config["web"] == {"enabled": True, "host": "127.0.0.1", "port": 8080}
-    text = (REPO / "deploy" / "config.yaml").read_text(encoding="utf-8")
-    (app / "config.yaml").write_text(text.replace("port: 8080", f"port: {free_port()}"), encoding="utf-8")
-    shutil.copytree(EXAMPLES, app / "examples")
-    (app / "data").mkdir()
-    return app
+    """The image's WORKDIR with what the runtime stage COPYs into it (from the build context, not from
+    the build stage), its config moved to a free port."""
+    root = tmp_path / "image"
+    workdir = root / instruction("WORKDIR").lstrip("/")
+    workdir.mkdir(parents=True)
+    for line in final_stage():
+        if line.startswith("COPY ") and "--from=" not in line:
+            source, target = line.split()[1:]
+            destination = workdir / target
+            if (REPO / source).is_dir():
+                shutil.copytree(REPO / source, destination)
+            else:
+                shutil.copy(REPO / source, destination)
+    (workdir / "data").mkdir(exist_ok=True)
+    config = workdir / "config.yaml"
+    text = config.read_text(encoding="utf-8")
+    port = yaml.safe_load(text)["web"]["port"]
+    config.write_text(text.replace(f"port: {port}", f"port: {free_port()}"), encoding="utf-8")
+    return workdir
 
 
 @pytest.fixture
 def running_image(app_dir: Path) -> Iterator[subprocess.Popen[str]]:
-    entrypoint, cmd = dockerfile_exec_form("ENTRYPOINT"), dockerfile_exec_form("CMD")
     proc = subprocess.Popen(
-        as_process(entrypoint + cmd),
+        as_process(exec_form("ENTRYPOINT") + exec_form("CMD")),
         cwd=app_dir,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -90,10 +130,20 @@ def running_image(app_dir: Path) -> Iterator[subprocess.Popen[str]]:
     proc.communicate(timeout=30)
 
 
+def test_the_image_runs_as_a_user_and_exposes_the_port_its_config_serves() -> None:
+    assert instruction("USER") not in ("root", "0")
+    config = yaml.safe_load((REPO / "deploy" / "config.yaml").read_text(encoding="utf-8"))
+    assert config["web"]["enabled"] is True and config["web"]["host"] == "127.0.0.1"
+    assert instruction("EXPOSE") == str(config["web"]["port"])
+    assert exec_form("ENTRYPOINT") == ["newsbot"]
+    assert exec_form("HEALTHCHECK")[:2] == ["newsbot", "health"]
+    assert dockerfile_env()["NEWSBOT_CONFIG"] == "config.yaml"  # what CMD and HEALTHCHECK both read
+
+
 def test_the_images_healthcheck_passes_once_its_cmd_is_up_and_it_stops_cleanly(
     app_dir: Path, running_image: subprocess.Popen[str]
 ) -> None:
-    healthcheck = as_process(dockerfile_exec_form("HEALTHCHECK"))
+    healthcheck = as_process(exec_form("HEALTHCHECK"))
     deadline = time.monotonic() + 30
     while (check := run(healthcheck, app_dir)).returncode != 0:
         assert running_image.poll() is None, running_image.communicate()[1]
@@ -106,7 +156,7 @@ def test_the_images_healthcheck_passes_once_its_cmd_is_up_and_it_stops_cleanly(
     request = urllib.request.Request(f"http://127.0.0.1:{port}/articles", data=b'{"id": "x"}', method="POST")
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request, timeout=10)
-    assert refused.value.code == 503
+    assert refused.value.code == 403
     assert "push intake is off" in json.loads(refused.value.read())["error"]
 
     running_image.send_signal(signal.SIGTERM)
@@ -117,26 +167,111 @@ def test_the_images_healthcheck_passes_once_its_cmd_is_up_and_it_stops_cleanly(
     assert (app_dir / "data" / "newsbot.db").exists()
 
 
-def test_health_says_unhealthy_in_one_line_when_nothing_answers(app_dir: Path) -> None:
-    check = run(as_process(["newsbot", "health", "--timeout", "2"]), app_dir)
+@pytest.fixture
+async def health_server() -> AsyncIterator[tuple[int, dict[str, object]]]:
+    """A server on 127.0.0.1 whose /healthz answers what the test puts in ``reply``."""
+    reply: dict[str, object] = {"status": 200, "body": {"status": "ok"}}
+
+    async def healthz(request: web.Request) -> web.Response:
+        return web.json_response(reply["body"], status=int(str(reply["status"])))
+
+    app = web.Application()
+    app.router.add_get("/healthz", healthz)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    yield port, reply
+    await runner.cleanup()
+
+
+async def test_health_believes_only_an_ok_status_and_asks_loopback_for_a_wildcard_host(
+    tmp_path: Path, health_server: tuple[int, dict[str, object]]
+) -> None:
+    port, reply = health_server
+    config = web_config(tmp_path / "c.yaml", enabled=True, host="0.0.0.0", port=port)
+
+    async def health() -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "bot", "health", str(config)]
+        proc = await asyncio.create_subprocess_exec(
+            *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=image_env()
+        )
+        out, err = await proc.communicate()
+        return subprocess.CompletedProcess(command, proc.returncode or 0, out.decode(), err.decode())
+
+    ok = await health()
+    assert (ok.returncode, ok.stdout) == (0, f"healthy: http://127.0.0.1:{port}/healthz\n")
+    reply["body"] = {"status": "down"}
+    down = await health()
+    assert down.returncode == 1 and "says status 'down'" in down.stderr
+    reply.update(status=404, body={"error": "not found"})
+    missing = await health()
+    assert missing.returncode == 1 and "answered HTTP 404" in missing.stderr
+
+
+def test_health_says_unhealthy_in_one_line_when_nothing_answers(tmp_path: Path) -> None:
+    config = web_config(tmp_path / "c.yaml", enabled=True, port=free_port())
+    check = run(as_process(["newsbot", "health", "--timeout", "2", str(config)]), tmp_path)
     assert check.returncode == 1
     [line] = check.stderr.splitlines()
     assert line.startswith("unhealthy: http://127.0.0.1:") and "/healthz" in line
 
 
-def test_health_is_a_user_error_when_the_config_has_no_web_server(tmp_path: Path) -> None:
+def test_health_fails_with_exit_1_when_the_config_has_no_web_server_or_is_broken(tmp_path: Path) -> None:
+    """Never 2: Docker reserves that exit code of a health check."""
     config = write_config(tmp_path)
     check = run(as_process(["newsbot", "health", str(config)]), REPO)
-    assert check.returncode == 2
-    assert (
-        check.stderr
-        == f"error: {config}: the web server is off (web.enabled, web.port), so there is no /healthz\n"
+    assert check.returncode == 1
+    assert check.stderr == (
+        f"unhealthy: {config} turns the web server off (web.enabled, web.port), so there is no /healthz "
+        "to ask\n"
     )
+    broken = web_config(tmp_path / "broken.yaml", enabled="maybe")
+    check = run(as_process(["newsbot", "health", str(broken)]), REPO)
+    assert check.returncode == 1
+    assert check.stderr.startswith(f"unhealthy: config error in {broken}: web.enabled (line 2)")
 
 
-def test_the_config_path_may_be_given_with_or_without_the_flag(tmp_path: Path) -> None:
+def test_the_config_path_may_be_given_with_or_without_the_flag_or_in_the_environment(
+    tmp_path: Path,
+) -> None:
     config = write_config(tmp_path)
     plain = run(as_process(["newsbot", "check", str(config)]), REPO)
     flagged = run(as_process(["newsbot", "check", "--config", str(config)]), REPO)
-    assert plain.returncode == flagged.returncode == 0
-    assert plain.stdout == flagged.stdout == f"{config}: OK (2 feeds, 2 subscriptions)\n"
+    env = {**image_env(), "NEWSBOT_CONFIG": str(config)}
+    from_env = subprocess.run(
+        as_process(["newsbot", "check"]), cwd=REPO, capture_output=True, text=True, env=env, timeout=60
+    )
+    assert plain.returncode == flagged.returncode == from_env.returncode == 0
+    assert plain.stdout == flagged.stdout == from_env.stdout == f"{config}: OK (2 feeds, 2 subscriptions)\n"
+    both = run(as_process(["newsbot", "check", str(config), "--config", str(REPO / "config.yaml")]), REPO)
+    assert both.returncode == 2 and "two config files given" in both.stderr
+
+
+def test_check_notes_that_push_intake_will_be_off_without_a_secret(app_dir: Path) -> None:
+    check = run(as_process(["newsbot", "check", "config.yaml"]), app_dir)
+    assert check.returncode == 0 and check.stdout.startswith("config.yaml: OK")
+    assert (
+        check.stderr
+        == "note: NEWSBOT_WEBHOOK_SECRET is not set, so push intake (POST /articles) will be off\n"
+    )
+
+
+def test_the_lock_pins_every_requirement_of_pyproject_within_its_range() -> None:
+    """`make lock` was run after the last change to pyproject.toml's requirements."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    wanted = [
+        Requirement(r) for r in project["project"]["dependencies"] + project["build-system"]["requires"]
+    ]
+    pins = dict(
+        re.findall(r"^([A-Za-z0-9_.-]+)==([^\s;]+)", (REPO / "requirements.lock").read_text(), re.MULTILINE)
+    )
+    normalised = {re.sub(r"[-_.]+", "-", name).lower(): version for name, version in pins.items()}
+    unpinned = []
+    for requirement in wanted:
+        version = normalised.get(re.sub(r"[-_.]+", "-", requirement.name).lower())
+        if version is None or not requirement.specifier.contains(version, prereleases=True):
+            unpinned.append(f"{requirement} (lock: {version})")
+    assert unpinned == []
+    assert "pip" in normalised  # the image brings pip to the locked version before it reads the lock

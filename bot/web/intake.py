@@ -39,13 +39,14 @@ def body_signature_ok(header: str | None, body: bytes, secret: str) -> bool:
 
 
 def intake_routes(intake: Intake, secret: str, max_body_bytes: int) -> web.RouteTableDef:
-    """``POST /articles``. Without a ``secret``, push intake is off and the route answers 503."""
+    """``POST /articles``. Without a ``secret``, push intake is off and the route answers 403 (not 503,
+    which tells a sender to retry)."""
     table = web.RouteTableDef()
 
     @table.post("/articles")
     async def post_articles(request: web.Request) -> web.Response:
         if not secret:
-            return error_response(503, "push intake is off: the bot was started without a webhook secret")
+            return error_response(403, "push intake is off: the bot was started without a webhook secret")
         header = request.headers.get(SIGNATURE_HEADER)
         if not header:
             return error_response(
