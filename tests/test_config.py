@@ -3,6 +3,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import get_args, get_type_hints
 
 import pytest
 
@@ -154,3 +155,26 @@ def test_slack_http_mode_needs_the_web_server() -> None:
         "web:\n  enabled: true\nplatforms:\n  slack:\n    enabled: true\n    mode: http\n",
         env={**env, "NEWSBOT_WEBHOOK_SECRET": "w"},
     )
+
+
+def test_the_readme_documents_every_section_and_key_of_the_config() -> None:
+    """The README's configuration table is where users look: a new key must appear there too."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("## Configuration") : readme.index("## How it works")]
+    rows = {
+        row.split("`")[1].split(".")[0].removesuffix("[]"): row
+        for row in table.splitlines()
+        if row[:3] == "| `"
+    }
+    missing = []
+    for name, kind in get_type_hints(Config).items():
+        if name == "base_dir":
+            continue
+        if name not in rows:
+            missing.append(name)
+            continue
+        section = next(iter(get_args(kind)), kind)  # feeds: tuple[FeedConfig, ...]
+        for key in getattr(section, "__dataclass_fields__", {}):
+            if f"`{key}`" not in rows[name] and f"`{name}.{key}`" not in rows[name]:
+                missing.append(f"{name}.{key}")
+    assert missing == []
