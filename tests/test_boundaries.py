@@ -8,6 +8,8 @@ import ast
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import REPO
 
 CHAT_SDKS = ("discord", "slack_bolt", "slack_sdk")
@@ -66,6 +68,31 @@ def test_stages_import_only_the_layers_below_them() -> None:
             elif here is not None and layer(target) >= layer(here):
                 offenders.append(f"{module} ({here}) imports bot.{target}")
     assert offenders == []
+
+
+@pytest.mark.parametrize("package", sorted(set().union(*LAYERS[:5])))
+def test_importing_a_stage_loads_only_the_layers_below_it(package: str) -> None:
+    """What Python really loads, which a source check can miss (an import inside an ``__init__``)."""
+    code = (
+        f"import sys, bot.{package}\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('bot.', 'handlers'))))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    loaded = {stage(m) for m in ast.literal_eval(result.stdout.strip())} - {package}
+    assert [s for s in loaded if s == "handlers" or layer(str(s)) >= layer(package)] == []
+
+
+def test_bot_and_handlers_import_absolutely() -> None:
+    """The layer checks read absolute module names; a relative import would slip past them."""
+    relative = []
+    for path in sorted([*(REPO / "bot").rglob("*.py"), *(REPO / "handlers").rglob("*.py")]):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                relative.append(f"{path.relative_to(REPO)}:{node.lineno}")
+    assert relative == []
 
 
 def test_only_the_composition_root_and_the_cli_read_the_config() -> None:
