@@ -38,7 +38,8 @@ from bot.store.base import Store
 from bot.summarise import Summariser
 from bot.summarise.extractive import ExtractiveSummariser
 from bot.summarise.llm import LlmSummariser, close_summariser
-from bot.web.server import WebServer, WebSubCallbacks, create_web_app
+from bot.web.server import WebServer, create_web_app
+from bot.web.websub import WebSubCallbacks
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,8 @@ from bot.ingest.websub import (
     verify_intent,
 )
 from bot.ingest.websub_client import WebSubSubscriber
-from bot.web.server import WebServer, WebSubCallbacks, create_web_app
+from bot.web.server import WebServer, create_web_app
+from bot.web.websub import WebSubCallbacks
 
 T0 = 1_800_000_000.0
 

@@ -14,7 +14,7 @@ instead of waiting for the next poll.
 - Leases (:func:`due_for_renewal`): renewal ahead of expiry; retries with backoff for refusals, denials
   and requests never verified.
 
-The hubs' callbacks are answered by :class:`bot.web.server.WebSubCallbacks` with the pure decisions
+The hubs' callbacks are answered by :class:`bot.web.websub.WebSubCallbacks` with the pure decisions
 here. State lives behind :class:`WebSubRegistry`; :class:`MemoryWebSubRegistry` forgets it on restart.
 """
 

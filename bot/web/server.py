@@ -15,7 +15,7 @@ from bot.web.errors import json_errors
 from bot.web.intake import intake_routes
 from bot.web.websub import WebSubCallbacks, websub_routes
 
-__all__ = ["WebServer", "WebServerError", "WebSubCallbacks", "add_routes", "create_web_app"]
+__all__ = ["WebServer", "WebServerError", "add_routes", "create_web_app"]
 
 log = logging.getLogger(__name__)
 
