@@ -22,7 +22,7 @@ from typing import TextIO, TypeVar
 
 from bot.app import App, build_aliases
 from bot.config import Config, load_config
-from bot.core.errors import ConfigError, FeedError, InputError, NewsBotError, QueryError
+from bot.core.errors import ConfigError, FeedError, InputError, NewsBotError, QueryError, StoreOpenError
 from bot.ingest.fetch import HttpLimits
 from bot.ingest.inspect import inspect_feed, item_line, plain_text, summary_line
 from bot.ingest.opml import OpmlFeed, new_feeds, parse_opml, render_opml
@@ -54,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return USER_ERROR
-    except (QueryError, InputError) as exc:
+    except (QueryError, InputError, StoreOpenError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return USER_ERROR
     except NewsBotError as exc:

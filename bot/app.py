@@ -307,10 +307,11 @@ class App:
         await self.store.close()
 
     async def run_cycle(self, *, force: bool = False) -> CycleResult:
-        """Poll (every feed when ``force``, else the due ones), process, deliver."""
+        """Poll (every feed when ``force``, else the due ones), process, deliver. ``force`` chooses the
+        feeds, never the clock: ages and next fetch times are reckoned from the real time."""
         now = time.time()
         totals = CycleReport(received=0, new=0, matched=0, queued=0)
-        async for polled in self.poller.poll_batches(float("inf") if force else now):
+        async for polled in self.poller.poll_batches(now, every=force):
             async with self._processing:
                 report = await self.pipeline.process(polled.articles, polled.quiet)
             await self.pipeline.notify(polled.notices)

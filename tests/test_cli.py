@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 from tests.conftest import REPO, SEED, SEED_ID, write_config
@@ -150,3 +154,82 @@ def test_replay_reads_stdin() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["matches"][0]["spans"][0][2] == "Kiev"
+
+
+def write_feed(path: Path, items: list[tuple[str, datetime]]) -> None:
+    entries = "".join(
+        f"<item><title>{title}</title><link>https://news.example/{i}</link><guid>n{i}</guid>"
+        f"<pubDate>{format_datetime(when)}</pubDate>"
+        f"<description>{title}: talks go on in Kyiv.</description></item>"
+        for i, (title, when) in enumerate(items)
+    )
+    path.write_text(
+        f'<rss version="2.0"><channel><title>Desk</title>{entries}</channel></rss>', encoding="utf-8"
+    )
+
+
+def test_once_runs_keep_the_real_clock_so_later_runs_and_a_daemon_alert_on_new_items(tmp_path: Path) -> None:
+    """`--once` forces which feeds are polled, never the time: an item ten minutes old is not older than
+    a 7-day max_age, and the feed's next fetch is a real time a daemon reaches."""
+    feed = tmp_path / "desk.rss"
+    now = datetime.now(UTC)
+    items = [("Ukraine: first item", now - timedelta(minutes=10))]
+    write_feed(feed, items)
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        f"store:\n  path: {tmp_path / 'bot.db'}\nfeeds:\n  - url: {feed}\n    name: Desk\n"
+        "subscriptions:\n  - query: Ukraine\npolling:\n  interval: 1s\n  min_interval: 1s\n  max_age: 7d\n"
+        "platforms:\n  console:\n    color: false\n    commands: false\n",
+        encoding="utf-8",
+    )
+    first = bot("run", "--once", str(config))
+    assert first.returncode == 0 and "━━━" not in first.stdout  # a new feed's items are history
+
+    items.append(("Ukraine: second item", now - timedelta(minutes=1)))
+    write_feed(feed, items)
+    second = bot("run", "--once", str(config))
+    assert second.returncode == 0, second.stderr
+    assert "━━━ Ukraine: second item" in second.stdout and "first item" not in second.stdout
+
+    items.append(("Ukraine: third item", datetime.now(UTC)))
+    write_feed(feed, items)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run", str(config)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+    )
+    assert proc.stdout is not None
+    seen = []
+    deadline = time.monotonic() + 60  # a safety net for a hung process, not a speed check
+    try:
+        while time.monotonic() < deadline and (line := proc.stdout.readline()):
+            seen.append(line)
+            if "third item" in line:
+                break
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    assert any(line.startswith("━━━ Ukraine: third item") for line in seen), err
+    assert not any("second item" in line for line in seen)
+
+
+def test_a_store_that_cannot_be_opened_ends_the_run_at_once_with_exit_2(tmp_path: Path) -> None:
+    corrupt = tmp_path / "corrupt.db"
+    corrupt.write_bytes(bytes(range(256)) * 400)
+    newer = tmp_path / "newer.db"
+    with contextlib.closing(sqlite3.connect(newer)) as db:
+        db.execute("PRAGMA user_version = 999")
+    for path, reason in (
+        (corrupt, "file is not a database"),
+        (newer, "has schema 999, from a newer newsbot"),
+    ):
+        config = tmp_path / f"{path.stem}.yaml"
+        config.write_text(f"store:\n  path: {path}\nfeeds: []\n", encoding="utf-8")
+        result = bot("run", "--once", str(config), timeout=30)  # it used to hang here, never exiting
+        assert result.returncode == 2
+        [line] = result.stderr.splitlines()
+        assert line.startswith("error: ") and str(path) in line and reason in line

@@ -67,6 +67,11 @@ class StoreError(NewsBotError):
     """The store failed (disk, schema, connection)."""
 
 
+class StoreOpenError(StoreError):
+    """The store cannot be opened at all (not a database, from a newer version, locked, no access):
+    the operator's to fix, so the command line ends with exit 2 and the reason."""
+
+
 class DeliveryError(NewsBotError):
     """A notifier could not deliver. Retry when ``retryable``; wait ``retry_after`` seconds if given."""
 

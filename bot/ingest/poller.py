@@ -70,10 +70,14 @@ class FeedPoller:
         self._parse = parse
         self._gate = asyncio.Semaphore(policy.concurrency)
 
-    async def poll_batches(self, now: float, size: int = POLL_BATCH) -> AsyncIterator[PollResult]:
-        """The due feeds a batch at a time, so memory is bounded by the batch, not by the feed count:
-        the caller processes each batch's articles before the next is fetched."""
-        due = await self.due_feeds(now)
+    async def poll_batches(
+        self, now: float, size: int = POLL_BATCH, *, every: bool = False
+    ) -> AsyncIterator[PollResult]:
+        """The due feeds (``every``: every unpaused feed, due or not) a batch at a time, so memory is
+        bounded by the batch, not by the feed count: the caller processes each batch's articles before
+        the next is fetched. ``now`` is the real time either way: item ages and the next fetch are
+        reckoned from it."""
+        due = await self.due_feeds(float("inf") if every else now)
         for start in range(0, len(due), size):
             yield await self.poll(due[start : start + size], now)
 

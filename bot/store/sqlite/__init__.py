@@ -5,6 +5,7 @@ migrates and closes the database. The migrations are in ``bot/store/migrations/`
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 from importlib import resources
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from bot.core.errors import StoreError
+from bot.core.errors import StoreError, StoreOpenError
 from bot.store.sqlite.articles import SqliteArticles
 from bot.store.sqlite.channels import SqliteChannels
 from bot.store.sqlite.feeds import SqliteFeeds
@@ -43,6 +44,7 @@ class SqliteStore(SqliteFeeds, SqliteSubscriptions, SqliteArticles, SqliteOutbox
     async def open(cls, path: str | Path) -> SqliteStore:
         """Open (creating it and its folder if needed) and migrate. ``":memory:"`` is allowed."""
         path = str(path)
+        conn: aiosqlite.Connection | None = None
         try:
             if path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -54,15 +56,26 @@ class SqliteStore(SqliteFeeds, SqliteSubscriptions, SqliteArticles, SqliteOutbox
             await conn.execute("PRAGMA busy_timeout=5000")
             store = cls(conn, path)
             await store._migrate()
-        except (sqlite3.Error, OSError) as exc:
-            raise StoreError(f"cannot open the database at {path}: {exc}") from exc
+        except (sqlite3.Error, OSError, StoreOpenError) as exc:
+            if conn is not None:  # its thread would keep the process from ever exiting
+                with contextlib.suppress(sqlite3.Error):
+                    await conn.close()
+            if isinstance(exc, StoreOpenError):
+                raise
+            raise StoreOpenError(f"cannot open the database at {path}: {exc}") from exc
         return store
 
     async def _migrate(self) -> None:
         async with self._db.execute("PRAGMA user_version") as cur:
             row = await cur.fetchone()
         current = int(row[0]) if row else 0
-        for number, sql in migrations():
+        known = migrations()
+        if current > known[-1][0]:
+            raise StoreOpenError(
+                f"the database at {self.path} has schema {current}, from a newer newsbot; this one knows "
+                f"up to {known[-1][0]}: upgrade newsbot or point store.path at another file"
+            )
+        for number, sql in known:
             if number <= current:
                 continue
             log.info("applying database migration %03d", number)
