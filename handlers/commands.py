@@ -259,10 +259,12 @@ class CommandService:
     async def mute(self, invocation: Invocation, duration: str) -> Reply:
         duration = duration.strip().lower()
         if duration in ("off", "0", "none", "unmute"):
-            await self.store.set_mute(invocation.channel, 0.0)
-            return Reply(
-                "Alerts are back on for this channel; anything held comes as one digest.", ephemeral=False
-            )
+            now = time.time()
+            if (await self.store.channel_settings(invocation.channel)).muted_until <= now:
+                return Reply("This channel is not muted.")
+            held = await self.store.end_mute(invocation.channel, now)
+            what = f"the {held} alert(s) held come now as one digest" if held else "nothing was held"
+            return Reply(f"Alerts are back on for this channel; {what}.", ephemeral=False)
         try:
             seconds = parse_duration(duration)
         except ValueError:

@@ -227,8 +227,10 @@ async def test_mute_and_digest_set_the_channel(service: CommandService) -> None:
     settings = await service.store.channel_settings(HERE.channel)
     assert settings.muted_until > 0
     assert (await service.store.channel_settings(THERE.channel)).muted_until == 0
-    await service.run_text(HERE, "mute off")
-    assert (await service.store.channel_settings(HERE.channel)).muted_until == 0
+    reply = await service.run_text(HERE, "mute off")
+    assert reply.text == "Alerts are back on for this channel; nothing was held."
+    assert (await service.store.channel_settings(HERE.channel)).muted_until <= time.time()
+    assert (await service.run_text(HERE, "mute off")).text == "This channel is not muted."
     for bad in ("mute soon", "mute 0m", "mute 90d", "mute -5m"):
         with pytest.raises(CommandError, match="Say how long to mute"):
             await service.run_text(HERE, bad)

@@ -153,6 +153,20 @@ async def test_a_muted_channel_gets_its_held_alerts_as_one_digest_afterwards(sto
     assert await store.pending_count() == 0
 
 
+async def test_unmuting_releases_what_the_mute_held_at_once_as_one_digest(store: SqliteStore) -> None:
+    clock = Clock()
+    notifier = ScriptedNotifier()
+    await store.set_mute(A, clock.now + 3600)
+    await store.record_processed([], [alert("a1", A), alert("a2", A), alert("a3", A)], now=clock.now)
+    w = worker(store, notifier, clock)
+    assert (await w.deliver_due()).held == 3
+    clock.now += 60  # an hour early
+    assert await store.end_mute(A, clock.now) == 3
+    report = await w.deliver_due()
+    assert report.sent == 3 and notifier.sent == ["digest:a1"]  # one message for the three
+    assert await store.pending_count() == 0
+
+
 class EditingNotifier(ScriptedNotifier):
     def __init__(self) -> None:
         super().__init__()

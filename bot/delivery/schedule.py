@@ -42,6 +42,9 @@ def effective_mode(alert: Alert, settings: ChannelSettings) -> Mode:
 class Plan:
     send: list[OutboxItem] = field(default_factory=list)
     digests: list[list[OutboxItem]] = field(default_factory=list)
+    """Per channel, what is ready to go together: a mute that has ended, a digest that is due. A group
+    of one is sent as itself; the worker completes each group with the channel's other ready items that
+    did not fit in the batch."""
     defer: list[tuple[OutboxItem, float]] = field(default_factory=list)
 
 
@@ -69,11 +72,7 @@ def plan(items: Sequence[OutboxItem], settings: Mapping[str, ChannelSettings], n
             gathered.setdefault(channel, []).append(item)
         else:
             result.send.append(item)
-    for group in gathered.values():
-        if len(group) > 1:
-            result.digests.append(group)
-        else:
-            result.send.extend(group)
+    result.digests.extend(gathered.values())
     return result
 
 

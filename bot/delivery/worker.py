@@ -11,7 +11,7 @@ import logging
 import random
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from bot.core.backoff import Backoff
@@ -23,6 +23,8 @@ from bot.store import ChannelSettings, OutboxItem, Store
 log = logging.getLogger(__name__)
 
 
+DIGEST_MAX = 1000
+"""At most this many alerts in one digest message; more go in the next."""
 MIN_RETRY_DELAY = 1.0
 """A failed send is never retried within the same pass."""
 
@@ -85,7 +87,8 @@ class DeliveryWorker:
                 counts["held"] += 1
             blocked: set[str] = set()
             for group in decided.digests:
-                counts.update(await self._deliver_group(group, blocked))
+                whole = await self._complete(group, settings)
+                counts.update(await self._deliver_group(whole, blocked))
             for item in decided.send:
                 counts.update(await self._deliver_group([item], blocked))
         counts["edited"] += await self._edit_due(platforms)
@@ -96,6 +99,16 @@ class DeliveryWorker:
             held=counts["held"],
             edited=counts["edited"],
         )
+
+    async def _complete(
+        self, group: list[OutboxItem], settings: Mapping[str, ChannelSettings]
+    ) -> list[OutboxItem]:
+        """A channel's digest with everything of that channel that is ready to go with it, not only what
+        fitted in this batch: a mute that held 200 alerts ends in one message, not in batch-sized ones."""
+        channel = group[0].alert.channel
+        ready = await self.store.due_in_channel(channel, self.clock(), DIGEST_MAX)
+        gathered = [g for g in plan(ready, settings, self.clock()).digests if g[0].alert.channel == channel]
+        return gathered[0] if gathered and len(gathered[0]) >= len(group) else group
 
     async def _deliver_group(self, group: list[OutboxItem], blocked: set[str]) -> Counter[str]:
         """Send one alert, or several as one digest message; every item shares the outcome."""

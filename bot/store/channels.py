@@ -24,4 +24,10 @@ class ChannelStore(Protocol):
 
     async def set_mute(self, channel: ChannelRef, until: float) -> None: ...
 
+    async def end_mute(self, channel: ChannelRef, now: float) -> int:
+        """End the channel's mute at ``now`` and make what it held due at once, in one transaction, so
+        the held alerts go out together as one digest; returns how many were held. Alerts waiting for a
+        retry keep their time."""
+        ...
+
     async def set_digest(self, channel: ChannelRef, schedule: str) -> None: ...

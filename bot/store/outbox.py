@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.core.models import Alert, MessageRef
+from bot.core.models import Alert, ChannelRef, MessageRef
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +38,10 @@ class OutboxStore(Protocol):
         """Pending alerts for ``platforms`` whose next attempt is due, in queue order. An alert waiting
         behind an earlier one of its channel that is backing off is not due: a channel's alerts never
         overtake. Alerts for a platform that is not running wait, untouched, until it runs."""
+        ...
+
+    async def due_in_channel(self, channel: ChannelRef, now: float, limit: int) -> list[OutboxItem]:
+        """One channel's pending alerts that are due, in queue order (to complete a digest)."""
         ...
 
     async def mark_delivered(self, alert_id: str, ref: MessageRef, now: float) -> None: ...

@@ -10,7 +10,7 @@ from collections.abc import Collection, Sequence
 import aiosqlite
 
 from bot.core.errors import StoreError
-from bot.core.models import Alert, MessageRef
+from bot.core.models import Alert, ChannelRef, MessageRef
 from bot.store.codec import alert_from_json, alert_to_json
 from bot.store.outbox import AlertStatus, OutboxItem
 from bot.store.sqlite.base import SqliteBase
@@ -47,6 +47,14 @@ class SqliteOutbox(SqliteBase):
             "   AND e.status = 'pending' AND e.attempts > 0 AND e.rowid < o.rowid AND e.next_attempt_at > ?)"
             " ORDER BY rowid LIMIT ?",
             (now, *platforms, now, limit),
+        )
+        return [OutboxItem(alert_from_json(r["payload"]), int(r["attempts"]), r["created_at"]) for r in rows]
+
+    async def due_in_channel(self, channel: ChannelRef, now: float, limit: int) -> list[OutboxItem]:
+        rows = await self._rows(
+            "SELECT payload, attempts, created_at FROM outbox WHERE channel_key=? AND status='pending'"
+            " AND next_attempt_at <= ? ORDER BY rowid LIMIT ?",
+            (channel.key, now, limit),
         )
         return [OutboxItem(alert_from_json(r["payload"]), int(r["attempts"]), r["created_at"]) for r in rows]
 
