@@ -100,6 +100,17 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _report_failures(report: CycleReport, where: str) -> None:
+    if report.failed:
+        log.error(
+            "%s: %d of %d new articles could not be processed (a bug: see the errors above); they are "
+            "recorded as seen and will not alert",
+            where,
+            report.failed,
+            report.new,
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class CycleResult:
     ingest: CycleReport
@@ -197,7 +208,9 @@ class App:
                 for name, section in config.platforms.sections()
                 if name in enabled
             ]
-            app = cls(config, store, guarded_session(policy), adapters, book, summariser)
+            session = guarded_session(policy)
+            opened.push_async_callback(session.close)
+            app = cls(config, store, session, adapters, book, summariser)
             opened.pop_all()  # the app owns them now: App.close releases them
         try:
             await app._sync_config()
@@ -234,6 +247,7 @@ class App:
         time, polled or pushed). Returns how many were new."""
         async with self._processing:
             report = await self.pipeline.process(articles)
+        _report_failures(report, "pushed articles")
         return report.new
 
     async def websub_intake(self, articles: Sequence[Article]) -> int:
@@ -244,6 +258,7 @@ class App:
         )
         async with self._processing:
             report = await self.pipeline.process(articles, quiet)
+        _report_failures(report, "websub push")
         return report.new
 
     async def start(self) -> None:
@@ -266,7 +281,7 @@ class App:
         secret = os.environ.get(web_config.webhook_secret_env, "")
         if not secret:
             log.warning(
-                "push intake is off (POST /articles answers 503): %s is not set",
+                "push intake is off (POST /articles answers 403): %s is not set",
                 web_config.webhook_secret_env,
             )
         app = create_web_app(
@@ -321,22 +336,18 @@ class App:
             await self.websub.renew_due()
         delivered = await self.delivery.deliver_due()
         log.info(
-            "cycle: %d items, %d new, %d matched, %d alerts queued, %d sent, %d to retry, %d failed",
+            "cycle: %d items, %d new, %d not processed, %d matched, %d alerts queued, %d sent, "
+            "%d to retry, %d given up",
             report.received,
             report.new,
+            report.failed,
             report.matched,
             report.queued,
             delivered.sent,
             delivered.retrying,
             delivered.failed,
         )
-        if report.failed:
-            log.error(
-                "cycle: %d of %d new articles could not be processed (a bug: see the errors above); "
-                "they are recorded as seen and will not alert",
-                report.failed,
-                report.new,
-            )
+        _report_failures(report, "cycle")
         return CycleResult(report, delivered)
 
     async def run_forever(self, stop: asyncio.Event) -> None:

@@ -26,6 +26,7 @@ from handlers.explain import Hit, Verdict, preview_text, why_text, would_have_ma
 MAX_QUERY_CHARS = 500
 MAX_SUBSCRIPTIONS_PER_CHANNEL = 100
 MAX_BACKFILL = 20
+MIN_MUTE = 60.0
 MAX_MUTE = 30 * 86400.0
 
 
@@ -266,12 +267,14 @@ class CommandService:
             what = f"the {held} alert(s) held come now as one digest" if held else "nothing was held"
             return Reply(f"Alerts are back on for this channel; {what}.", ephemeral=False)
         try:
-            seconds = parse_duration(duration)
+            # A unit is required here ("mute 30" is not 30 seconds): the config's grammar, minus bare numbers.
+            seconds = parse_duration(duration) if duration[-1:].isalpha() else 0.0
         except ValueError:
             seconds = 0.0
-        if not 0 < seconds <= MAX_MUTE:
+        if not MIN_MUTE <= seconds <= MAX_MUTE:
             raise CommandError(
-                "Say how long to mute, e.g. /news mute 2h (30m, 2h, 1d; at most 30d), or /news mute off."
+                "Say how long to mute, e.g. /news mute 2h (90s, 30m, 2h, 1d; 1 minute to 30 days), "
+                "or /news mute off."
             )
         until = time.time() + seconds
         await self.store.set_mute(invocation.channel, until)

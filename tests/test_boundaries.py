@@ -73,8 +73,10 @@ def test_stages_import_only_the_layers_below_them() -> None:
 @pytest.mark.parametrize("package", sorted(set().union(*LAYERS[:5])))
 def test_importing_a_stage_loads_only_the_layers_below_it(package: str) -> None:
     """What Python really loads, which a source check can miss (an import inside an ``__init__``)."""
-    code = (
-        f"import sys, bot.{package}\n"
+    code = (  # the package and every module in it
+        f"import importlib, pkgutil, sys, bot.{package} as p\n"
+        "for m in pkgutil.walk_packages(getattr(p, '__path__', []), p.__name__ + '.'):\n"
+        "    importlib.import_module(m.name)\n"
         "print(sorted(m for m in sys.modules if m.startswith(('bot.', 'handlers'))))"
     )
     result = subprocess.run(
@@ -104,10 +106,8 @@ def test_only_the_composition_root_and_the_cli_read_the_config() -> None:
 
 def test_the_layer_check_would_catch_an_upward_import() -> None:
     assert layer("store") < layer("ingest") < layer("processing") < layer("config")
-    assert {stage(m) for m in imported_modules("from bot.processing import pipeline\nimport bot.web")} == {
-        "processing",
-        "web",
-    }
+    source = "from bot.processing import pipeline\nimport bot.web\nfrom bot import config"
+    assert {stage(m) for m in imported_modules(source)} == {"processing", "web", "config", None}
 
 
 def imported_modules(source: str) -> set[str]:
@@ -117,6 +117,8 @@ def imported_modules(source: str) -> set[str]:
             modules.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             modules.add(node.module)
+            if node.module in ("bot", "handlers"):  # `from bot import config` imports bot.config
+                modules.update(f"{node.module}.{alias.name}" for alias in node.names)
     return modules
 
 

@@ -231,7 +231,16 @@ async def test_mute_and_digest_set_the_channel(service: CommandService) -> None:
     assert reply.text == "Alerts are back on for this channel; nothing was held."
     assert (await service.store.channel_settings(HERE.channel)).muted_until <= time.time()
     assert (await service.run_text(HERE, "mute off")).text == "This channel is not muted."
-    for bad in ("mute soon", "mute 0m", "mute 90d", "mute -5m"):
+    for bad in (
+        "mute soon",
+        "mute 0m",
+        "mute 90d",
+        "mute -5m",
+        "mute 30",
+        "mute 1.5",
+        "mute 30s",
+        "mute 500ms",
+    ):
         with pytest.raises(CommandError, match="Say how long to mute"):
             await service.run_text(HERE, bad)
     assert "every day at 08:00 UTC" in (await service.run_text(HERE, "digest daily")).text

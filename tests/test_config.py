@@ -7,8 +7,9 @@ from typing import get_args, get_type_hints
 
 import pytest
 
-from bot.config import Config, load_config, parse_config
+from bot.config import Config, PlatformsConfig, load_config, parse_config
 from bot.core.errors import ConfigError
+from bot.platforms import PlatformSettings
 from tests.conftest import REPO
 
 
@@ -178,3 +179,9 @@ def test_the_readme_documents_every_section_and_key_of_the_config() -> None:
             if f"`{key}`" not in rows[name] and f"`{name}.{key}`" not in rows[name]:
                 missing.append(f"{name}.{key}")
     assert missing == []
+
+
+def test_the_platform_settings_union_names_every_platform_of_the_config() -> None:
+    sections = [kind for name, kind in get_type_hints(PlatformsConfig).items()]
+    assert set(get_args(PlatformSettings)) == set(sections)
+    assert [name for name, _ in PlatformsConfig().sections()] == ["console", "discord", "slack"]

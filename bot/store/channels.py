@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.core.models import ChannelRef
+from bot.core.models import ChannelRef, DigestSchedule
 
 
 @dataclass(frozen=True, slots=True)
 class ChannelSettings:
     muted_until: float = 0.0
-    digest: str = "off"
+    digest: DigestSchedule = "off"
     """off, hourly or daily: every alert of the channel waits for the next digest."""
 
 
@@ -30,4 +30,4 @@ class ChannelStore(Protocol):
         retry keep their time."""
         ...
 
-    async def set_digest(self, channel: ChannelRef, schedule: str) -> None: ...
+    async def set_digest(self, channel: ChannelRef, schedule: DigestSchedule) -> None: ...

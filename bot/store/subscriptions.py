@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from bot.core.models import ChannelRef, Subscription
+from bot.core.models import ChannelRef, Mode, Subscription
 
 
 class SubscriptionStore(Protocol):
@@ -19,7 +19,7 @@ class SubscriptionStore(Protocol):
         *,
         created_by: str = "",
         mention: str = "",
-        mode: str = "instant",
+        mode: Mode = "instant",
         thread: bool = False,
     ) -> tuple[Subscription, bool]:
         """Add a subscription; returns it and whether it is new (False: the channel already had it)."""

@@ -96,7 +96,7 @@ def websub_routes(websub: WebSubCallbacks, max_body_bytes: int) -> web.RouteTabl
     routes = web.RouteTableDef()
     path = CALLBACK_PREFIX + "{token}"
 
-    @routes.get(path)
+    @routes.get(path, allow_head=False)  # a HEAD must not run a verification
     async def verification(request: web.Request) -> web.Response:
         reply = await websub.verify(request.match_info["token"], request.query)
         return web.Response(status=reply.status, text=reply.body)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 from aiohttp import web
@@ -53,12 +53,10 @@ class SlackAdapter:
         app_token: str = "",
         signing_secret: str = "",
         api_base: str = "https://slack.com/api/",
-        mode: str = "socket",
+        mode: Literal["socket", "http"] = "socket",
         admin_group: str = "",
         ping_interval: float = 10.0,
     ) -> None:
-        if mode not in ("socket", "http"):
-            raise ValueError(f"unknown Slack mode {mode!r}")
         if not bot_token:
             raise ValueError("no bot token")
         if mode == "socket" and not app_token:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from bot.core.errors import StoreError
-from bot.core.models import ChannelRef
+from bot.core.models import ChannelRef, DigestSchedule
 from bot.store.channels import ChannelSettings
 from bot.store.sqlite.base import SqliteBase
 
@@ -46,7 +46,7 @@ class SqliteChannels(SqliteBase):
             raise StoreError(f"ending the mute failed: {exc}") from exc
         return released
 
-    async def set_digest(self, channel: ChannelRef, schedule: str) -> None:
+    async def set_digest(self, channel: ChannelRef, schedule: DigestSchedule) -> None:
         await self._write(
             "INSERT INTO channel_settings (platform, workspace, channel, digest) VALUES (?, ?, ?, ?)"
             " ON CONFLICT DO UPDATE SET digest=excluded.digest",

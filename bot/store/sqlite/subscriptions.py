@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 import time
 
-from bot.core.models import ChannelRef, Subscription
+from bot.core.models import ChannelRef, Mode, Subscription
 from bot.store.sqlite.base import SqliteBase
 
 
@@ -20,7 +20,7 @@ class SqliteSubscriptions(SqliteBase):
         *,
         created_by: str = "",
         mention: str = "",
-        mode: str = "instant",
+        mode: Mode = "instant",
         thread: bool = False,
     ) -> tuple[Subscription, bool]:
         added = await self._write(
