@@ -4,8 +4,8 @@ name, only when its platform is enabled.
 Each platform's settings are declared here, with the adapter that takes them, so that ``bot.config``
 reads them from the file and an adapter never imports ``bot.config``: it is built from its own settings
 and a :class:`PlatformContext` of plain values. The settings classes are the one list of platforms:
-adding one is a settings class here (and in :data:`PlatformSettings`), its field in ``bot.config.PlatformsConfig``, and a module in
-``handlers/``.
+adding one is a settings class here (and in :data:`PlatformSettings`), its field in
+``bot.config.PlatformsConfig``, and a module in ``handlers/``.
 """
 
 from __future__ import annotations
