@@ -41,7 +41,7 @@ class SqliteOutbox(SqliteBase):
             return []
         marks = ",".join("?" * len(platforms))
         rows = await self._rows(
-            "SELECT payload, attempts, created_at FROM outbox AS o"
+            "SELECT payload, attempts, created_at FROM outbox AS o INDEXED BY outbox_pending_queue"
             f" WHERE status='pending' AND next_attempt_at <= ? AND platform IN ({marks})"
             " AND NOT EXISTS (SELECT 1 FROM outbox AS e WHERE e.channel_key = o.channel_key"
             "   AND e.status = 'pending' AND e.attempts > 0 AND e.rowid < o.rowid AND e.next_attempt_at > ?)"
