@@ -90,6 +90,12 @@ async def test_private_address_feeds_are_refused_unless_allow_listed(
     assert any("169.254.169.254" in m and "metadata" in m for m in messages), messages
 
 
+def database_threads() -> list[threading.Thread]:
+    """aiosqlite's connection threads (each runs its ``_connection_worker_thread``); not asyncio's
+    executor threads, which come and go with other tests."""
+    return [t for t in threading.enumerate() if "connection_worker" in t.name]
+
+
 async def test_a_platform_that_cannot_start_leaves_nothing_open(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -98,10 +104,10 @@ async def test_a_platform_that_cannot_start_leaves_nothing_open(
     extra = "  discord:\n    enabled: true\n    token_env: NEWSBOT_TEST_DISCORD_TOKEN\n"
     config = load_config(write_config(tmp_path, extra), env={"NEWSBOT_TEST_DISCORD_TOKEN": "t"})
     monkeypatch.delenv("NEWSBOT_TEST_DISCORD_TOKEN", raising=False)
-    before = {t.name for t in threading.enumerate()}
+    before = set(database_threads())
     with pytest.raises(NewsBotError, match="NEWSBOT_TEST_DISCORD_TOKEN"):
         await App.build(config)
-    assert {t.name for t in threading.enumerate()} - before == set()
+    assert set(database_threads()) - before == set()
     # and the database was closed cleanly: it opens again at once
     app = await App.build(load_config(write_config(tmp_path)))
     await app.close()
