@@ -178,7 +178,7 @@ class App:
             store,
             self.notifiers,
             RetryPolicy(
-                max_attempts=config.delivery.max_attempts,
+                give_up_after=config.delivery.give_up_after,
                 base=config.delivery.retry_base,
                 cap=config.delivery.retry_max,
             ),
@@ -351,8 +351,9 @@ class App:
         return CycleResult(report, delivered)
 
     async def run_forever(self, stop: asyncio.Event) -> None:
-        """Cycle until ``stop`` is set. A store failure is logged and retried with backoff; it never
-        ends the loop."""
+        """Cycle until ``stop`` is set. A store failure, or a bug that escapes a cycle, is logged and
+        retried with backoff; it never ends the loop (a bot that exits on it would crash-loop on the
+        same queued work)."""
         failures = 0
         while not stop.is_set():
             try:
@@ -363,6 +364,10 @@ class App:
                 failures += 1
                 delay = LOOP_ERROR_BACKOFF.delay(failures)
                 log.error("cycle failed (%s); retrying in %.0fs", exc, delay)
+            except Exception:
+                failures += 1
+                delay = LOOP_ERROR_BACKOFF.delay(failures)
+                log.exception("cycle failed on a bug; retrying in %.0fs", delay)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=delay)
 

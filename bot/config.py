@@ -16,7 +16,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 from pydantic.dataclasses import dataclass
 
 from bot.core.durations import parse_duration
@@ -173,10 +181,20 @@ class SummaryConfig:
 
 @dataclass(config=_STRICT)
 class DeliveryConfig:
-    max_attempts: int = Field(default=8, ge=1)
+    give_up_after: Duration = 86400.0
+    """How long an alert is retried through a platform's trouble before it is kept as failed."""
     retry_base: Duration = 5.0
     retry_max: Duration = 3600.0
     batch: int = Field(default=50, ge=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _replaced_keys(cls, values: Any) -> Any:
+        if isinstance(values, dict) and "max_attempts" in values:
+            raise ValueError(
+                "max_attempts was replaced by give_up_after: how long to keep retrying an alert, e.g. 24h"
+            )
+        return values
 
 
 @dataclass(config=_STRICT)

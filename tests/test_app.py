@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from pathlib import Path
 
 import pytest
 
-from bot.app import App
+from bot.app import App, CycleResult
 from bot.config import load_config
+from bot.core.backoff import Backoff
 from bot.core.errors import NewsBotError
 from tests.conftest import EXAMPLES, write_config
 
@@ -111,3 +113,29 @@ async def test_a_platform_that_cannot_start_leaves_nothing_open(
     # and the database was closed cleanly: it opens again at once
     app = await App.build(load_config(write_config(tmp_path)))
     await app.close()
+
+
+async def test_a_bug_that_escapes_a_cycle_is_logged_and_the_loop_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = await App.build(load_config(write_config(tmp_path)))
+    stop = asyncio.Event()
+    cycles = 0
+    real_cycle = app.run_cycle
+
+    async def cycle(*, force: bool = False) -> CycleResult:
+        nonlocal cycles
+        cycles += 1
+        if cycles == 1:
+            raise RuntimeError("a bug in a notifier's error path")
+        stop.set()
+        return await real_cycle(force=force)
+
+    monkeypatch.setattr(app, "run_cycle", cycle)
+    monkeypatch.setattr("bot.app.LOOP_ERROR_BACKOFF", Backoff(base=0.01, cap=0.01, jitter=0))
+    try:
+        await asyncio.wait_for(app.run_forever(stop), timeout=30)
+    finally:
+        await app.close()
+    assert cycles == 2
+    assert "cycle failed on a bug" in caplog.text and "RuntimeError" in caplog.text

@@ -185,3 +185,11 @@ def test_the_platform_settings_union_names_every_platform_of_the_config() -> Non
     sections = [kind for name, kind in get_type_hints(PlatformsConfig).items()]
     assert set(get_args(PlatformSettings)) == set(sections)
     assert [name for name, _ in PlatformsConfig().sections()] == ["console", "discord", "slack"]
+
+
+def test_a_replaced_key_names_its_replacement() -> None:
+    assert problems("delivery:\n  max_attempts: 8\n") == [
+        "delivery (line 1): max_attempts was replaced by give_up_after: how long to keep retrying an alert, "
+        "e.g. 24h"
+    ]
+    assert parse_config("delivery:\n  give_up_after: 2d\n", env={}).delivery.give_up_after == 172800

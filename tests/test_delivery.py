@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+
+import pytest
 
 from bot.core.errors import DeliveryError
 from bot.core.models import Alert, ChannelRef, MessageRef
@@ -84,17 +87,71 @@ async def test_permanent_failure_is_kept_as_failed_and_others_go_on(store: Sqlit
     assert await store.pending_count() == 0
 
 
-async def test_gives_up_after_max_attempts(store: SqliteStore) -> None:
+async def test_retries_through_an_outage_and_gives_up_only_past_the_horizon(store: SqliteStore) -> None:
+    """A day of platform trouble by default: an outage of hours loses nothing."""
     clock = Clock()
-    notifier = ScriptedNotifier({"A": [DeliveryError("boom") for _ in range(10)]})
+    notifier = ScriptedNotifier({"A": [DeliveryError("503") for _ in range(100)]})
     await store.record_processed([], [alert("a1", A)], now=clock.now)
-    w = worker(store, notifier, clock, max_attempts=3, base=1.0)
+    w = worker(store, notifier, clock, give_up_after=3 * 3600, base=60, cap=3600)
     outcomes = []
-    for _ in range(3):
+    while not outcomes or outcomes[-1] == (1, 0):
         report = await w.deliver_due()
         outcomes.append((report.retrying, report.failed))
-        clock.now += 10_000
-    assert outcomes == [(1, 0), (1, 0), (0, 1)]
+        clock.now += 3600
+    assert outcomes[-1] == (0, 1) and 3 <= len(outcomes) <= 5  # an hour apart at most: 3h of retries
+    assert notifier.sent == []
+
+
+class RaisingNotifier(ScriptedNotifier):
+    """A notifier with a bug that shows for one alert."""
+
+    def __init__(self, bad: str) -> None:
+        super().__init__()
+        self.bad = bad
+        self.calls: list[tuple[str, bool]] = []
+
+    async def send(self, alert: Alert, *, retry: bool = False) -> MessageRef:
+        self.calls.append((alert.story_id, retry))
+        if alert.story_id == self.bad:
+            raise KeyError("payload['blocks']")
+        return await super().send(alert, retry=retry)
+
+
+async def test_an_unexpected_exception_sets_one_alert_aside_and_the_rest_go_on(
+    store: SqliteStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = Clock()
+    notifier = RaisingNotifier("a1")
+    await store.record_processed([], [alert("a1", A), alert("a2", A), alert("b1", B)], now=clock.now)
+    w = worker(store, notifier, clock, base=1.0)
+    report = await w.deliver_due()
+    assert (report.sent, report.retrying) == (1, 1) and notifier.sent == ["b1"]  # A waits behind a1
+    assert caplog.text.count("Traceback") == 1 and "KeyError" in caplog.text
+    notifier.bad = ""  # the bug is fixed (or the alert's data no longer trips it)
+    clock.now += 60
+    report = await w.deliver_due()
+    assert report.sent == 2 and notifier.sent == ["b1", "a1", "a2"]
+    assert notifier.calls[-2:] == [("a1", True), ("a2", False)]
+
+
+class VanishingNotifier(ScriptedNotifier):
+    """Posts the message, then the process dies before the bot records it."""
+
+    async def send(self, alert: Alert, *, retry: bool = False) -> MessageRef:
+        await super().send(alert, retry=retry)
+        raise asyncio.CancelledError  # the SIGKILL between the platform's answer and the store
+
+
+async def test_a_send_cut_off_after_the_platform_took_it_is_resent_as_a_retry(store: SqliteStore) -> None:
+    """So that the notifier looks for the first post before posting again (the attempt is counted
+    before the request goes out, not after)."""
+    clock = Clock()
+    await store.record_processed([], [alert("a1", A)], now=clock.now)
+    with pytest.raises(asyncio.CancelledError):
+        await worker(store, VanishingNotifier(), clock).deliver_due()
+    notifier = RaisingNotifier("")
+    assert (await worker(store, notifier, clock).deliver_due()).sent == 1
+    assert notifier.calls == [("a1", True)]
 
 
 async def test_alert_for_a_platform_not_running_waits_untouched(store: SqliteStore) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from bot.core.backoff import Backoff
 from bot.core.errors import DeliveryError
+from bot.core.models import Alert
 from bot.delivery.notify import NotifierRegistry
 from bot.delivery.schedule import digest_alert, plan
 from bot.store import ChannelSettings, OutboxItem, Store
@@ -31,7 +32,9 @@ MIN_RETRY_DELAY = 1.0
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    max_attempts: int = 8
+    give_up_after: float = 86400.0
+    """How long an alert keeps being retried, counted from when it was queued: a platform outage of
+    hours loses nothing; only an alert whose next try would fall past this is given up."""
     base: float = 5.0
     cap: float = 3600.0
 
@@ -117,9 +120,13 @@ class DeliveryWorker:
         if channel.key in blocked or notifier is None:
             return Counter()
         alert = group[0].alert if len(group) == 1 else digest_alert(group)
+        # Counted before the request goes out: if the process dies after the platform took the message
+        # and before it is recorded, the next try is a retry, and the notifier looks for the first post.
+        await self.store.begin_attempt([item.alert.id for item in group])
         try:
             ref = await notifier.send(alert, retry=any(i.attempts > 0 for i in group))
-        except DeliveryError as exc:
+        except Exception as raised:
+            exc = raised if isinstance(raised, DeliveryError) else self._unexpected(alert, group, raised)
             outcomes = Counter([await self._retry_or_fail(item, exc) for item in group])
             if outcomes["retry"]:
                 blocked.add(channel.key)
@@ -127,6 +134,14 @@ class DeliveryWorker:
         for item in group:
             await self.store.mark_delivered(item.alert.id, ref, self.clock())
         return Counter(sent=len(group))
+
+    @staticmethod
+    def _unexpected(alert: Alert, group: list[OutboxItem], exc: Exception) -> DeliveryError:
+        """A notifier bug: logged with its traceback the first time, then retried like an outage, so
+        that one bad alert never stops the others (nor, by crashing the bot, all of them)."""
+        if all(item.attempts == 0 for item in group):
+            log.error("sending alert %s raised %s", alert.id, type(exc).__name__, exc_info=exc)
+        return DeliveryError(f"unexpected {type(exc).__name__}: {exc}", retryable=True)
 
     async def _edit_due(self, platforms: list[str]) -> int:
         edited = 0
@@ -141,6 +156,8 @@ class DeliveryWorker:
                     log.warning("editing alert %s failed (%s); will retry", item.alert.id, exc)
                     continue
                 log.error("alert %s can no longer be edited: %s", item.alert.id, exc)
+            except Exception:
+                log.exception("editing alert %s raised; the edit is dropped", item.alert.id)
             else:
                 edited += 1
             await self.store.mark_edited(item.alert.id)
@@ -149,13 +166,13 @@ class DeliveryWorker:
     async def _retry_or_fail(self, item: OutboxItem, exc: DeliveryError) -> str:
         attempts = item.attempts + 1
         where = item.alert.channel.key
-        if not exc.retryable or attempts >= self.policy.max_attempts:
+        delay = self.policy.delay(attempts, exc.retry_after)
+        if not exc.retryable or self.clock() + delay - item.created_at > self.policy.give_up_after:
             log.error(
                 "alert %s to %s failed for good after %d attempts: %s", item.alert.id, where, attempts, exc
             )
             await self.store.mark_failed(item.alert.id, str(exc))
             return "failed"
-        delay = self.policy.delay(attempts, exc.retry_after)
         log.warning(
             "alert %s to %s failed (%s); retry %d in %.0fs", item.alert.id, where, exc, attempts, delay
         )

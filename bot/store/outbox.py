@@ -44,6 +44,10 @@ class OutboxStore(Protocol):
         """One channel's pending alerts that are due, in queue order (to complete a digest)."""
         ...
 
+    async def begin_attempt(self, alert_ids: Sequence[str]) -> None:
+        """Count a send attempt before its request goes out (the marks below record its outcome)."""
+        ...
+
     async def mark_delivered(self, alert_id: str, ref: MessageRef, now: float) -> None: ...
 
     async def defer(self, alert_id: str, until: float) -> None:

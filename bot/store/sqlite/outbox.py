@@ -58,9 +58,13 @@ class SqliteOutbox(SqliteBase):
         )
         return [OutboxItem(alert_from_json(r["payload"]), int(r["attempts"]), r["created_at"]) for r in rows]
 
+    async def begin_attempt(self, alert_ids: Sequence[str]) -> None:
+        marks = ",".join("?" * len(alert_ids))
+        await self._write(f"UPDATE outbox SET attempts=attempts+1 WHERE id IN ({marks})", alert_ids)
+
     async def mark_delivered(self, alert_id: str, ref: MessageRef, now: float) -> None:
         await self._write(
-            "UPDATE outbox SET status='sent', sent_at=?, attempts=attempts+1, message_id=?,"
+            "UPDATE outbox SET status='sent', sent_at=?, message_id=?,"
             " message_channel=?, last_error='' WHERE id=?",
             (now, ref.message_id, ref.channel_id, alert_id),
         )
@@ -90,13 +94,13 @@ class SqliteOutbox(SqliteBase):
 
     async def mark_retry(self, alert_id: str, error: str, next_attempt_at: float) -> None:
         await self._write(
-            "UPDATE outbox SET attempts=attempts+1, last_error=?, next_attempt_at=? WHERE id=?",
+            "UPDATE outbox SET last_error=?, next_attempt_at=? WHERE id=?",
             (error, next_attempt_at, alert_id),
         )
 
     async def mark_failed(self, alert_id: str, error: str) -> None:
         await self._write(
-            "UPDATE outbox SET status='failed', attempts=attempts+1, last_error=? WHERE id=?",
+            "UPDATE outbox SET status='failed', last_error=? WHERE id=?",
             (error, alert_id),
         )
 
