@@ -109,6 +109,7 @@ async def test_outbox_lifecycle_survives_restart(tmp_path: Path) -> None:
     due = await store.due_alerts(now=1.0, limit=10, platforms=["console"])
     assert [i.alert.story_id for i in due] == ["s1", "s2", "s3"]
     assert due[0].alert == alert("s1")  # the payload round-trips exactly
+    await store.begin_attempt([due[0].alert.id, due[1].alert.id])  # counted before the requests go out
     await store.mark_delivered(due[0].alert.id, MessageRef("console", "console", "m1"), now=2.0)
     await store.mark_retry(due[1].alert.id, "HTTP 500", next_attempt_at=50.0)
     await store.close()
