@@ -73,11 +73,16 @@ class StoreOpenError(StoreError):
 
 
 class DeliveryError(NewsBotError):
-    """A notifier could not deliver. Retry when ``retryable``; wait ``retry_after`` seconds if given."""
+    """A notifier could not deliver. Retry when ``retryable``; wait ``retry_after`` seconds if given.
+    ``auth``: the platform refused the bot's token (revoked, wrong): nothing can be sent there until it
+    works again, so the worker holds that platform's alerts instead of spending their retries."""
 
-    def __init__(self, message: str, *, retryable: bool = True, retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, *, retryable: bool = True, retry_after: float | None = None, auth: bool = False
+    ) -> None:
         self.retryable = retryable
         self.retry_after = retry_after
+        self.auth = auth
         super().__init__(message)
 
 
