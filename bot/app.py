@@ -44,6 +44,8 @@ from bot.web.websub import WebSubCallbacks
 log = logging.getLogger(__name__)
 
 IDLE_SLEEP_MAX = 30.0
+MIN_IDLE = 0.05
+"""Between two cycles with work due at once: enough for the event loop to serve commands and pushes."""
 LOOP_ERROR_BACKOFF = Backoff(base=2.0, cap=60.0, jitter=0.0)
 
 
@@ -126,8 +128,12 @@ class App:
         adapters: list[PlatformAdapter],
         book: SubscriptionBook,
         summariser: Summariser,
+        wake: asyncio.Event | None = None,
     ) -> None:
         self.config = config
+        self.wake = wake or asyncio.Event()
+        """Set when there is work now (a pushed article queued alerts, a command added a feed or ended a
+        mute): the loop stops idling at once."""
         self.store = store
         self.session = session
         self.adapters = adapters
@@ -201,7 +207,8 @@ class App:
             store = await SqliteStore.open(config.resolve(config.store.path))
             opened.push_async_callback(store.close)
             book = SubscriptionBook(build_aliases(config))
-            context = PlatformContext(store, book, policy.check_url, config.web.enabled, os.environ)
+            wake = asyncio.Event()
+            context = PlatformContext(store, book, policy.check_url, config.web.enabled, os.environ, wake.set)
             enabled = config.platforms.enabled()
             adapters = [
                 load_factory(section)(section, context)
@@ -210,7 +217,7 @@ class App:
             ]
             session = guarded_session(policy)
             opened.push_async_callback(session.close)
-            app = cls(config, store, session, adapters, book, summariser)
+            app = cls(config, store, session, adapters, book, summariser, wake)
             opened.pop_all()  # the app owns them now: App.close releases them
         try:
             await app._sync_config()
@@ -248,6 +255,8 @@ class App:
         async with self._processing:
             report = await self.pipeline.process(articles)
         _report_failures(report, "pushed articles")
+        if report.queued:
+            self.wake.set()
         return report.new
 
     async def websub_intake(self, articles: Sequence[Article]) -> int:
@@ -259,6 +268,8 @@ class App:
         async with self._processing:
             report = await self.pipeline.process(articles, quiet)
         _report_failures(report, "websub push")
+        if report.queued:
+            self.wake.set()
         return report.new
 
     async def start(self) -> None:
@@ -368,11 +379,22 @@ class App:
                 failures += 1
                 delay = LOOP_ERROR_BACKOFF.delay(failures)
                 log.exception("cycle failed on a bug; retrying in %.0fs", delay)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=delay)
+            await self._idle(stop, delay)
+
+    async def _idle(self, stop: asyncio.Event, delay: float) -> None:
+        """Until ``stop``, a wake-up (work now) or ``delay`` seconds, whichever comes first."""
+        waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(self.wake.wait())]
+        try:
+            await asyncio.wait(waiters, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+        self.wake.clear()
 
     async def _idle_time(self) -> float:
-        next_due = await self.poller.next_due()
+        """Until the next feed is due or the next alert is (a retry, the end of a mute, a digest)."""
+        times = [await self.poller.next_due(), await self.delivery.next_due()]
+        next_due = min((t for t in times if t is not None), default=None)
         if next_due is None:
             return IDLE_SLEEP_MAX
-        return max(0.5, min(IDLE_SLEEP_MAX, next_due - time.time()))
+        return max(MIN_IDLE, min(IDLE_SLEEP_MAX, next_due - time.time()))

@@ -52,6 +52,8 @@ class PlatformContext:
     web_enabled: bool
     env: Mapping[str, str]
     """Where tokens are read from: the process environment, or a mapping in tests."""
+    wake: Callable[[], None] = lambda: None
+    """Wakes the bot's loop at once: a command made work (a feed added, a mute ended)."""
 
 
 AdapterFactory = Callable[[Any, PlatformContext], PlatformAdapter]

@@ -69,12 +69,20 @@ UrlCheck = Callable[[str], None]
 
 class CommandService:
     def __init__(
-        self, store: Store, book: SubscriptionBook, *, url_check: UrlCheck | None = None, recent: int = 200
+        self,
+        store: Store,
+        book: SubscriptionBook,
+        *,
+        url_check: UrlCheck | None = None,
+        recent: int = 200,
+        wake: Callable[[], None] = lambda: None,
     ) -> None:
         self.store = store
         self.book = book
         self.url_check = url_check
         self.recent = recent
+        self.wake = wake
+        """Tells the bot's loop there is work now (a feed to fetch, held alerts to send)."""
         self._text_commands: dict[str, Callable[[Invocation, str], Awaitable[Reply]]] = {
             "subscribe": self.subscribe,
             "unsubscribe": self.unsubscribe,
@@ -231,6 +239,7 @@ class CommandService:
                 )
             )
         await self.store.add_feed_channel(url, invocation.channel, added_by=invocation.user)
+        self.wake()  # its first fetch now, not at the next idle tick
         history = (
             f"its {count} newest items will be alerted"
             if count and int(count)
@@ -264,6 +273,7 @@ class CommandService:
             if (await self.store.channel_settings(invocation.channel)).muted_until <= now:
                 return Reply("This channel is not muted.")
             held = await self.store.end_mute(invocation.channel, now)
+            self.wake()
             what = f"the {held} alert(s) held come now as one digest" if held else "nothing was held"
             return Reply(f"Alerts are back on for this channel; {what}.", ephemeral=False)
         try:

@@ -151,7 +151,7 @@ class ConsoleAdapter:
 
 def create_adapter(settings: ConsoleSettings, context: PlatformContext) -> ConsoleAdapter:
     return ConsoleAdapter(
-        CommandService(context.store, context.book, url_check=context.url_check),
+        CommandService(context.store, context.book, url_check=context.url_check, wake=context.wake),
         notifier=ConsoleNotifier(color=None if settings.color == "auto" else settings.color),
         read_commands=settings.commands,
     )

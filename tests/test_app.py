@@ -11,6 +11,8 @@ from bot.app import App, CycleResult
 from bot.config import load_config
 from bot.core.backoff import Backoff
 from bot.core.errors import NewsBotError
+from bot.core.models import Article, ChannelRef
+from bot.processing.alerts import alert_id
 from tests.conftest import EXAMPLES, write_config
 
 UNREACHABLE = "http://127.0.0.1:9/feed.xml"  # the discard port: nothing listens there
@@ -139,3 +141,31 @@ async def test_a_bug_that_escapes_a_cycle_is_logged_and_the_loop_goes_on(
         await app.close()
     assert cycles == 2
     assert "cycle failed on a bug" in caplog.text and "RuntimeError" in caplog.text
+
+
+async def sent(app: App, alert: str) -> bool:
+    status = await app.store.alert_status(alert)
+    return status is not None and status.status == "sent"
+
+
+async def test_a_pushed_article_is_posted_at_once_not_at_the_next_idle_tick(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The loop idles until its next feed is due (here: an hour away); a push wakes it."""
+    monkeypatch.setattr("bot.app.IDLE_SLEEP_MAX", 3600.0)
+    app = await App.build(load_config(write_config(tmp_path, feeds="  []\n")))
+    stop = asyncio.Event()
+    loop = asyncio.create_task(app.run_forever(stop))
+    try:
+        await asyncio.sleep(0.5)  # the first cycle has run: the loop is idle now
+        pushed = Article(id="push-1", title="Ukraine and NATO open talks", text="Talks opened in Kyiv.")
+        assert await app.intake([pushed]) == 1
+        alert = alert_id(ChannelRef("console", "console"), "push-1")
+        async with asyncio.timeout(30):  # a safety net: without the wake-up it would wait an hour
+            while not await sent(app, alert):  # noqa: ASYNC110 - the store has no event to wait on
+                await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await asyncio.wait_for(loop, timeout=30)
+        await app.close()
+    assert "━━━ Ukraine and NATO open talks" in capsys.readouterr().out

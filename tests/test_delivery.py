@@ -248,3 +248,40 @@ async def test_a_story_that_gains_sources_edits_the_posted_alert(store: SqliteSt
     assert report.edited == 1 and notifier.edits == [("m-s1", ("Other Paper",))]
     assert (await w.deliver_due()).edited == 0  # edited once
     assert notifier.sent == ["s1"]  # never a second message
+
+
+class RefusingNotifier(ScriptedNotifier):
+    """A platform whose token is refused until ``refusing`` is cleared."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refusing = True
+        self.tries = 0
+
+    async def send(self, alert: Alert, *, retry: bool = False) -> MessageRef:
+        self.tries += 1
+        if self.refusing:
+            raise DeliveryError("slack: invalid_auth", retryable=True, auth=True)
+        return await super().send(alert, retry=retry)
+
+
+async def test_a_refused_token_holds_the_platforms_alerts_and_they_go_out_when_it_works_again(
+    store: SqliteStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = Clock()
+    notifier = RefusingNotifier()
+    await store.record_processed([], [alert(f"a{i}", A) for i in range(5)], now=clock.now)
+    w = worker(store, notifier, clock, give_up_after=600)
+    report = await w.deliver_due()
+    assert (report.sent, report.failed, notifier.tries) == (0, 0, 1)  # one try, then the platform waits
+    assert await w.next_due() == pytest.approx(clock.now + 60, rel=0.25)
+    for _ in range(30):  # a day of refusals: nothing is given up, one error line in all
+        clock.now += 3600
+        assert (await w.deliver_due()).failed == 0
+    assert await store.pending_count() == 5
+    assert caplog.text.count("refused the bot's token") == 1
+    notifier.refusing = False
+    clock.now += 3600
+    report = await w.deliver_due()
+    assert report.sent == 5 and notifier.sent == ["a0", "a1", "a2", "a3", "a4"]
+    assert "accepts the bot's token again" in caplog.text

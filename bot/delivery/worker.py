@@ -11,7 +11,7 @@ import logging
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 from bot.core.backoff import Backoff
@@ -24,6 +24,8 @@ from bot.store import ChannelSettings, OutboxItem, Store
 log = logging.getLogger(__name__)
 
 
+TOKEN_RETRY = Backoff(base=60.0, cap=900.0)
+"""How often a platform that refused the token is tried again."""
 DIGEST_MAX = 1000
 """At most this many alerts in one digest message; more go in the next."""
 MIN_RETRY_DELAY = 1.0
@@ -71,6 +73,18 @@ class DeliveryWorker:
         self.batch = batch
         self.clock = clock
         self.wakeup = asyncio.Event()
+        self._refused: dict[str, tuple[int, float]] = {}
+        """Platforms that refused the bot's token: how many times in a row, and when to try again."""
+
+    def _sendable(self, platforms: Collection[str]) -> list[str]:
+        now = self.clock()
+        return [p for p in platforms if self._refused.get(p, (0, 0.0))[1] <= now]
+
+    async def next_due(self) -> float | None:
+        """When there is next something to send: an alert falling due, or a refused token to try again."""
+        times = [await self.store.next_attempt_at(list(self.notifiers))]
+        times += [until for _, until in self._refused.values()]
+        return min((t for t in times if t is not None), default=None)
 
     async def deliver_due(self) -> DeliveryReport:
         """Deliver every alert that is due now, in queue order per channel: held while the channel is
@@ -80,7 +94,7 @@ class DeliveryWorker:
         counts: Counter[str] = Counter()
         platforms = list(self.notifiers)
         settings: dict[str, ChannelSettings] = {}
-        while items := await self.store.due_alerts(self.clock(), self.batch, platforms):
+        while items := await self.store.due_alerts(self.clock(), self.batch, self._sendable(platforms)):
             for channel in {i.alert.channel for i in items}:
                 if channel.key not in settings:
                     settings[channel.key] = await self.store.channel_settings(channel)
@@ -94,7 +108,7 @@ class DeliveryWorker:
                 counts.update(await self._deliver_group(whole, blocked))
             for item in decided.send:
                 counts.update(await self._deliver_group([item], blocked))
-        counts["edited"] += await self._edit_due(platforms)
+        counts["edited"] += await self._edit_due(self._sendable(platforms))
         return DeliveryReport(
             sent=counts["sent"],
             retrying=counts["retry"],
@@ -117,7 +131,11 @@ class DeliveryWorker:
         """Send one alert, or several as one digest message; every item shares the outcome."""
         channel = group[0].alert.channel
         notifier = self.notifiers.get(channel.platform)
-        if channel.key in blocked or notifier is None:
+        if (
+            channel.key in blocked
+            or notifier is None
+            or channel.platform not in self._sendable([channel.platform])
+        ):
             return Counter()
         alert = group[0].alert if len(group) == 1 else digest_alert(group)
         # Counted before the request goes out: if the process dies after the platform took the message
@@ -127,13 +145,37 @@ class DeliveryWorker:
             ref = await notifier.send(alert, retry=any(i.attempts > 0 for i in group))
         except Exception as raised:
             exc = raised if isinstance(raised, DeliveryError) else self._unexpected(alert, group, raised)
+            if exc.auth:
+                return await self._token_refused(channel.platform, group, exc)
             outcomes = Counter([await self._retry_or_fail(item, exc) for item in group])
             if outcomes["retry"]:
                 blocked.add(channel.key)
             return outcomes
+        if self._refused.pop(channel.platform, None) is not None:
+            log.warning("%s accepts the bot's token again; sending the alerts it held", channel.platform)
         for item in group:
             await self.store.mark_delivered(item.alert.id, ref, self.clock())
         return Counter(sent=len(group))
+
+    async def _token_refused(
+        self, platform: str, group: list[OutboxItem], exc: DeliveryError
+    ) -> Counter[str]:
+        """Nothing can go to ``platform`` until its token works again: its alerts stay queued (no retry
+        spent, never given up), one error is logged, and the platform is tried again after a growing
+        wait."""
+        refusals, _ = self._refused.get(platform, (0, 0.0))
+        wait = TOKEN_RETRY.delay(refusals + 1)
+        self._refused[platform] = (refusals + 1, self.clock() + wait)
+        if refusals == 0:
+            log.error(
+                "%s refused the bot's token (%s): holding every alert for it, trying again every few "
+                "minutes; fix the token and they go out",
+                platform,
+                exc,
+            )
+        for item in group:
+            await self.store.mark_retry(item.alert.id, str(exc), self.clock())
+        return Counter(held=len(group))
 
     @staticmethod
     def _unexpected(alert: Alert, group: list[OutboxItem], exc: Exception) -> DeliveryError:

@@ -44,6 +44,10 @@ class OutboxStore(Protocol):
         """One channel's pending alerts that are due, in queue order (to complete a digest)."""
         ...
 
+    async def next_attempt_at(self, platforms: Collection[str]) -> float | None:
+        """When the earliest pending alert for ``platforms`` falls due (a retry, a mute's end, a digest)."""
+        ...
+
     async def begin_attempt(self, alert_ids: Sequence[str]) -> None:
         """Count a send attempt before its request goes out (the marks below record its outcome)."""
         ...

@@ -135,7 +135,7 @@ def create_adapter(slack: SlackSettings, context: PlatformContext) -> SlackAdapt
     env = context.env
     if slack.mode == "http" and not context.web_enabled:
         raise SlackError("platforms.slack.mode http needs the web server: set web.enabled: true")
-    service = CommandService(context.store, context.book, url_check=context.url_check)
+    service = CommandService(context.store, context.book, url_check=context.url_check, wake=context.wake)
     try:
         return SlackAdapter(
             service,

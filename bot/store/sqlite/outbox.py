@@ -58,6 +58,18 @@ class SqliteOutbox(SqliteBase):
         )
         return [OutboxItem(alert_from_json(r["payload"]), int(r["attempts"]), r["created_at"]) for r in rows]
 
+    async def next_attempt_at(self, platforms: Collection[str]) -> float | None:
+        if not platforms:
+            return None
+        marks = ",".join("?" * len(platforms))
+        rows = await self._rows(
+            "SELECT min(next_attempt_at) AS due FROM outbox"
+            f" WHERE status='pending' AND platform IN ({marks})",
+            tuple(platforms),
+        )
+        due = rows[0]["due"] if rows else None
+        return float(due) if due is not None else None
+
     async def begin_attempt(self, alert_ids: Sequence[str]) -> None:
         marks = ",".join("?" * len(alert_ids))
         await self._write(f"UPDATE outbox SET attempts=attempts+1 WHERE id IN ({marks})", alert_ids)
