@@ -189,6 +189,8 @@ class App:
                 cap=config.delivery.retry_max,
             ),
             batch=config.delivery.batch,
+            channel_rate=config.delivery.channel_rate,
+            paced={name for name, section in config.platforms.sections() if section.paced},
         )
         self._processing = asyncio.Lock()
         self.websub_registry = MemoryWebSubRegistry()

@@ -186,6 +186,8 @@ class DeliveryConfig:
     retry_base: Duration = 5.0
     retry_max: Duration = 3600.0
     batch: int = Field(default=50, ge=1)
+    channel_rate: int = Field(default=10, ge=0)
+    """Messages a channel may get a minute; more are folded into one digest, never dropped (0: no limit)."""
 
     @model_validator(mode="before")
     @classmethod

@@ -64,6 +64,8 @@ cannot be set up (a token missing from the environment)."""
 @settings(config=_STRICT)
 class ConsoleSettings:
     adapter: ClassVar[str] = "handlers.console:create_adapter"
+    paced: ClassVar[bool] = False
+    """Flood control (``delivery.channel_rate``) is for chat channels, not the operator's terminal."""
     enabled: bool | Literal["auto"] = "auto"
     """auto: on when no chat platform is."""
     commands: bool = True
@@ -76,6 +78,7 @@ class ConsoleSettings:
 @settings(config=_STRICT)
 class DiscordSettings:
     adapter: ClassVar[str] = "handlers.discord.adapter:create_adapter"
+    paced: ClassVar[bool] = True
     enabled: bool = False
     token_env: str = "DISCORD_TOKEN"
     api_base: str = "https://discord.com/api/v10"
@@ -95,6 +98,7 @@ class DiscordSettings:
 @settings(config=_STRICT)
 class SlackSettings:
     adapter: ClassVar[str] = "handlers.slack.adapter:create_adapter"
+    paced: ClassVar[bool] = True
     enabled: bool = False
     bot_token_env: str = "SLACK_BOT_TOKEN"
     app_token_env: str = "SLACK_APP_TOKEN"

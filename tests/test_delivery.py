@@ -285,3 +285,36 @@ async def test_a_refused_token_holds_the_platforms_alerts_and_they_go_out_when_i
     report = await w.deliver_due()
     assert report.sent == 5 and notifier.sent == ["a0", "a1", "a2", "a3", "a4"]
     assert "accepts the bot's token again" in caplog.text
+
+
+async def test_flood_control_folds_what_exceeds_a_channels_rate_into_one_digest(store: SqliteStore) -> None:
+    """A broad query on a busy feed: 25 alerts for one channel, 10 messages a minute allowed."""
+    clock = Clock()
+    notifier = ScriptedNotifier()
+    await store.record_processed(
+        [], [alert(f"a{i:02}", A) for i in range(25)] + [alert("b1", B)], now=clock.now
+    )
+    registry = NotifierRegistry()
+    registry.register(notifier)
+    w = DeliveryWorker(store, registry, RetryPolicy(), batch=50, channel_rate=10, paced={"test"}, clock=clock)
+    report = await w.deliver_due()
+    assert report.sent == 26 and await store.pending_count() == 0  # nothing dropped
+    to_a = [m for m in notifier.sent if m != "b1"]
+    assert to_a == [f"a{i:02}" for i in range(9)] + ["digest:a09"]  # 10 messages: 9 alone, 16 in one
+
+    # The minute is used up: what comes next waits for the budget.
+    await store.record_processed([], [alert(f"c{i}", A) for i in range(3)], now=clock.now)
+    assert (await w.deliver_due()).held == 3 and len(notifier.sent) == 11
+    assert await w.next_due() == pytest.approx(clock.now + 60)
+    clock.now += 61  # a new minute: three alerts are within its budget, so they go as they are
+    assert (await w.deliver_due()).sent == 3 and notifier.sent[-3:] == ["c0", "c1", "c2"]
+
+
+async def test_flood_control_leaves_unpaced_platforms_alone(store: SqliteStore) -> None:
+    clock = Clock()
+    notifier = ScriptedNotifier()
+    await store.record_processed([], [alert(f"a{i:02}", A) for i in range(25)], now=clock.now)
+    registry = NotifierRegistry()
+    registry.register(notifier)
+    w = DeliveryWorker(store, registry, RetryPolicy(), batch=50, channel_rate=10, paced=(), clock=clock)
+    assert (await w.deliver_due()).sent == 25 and len(notifier.sent) == 25

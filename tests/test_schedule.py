@@ -4,6 +4,7 @@ import dataclasses
 from datetime import UTC, datetime
 
 from bot.core.models import ChannelRef
+from bot.delivery.flood import Budget, budget, within_budget
 from bot.delivery.schedule import digest_alert, next_digest_time, plan
 from bot.store import ChannelSettings, OutboxItem
 from tests.test_store_sqlite import alert
@@ -58,3 +59,21 @@ def test_digest_message_lists_every_alert() -> None:
         "• Title of a — X: https://x.example/a",
         "• Title of b — X: https://x.example/b",
     ]
+
+
+def test_flood_control_keeps_order_and_folds_only_what_exceeds_the_budget() -> None:
+    ready = plan([item(f"s{i}") for i in range(5)], {}, T)
+    assert within_budget(ready, {A.key: Budget(remaining=10, next_free_at=T)}) == ready
+    cut = within_budget(ready, {A.key: Budget(remaining=3, next_free_at=T)})
+    assert [i.alert.story_id for i in cut.send] == ["s0", "s1"]
+    assert [[i.alert.story_id for i in g] for g in cut.folded] == [["s2", "s3", "s4"]]
+    spent = within_budget(ready, {A.key: Budget(remaining=0, next_free_at=T + 42)})
+    assert spent.send == [] and {until for _, until in spent.defer} == {T + 42} and len(spent.defer) == 5
+    notices = plan([item("n", kind="notice")], {}, T)
+    assert within_budget(notices, {A.key: Budget(remaining=0, next_free_at=T + 42)}).send == notices.send
+
+
+def test_a_budget_counts_the_messages_of_the_last_window() -> None:
+    assert budget([T - 120, T - 30, T - 10], rate=2, window=60, now=T) == Budget(0, T - 30 + 60)
+    assert budget([T - 30], rate=2, window=60, now=T) == Budget(1, T)
+    assert budget([], rate=10, window=60, now=T) == Budget(10, T)

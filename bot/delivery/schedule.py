@@ -46,6 +46,9 @@ class Plan:
     of one is sent as itself; the worker completes each group with the channel's other ready items that
     did not fit in the batch."""
     defer: list[tuple[OutboxItem, float]] = field(default_factory=list)
+    folded: list[list[OutboxItem]] = field(default_factory=list)
+    """Flood control's digests (:mod:`bot.delivery.flood`): the newest alerts of a channel, sent after
+    its other messages."""
 
 
 def plan(items: Sequence[OutboxItem], settings: Mapping[str, ChannelSettings], now: float) -> Plan:

@@ -17,13 +17,15 @@ from dataclasses import dataclass
 from bot.core.backoff import Backoff
 from bot.core.errors import DeliveryError
 from bot.core.models import Alert
+from bot.delivery.flood import budget, within_budget
 from bot.delivery.notify import NotifierRegistry
-from bot.delivery.schedule import digest_alert, plan
+from bot.delivery.schedule import Plan, digest_alert, plan
 from bot.store import ChannelSettings, OutboxItem, Store
 
 log = logging.getLogger(__name__)
 
 
+FLOOD_WINDOW = 60.0
 TOKEN_RETRY = Backoff(base=60.0, cap=900.0)
 """How often a platform that refused the token is tried again."""
 DIGEST_MAX = 1000
@@ -65,9 +67,15 @@ class DeliveryWorker:
         policy: RetryPolicy,
         *,
         batch: int = 50,
+        channel_rate: int = 0,
+        paced: Collection[str] = (),
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
+        self.channel_rate = channel_rate
+        """Messages a channel may get a minute (0: no limit): see :mod:`bot.delivery.flood`."""
+        self.paced = frozenset(paced)
+        """The platforms whose channels flood control applies to."""
         self.notifiers = notifiers
         self.policy = policy
         self.batch = batch
@@ -99,6 +107,9 @@ class DeliveryWorker:
                 if channel.key not in settings:
                     settings[channel.key] = await self.store.channel_settings(channel)
             decided = plan(items, settings, self.clock())
+            paced = {i.alert.channel.key for i in items if i.alert.channel.platform in self.paced}
+            if self.channel_rate and paced:
+                decided = await self._within_budget(decided, paced)
             for item, until in decided.defer:
                 await self.store.defer(item.alert.id, until)
                 counts["held"] += 1
@@ -108,6 +119,8 @@ class DeliveryWorker:
                 counts.update(await self._deliver_group(whole, blocked))
             for item in decided.send:
                 counts.update(await self._deliver_group([item], blocked))
+            for group in decided.folded:
+                counts.update(await self._deliver_group(group, blocked))
         counts["edited"] += await self._edit_due(self._sendable(platforms))
         return DeliveryReport(
             sent=counts["sent"],
@@ -116,6 +129,14 @@ class DeliveryWorker:
             held=counts["held"],
             edited=counts["edited"],
         )
+
+    async def _within_budget(self, decided: Plan, channel_keys: set[str]) -> Plan:
+        now = self.clock()
+        sends = await self.store.recent_sends(channel_keys, now - FLOOD_WINDOW)
+        budgets = {
+            key: budget(sends.get(key, []), self.channel_rate, FLOOD_WINDOW, now) for key in channel_keys
+        }
+        return within_budget(decided, budgets)
 
     async def _complete(
         self, group: list[OutboxItem], settings: Mapping[str, ChannelSettings]

@@ -48,6 +48,11 @@ class OutboxStore(Protocol):
         """When the earliest pending alert for ``platforms`` falls due (a retry, a mute's end, a digest)."""
         ...
 
+    async def recent_sends(self, channel_keys: Collection[str], since: float) -> dict[str, list[float]]:
+        """When each of these channels was sent a message after ``since``, one time a message (the
+        alerts of a digest share theirs): what flood control counts."""
+        ...
+
     async def begin_attempt(self, alert_ids: Sequence[str]) -> None:
         """Count a send attempt before its request goes out (the marks below record its outcome)."""
         ...

@@ -70,6 +70,20 @@ class SqliteOutbox(SqliteBase):
         due = rows[0]["due"] if rows else None
         return float(due) if due is not None else None
 
+    async def recent_sends(self, channel_keys: Collection[str], since: float) -> dict[str, list[float]]:
+        if not channel_keys:
+            return {}
+        marks = ",".join("?" * len(channel_keys))
+        rows = await self._rows(
+            "SELECT channel_key, min(sent_at) AS at FROM outbox WHERE status='sent' AND sent_at > ?"
+            f" AND channel_key IN ({marks}) GROUP BY channel_key, message_id",
+            (since, *channel_keys),
+        )
+        sends: dict[str, list[float]] = {}
+        for row in rows:
+            sends.setdefault(row["channel_key"], []).append(float(row["at"]))
+        return sends
+
     async def begin_attempt(self, alert_ids: Sequence[str]) -> None:
         marks = ",".join("?" * len(alert_ids))
         await self._write(f"UPDATE outbox SET attempts=attempts+1 WHERE id IN ({marks})", alert_ids)
