@@ -15,6 +15,8 @@ from urllib.parse import urlencode
 
 import aiohttp
 import pytest
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import App
 from bot.config import load_config
@@ -483,3 +485,34 @@ async def test_thread_option_posts_the_days_alerts_in_one_thread(socket_bot: Bot
         "NATO summit opens in Vilnius",
         "NATO ministers agree on new air policing rules",
     )
+
+
+# ---- the fake keeps threads as Slack does --------------------------------------------------------------
+
+
+async def test_fake_slack_keeps_replies_out_of_history_and_serves_them_in_replies(fake: FakeSlack) -> None:
+    client = AsyncWebClient(token="xoxb-test", base_url=fake.api_base)
+    meta = {"event_type": "newsbot_alert", "event_payload": {"alert_id": "x"}}
+    parent = await client.chat_postMessage(channel=CHANNEL, text="parent")
+    reply = await client.chat_postMessage(
+        channel=CHANNEL, text="reply", thread_ts=parent["ts"], metadata=meta
+    )
+    again = await client.chat_postMessage(
+        channel=CHANNEL, text="reply", thread_ts=parent["ts"], metadata=meta
+    )
+    assert len(fake.messages) == 3 and reply["ts"] != again["ts"]  # nothing is deduplicated
+    history = await client.conversations_history(channel=CHANNEL, include_all_metadata=True)
+    assert [(m["ts"], m["reply_count"]) for m in history["messages"]] == [(parent["ts"], 2)]
+    thread = await client.conversations_replies(channel=CHANNEL, ts=reply["ts"], include_all_metadata=True)
+    assert [m["ts"] for m in thread["messages"]] == [parent["ts"], reply["ts"], again["ts"]]
+    assert [m.get("metadata") for m in thread["messages"]] == [None, meta, meta]
+    bare = await client.conversations_replies(channel=CHANNEL, ts=parent["ts"], limit=2)
+    assert "metadata" not in bare["messages"][1] and bare["has_more"]
+    rest = await client.conversations_replies(
+        channel=CHANNEL, ts=parent["ts"], cursor=bare["response_metadata"]["next_cursor"]
+    )
+    assert [m["ts"] for m in rest["messages"]] == [again["ts"]]
+    fake.fail("chat.postMessage", "internal_error", status=500, after=True)
+    with pytest.raises(SlackApiError):
+        await client.chat_postMessage(channel=CHANNEL, text="stored, then 500", thread_ts=parent["ts"])
+    assert fake.messages[-1].text == "stored, then 500" and fake.messages[-1].thread_ts == parent["ts"]
