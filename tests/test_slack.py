@@ -487,6 +487,25 @@ async def test_thread_option_posts_the_days_alerts_in_one_thread(socket_bot: Bot
     )
 
 
+async def test_a_thread_reply_slack_stored_before_a_500_is_not_posted_again(socket_bot: Bot) -> None:
+    bot = socket_bot
+    await bot.command("subscribe NATO thread")
+    assert (await bot.news(article(1))).sent == 1
+    bot.fake.fail("chat.postMessage", "internal_error", status=500, after=True)  # stored, then 500
+    report = await bot.news(article(2, "NATO ministers agree on new air policing rules"))
+    assert (report.sent, report.retrying) == (0, 1)
+    bot.clock[0] += 60
+    assert (await bot.delivery.deliver_due()).sent == 1
+    parent, first, second = bot.fake.messages  # no second copy of the reply
+    assert (first.thread_ts, second.thread_ts) == (parent.ts, parent.ts)
+    assert second.blocks[0]["text"]["text"] == "NATO ministers agree on new air policing rules"
+    [look] = bot.fake.called("conversations.replies")  # history leaves replies out: the thread is read
+    assert look.args["ts"] == parent.ts
+    assert second.metadata is not None
+    status = await bot.store.alert_status(second.metadata["event_payload"]["alert_id"])
+    assert status is not None and (status.status, status.attempts) == ("sent", 2)
+
+
 # ---- the fake keeps threads as Slack does --------------------------------------------------------------
 
 

@@ -1,8 +1,10 @@
 """Alerts to Slack: chat.postMessage with Block Kit, chat.update when a story gains sources.
 
 Each message carries the alert id in its metadata (``event_type: newsbot_alert``), so a retry after an
-ambiguous failure (a timeout after Slack may have posted) looks in the channel's recent history first
-and returns the message already there instead of posting it twice.
+ambiguous failure (a timeout or a 500 after Slack may have posted) looks first and returns the message
+already there instead of posting it twice: in the channel's recent history (``conversations.history``)
+and, for an alert that goes into the day's thread, in that thread (``conversations.replies``), since
+Slack's history leaves thread replies out.
 
 Slack's errors become :class:`DeliveryError`: rate limits are retryable after ``Retry-After``; a channel
 the bot can't post in (not a member, archived, gone) pauses that channel's subscriptions with one log
@@ -13,7 +15,7 @@ a new token fixes it).
 from __future__ import annotations
 
 import logging
-from collections.abc import Coroutine, Mapping
+from collections.abc import Collection, Coroutine, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,6 +37,12 @@ PLATFORM = "slack"
 EVENT_TYPE = "newsbot_alert"
 HISTORY_LIMIT = 100
 """How many recent messages a retry looks through for an earlier post of the same alert."""
+REPLIES_LIMIT = 1000
+"""Replies per page of ``conversations.replies`` (Slack's maximum)."""
+REPLIES_PAGES = 10
+"""At most this many pages of a thread are looked through."""
+NO_LOOK = frozenset({"missing_scope"})
+"""Errors of a look back that mean "can't tell": the bot then posts rather than lose the alert."""
 
 CHANNEL_GONE = frozenset({"not_in_channel", "channel_not_found", "is_archived", "restricted_action"})
 AUTH_DEAD = frozenset(
@@ -54,11 +62,13 @@ class SlackNotifier:
         book: SubscriptionBook,
         *,
         history_limit: int = HISTORY_LIMIT,
+        replies_limit: int = REPLIES_LIMIT,
     ) -> None:
         self.client = client
         self.store = store
         self.book = book
         self.history_limit = history_limit
+        self.replies_limit = replies_limit
         self._auth_logged = False
         self._threads: dict[str, tuple[str, str]] = {}
         """channel key -> (day, ts of that day's parent message)."""
@@ -123,32 +133,72 @@ class SlackNotifier:
         )
 
     async def _already_posted(self, alert: Alert) -> str:
-        """The ts of a recent message in the alert's channel carrying its id, or "". Without the
-        history scope the bot can't tell, says so in the log, and posts."""
-        try:
-            response = await self.client.conversations_history(
-                channel=alert.channel.channel_id, limit=self.history_limit, include_all_metadata=True
+        """The ts of a message carrying the alert's id: among the channel's recent messages or, for an
+        alert that goes into the day's thread, in that thread; or "". Without the history scope the
+        bot can't tell, says so in the log, and posts."""
+        channel = alert.channel
+        recent = await self._call(
+            channel,
+            "conversations.history",
+            self.client.conversations_history(
+                channel=channel.channel_id, limit=self.history_limit, include_all_metadata=True
+            ),
+            unavailable=NO_LOOK,
+        )
+        if ts := _carrying(recent, EVENT_TYPE, "alert_id", alert.id):
+            return ts
+        known = self._threads.get(channel.key)
+        if alert.thread and known is not None:
+            return await self._in_thread(alert, known[1])
+        return ""
+
+    async def _in_thread(self, alert: Alert, parent_ts: str) -> str:
+        """The ts of a reply carrying the alert's id in the thread under ``parent_ts``, or ""."""
+        channel, cursor = alert.channel, ""
+        for _ in range(REPLIES_PAGES):
+            page = await self._call(
+                channel,
+                "conversations.replies",
+                self.client.conversations_replies(
+                    channel=channel.channel_id,
+                    ts=parent_ts,
+                    limit=self.replies_limit,
+                    cursor=cursor or None,
+                    include_all_metadata=True,
+                ),
+                unavailable=NO_LOOK | {"thread_not_found"},
             )
-        except SlackApiError as exc:
-            if exc.response.get("error") != "missing_scope":
-                raise await self._delivery_error(alert.channel, "conversations.history", exc) from exc
-            log.warning("slack: can't check for an earlier post of %s (missing history scope)", alert.id)
-            return ""
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise DeliveryError(f"slack conversations.history: {exc}", retryable=True) from exc
-        for message in response.get("messages") or []:
-            metadata = message.get("metadata") or {}
-            payload = metadata.get("event_payload") or {}
-            if metadata.get("event_type") == EVENT_TYPE and payload.get("alert_id") == alert.id:
-                return str(message.get("ts") or "")
+            if ts := _carrying(page, EVENT_TYPE, "alert_id", alert.id):
+                return ts
+            cursor = str((page.get("response_metadata") or {}).get("next_cursor") or "")
+            if not cursor or not page.get("has_more"):
+                return ""
         return ""
 
     async def _call(
-        self, channel: ChannelRef, method: str, call: Coroutine[Any, Any, AsyncSlackResponse]
+        self,
+        channel: ChannelRef,
+        method: str,
+        call: Coroutine[Any, Any, AsyncSlackResponse],
+        *,
+        unavailable: Collection[str] = (),
     ) -> dict[str, Any]:
+        """The call's response data. Slack's errors become :class:`DeliveryError`, except those in
+        ``unavailable`` (a look back Slack won't allow), which give ``{}`` and a line in the log."""
         try:
             response = await call
         except SlackApiError as exc:
+            error = str(exc.response.get("error") or "")
+            if error in unavailable:
+                if error == "missing_scope":
+                    log.warning(
+                        "slack: can't look for an earlier post in %s with %s (missing scope %s); "
+                        "posting without looking",
+                        channel.channel_id,
+                        method,
+                        exc.response.get("needed") or "channels:history",
+                    )
+                return {}
             raise await self._delivery_error(channel, method, exc) from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise DeliveryError(f"slack {method}: {type(exc).__name__}: {exc}", retryable=True) from exc
@@ -180,6 +230,17 @@ class SlackNotifier:
             "service_unavailable",
         )
         return DeliveryError(f"slack {method} in {channel.channel_id}: {error}", retryable=retryable)
+
+
+def _carrying(response: Mapping[str, Any], event_type: str, key: str, value: str) -> str:
+    """The ts of the first message in ``response`` whose metadata has ``event_type`` and ``key: value``
+    in its payload, or ""."""
+    for message in response.get("messages") or []:
+        metadata = message.get("metadata") or {}
+        payload = metadata.get("event_payload") or {}
+        if metadata.get("event_type") == event_type and payload.get(key) == value:
+            return str(message.get("ts") or "")
+    return ""
 
 
 def _metadata(alert: Alert) -> dict[str, Any]:
