@@ -34,6 +34,7 @@ from bot.web.server import WebServer, create_web_app
 from handlers.slack.adapter import SlackAdapter, create_adapter
 from handlers.slack.commands import parse_subscribe
 from handlers.slack.http import MAX_BODY_BYTES, slack_routes
+from handlers.slack.notifier import SlackNotifier
 from tests.conftest import write_config
 from tests.fake_slack import TEAM, FakeSlack
 
@@ -475,10 +476,15 @@ async def test_thread_option_posts_the_days_alerts_in_one_thread(socket_bot: Bot
     assert "(alerts go into threads)" in reply
     [subscription] = await bot.store.list_subscriptions()
     assert subscription.thread and subscription.query == "NATO"
+    bot.adapter.notifier.now = lambda: datetime(2024, 11, 24, 9, tzinfo=UTC)
     await bot.news(article(1))
     await bot.news(article(2, "NATO ministers agree on new air policing rules"))
     parent, first, second = bot.fake.messages
-    assert parent.text.startswith("News alerts · ") and parent.metadata is None
+    assert parent.text == "News alerts · 24 Nov 2024"
+    assert parent.metadata == {
+        "event_type": "newsbot_thread",
+        "event_payload": {"thread_id": f"slack:{TEAM}:{CHANNEL}:2024-11-24"},
+    }
     calls = bot.fake.called("chat.postMessage")
     assert [c.args.get("thread_ts") for c in calls] == [None, parent.ts, parent.ts]
     assert (first.blocks[0]["text"]["text"], second.blocks[0]["text"]["text"]) == (
@@ -504,6 +510,45 @@ async def test_a_thread_reply_slack_stored_before_a_500_is_not_posted_again(sock
     assert second.metadata is not None
     status = await bot.store.alert_status(second.metadata["event_payload"]["alert_id"])
     assert status is not None and (status.status, status.attempts) == ("sent", 2)
+
+
+async def test_the_days_thread_parent_is_not_posted_twice_after_a_failure(socket_bot: Bot) -> None:
+    bot = socket_bot
+    await bot.command("subscribe NATO thread")
+    bot.fake.fail("chat.postMessage", "internal_error", status=500, after=True)  # the parent: stored, 500
+    report = await bot.news(article(1))
+    assert (report.sent, report.retrying) == (0, 1)
+    [parent] = bot.fake.messages
+    bot.clock[0] += 60
+    assert (await bot.delivery.deliver_due()).sent == 1
+    assert [(m.ts, m.thread_ts) for m in bot.fake.messages] == [
+        (parent.ts, None),
+        (bot.fake.messages[1].ts, parent.ts),
+    ]
+
+
+async def test_after_a_restart_the_days_thread_is_found_again_not_started_twice(socket_bot: Bot) -> None:
+    bot = socket_bot
+    today, tomorrow = datetime(2024, 11, 24, 9, tzinfo=UTC), datetime(2024, 11, 25, 0, 5, tzinfo=UTC)
+    bot.adapter.notifier.now = lambda: today
+    await bot.command("subscribe NATO thread")
+    assert (await bot.news(article(1))).sent == 1
+    await bot.pipeline.process([article(2, "NATO ministers agree on new air policing rules")])
+    [item] = await bot.store.due_alerts(time.time() + 1, 10, ["slack"])
+    restarted = SlackNotifier(bot.adapter.client, bot.store, bot.book, now=lambda: today)
+    await restarted.send(item.alert)
+    parent, first, second = bot.fake.messages
+    assert (first.thread_ts, second.thread_ts) == (parent.ts, parent.ts)
+    assert parent.text == "News alerts · 24 Nov 2024"
+    restarted.now = lambda: tomorrow  # a new day starts a new thread
+    await bot.pipeline.process([article(3, "NATO opens its summit's second day")])
+    due = await bot.store.due_alerts(time.time() + 1, 10, ["slack"])
+    [item] = [i for i in due if i.alert.title.endswith("second day")]
+    await restarted.send(item.alert)
+    assert [m.text for m in bot.fake.messages if m.thread_ts is None] == [
+        "News alerts · 24 Nov 2024",
+        "News alerts · 25 Nov 2024",
+    ]
 
 
 # ---- the fake keeps threads as Slack does --------------------------------------------------------------

@@ -1,10 +1,12 @@
 """Alerts to Slack: chat.postMessage with Block Kit, chat.update when a story gains sources.
 
-Each message carries the alert id in its metadata (``event_type: newsbot_alert``), so a retry after an
-ambiguous failure (a timeout or a 500 after Slack may have posted) looks first and returns the message
-already there instead of posting it twice: in the channel's recent history (``conversations.history``)
-and, for an alert that goes into the day's thread, in that thread (``conversations.replies``), since
-Slack's history leaves thread replies out.
+Every message the bot posts carries an id in its metadata: an alert its alert id (``event_type:
+newsbot_alert``), the parent of a channel's thread for the day an id made of the channel and the day
+(``event_type: newsbot_thread``). So a retry after an ambiguous failure (a timeout or a 500 after Slack
+may have posted) looks first and returns the message already there instead of posting it twice: in the
+channel's recent history (``conversations.history``) and, for an alert that goes into the day's
+thread, in that thread (``conversations.replies``), since Slack's history leaves thread replies out.
+The day's parent is looked for the same way before one is posted, after a restart too.
 
 Slack's errors become :class:`DeliveryError`: rate limits are retryable after ``Retry-After``; a channel
 the bot can't post in (not a member, archived, gone) pauses that channel's subscriptions with one log
@@ -15,8 +17,8 @@ a new token fixes it).
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Coroutine, Mapping
-from datetime import UTC, datetime
+from collections.abc import Callable, Collection, Coroutine, Mapping
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -35,6 +37,9 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
 EVENT_TYPE = "newsbot_alert"
+"""Metadata of an alert: ``{"alert_id": ...}``."""
+THREAD_EVENT_TYPE = "newsbot_thread"
+"""Metadata of the parent of a channel's thread for the day: ``{"thread_id": ...}``."""
 HISTORY_LIMIT = 100
 """How many recent messages a retry looks through for an earlier post of the same alert."""
 REPLIES_LIMIT = 1000
@@ -63,25 +68,32 @@ class SlackNotifier:
         *,
         history_limit: int = HISTORY_LIMIT,
         replies_limit: int = REPLIES_LIMIT,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.client = client
         self.store = store
         self.book = book
         self.history_limit = history_limit
         self.replies_limit = replies_limit
+        self.now = now
+        """The clock that says which day's thread an alert goes into (UTC days)."""
         self._auth_logged = False
-        self._threads: dict[str, tuple[str, str]] = {}
-        """channel key -> (day, ts of that day's parent message)."""
+        self._threads: dict[tuple[str, date], str] = {}
+        """(channel key, day) -> ts of that day's parent message, for today and yesterday."""
 
     async def send(self, alert: Alert, *, retry: bool = False) -> MessageRef:
         channel = alert.channel.channel_id
-        if retry and (ts := await self._already_posted(alert)):
+        day = self.now().astimezone(UTC).date()
+        recent: Mapping[str, Any] = {}
+        if retry or (alert.thread and (alert.channel.key, day) not in self._threads):
+            recent = await self._recent(alert.channel)  # one look serves the alert and the thread
+        if retry and (ts := await self._already_posted(alert, recent, day)):
             log.info(
                 "slack: alert %s was already posted in %s (ts %s); not posting again", alert.id, channel, ts
             )
             return MessageRef(platform=PLATFORM, channel_id=channel, message_id=ts)
         message = render_slack(alert)
-        thread_ts = await self._day_thread(alert) if alert.thread else None
+        thread_ts = await self._day_thread(alert.channel, day, recent) if alert.thread else None
         response = await self._call(
             alert.channel,
             "chat.postMessage",
@@ -101,22 +113,42 @@ class SlackNotifier:
             message_id=str(response["ts"]),
         )
 
-    async def _day_thread(self, alert: Alert) -> str:
+    async def _day_thread(self, channel: ChannelRef, day: date, recent: Mapping[str, Any]) -> str:
         """Subscriptions with the thread option post into one thread per channel per day, under a
-        short parent message, so the channel itself gets one line a day. The parent is remembered for
-        the process's life; after a restart the day's next alert starts a new one."""
-        day = datetime.now(UTC).strftime("%d %b %Y")
-        known = self._threads.get(alert.channel.key)
-        if known is not None and known[0] == day:
-            return known[1]
+        short parent message, so the channel itself gets one line a day. The parent carries the day's
+        thread id in its metadata (``event_type: newsbot_thread``); one not remembered by this process
+        (after a restart, or a post whose answer was lost) is looked for among the channel's recent
+        messages before a new one is posted. Without the history scope, or when more than
+        ``history_limit`` messages came after it, it is not found and the day gets a second parent."""
+        if ts := self._parent(channel, day, recent):
+            self._remember(channel, day, ts)
+            return ts
         response = await self._call(
-            alert.channel,
+            channel,
             "chat.postMessage",
-            self.client.chat_postMessage(channel=alert.channel.channel_id, text=f"News alerts · {day}"),
+            self.client.chat_postMessage(
+                channel=channel.channel_id,
+                text=f"News alerts · {day.strftime('%d %b %Y')}",
+                metadata={
+                    "event_type": THREAD_EVENT_TYPE,
+                    "event_payload": {"thread_id": thread_id(channel, day)},
+                },
+            ),
         )
         ts = str(response["ts"])
-        self._threads[alert.channel.key] = (day, ts)
+        self._remember(channel, day, ts)
         return ts
+
+    def _parent(self, channel: ChannelRef, day: date, recent: Mapping[str, Any]) -> str:
+        """The ts of ``day``'s thread parent in ``channel``: remembered, or among ``recent``; or ""."""
+        known = self._threads.get((channel.key, day))
+        return known or _carrying(recent, THREAD_EVENT_TYPE, "thread_id", thread_id(channel, day))
+
+    def _remember(self, channel: ChannelRef, day: date, ts: str) -> None:
+        self._threads[(channel.key, day)] = ts
+        for key, when in list(self._threads):
+            if when < day - timedelta(days=1):
+                del self._threads[(key, when)]
 
     async def edit(self, ref: MessageRef, alert: Alert) -> None:
         message = render_slack(alert)
@@ -132,12 +164,9 @@ class SlackNotifier:
             ),
         )
 
-    async def _already_posted(self, alert: Alert) -> str:
-        """The ts of a message carrying the alert's id: among the channel's recent messages or, for an
-        alert that goes into the day's thread, in that thread; or "". Without the history scope the
-        bot can't tell, says so in the log, and posts."""
-        channel = alert.channel
-        recent = await self._call(
+    async def _recent(self, channel: ChannelRef) -> dict[str, Any]:
+        """The channel's recent top-level messages with their metadata (``{}`` without the scope)."""
+        return await self._call(
             channel,
             "conversations.history",
             self.client.conversations_history(
@@ -145,11 +174,20 @@ class SlackNotifier:
             ),
             unavailable=NO_LOOK,
         )
+
+    async def _already_posted(self, alert: Alert, recent: Mapping[str, Any], day: date) -> str:
+        """The ts of a message carrying the alert's id: among the channel's ``recent`` messages or, for
+        an alert that goes into the day's thread, in that thread (today's, or yesterday's for a retry
+        that crossed midnight); or "". Without the history scope the bot can't tell, says so in the
+        log, and posts."""
         if ts := _carrying(recent, EVENT_TYPE, "alert_id", alert.id):
             return ts
-        known = self._threads.get(channel.key)
-        if alert.thread and known is not None:
-            return await self._in_thread(alert, known[1])
+        if alert.thread:
+            for when in (day, day - timedelta(days=1)):
+                if (parent := self._parent(alert.channel, when, recent)) and (
+                    ts := await self._in_thread(alert, parent)
+                ):
+                    return ts
         return ""
 
     async def _in_thread(self, alert: Alert, parent_ts: str) -> str:
@@ -230,6 +268,11 @@ class SlackNotifier:
             "service_unavailable",
         )
         return DeliveryError(f"slack {method} in {channel.channel_id}: {error}", retryable=retryable)
+
+
+def thread_id(channel: ChannelRef, day: date) -> str:
+    """The id in the metadata of ``channel``'s thread parent for ``day``: the same in every process."""
+    return f"{channel.key}:{day.isoformat()}"
 
 
 def _carrying(response: Mapping[str, Any], event_type: str, key: str, value: str) -> str:
