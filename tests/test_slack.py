@@ -20,6 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import App
 from bot.config import load_config
+from bot.core.errors import DeliveryError
 from bot.core.models import Article, ChannelRef
 from bot.delivery.notify import NotifierRegistry
 from bot.delivery.worker import DeliveryReport, DeliveryWorker, RetryPolicy
@@ -395,19 +396,33 @@ async def test_channel_the_bot_left_is_paused_and_others_carry_on(
         assert reply.startswith("Resumed")
 
 
-async def test_revoked_token_is_logged_once_and_pauses_nothing(
+async def test_a_revoked_token_holds_the_alerts_is_logged_once_and_pauses_nothing(
     socket_bot: Bot, caplog: pytest.LogCaptureFixture
 ) -> None:
     bot = socket_bot
     await bot.command("subscribe NATO")
     await bot.command("subscribe NATO", channel="C0TWO")
-    bot.fake.fail("chat.postMessage", "token_revoked", times=2)
-    with caplog.at_level(logging.ERROR, logger="handlers.slack.notifier"):
-        report = await bot.news(article())
-    assert report.failed == 2
-    lines = [r.getMessage() for r in caplog.records if r.name == "handlers.slack.notifier"]
-    assert len(lines) == 1 and "token_revoked" in lines[0]
-    assert not any(s.paused for s in await bot.store.list_subscriptions())
+    await bot.pipeline.process([article()])
+    due = await bot.store.due_alerts(time.time() + 1, 10, ["slack"])
+    assert len(due) == 2
+    bot.fake.fail("chat.postMessage", "token_revoked", times=3)
+    with caplog.at_level(logging.INFO, logger="handlers.slack.notifier"):
+        with pytest.raises(DeliveryError) as raised:
+            await bot.adapter.notifier.send(due[0].alert)
+        assert (raised.value.auth, raised.value.retryable) == (True, True)
+        report = await bot.delivery.deliver_due()
+        assert (report.sent, report.failed) == (0, 0)
+        for item in due:  # held for the token, not failed
+            status = await bot.store.alert_status(item.alert.id)
+            assert status is not None and status.status == "pending"
+        errors = [r.getMessage() for r in caplog.records if r.name == "handlers.slack.notifier"]
+        assert len(errors) == 1 and "token_revoked" in errors[0]  # once, not per alert
+        assert not any(s.paused for s in await bot.store.list_subscriptions())
+        bot.clock[0] += 60  # the token works again: the held alerts go out
+        assert (await bot.delivery.deliver_due()).sent == 2
+    assert sorted(m.channel for m in bot.fake.messages) == ["C0NEWS", "C0TWO"]
+    notes = [r.getMessage() for r in caplog.records if r.name == "handlers.slack.notifier"]
+    assert notes[1:] == ["slack: the bot token works again"]
 
 
 async def test_the_app_runs_slack_as_a_platform_plugin(

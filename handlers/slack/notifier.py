@@ -10,8 +10,10 @@ The day's parent is looked for the same way before one is posted, after a restar
 
 Slack's errors become :class:`DeliveryError`: rate limits are retryable after ``Retry-After``; a channel
 the bot can't post in (not a member, archived, gone) pauses that channel's subscriptions with one log
-line; a dead token is logged once, loudly, and nothing is paused (every channel is affected alike and
-a new token fixes it).
+line; a refused token (revoked, expired, the account deactivated) raises ``DeliveryError(auth=True)``,
+retryable: the delivery worker holds the platform's alerts until the token works again, so none is
+failed for it; the notifier logs it once, loudly, until a call succeeds again, and nothing is paused
+(every channel is affected alike and a new token fixes it).
 """
 
 from __future__ import annotations
@@ -51,8 +53,17 @@ NO_LOOK = frozenset({"missing_scope"})
 
 CHANNEL_GONE = frozenset({"not_in_channel", "channel_not_found", "is_archived", "restricted_action"})
 AUTH_DEAD = frozenset(
-    {"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive", "no_permission"}
+    {
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "token_expired",
+        "account_inactive",
+        "org_login_required",
+        "team_access_not_granted",
+    }
 )
+"""Slack refused the bot's token itself: no call can succeed until it works again."""
 RATE_LIMITED = "ratelimited"
 DEFAULT_RETRY_AFTER = 30.0
 
@@ -240,6 +251,9 @@ class SlackNotifier:
             raise await self._delivery_error(channel, method, exc) from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise DeliveryError(f"slack {method}: {type(exc).__name__}: {exc}", retryable=True) from exc
+        if self._auth_logged:
+            self._auth_logged = False
+            log.info("slack: the bot token works again")
         data: dict[str, Any] = response.data if isinstance(response.data, dict) else {}
         return data
 
@@ -257,11 +271,11 @@ class SlackNotifier:
             if not self._auth_logged:
                 self._auth_logged = True
                 log.error(
-                    "slack: the bot token was refused (%s); no Slack alert can be sent until it is "
-                    "replaced and the bot restarted",
+                    "slack: the bot token was refused (%s); Slack alerts wait until it works again "
+                    "(a replaced token needs a restart of the bot)",
                     error,
                 )
-            return DeliveryError(f"slack {method}: {error}", retryable=False)
+            return DeliveryError(f"slack {method}: {error}", retryable=True, auth=True)
         retryable = exc.response.status_code >= 500 or error in (
             "internal_error",
             "fatal_error",
