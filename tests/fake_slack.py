@@ -2,7 +2,13 @@
 
 - Web API at ``/api/<method>``: form, query-string or JSON arguments, as slack_sdk sends them. Every
   call is recorded; errors (``fail``), 429 with Retry-After, and held responses (``hold``) are
-  injectable per method.
+  injectable per method, and so is a failure that comes after the call took effect (``after=True``:
+  Slack stored the message, then answered 500).
+- Messages as Slack keeps them: every ``chat.postMessage`` is stored, none is deduplicated (Slack
+  dedupes nothing); ``thread_ts`` makes a reply. ``conversations.history`` lists a channel's
+  top-level messages only, newest first (a thread's replies are not in it, as on Slack);
+  ``conversations.replies`` lists a thread, parent first, oldest first. Both return each message's
+  metadata when asked with ``include_all_metadata``.
 - Socket Mode: ``apps.connections.open`` hands out ``ws://127.0.0.1:<port>/link/?ticket=<n>``; the
   websocket says hello, delivers ``slash_commands`` envelopes and records the acks. ``drop()`` closes
   the connection (the client reconnects through ``apps.connections.open``); envelopes sent while no
@@ -30,6 +36,7 @@ from aiohttp import web
 
 TEAM = "T0TEAM"
 BOT_USER = "U0BOT"
+BOT_ID = "B0BOT"
 WAIT = 5.0
 """Seconds a test waits for something the bot should do at once."""
 
@@ -48,6 +55,8 @@ class Failure:
     headers: dict[str, str] = field(default_factory=dict)
     times: int = 1
     channel: str | None = None
+    after: bool = False
+    """The call takes effect (a message is stored) before the failure is answered."""
 
 
 @dataclass
@@ -57,6 +66,8 @@ class Posted:
     text: str
     blocks: list[dict[str, Any]]
     metadata: dict[str, Any] | None
+    thread_ts: str | None = None
+    """The ts of the thread's parent, for a reply; None for a top-level message."""
     edits: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -109,7 +120,9 @@ class FakeSlack:
     # ---- injection -------------------------------------------------------------------------------
 
     def fail(self, method: str, error: str, **kwargs: Any) -> None:
-        """The next call(s) of ``method`` answer ``{"ok": false, "error": error}``."""
+        """The next call(s) of ``method`` answer ``{"ok": false, "error": error}``: before doing anything,
+        or with ``after=True`` once the call took effect (a ``status=500`` after Slack stored the
+        message). ``channel`` limits it to calls for that channel."""
         self._failures.setdefault(method, []).append(Failure(error, **kwargs))
 
     def rate_limit(self, method: str, retry_after: int, times: int = 1) -> None:
@@ -267,14 +280,15 @@ class FakeSlack:
         if gate := self._holds.get(method):
             await gate.wait()
         failure = self._take_failure(method, args)
-        if failure is not None:
-            payload = {"ok": False, "error": failure.error}
-            return web.json_response(payload, status=failure.status, headers=failure.headers)
+        if failure is not None and not failure.after:
+            return _failed(failure)
         handler = self._methods().get(method)
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"}, status=404)
         result = await handler(args)
         await self._notify()
+        if failure is not None:
+            return _failed(failure)
         return web.json_response({"ok": "error" not in result, **result})
 
     def _take_failure(self, method: str, args: dict[str, Any]) -> Failure | None:
@@ -295,6 +309,7 @@ class FakeSlack:
             "chat.update": self._update,
             "chat.postEphemeral": self._post_ephemeral,
             "conversations.history": self._history,
+            "conversations.replies": self._replies,
             "users.info": self._users_info,
             "usergroups.users.list": self._usergroup_users,
         }
@@ -306,7 +321,7 @@ class FakeSlack:
             "user": "newsbot",
             "team_id": TEAM,
             "user_id": BOT_USER,
-            "bot_id": "B0BOT",
+            "bot_id": BOT_ID,
         }
 
     async def _connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -321,9 +336,17 @@ class FakeSlack:
         blocks = args.get("blocks") or []
         if isinstance(blocks, str):
             blocks = json.loads(blocks)
-        posted = Posted(str(args["channel"]), ts, str(args.get("text", "")), blocks, metadata)
+        channel = str(args["channel"])
+        thread_ts = str(args.get("thread_ts") or "") or None
+        if thread_ts is not None:  # a reply to a reply goes into the thread of its parent
+            parent = self._find(channel, thread_ts)
+            thread_ts = parent.thread_ts or parent.ts if parent is not None else thread_ts
+        posted = Posted(channel, ts, str(args.get("text", "")), blocks, metadata, thread_ts)
         self.messages.append(posted)
-        return {"channel": posted.channel, "ts": ts, "message": {"text": posted.text, "ts": ts}}
+        message: dict[str, Any] = {"text": posted.text, "ts": ts}
+        if thread_ts is not None:
+            message["thread_ts"] = thread_ts
+        return {"channel": posted.channel, "ts": ts, "message": message}
 
     async def _update(self, args: dict[str, Any]) -> dict[str, Any]:
         for posted in self.messages:
@@ -338,16 +361,53 @@ class FakeSlack:
         return {"message_ts": f"1700000000.{next(self._ts):06d}"}
 
     async def _history(self, args: dict[str, Any]) -> dict[str, Any]:
-        include = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
-        messages = []
-        for posted in reversed(self.messages):
-            if posted.channel != args.get("channel"):
-                continue
-            message: dict[str, Any] = {"type": "message", "ts": posted.ts, "text": posted.text}
-            if include and posted.metadata:
-                message["metadata"] = posted.metadata
-            messages.append(message)
-        return {"messages": messages[: int(args.get("limit", 100))], "has_more": False}
+        """A channel's top-level messages, newest first: replies in threads are left out."""
+        channel = args.get("channel")
+        top = [p for p in self.messages if p.channel == channel and p.thread_ts in (None, p.ts)]
+        limit = int(args.get("limit") or 100)
+        messages = [self._message(p, args) for p in reversed(top)]
+        return {"messages": messages[:limit], "has_more": len(messages) > limit}
+
+    async def _replies(self, args: dict[str, Any]) -> dict[str, Any]:
+        """A thread, parent first, then its replies oldest first; ``ts`` may name the parent or any
+        reply. A message without replies is a thread of one. Paged by ``limit`` and ``cursor``."""
+        channel, ts = str(args.get("channel") or ""), str(args.get("ts") or "")
+        if not channel or not ts:
+            return {"error": "invalid_arguments"}
+        start = self._find(channel, ts)
+        if start is None:
+            return {"error": "thread_not_found"}
+        root = start.thread_ts or start.ts
+        thread = [p for p in self.messages if p.channel == channel and root in (p.ts, p.thread_ts)]
+        offset = int(args.get("cursor") or 0)
+        limit = int(args.get("limit") or 1000)
+        page = thread[offset : offset + limit]
+        more = offset + limit < len(thread)
+        return {
+            "messages": [self._message(p, args) for p in page],
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(offset + limit) if more else ""},
+        }
+
+    def _find(self, channel: str, ts: str) -> Posted | None:
+        return next((p for p in self.messages if p.channel == channel and p.ts == ts), None)
+
+    def _message(self, posted: Posted, args: dict[str, Any]) -> dict[str, Any]:
+        """A stored message as conversations.history and conversations.replies show it."""
+        message: dict[str, Any] = {
+            "type": "message",
+            "ts": posted.ts,
+            "text": posted.text,
+            "user": BOT_USER,
+            "bot_id": BOT_ID,
+        }
+        if posted.thread_ts not in (None, posted.ts):
+            message |= {"thread_ts": posted.thread_ts, "parent_user_id": BOT_USER}
+        elif replies := [p for p in self.messages if (p.channel, p.thread_ts) == (posted.channel, posted.ts)]:
+            message |= {"thread_ts": posted.ts, "reply_count": len(replies), "latest_reply": replies[-1].ts}
+        if str(args.get("include_all_metadata", "")).lower() in ("1", "true") and posted.metadata:
+            message["metadata"] = posted.metadata
+        return message
 
     async def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user = str(args.get("user"))
@@ -355,3 +415,8 @@ class FakeSlack:
 
     async def _usergroup_users(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"users": self.groups.get(str(args.get("usergroup")), [])}
+
+
+def _failed(failure: Failure) -> web.Response:
+    payload = {"ok": False, "error": failure.error}
+    return web.json_response(payload, status=failure.status, headers=failure.headers)

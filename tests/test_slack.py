@@ -15,9 +15,12 @@ from urllib.parse import urlencode
 
 import aiohttp
 import pytest
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import App
 from bot.config import load_config
+from bot.core.errors import DeliveryError
 from bot.core.models import Article, ChannelRef
 from bot.delivery.notify import NotifierRegistry
 from bot.delivery.worker import DeliveryReport, DeliveryWorker, RetryPolicy
@@ -32,6 +35,7 @@ from bot.web.server import WebServer, create_web_app
 from handlers.slack.adapter import SlackAdapter, create_adapter
 from handlers.slack.commands import parse_subscribe
 from handlers.slack.http import MAX_BODY_BYTES, slack_routes
+from handlers.slack.notifier import SlackNotifier
 from tests.conftest import write_config
 from tests.fake_slack import TEAM, FakeSlack
 
@@ -392,19 +396,33 @@ async def test_channel_the_bot_left_is_paused_and_others_carry_on(
         assert reply.startswith("Resumed")
 
 
-async def test_revoked_token_is_logged_once_and_pauses_nothing(
+async def test_a_revoked_token_holds_the_alerts_is_logged_once_and_pauses_nothing(
     socket_bot: Bot, caplog: pytest.LogCaptureFixture
 ) -> None:
     bot = socket_bot
     await bot.command("subscribe NATO")
     await bot.command("subscribe NATO", channel="C0TWO")
-    bot.fake.fail("chat.postMessage", "token_revoked", times=2)
-    with caplog.at_level(logging.ERROR, logger="handlers.slack.notifier"):
-        report = await bot.news(article())
-    assert report.failed == 2
-    lines = [r.getMessage() for r in caplog.records if r.name == "handlers.slack.notifier"]
-    assert len(lines) == 1 and "token_revoked" in lines[0]
-    assert not any(s.paused for s in await bot.store.list_subscriptions())
+    await bot.pipeline.process([article()])
+    due = await bot.store.due_alerts(time.time() + 1, 10, ["slack"])
+    assert len(due) == 2
+    bot.fake.fail("chat.postMessage", "token_revoked", times=3)
+    with caplog.at_level(logging.INFO, logger="handlers.slack.notifier"):
+        with pytest.raises(DeliveryError) as raised:
+            await bot.adapter.notifier.send(due[0].alert)
+        assert (raised.value.auth, raised.value.retryable) == (True, True)
+        report = await bot.delivery.deliver_due()
+        assert (report.sent, report.failed) == (0, 0)
+        for item in due:  # held for the token, not failed
+            status = await bot.store.alert_status(item.alert.id)
+            assert status is not None and status.status == "pending"
+        errors = [r.getMessage() for r in caplog.records if r.name == "handlers.slack.notifier"]
+        assert len(errors) == 1 and "token_revoked" in errors[0]  # once, not per alert
+        assert not any(s.paused for s in await bot.store.list_subscriptions())
+        bot.clock[0] += 60  # the token works again: the held alerts go out
+        assert (await bot.delivery.deliver_due()).sent == 2
+    assert sorted(m.channel for m in bot.fake.messages) == ["C0NEWS", "C0TWO"]
+    notes = [r.getMessage() for r in caplog.records if r.name == "handlers.slack.notifier"]
+    assert notes[1:] == ["slack: the bot token works again"]
 
 
 async def test_the_app_runs_slack_as_a_platform_plugin(
@@ -473,13 +491,107 @@ async def test_thread_option_posts_the_days_alerts_in_one_thread(socket_bot: Bot
     assert "(alerts go into threads)" in reply
     [subscription] = await bot.store.list_subscriptions()
     assert subscription.thread and subscription.query == "NATO"
+    bot.adapter.notifier.now = lambda: datetime(2024, 11, 24, 9, tzinfo=UTC)
     await bot.news(article(1))
     await bot.news(article(2, "NATO ministers agree on new air policing rules"))
     parent, first, second = bot.fake.messages
-    assert parent.text.startswith("News alerts · ") and parent.metadata is None
+    assert parent.text == "News alerts · 24 Nov 2024"
+    assert parent.metadata == {
+        "event_type": "newsbot_thread",
+        "event_payload": {"thread_id": f"slack:{TEAM}:{CHANNEL}:2024-11-24"},
+    }
     calls = bot.fake.called("chat.postMessage")
     assert [c.args.get("thread_ts") for c in calls] == [None, parent.ts, parent.ts]
     assert (first.blocks[0]["text"]["text"], second.blocks[0]["text"]["text"]) == (
         "NATO summit opens in Vilnius",
         "NATO ministers agree on new air policing rules",
     )
+
+
+async def test_a_thread_reply_slack_stored_before_a_500_is_not_posted_again(socket_bot: Bot) -> None:
+    bot = socket_bot
+    await bot.command("subscribe NATO thread")
+    assert (await bot.news(article(1))).sent == 1
+    bot.fake.fail("chat.postMessage", "internal_error", status=500, after=True)  # stored, then 500
+    report = await bot.news(article(2, "NATO ministers agree on new air policing rules"))
+    assert (report.sent, report.retrying) == (0, 1)
+    bot.clock[0] += 60
+    assert (await bot.delivery.deliver_due()).sent == 1
+    parent, first, second = bot.fake.messages  # no second copy of the reply
+    assert (first.thread_ts, second.thread_ts) == (parent.ts, parent.ts)
+    assert second.blocks[0]["text"]["text"] == "NATO ministers agree on new air policing rules"
+    [look] = bot.fake.called("conversations.replies")  # history leaves replies out: the thread is read
+    assert look.args["ts"] == parent.ts
+    assert second.metadata is not None
+    status = await bot.store.alert_status(second.metadata["event_payload"]["alert_id"])
+    assert status is not None and (status.status, status.attempts) == ("sent", 2)
+
+
+async def test_the_days_thread_parent_is_not_posted_twice_after_a_failure(socket_bot: Bot) -> None:
+    bot = socket_bot
+    await bot.command("subscribe NATO thread")
+    bot.fake.fail("chat.postMessage", "internal_error", status=500, after=True)  # the parent: stored, 500
+    report = await bot.news(article(1))
+    assert (report.sent, report.retrying) == (0, 1)
+    [parent] = bot.fake.messages
+    bot.clock[0] += 60
+    assert (await bot.delivery.deliver_due()).sent == 1
+    assert [(m.ts, m.thread_ts) for m in bot.fake.messages] == [
+        (parent.ts, None),
+        (bot.fake.messages[1].ts, parent.ts),
+    ]
+
+
+async def test_after_a_restart_the_days_thread_is_found_again_not_started_twice(socket_bot: Bot) -> None:
+    bot = socket_bot
+    today, tomorrow = datetime(2024, 11, 24, 9, tzinfo=UTC), datetime(2024, 11, 25, 0, 5, tzinfo=UTC)
+    bot.adapter.notifier.now = lambda: today
+    await bot.command("subscribe NATO thread")
+    assert (await bot.news(article(1))).sent == 1
+    await bot.pipeline.process([article(2, "NATO ministers agree on new air policing rules")])
+    [item] = await bot.store.due_alerts(time.time() + 1, 10, ["slack"])
+    restarted = SlackNotifier(bot.adapter.client, bot.store, bot.book, now=lambda: today)
+    await restarted.send(item.alert)
+    parent, first, second = bot.fake.messages
+    assert (first.thread_ts, second.thread_ts) == (parent.ts, parent.ts)
+    assert parent.text == "News alerts · 24 Nov 2024"
+    restarted.now = lambda: tomorrow  # a new day starts a new thread
+    await bot.pipeline.process([article(3, "NATO opens its summit's second day")])
+    due = await bot.store.due_alerts(time.time() + 1, 10, ["slack"])
+    [item] = [i for i in due if i.alert.title.endswith("second day")]
+    await restarted.send(item.alert)
+    assert [m.text for m in bot.fake.messages if m.thread_ts is None] == [
+        "News alerts · 24 Nov 2024",
+        "News alerts · 25 Nov 2024",
+    ]
+
+
+# ---- the fake keeps threads as Slack does --------------------------------------------------------------
+
+
+async def test_fake_slack_keeps_replies_out_of_history_and_serves_them_in_replies(fake: FakeSlack) -> None:
+    client = AsyncWebClient(token="xoxb-test", base_url=fake.api_base)
+    meta = {"event_type": "newsbot_alert", "event_payload": {"alert_id": "x"}}
+    parent = await client.chat_postMessage(channel=CHANNEL, text="parent")
+    reply = await client.chat_postMessage(
+        channel=CHANNEL, text="reply", thread_ts=parent["ts"], metadata=meta
+    )
+    again = await client.chat_postMessage(
+        channel=CHANNEL, text="reply", thread_ts=parent["ts"], metadata=meta
+    )
+    assert len(fake.messages) == 3 and reply["ts"] != again["ts"]  # nothing is deduplicated
+    history = await client.conversations_history(channel=CHANNEL, include_all_metadata=True)
+    assert [(m["ts"], m["reply_count"]) for m in history["messages"]] == [(parent["ts"], 2)]
+    thread = await client.conversations_replies(channel=CHANNEL, ts=reply["ts"], include_all_metadata=True)
+    assert [m["ts"] for m in thread["messages"]] == [parent["ts"], reply["ts"], again["ts"]]
+    assert [m.get("metadata") for m in thread["messages"]] == [None, meta, meta]
+    bare = await client.conversations_replies(channel=CHANNEL, ts=parent["ts"], limit=2)
+    assert "metadata" not in bare["messages"][1] and bare["has_more"]
+    rest = await client.conversations_replies(
+        channel=CHANNEL, ts=parent["ts"], cursor=bare["response_metadata"]["next_cursor"]
+    )
+    assert [m["ts"] for m in rest["messages"]] == [again["ts"]]
+    fake.fail("chat.postMessage", "internal_error", status=500, after=True)
+    with pytest.raises(SlackApiError):
+        await client.chat_postMessage(channel=CHANNEL, text="stored, then 500", thread_ts=parent["ts"])
+    assert fake.messages[-1].text == "stored, then 500" and fake.messages[-1].thread_ts == parent["ts"]

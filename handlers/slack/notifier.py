@@ -1,20 +1,26 @@
 """Alerts to Slack: chat.postMessage with Block Kit, chat.update when a story gains sources.
 
-Each message carries the alert id in its metadata (``event_type: newsbot_alert``), so a retry after an
-ambiguous failure (a timeout after Slack may have posted) looks in the channel's recent history first
-and returns the message already there instead of posting it twice.
+Every message the bot posts carries an id in its metadata: an alert its alert id (``event_type:
+newsbot_alert``), the parent of a channel's thread for the day an id made of the channel and the day
+(``event_type: newsbot_thread``). So a retry after an ambiguous failure (a timeout or a 500 after Slack
+may have posted) looks first and returns the message already there instead of posting it twice: in the
+channel's recent history (``conversations.history``) and, for an alert that goes into the day's
+thread, in that thread (``conversations.replies``), since Slack's history leaves thread replies out.
+The day's parent is looked for the same way before one is posted, after a restart too.
 
 Slack's errors become :class:`DeliveryError`: rate limits are retryable after ``Retry-After``; a channel
 the bot can't post in (not a member, archived, gone) pauses that channel's subscriptions with one log
-line; a dead token is logged once, loudly, and nothing is paused (every channel is affected alike and
-a new token fixes it).
+line; a refused token (revoked, expired, the account deactivated) raises ``DeliveryError(auth=True)``,
+retryable: the delivery worker holds the platform's alerts until the token works again, so none is
+failed for it; the notifier logs it once, loudly, until a call succeeds again, and nothing is paused
+(every channel is affected alike and a new token fixes it).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Coroutine, Mapping
-from datetime import UTC, datetime
+from collections.abc import Callable, Collection, Coroutine, Mapping
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -33,13 +39,31 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
 EVENT_TYPE = "newsbot_alert"
+"""Metadata of an alert: ``{"alert_id": ...}``."""
+THREAD_EVENT_TYPE = "newsbot_thread"
+"""Metadata of the parent of a channel's thread for the day: ``{"thread_id": ...}``."""
 HISTORY_LIMIT = 100
 """How many recent messages a retry looks through for an earlier post of the same alert."""
+REPLIES_LIMIT = 1000
+"""Replies per page of ``conversations.replies`` (Slack's maximum)."""
+REPLIES_PAGES = 10
+"""At most this many pages of a thread are looked through."""
+NO_LOOK = frozenset({"missing_scope"})
+"""Errors of a look back that mean "can't tell": the bot then posts rather than lose the alert."""
 
 CHANNEL_GONE = frozenset({"not_in_channel", "channel_not_found", "is_archived", "restricted_action"})
 AUTH_DEAD = frozenset(
-    {"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive", "no_permission"}
+    {
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "token_expired",
+        "account_inactive",
+        "org_login_required",
+        "team_access_not_granted",
+    }
 )
+"""Slack refused the bot's token itself: no call can succeed until it works again."""
 RATE_LIMITED = "ratelimited"
 DEFAULT_RETRY_AFTER = 30.0
 
@@ -54,24 +78,33 @@ class SlackNotifier:
         book: SubscriptionBook,
         *,
         history_limit: int = HISTORY_LIMIT,
+        replies_limit: int = REPLIES_LIMIT,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.client = client
         self.store = store
         self.book = book
         self.history_limit = history_limit
+        self.replies_limit = replies_limit
+        self.now = now
+        """The clock that says which day's thread an alert goes into (UTC days)."""
         self._auth_logged = False
-        self._threads: dict[str, tuple[str, str]] = {}
-        """channel key -> (day, ts of that day's parent message)."""
+        self._threads: dict[tuple[str, date], str] = {}
+        """(channel key, day) -> ts of that day's parent message, for today and yesterday."""
 
     async def send(self, alert: Alert, *, retry: bool = False) -> MessageRef:
         channel = alert.channel.channel_id
-        if retry and (ts := await self._already_posted(alert)):
+        day = self.now().astimezone(UTC).date()
+        recent: Mapping[str, Any] = {}
+        if retry or (alert.thread and (alert.channel.key, day) not in self._threads):
+            recent = await self._recent(alert.channel)  # one look serves the alert and the thread
+        if retry and (ts := await self._already_posted(alert, recent, day)):
             log.info(
                 "slack: alert %s was already posted in %s (ts %s); not posting again", alert.id, channel, ts
             )
             return MessageRef(platform=PLATFORM, channel_id=channel, message_id=ts)
         message = render_slack(alert)
-        thread_ts = await self._day_thread(alert) if alert.thread else None
+        thread_ts = await self._day_thread(alert.channel, day, recent) if alert.thread else None
         response = await self._call(
             alert.channel,
             "chat.postMessage",
@@ -91,22 +124,42 @@ class SlackNotifier:
             message_id=str(response["ts"]),
         )
 
-    async def _day_thread(self, alert: Alert) -> str:
+    async def _day_thread(self, channel: ChannelRef, day: date, recent: Mapping[str, Any]) -> str:
         """Subscriptions with the thread option post into one thread per channel per day, under a
-        short parent message, so the channel itself gets one line a day. The parent is remembered for
-        the process's life; after a restart the day's next alert starts a new one."""
-        day = datetime.now(UTC).strftime("%d %b %Y")
-        known = self._threads.get(alert.channel.key)
-        if known is not None and known[0] == day:
-            return known[1]
+        short parent message, so the channel itself gets one line a day. The parent carries the day's
+        thread id in its metadata (``event_type: newsbot_thread``); one not remembered by this process
+        (after a restart, or a post whose answer was lost) is looked for among the channel's recent
+        messages before a new one is posted. Without the history scope, or when more than
+        ``history_limit`` messages came after it, it is not found and the day gets a second parent."""
+        if ts := self._parent(channel, day, recent):
+            self._remember(channel, day, ts)
+            return ts
         response = await self._call(
-            alert.channel,
+            channel,
             "chat.postMessage",
-            self.client.chat_postMessage(channel=alert.channel.channel_id, text=f"News alerts · {day}"),
+            self.client.chat_postMessage(
+                channel=channel.channel_id,
+                text=f"News alerts · {day.strftime('%d %b %Y')}",
+                metadata={
+                    "event_type": THREAD_EVENT_TYPE,
+                    "event_payload": {"thread_id": thread_id(channel, day)},
+                },
+            ),
         )
         ts = str(response["ts"])
-        self._threads[alert.channel.key] = (day, ts)
+        self._remember(channel, day, ts)
         return ts
+
+    def _parent(self, channel: ChannelRef, day: date, recent: Mapping[str, Any]) -> str:
+        """The ts of ``day``'s thread parent in ``channel``: remembered, or among ``recent``; or ""."""
+        known = self._threads.get((channel.key, day))
+        return known or _carrying(recent, THREAD_EVENT_TYPE, "thread_id", thread_id(channel, day))
+
+    def _remember(self, channel: ChannelRef, day: date, ts: str) -> None:
+        self._threads[(channel.key, day)] = ts
+        for key, when in list(self._threads):
+            if when < day - timedelta(days=1):
+                del self._threads[(key, when)]
 
     async def edit(self, ref: MessageRef, alert: Alert) -> None:
         message = render_slack(alert)
@@ -122,36 +175,85 @@ class SlackNotifier:
             ),
         )
 
-    async def _already_posted(self, alert: Alert) -> str:
-        """The ts of a recent message in the alert's channel carrying its id, or "". Without the
-        history scope the bot can't tell, says so in the log, and posts."""
-        try:
-            response = await self.client.conversations_history(
-                channel=alert.channel.channel_id, limit=self.history_limit, include_all_metadata=True
+    async def _recent(self, channel: ChannelRef) -> dict[str, Any]:
+        """The channel's recent top-level messages with their metadata (``{}`` without the scope)."""
+        return await self._call(
+            channel,
+            "conversations.history",
+            self.client.conversations_history(
+                channel=channel.channel_id, limit=self.history_limit, include_all_metadata=True
+            ),
+            unavailable=NO_LOOK,
+        )
+
+    async def _already_posted(self, alert: Alert, recent: Mapping[str, Any], day: date) -> str:
+        """The ts of a message carrying the alert's id: among the channel's ``recent`` messages or, for
+        an alert that goes into the day's thread, in that thread (today's, or yesterday's for a retry
+        that crossed midnight); or "". Without the history scope the bot can't tell, says so in the
+        log, and posts."""
+        if ts := _carrying(recent, EVENT_TYPE, "alert_id", alert.id):
+            return ts
+        if alert.thread:
+            for when in (day, day - timedelta(days=1)):
+                if (parent := self._parent(alert.channel, when, recent)) and (
+                    ts := await self._in_thread(alert, parent)
+                ):
+                    return ts
+        return ""
+
+    async def _in_thread(self, alert: Alert, parent_ts: str) -> str:
+        """The ts of a reply carrying the alert's id in the thread under ``parent_ts``, or ""."""
+        channel, cursor = alert.channel, ""
+        for _ in range(REPLIES_PAGES):
+            page = await self._call(
+                channel,
+                "conversations.replies",
+                self.client.conversations_replies(
+                    channel=channel.channel_id,
+                    ts=parent_ts,
+                    limit=self.replies_limit,
+                    cursor=cursor or None,
+                    include_all_metadata=True,
+                ),
+                unavailable=NO_LOOK | {"thread_not_found"},
             )
-        except SlackApiError as exc:
-            if exc.response.get("error") != "missing_scope":
-                raise await self._delivery_error(alert.channel, "conversations.history", exc) from exc
-            log.warning("slack: can't check for an earlier post of %s (missing history scope)", alert.id)
-            return ""
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise DeliveryError(f"slack conversations.history: {exc}", retryable=True) from exc
-        for message in response.get("messages") or []:
-            metadata = message.get("metadata") or {}
-            payload = metadata.get("event_payload") or {}
-            if metadata.get("event_type") == EVENT_TYPE and payload.get("alert_id") == alert.id:
-                return str(message.get("ts") or "")
+            if ts := _carrying(page, EVENT_TYPE, "alert_id", alert.id):
+                return ts
+            cursor = str((page.get("response_metadata") or {}).get("next_cursor") or "")
+            if not cursor or not page.get("has_more"):
+                return ""
         return ""
 
     async def _call(
-        self, channel: ChannelRef, method: str, call: Coroutine[Any, Any, AsyncSlackResponse]
+        self,
+        channel: ChannelRef,
+        method: str,
+        call: Coroutine[Any, Any, AsyncSlackResponse],
+        *,
+        unavailable: Collection[str] = (),
     ) -> dict[str, Any]:
+        """The call's response data. Slack's errors become :class:`DeliveryError`, except those in
+        ``unavailable`` (a look back Slack won't allow), which give ``{}`` and a line in the log."""
         try:
             response = await call
         except SlackApiError as exc:
+            error = str(exc.response.get("error") or "")
+            if error in unavailable:
+                if error == "missing_scope":
+                    log.warning(
+                        "slack: can't look for an earlier post in %s with %s (missing scope %s); "
+                        "posting without looking",
+                        channel.channel_id,
+                        method,
+                        exc.response.get("needed") or "channels:history",
+                    )
+                return {}
             raise await self._delivery_error(channel, method, exc) from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise DeliveryError(f"slack {method}: {type(exc).__name__}: {exc}", retryable=True) from exc
+        if self._auth_logged:
+            self._auth_logged = False
+            log.info("slack: the bot token works again")
         data: dict[str, Any] = response.data if isinstance(response.data, dict) else {}
         return data
 
@@ -169,17 +271,33 @@ class SlackNotifier:
             if not self._auth_logged:
                 self._auth_logged = True
                 log.error(
-                    "slack: the bot token was refused (%s); no Slack alert can be sent until it is "
-                    "replaced and the bot restarted",
+                    "slack: the bot token was refused (%s); Slack alerts wait until it works again "
+                    "(a replaced token needs a restart of the bot)",
                     error,
                 )
-            return DeliveryError(f"slack {method}: {error}", retryable=False)
+            return DeliveryError(f"slack {method}: {error}", retryable=True, auth=True)
         retryable = exc.response.status_code >= 500 or error in (
             "internal_error",
             "fatal_error",
             "service_unavailable",
         )
         return DeliveryError(f"slack {method} in {channel.channel_id}: {error}", retryable=retryable)
+
+
+def thread_id(channel: ChannelRef, day: date) -> str:
+    """The id in the metadata of ``channel``'s thread parent for ``day``: the same in every process."""
+    return f"{channel.key}:{day.isoformat()}"
+
+
+def _carrying(response: Mapping[str, Any], event_type: str, key: str, value: str) -> str:
+    """The ts of the first message in ``response`` whose metadata has ``event_type`` and ``key: value``
+    in its payload, or ""."""
+    for message in response.get("messages") or []:
+        metadata = message.get("metadata") or {}
+        payload = metadata.get("event_payload") or {}
+        if metadata.get("event_type") == event_type and payload.get(key) == value:
+            return str(message.get("ts") or "")
+    return ""
 
 
 def _metadata(alert: Alert) -> dict[str, Any]:
