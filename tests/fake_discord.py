@@ -13,9 +13,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import math
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import WSMsgType, web
 
@@ -42,6 +43,7 @@ USE_COMMANDS = 1 << 31
 MEMBER_PERMS = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | USE_COMMANDS
 BOT_PERMS = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS
 EPHEMERAL = 1 << 6
+Scope = Literal["user", "shared", "global", "cloudflare"]
 NONCE_WINDOW = 120.0
 
 
@@ -120,7 +122,7 @@ class FakeDiscord:
         self.identifies = 0
         self.resumes = 0
         self.heartbeats = 0
-        self._limits: list[tuple[str, str, float]] = []
+        self._limits: list[tuple[str, str, float, Scope]] = []
         self._ids = itertools.count(1)
         self._nonces: dict[tuple[str, str], tuple[float, Posted]] = {}
         self._callbacks: dict[str, asyncio.Future[dict[str, Any]]] = {}
@@ -175,9 +177,11 @@ class FakeDiscord:
 
     # ---- test controls ---------------------------------------------------------------------------
 
-    def rate_limit(self, method: str, path_part: str, retry_after: float) -> None:
-        """The next ``method`` request whose path contains ``path_part`` answers 429."""
-        self._limits.append((method, path_part, retry_after))
+    def rate_limit(self, method: str, path_part: str, retry_after: float, *, scope: Scope = "user") -> None:
+        """The next ``method`` request whose path contains ``path_part`` answers 429 as Discord does for
+        ``scope`` ("user": this bot on this route, "shared": the resource, "global": every route of
+        this bot), or as Cloudflare does ("cloudflare": an HTML page without Discord's headers)."""
+        self._limits.append((method, path_part, retry_after, scope))
 
     async def drop_gateway(self) -> None:
         """Close the websocket as a network blip would: the client should resume its session."""
@@ -405,21 +409,17 @@ class FakeDiscord:
         if not webhook and request.headers.get("Authorization") != f"Bot {TOKEN}":
             response = _error(401, 0, "401: Unauthorized")
         elif limit := self._take_limit(request.method, request.path):
-            response = _json(
-                {"message": "You are being rate limited.", "retry_after": limit, "global": False},
-                status=429,
-                headers={"Via": "1.1 google", "Retry-After": str(limit), "X-RateLimit-Scope": "user"},
-            )
+            response = _rate_limited(*limit)
         else:
             response = await handler(request)
         record.status = response.status
         return response
 
-    def _take_limit(self, method: str, path: str) -> float | None:
-        for i, (m, part, after) in enumerate(self._limits):
+    def _take_limit(self, method: str, path: str) -> tuple[float, Scope] | None:
+        for i, (m, part, after, scope) in enumerate(self._limits):
             if m == method and part in path:
                 del self._limits[i]
-                return after
+                return after, scope
         return None
 
     async def _gateway_bot(self, request: web.Request) -> web.Response:
@@ -579,6 +579,22 @@ def _json(data: Any, *, status: int = 200, headers: dict[str, str] | None = None
     return web.Response(
         body=body, status=status, headers={"Content-Type": "application/json", **(headers or {})}
     )
+
+
+def _rate_limited(retry_after: float, scope: Scope) -> web.Response:
+    """A 429 in the shapes of https://discord.com/developers/docs/topics/rate-limits (Discord's answers
+    come through Google's load balancer, hence ``Via``; discord.py takes a 429 without it for a
+    Cloudflare ban)."""
+    wait = str(math.ceil(retry_after))
+    if scope == "cloudflare":
+        page = "<html><body>error 1015: you are being rate limited</body></html>"
+        return web.Response(text=page, status=429, content_type="text/html", headers={"Retry-After": wait})
+    headers = {"Via": "1.1 google", "Retry-After": wait, "X-RateLimit-Scope": scope}
+    if scope == "global":
+        headers["X-RateLimit-Global"] = "true"
+    message = "The resource is being rate limited." if scope == "shared" else "You are being rate limited."
+    body = {"message": message, "retry_after": retry_after, "global": scope == "global"}
+    return _json(body, status=429, headers=headers)
 
 
 def _error(status: int, code: int, message: str) -> web.Response:

@@ -15,7 +15,7 @@ import pytest
 
 from bot.app import App
 from bot.config import load_config
-from bot.core.errors import NewsBotError
+from bot.core.errors import DeliveryError, NewsBotError
 from bot.core.models import Alert, Article, ChannelRef
 from handlers.discord.adapter import DiscordAdapter
 from handlers.discord.commands import GENERIC_FAILURE, NewsGroup
@@ -24,12 +24,14 @@ from tests.fake_discord import (
     ADMIN_ID,
     CHANNEL_ID,
     EPHEMERAL,
+    FORUM_CHANNEL_ID,
     GUILD_ID,
     MEMBER_ID,
     QUIET_CHANNEL_ID,
     ROLE_ID,
     TOKEN,
     FakeDiscord,
+    Scope,
 )
 
 TOKEN_ENV = "NEWSBOT_TEST_DISCORD_TOKEN"
@@ -177,6 +179,71 @@ async def test_a_429_is_honoured_and_the_alert_still_arrives(app: App, fake: Fak
     assert len(fake.channel_messages(CHANNEL_ID)) == 1
 
 
+def alert_to(channel: str, n: int = 1, *, thread: bool = False) -> Alert:
+    return Alert(
+        id=f"alert-{channel}-{n}",
+        channel=ChannelRef("discord", channel, GUILD_ID),
+        story_id=f"s{n}",
+        title="Ukraine asks allies for air defence",
+        url=f"https://news.example/{n}",
+        source="Meridian Wire",
+        summary="Officials said talks would continue.",
+        terms=("Ukraine",),
+        queries=("ukraine",),
+        thread=thread,
+    )
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "scope"),
+    [(20.0, "user"), (40.0, "user"), (1336.57, "shared"), (20.0, "global"), (40.0, "global")],
+)
+async def test_a_long_429_comes_back_at_once_with_its_retry_after(
+    app: App, fake: FakeDiscord, retry_after: float, scope: Scope
+) -> None:
+    """Longer than discord.py waits inside a send: the send returns at once (no 20 or 40 s sleep, no
+    "unreachable"), and Discord's next answer is not held up, not even after a global limit."""
+    notifier = adapter_of(app).notifier
+    fake.rate_limit("POST", f"/channels/{CHANNEL_ID}/messages", retry_after, scope=scope)
+
+    with pytest.raises(DeliveryError) as raised:
+        await notifier.send(alert_to(CHANNEL_ID))
+
+    assert raised.value.retryable and not raised.value.auth
+    assert raised.value.retry_after == retry_after
+    assert "unreachable" not in str(raised.value)
+    assert [r.status for r in fake.calls("POST", f"/channels/{CHANNEL_ID}/messages")] == [429]
+    await notifier.send(alert_to(FORUM_CHANNEL_ID))  # another channel goes on
+    assert len(fake.threads) == 1
+
+
+async def test_a_cloudflare_429_waits_for_its_retry_after_header(app: App, fake: FakeDiscord) -> None:
+    fake.rate_limit("POST", f"/channels/{CHANNEL_ID}/messages", 60, scope="cloudflare")
+    with pytest.raises(DeliveryError) as raised:
+        await adapter_of(app).notifier.send(alert_to(CHANNEL_ID))
+    assert raised.value.retryable and raised.value.retry_after == 60
+
+
+async def test_a_rate_limited_alert_is_retried_after_retry_after_while_other_channels_go_on(
+    app: App, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await fake.command("subscribe", {"query": "Ukraine"})
+    await fake.command("subscribe", {"query": "NATO"}, channel=FORUM_CHANNEL_ID)
+    fake.rate_limit("POST", f"/channels/{CHANNEL_ID}/messages", retry_after=20)
+
+    await arrive(app, article(1, "Ukraine asks allies for air defence"), article(2, "NATO ministers meet"))
+    assert fake.channel_messages(CHANNEL_ID) == []
+    assert [t["name"] for t in fake.threads] == ["NATO ministers meet"]
+
+    now = app.delivery.clock()
+    monkeypatch.setattr(app.delivery, "clock", lambda: now + 15)
+    assert (await app.delivery.deliver_due()).sent == 0  # Discord said 20 s
+    monkeypatch.setattr(app.delivery, "clock", lambda: now + 21)
+    assert (await app.delivery.deliver_due()).sent == 1
+    (posted,) = fake.channel_messages(CHANNEL_ID)
+    assert posted.body["embeds"][0]["title"] == "Ukraine asks allies for air defence"
+
+
 async def test_gateway_drop_is_survived_with_resume_and_nothing_lost(app: App, fake: FakeDiscord) -> None:
     await fake.command("subscribe", {"query": "Ukraine"})
     await fake.drop_gateway()
@@ -293,8 +360,6 @@ async def test_a_wrong_token_is_a_clear_startup_error(
 async def test_thread_option_opens_a_thread_per_alert_and_a_forum_gets_posts(
     app: App, fake: FakeDiscord
 ) -> None:
-    from tests.fake_discord import FORUM_CHANNEL_ID
-
     reply = await fake.command("subscribe", {"query": "Ukraine", "thread": True})
     assert "(alerts go into threads)" in text_of(reply)
     await fake.command("subscribe", {"query": "NATO"}, channel=FORUM_CHANNEL_ID)

@@ -34,7 +34,7 @@ from bot.processing.subscriptions import SubscriptionBook
 from bot.store.base import Store
 from handlers.commands import CommandService
 from handlers.discord.commands import NewsGroup, NewsTree
-from handlers.discord.notifier import DiscordNotifier
+from handlers.discord.notifier import RATE_LIMIT_WAIT, DiscordNotifier
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +98,12 @@ class DiscordAdapter:
         except (discord.DiscordException, aiohttp.ClientError, OSError) as exc:
             await self.stop()
             raise NewsBotError(f"cannot reach Discord at {self.config.api_base}: {exc}") from exc
+        # From here on the client's REST requests are the notifier's sends: a rate limit longer than
+        # RATE_LIMIT_WAIT is raised (the outbox retries that alert after it) instead of slept through
+        # inside the send while every other channel waits. Starting up (above) waited up to 30 s, the
+        # least discord.py's constructor takes; it reads the attribute for each new route bucket and at
+        # each 429, so the start-up calls' buckets keep their 30 s.
+        self.client.http.max_ratelimit_timeout = RATE_LIMIT_WAIT
         self._task = asyncio.create_task(self._connect(), name="discord-gateway")
         ready = asyncio.create_task(self.connected.wait())
         done, _ = await asyncio.wait(

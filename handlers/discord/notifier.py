@@ -4,11 +4,18 @@ Sends carry a nonce derived from the alert id with ``enforce_nonce``, so Discord
 message instead of posting a second when a retry follows a send that timed out after reaching it.
 A channel the bot lost (403 Missing Access/Permissions, 404 Unknown Channel) has its subscriptions
 paused, not deleted, and is logged once.
+
+Rate limits: discord.py waits out a limit of up to :data:`RATE_LIMIT_WAIT` seconds inside a send (the
+adapter sets that on the client once it has started); a longer one, per route, shared or global, comes
+back at once as ``discord.RateLimited`` and becomes a retryable :class:`DeliveryError` with its
+``retry_after``, so the outbox retries that alert then and the other channels' alerts go on. The
+notifier's ``timeout`` bounds each HTTP attempt, never discord.py's rate-limit waits: cancelling one of
+those would turn a rate limit into "unreachable", and cancelling a global one would leave discord.py's
+global lock shut for every later request.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 from typing import Any
@@ -18,6 +25,7 @@ import discord
 from discord.http import Route
 
 from bot.core.errors import DeliveryError
+from bot.core.http import parse_retry_after
 from bot.core.models import Alert, ChannelRef, MessageRef
 from bot.processing.subscriptions import SubscriptionBook, pause_channel
 from bot.store.base import Store
@@ -28,6 +36,8 @@ log = logging.getLogger(__name__)
 
 LOST_CHANNEL_CODES = {10003, 50001, 50013}
 """Unknown Channel, Missing Access, Missing Permissions: the bot can't post there any more."""
+RATE_LIMIT_WAIT = 5.0
+"""The longest rate limit discord.py may sleep through inside a send; a longer one is raised."""
 NONCE_CHARS = 25
 THREAD_NAME_LIMIT = 100
 
@@ -113,7 +123,9 @@ class DiscordNotifier:
         if self.client.user is None or self.client.is_closed():
             raise DeliveryError("not connected to Discord yet", retryable=True)
         try:
-            return await asyncio.wait_for(self.client.http.request(route, json=body), self.timeout)
+            return await self.client.http.request(
+                route, json=body, timeout=aiohttp.ClientTimeout(total=self.timeout)
+            )
         except discord.RateLimited as exc:
             raise DeliveryError("Discord rate limit", retryable=True, retry_after=exc.retry_after) from exc
         except (discord.Forbidden, discord.NotFound) as exc:
@@ -124,8 +136,11 @@ class DiscordNotifier:
             raise DeliveryError(f"Discord server error {exc.status}", retryable=True) from exc
         except discord.HTTPException as exc:
             # 429 without Discord's headers (a proxy or Cloudflare): wait; anything else is our request.
-            retryable = exc.status == 429
-            raise DeliveryError(f"Discord said {exc.status}: {exc.text}", retryable=retryable) from exc
+            if exc.status == 429:
+                after = parse_retry_after(exc.response.headers.get("Retry-After"))
+                message = "rate limited by a proxy or Cloudflare"
+                raise DeliveryError(message, retryable=True, retry_after=after) from exc
+            raise DeliveryError(f"Discord said {exc.status}: {exc.text}", retryable=False) from exc
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise DeliveryError(f"Discord unreachable: {exc!r}", retryable=True) from exc
 
