@@ -45,6 +45,7 @@ BOT_PERMS = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS
 EPHEMERAL = 1 << 6
 Scope = Literal["user", "shared", "global", "cloudflare"]
 NONCE_WINDOW = 120.0
+"""Discord checks an enforced nonce against "the past few minutes"; the fake remembers two."""
 
 
 @dataclass
@@ -123,8 +124,10 @@ class FakeDiscord:
         self.resumes = 0
         self.heartbeats = 0
         self._limits: list[tuple[str, str, float, Scope]] = []
+        self._lost_answers: list[tuple[str, str]] = []
         self._ids = itertools.count(1)
         self._nonces: dict[tuple[str, str], tuple[float, Posted]] = {}
+        """(author, nonce) -> when, and the message it created: Create Message's ``enforce_nonce``."""
         self._callbacks: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._ws: web.WebSocketResponse | None = None
         self._session_id = ""
@@ -146,6 +149,8 @@ class FakeDiscord:
         app.router.add_put(api + "/applications/{app}/commands", self._sync)
         app.router.add_put(api + "/applications/{app}/guilds/{guild}/commands", self._sync)
         app.router.add_get(api + "/channels/{channel}", self._get_channel)
+        app.router.add_get(api + "/channels/{channel}/messages/{message}", self._get_message)
+        app.router.add_get(api + "/guilds/{guild}/threads/active", self._active_threads)
         app.router.add_post(api + "/channels/{channel}/messages", self._create_message)
         app.router.add_patch(api + "/channels/{channel}/messages/{message}", self._edit_message)
         app.router.add_post(api + "/channels/{channel}/threads", self._forum_post)
@@ -182,6 +187,11 @@ class FakeDiscord:
         ``scope`` ("user": this bot on this route, "shared": the resource, "global": every route of
         this bot), or as Cloudflare does ("cloudflare": an HTML page without Discord's headers)."""
         self._limits.append((method, path_part, retry_after, scope))
+
+    def lose_answer(self, method: str, path_part: str) -> None:
+        """Discord carries out the next ``method`` request whose path contains ``path_part``, but its
+        answer never reaches the bot (the connection drops): the bot can't tell whether it posted."""
+        self._lost_answers.append((method, path_part))
 
     async def drop_gateway(self) -> None:
         """Close the websocket as a network blip would: the client should resume its session."""
@@ -412,8 +422,17 @@ class FakeDiscord:
             response = _rate_limited(*limit)
         else:
             response = await handler(request)
+            if self._take_lost_answer(request.method, request.path) and request.transport is not None:
+                request.transport.close()
         record.status = response.status
         return response
+
+    def _take_lost_answer(self, method: str, path: str) -> bool:
+        for i, (m, part) in enumerate(self._lost_answers):
+            if m == method and part in path:
+                del self._lost_answers[i]
+                return True
+        return False
 
     def _take_limit(self, method: str, path: str) -> tuple[float, Scope] | None:
         for i, (m, part, after, scope) in enumerate(self._limits):
@@ -480,18 +499,39 @@ class FakeDiscord:
             return _error(403, 50001, "Missing Access")
         if cid == QUIET_CHANNEL_ID:
             return _error(403, 50013, "Missing Permissions")
+        if self._channels()[cid]["type"] == 15:
+            return _error(400, 40058, "Cannot send a message in a forum channel")
         body: dict[str, Any] = await request.json()
-        nonce = body.get("nonce")
+        # https://discord.com/developers/docs/resources/message#create-message: "If true and nonce is
+        # present, it will be checked for uniqueness in the past few minutes. If another message was
+        # created by the same author with the same nonce, that message will be returned and no new
+        # message will be created." Without enforce_nonce the same nonce posts again. Every message
+        # here is the bot's (its token is the only one accepted), so the author is always BOT_ID.
+        enforced = (BOT_ID, str(body["nonce"])) if body.get("nonce") and body.get("enforce_nonce") else None
         now = time.monotonic()
-        if nonce and body.get("enforce_nonce"):
-            known = self._nonces.get((cid, str(nonce)))
+        if enforced is not None:
+            known = self._nonces.get(enforced)
             if known is not None and now - known[0] < NONCE_WINDOW:
                 return _json(self._message_json(known[1]))
         posted = Posted(id=str(970000000000000000 + next(self._ids)), channel_id=cid, body=body)
         self.messages.append(posted)
-        if nonce and body.get("enforce_nonce"):
-            self._nonces[(cid, str(nonce))] = (now, posted)
+        if enforced is not None:
+            self._nonces[enforced] = (now, posted)
         return _json(self._message_json(posted))
+
+    async def _get_message(self, request: web.Request) -> web.Response:
+        cid, mid = request.match_info["channel"], request.match_info["message"]
+        if cid in self.forbidden_channels:
+            return _error(403, 50001, "Missing Access")
+        for posted in self.messages:
+            if posted.id == mid and posted.channel_id == cid:
+                return _json(self._message_json(posted))
+        return _error(404, 10008, "Unknown Message")
+
+    async def _active_threads(self, request: web.Request) -> web.Response:
+        """List Active Guild Threads: every thread here is the bot's, and none is archived."""
+        threads = [self._thread_json(t["parent"], t["id"], t["name"]) for t in self.threads]
+        return _json({"threads": threads, "members": []})
 
     async def _edit_message(self, request: web.Request) -> web.Response:
         cid, mid = request.match_info["channel"], request.match_info["message"]
@@ -504,7 +544,12 @@ class FakeDiscord:
         return _error(404, 10008, "Unknown Message")
 
     async def _forum_post(self, request: web.Request) -> web.Response:
+        """Start Thread in Forum or Media Channel. Its message params document no ``nonce`` nor
+        ``enforce_nonce`` (unlike Create Message), so the fake checks none: the same body twice makes
+        two posts, as nothing in Discord's docs says it would not."""
         cid = request.match_info["channel"]
+        if cid in self.forbidden_channels:
+            return _error(403, 50001, "Missing Access")
         if self._channels().get(cid, {}).get("type") != 15:
             return _error(400, 50024, "Cannot execute action on this channel type")
         body: dict[str, Any] = await request.json()
@@ -518,11 +563,22 @@ class FakeDiscord:
         cid, mid = request.match_info["channel"], request.match_info["message"]
         body: dict[str, Any] = await request.json()
         tid = mid  # a thread started from a message shares its id
+        if any(t["id"] == tid for t in self.threads):
+            return _error(400, 160004, "A thread has already been created for this message")
         self.threads.append({"parent": cid, "id": tid, "name": body["name"], "from_message": mid})
         return _json(self._thread_json(cid, tid, body["name"]))
 
     def _thread_json(self, parent: str, tid: str, name: str) -> dict[str, Any]:
-        return {"id": tid, "type": 11, "guild_id": GUILD_ID, "parent_id": parent, "name": name}
+        metadata = {"archived": False, "auto_archive_duration": 1440, "locked": False}
+        return {
+            "id": tid,
+            "type": 11,
+            "guild_id": GUILD_ID,
+            "parent_id": parent,
+            "owner_id": BOT_ID,
+            "name": name,
+            "thread_metadata": {**metadata, "archive_timestamp": "2026-01-01T00:00:00+00:00"},
+        }
 
     def _message_json(self, posted: Posted) -> dict[str, Any]:
         current = posted.current

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from discord.http import Route
 
 from bot.app import App
 from bot.config import load_config
@@ -285,6 +286,75 @@ async def test_a_retried_send_does_not_double_post(app: App, fake: FakeDiscord) 
     assert {"name": "Also reported by", "value": "Northbound Post, Harbour Times", "inline": False} in fields
 
 
+async def test_an_alert_whose_answer_was_lost_is_posted_once_in_a_channel_and_in_a_forum(
+    app: App, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Discord posts, the answer never arrives, the outbox retries: still one message and one post."""
+    await fake.command("subscribe", {"query": "Ukraine"})
+    await fake.command("subscribe", {"query": "NATO"}, channel=FORUM_CHANNEL_ID)
+    fake.lose_answer("POST", f"/channels/{CHANNEL_ID}/messages")
+    fake.lose_answer("POST", f"/channels/{FORUM_CHANNEL_ID}/threads")
+
+    nato = "NATO ministers meet in Brussels over air defence"
+    await arrive(app, article(1, "Ukraine asks allies for air defence"), article(2, nato))
+    assert len(fake.channel_messages(CHANNEL_ID)) == 1 and len(fake.threads) == 1  # Discord has them
+    now = app.delivery.clock()
+    monkeypatch.setattr(app.delivery, "clock", lambda: now + 600)
+    assert (await app.delivery.deliver_due()).sent == 2  # the retries
+
+    assert len(fake.channel_messages(CHANNEL_ID)) == 1
+    (post,) = fake.threads
+    assert post["parent"] == FORUM_CHANNEL_ID and len(fake.channel_messages(post["id"])) == 1
+    # and the outbox knows where they are: a story gaining sources edits them
+    await arrive(app, dataclasses.replace(article(3, nato), source="Northbound Post"))
+    (starter,) = fake.channel_messages(post["id"])
+    assert starter.edits
+
+
+async def test_a_retried_thread_alert_posts_once_and_keeps_its_thread(
+    app: App, fake: FakeDiscord, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Posted with its thread, then the bot died before the outbox recorded it: the retry finds both."""
+    notifier = adapter_of(app).notifier
+    alert = alert_to(CHANNEL_ID, thread=True)
+    await notifier.send(alert)
+    with caplog.at_level(logging.WARNING):
+        ref = await notifier.send(alert, retry=True)
+    (posted,) = fake.channel_messages(CHANNEL_ID)
+    assert ref.message_id == posted.id
+    assert [t["from_message"] for t in fake.threads] == [posted.id]
+    assert "thread could not be opened" not in caplog.text
+
+
+async def test_a_retried_forum_post_is_not_mistaken_for_another_with_the_same_name(
+    app: App, fake: FakeDiscord
+) -> None:
+    notifier = adapter_of(app).notifier
+    first = alert_to(FORUM_CHANNEL_ID, 1)
+    other = dataclasses.replace(alert_to(FORUM_CHANNEL_ID, 2), summary="A different story, same headline.")
+    await notifier.send(first)
+    await notifier.send(other, retry=True)  # its first attempt never reached Discord
+    assert await notifier.send(first, retry=True) == await notifier.send(first, retry=True)
+    assert len(fake.threads) == 2
+
+
+async def test_the_fake_honours_enforce_nonce_as_discord_documents_it(app: App, fake: FakeDiscord) -> None:
+    """Create Message returns the first message for a repeated nonce only with enforce_nonce; Start
+    Thread in Forum documents no nonce check, so the fake makes a second post."""
+    http = adapter_of(app).client.http
+    messages = Route("POST", "/channels/{channel_id}/messages", channel_id=int(CHANNEL_ID))
+    body = {"content": "hello", "nonce": "n-1"}
+    first = await http.request(messages, json={**body, "enforce_nonce": True})
+    again = await http.request(messages, json={**body, "enforce_nonce": True})
+    loose = await http.request(messages, json=body)
+    assert again["id"] == first["id"] != loose["id"]
+    assert len(fake.channel_messages(CHANNEL_ID)) == 2
+
+    posts = Route("POST", "/channels/{channel_id}/threads", channel_id=int(FORUM_CHANNEL_ID))
+    post = {"name": "hello", "message": {**body, "enforce_nonce": True}}
+    assert (await http.request(posts, json=post))["id"] != (await http.request(posts, json=post))["id"]
+
+
 async def test_losing_a_channel_pauses_its_subscriptions_and_logs_once(
     app: App, fake: FakeDiscord, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -377,6 +447,7 @@ async def test_thread_option_opens_a_thread_per_alert_and_a_forum_gets_posts(
     assert forum_post["parent"] == FORUM_CHANNEL_ID and forum_post["name"] == nato
     (starter,) = fake.channel_messages(forum_post["id"])
     assert starter.body["embeds"][0]["title"] == nato
+    assert starter.body["enforce_nonce"] is True and starter.body["nonce"]
 
     # A second outlet: the forum post's message is edited inside its thread.
     await arrive(app, dataclasses.replace(article(3, nato), source="Northbound Post"))
