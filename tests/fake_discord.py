@@ -125,6 +125,7 @@ class FakeDiscord:
         self.heartbeats = 0
         self._limits: list[tuple[str, str, float, Scope]] = []
         self._lost_answers: list[tuple[str, str]] = []
+        self.token_revoked = False
         self._ids = itertools.count(1)
         self._nonces: dict[tuple[str, str], tuple[float, Posted]] = {}
         """(author, nonce) -> when, and the message it created: Create Message's ``enforce_nonce``."""
@@ -187,6 +188,14 @@ class FakeDiscord:
         ``scope`` ("user": this bot on this route, "shared": the resource, "global": every route of
         this bot), or as Cloudflare does ("cloudflare": an HTML page without Discord's headers)."""
         self._limits.append((method, path_part, retry_after, scope))
+
+    def revoke_token(self) -> None:
+        """The bot's token is reset in the developer portal: REST answers 401 and the gateway refuses
+        it (close 4004) when the bot next identifies; the live gateway session is left as it is."""
+        self.token_revoked = True
+
+    def _accepts(self, token: object) -> bool:
+        return token == TOKEN and not self.token_revoked
 
     def lose_answer(self, method: str, path_part: str) -> None:
         """Discord carries out the next ``method`` request whose path contains ``path_part``, but its
@@ -299,7 +308,7 @@ class FakeDiscord:
                 self.heartbeats += 1
                 await ws.send_str(json.dumps({"op": 11}))
             elif op == 2:
-                if d.get("token") != TOKEN:
+                if not self._accepts(d.get("token")):
                     await ws.close(code=4004, message=b"Authentication failed.")
                     break
                 self.identifies += 1
@@ -310,7 +319,7 @@ class FakeDiscord:
                 await self._send_event("GUILD_CREATE", self._guild())
                 await self._flush_pending()
             elif op == 6:
-                if d.get("session_id") != self._session_id or d.get("token") != TOKEN:
+                if d.get("session_id") != self._session_id or not self._accepts(d.get("token")):
                     await ws.send_str(json.dumps({"op": 9, "d": False}))
                     continue
                 self.resumes += 1
@@ -416,7 +425,7 @@ class FakeDiscord:
         record = Recorded(request.method, request.path, time.monotonic(), 0, body)
         self.requests.append(record)
         webhook = "/interactions/" in request.path or "/webhooks/" in request.path
-        if not webhook and request.headers.get("Authorization") != f"Bot {TOKEN}":
+        if not webhook and not self._accepts(request.headers.get("Authorization", "").removeprefix("Bot ")):
             response = _error(401, 0, "401: Unauthorized")
         elif limit := self._take_limit(request.method, request.path):
             response = _rate_limited(*limit)

@@ -373,6 +373,40 @@ async def test_losing_a_channel_pauses_its_subscriptions_and_logs_once(
     assert TOKEN not in caplog.text
 
 
+async def test_a_refused_token_is_an_auth_error_and_a_refused_channel_is_not(
+    app: App, fake: FakeDiscord
+) -> None:
+    notifier = adapter_of(app).notifier
+    with pytest.raises(DeliveryError) as refused_channel:
+        await notifier.send(alert_to(QUIET_CHANNEL_ID))  # 403 Missing Permissions: that channel only
+    assert not refused_channel.value.retryable and not refused_channel.value.auth
+
+    fake.revoke_token()
+    for channel in (CHANNEL_ID, FORUM_CHANNEL_ID):
+        with pytest.raises(DeliveryError) as refused_token:
+            await notifier.send(alert_to(channel))
+        assert refused_token.value.auth and refused_token.value.retryable
+        assert "401" in str(refused_token.value)
+    assert fake.messages == [] and fake.threads == []
+
+
+async def test_a_token_the_gateway_refuses_is_an_auth_error(app: App, fake: FakeDiscord) -> None:
+    """Reset in the developer portal: the gateway refuses it on reconnecting (4004), discord.py closes
+    the client, and every send says so instead of "not connected"."""
+    adapter = adapter_of(app)
+    fake.revoke_token()
+    await fake.drop_gateway()
+    for _ in range(250):
+        if adapter.client.is_closed():
+            break
+        await asyncio.sleep(0.02)
+    assert adapter.client.is_closed()
+
+    with pytest.raises(DeliveryError) as raised:
+        await adapter.notifier.send(alert_to(CHANNEL_ID))
+    assert raised.value.auth and raised.value.retryable
+
+
 async def test_a_story_gaining_sources_edits_the_original_message(app: App, fake: FakeDiscord) -> None:
     await fake.command("subscribe", {"query": "Ukraine"})
     first = article(1, "Ukraine asks allies for more air defence")

@@ -39,6 +39,8 @@ from handlers.discord.notifier import RATE_LIMIT_WAIT, DiscordNotifier
 log = logging.getLogger(__name__)
 
 READY_TIMEOUT = 30.0
+GATEWAY_AUTH_FAILED = 4004
+"""The gateway's close code for a token it refuses; discord.py closes the client on it."""
 
 
 class _Client(discord.Client):
@@ -125,7 +127,13 @@ class DiscordAdapter:
             except (discord.LoginFailure, discord.PrivilegedIntentsRequired):
                 log.error("discord: the gateway refused this bot's login; not reconnecting", exc_info=True)
                 return
-            except Exception:
+            except Exception as exc:
+                if isinstance(exc, discord.ConnectionClosed) and exc.code == GATEWAY_AUTH_FAILED:
+                    # discord.py has closed the client: nothing goes out until a restart with a token
+                    # Discord takes; the notifier says so (auth), and the outbox holds the alerts.
+                    self.notifier.token_refused = True
+                    log.error("discord: Discord refused the bot token in $%s (4004)", self.config.token_env)
+                    return
                 log.exception("discord: the gateway connection failed; reconnecting in %.0fs", delay)
             if self.client.is_closed():
                 return

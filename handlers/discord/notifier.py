@@ -7,7 +7,9 @@ retried forum post first looks among the forum's active threads for the one it m
 (the bot's, named for the alert, whose first message shows the alert's embed). A thread opened on a
 message that already has one ("thread" alerts, on a retry) is taken as opened.
 A channel the bot lost (403 Missing Access/Permissions, 404 Unknown Channel) has its subscriptions
-paused, not deleted, and is logged once.
+paused, not deleted, and is logged once. A token Discord refuses (401 on a request, or the gateway's
+close 4004 that ends the client) is a retryable ``DeliveryError(auth=True)``: every channel is
+affected alike, so the outbox holds the platform's alerts rather than spending their retries.
 
 Rate limits: discord.py waits out a limit of up to :data:`RATE_LIMIT_WAIT` seconds inside a send (the
 adapter sets that on the client once it has started); a longer one, per route, shared or global, comes
@@ -49,6 +51,7 @@ THREAD_EXISTS = 160004
 FORUM_LOOKUP_LIMIT = 5
 """How many of the bot's same-named active posts in a forum a retry reads before posting again."""
 THREAD_NAME_LIMIT = 100
+TOKEN_REFUSED = "Discord refused the bot token"
 
 
 def nonce_for(alert_id: str) -> str:
@@ -85,6 +88,8 @@ class DiscordNotifier:
         self.store = store
         self.book = book
         self.timeout = timeout
+        self.token_refused = False
+        """Set by the adapter when the gateway refused the token and the client closed for good."""
 
     async def send(self, alert: Alert, *, retry: bool = False) -> MessageRef:
         channel_id = _snowflake(alert.channel)
@@ -178,6 +183,8 @@ class DiscordNotifier:
     ) -> Any:
         """One request. ``lose``: a refusal of the channel pauses its subscriptions (not for lookups).
         ``done_codes``: Discord error codes that mean the request's effect is already there (None)."""
+        if self.token_refused and self.client.is_closed():
+            raise DeliveryError(TOKEN_REFUSED + " (gateway close 4004)", retryable=True, auth=True)
         if self.client.user is None or self.client.is_closed():
             raise DeliveryError("not connected to Discord yet", retryable=True)
         options: dict[str, Any] = {"timeout": aiohttp.ClientTimeout(total=self.timeout)}
@@ -187,6 +194,8 @@ class DiscordNotifier:
             return await self.client.http.request(route, **options)
         except discord.RateLimited as exc:
             raise DeliveryError("Discord rate limit", retryable=True, retry_after=exc.retry_after) from exc
+        except discord.LoginFailure as exc:
+            raise DeliveryError(TOKEN_REFUSED, retryable=True, auth=True) from exc
         except discord.HTTPException as exc:
             if exc.code in done_codes:
                 return None
@@ -196,6 +205,8 @@ class DiscordNotifier:
 
     async def _refused(self, channel: ChannelRef, exc: discord.HTTPException, *, lose: bool) -> DeliveryError:
         """Discord's error answer as a :class:`DeliveryError`."""
+        if exc.status == 401:
+            return DeliveryError(f"{TOKEN_REFUSED} (401 Unauthorized)", retryable=True, auth=True)
         if isinstance(exc, (discord.Forbidden, discord.NotFound)):
             if lose and exc.code in LOST_CHANNEL_CODES:
                 await self._lose(channel, exc)
