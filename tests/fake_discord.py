@@ -13,9 +13,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import math
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import WSMsgType, web
 
@@ -42,7 +43,9 @@ USE_COMMANDS = 1 << 31
 MEMBER_PERMS = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | USE_COMMANDS
 BOT_PERMS = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS
 EPHEMERAL = 1 << 6
+Scope = Literal["user", "shared", "global", "cloudflare"]
 NONCE_WINDOW = 120.0
+"""Discord checks an enforced nonce against "the past few minutes"; the fake remembers two."""
 
 
 @dataclass
@@ -120,9 +123,12 @@ class FakeDiscord:
         self.identifies = 0
         self.resumes = 0
         self.heartbeats = 0
-        self._limits: list[tuple[str, str, float]] = []
+        self._limits: list[tuple[str, str, float, Scope]] = []
+        self._lost_answers: list[tuple[str, str]] = []
+        self.token_revoked = False
         self._ids = itertools.count(1)
         self._nonces: dict[tuple[str, str], tuple[float, Posted]] = {}
+        """(author, nonce) -> when, and the message it created: Create Message's ``enforce_nonce``."""
         self._callbacks: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._ws: web.WebSocketResponse | None = None
         self._session_id = ""
@@ -144,6 +150,8 @@ class FakeDiscord:
         app.router.add_put(api + "/applications/{app}/commands", self._sync)
         app.router.add_put(api + "/applications/{app}/guilds/{guild}/commands", self._sync)
         app.router.add_get(api + "/channels/{channel}", self._get_channel)
+        app.router.add_get(api + "/channels/{channel}/messages/{message}", self._get_message)
+        app.router.add_get(api + "/guilds/{guild}/threads/active", self._active_threads)
         app.router.add_post(api + "/channels/{channel}/messages", self._create_message)
         app.router.add_patch(api + "/channels/{channel}/messages/{message}", self._edit_message)
         app.router.add_post(api + "/channels/{channel}/threads", self._forum_post)
@@ -175,9 +183,24 @@ class FakeDiscord:
 
     # ---- test controls ---------------------------------------------------------------------------
 
-    def rate_limit(self, method: str, path_part: str, retry_after: float) -> None:
-        """The next ``method`` request whose path contains ``path_part`` answers 429."""
-        self._limits.append((method, path_part, retry_after))
+    def rate_limit(self, method: str, path_part: str, retry_after: float, *, scope: Scope = "user") -> None:
+        """The next ``method`` request whose path contains ``path_part`` answers 429 as Discord does for
+        ``scope`` ("user": this bot on this route, "shared": the resource, "global": every route of
+        this bot), or as Cloudflare does ("cloudflare": an HTML page without Discord's headers)."""
+        self._limits.append((method, path_part, retry_after, scope))
+
+    def revoke_token(self) -> None:
+        """The bot's token is reset in the developer portal: REST answers 401 and the gateway refuses
+        it (close 4004) when the bot next identifies; the live gateway session is left as it is."""
+        self.token_revoked = True
+
+    def _accepts(self, token: object) -> bool:
+        return token == TOKEN and not self.token_revoked
+
+    def lose_answer(self, method: str, path_part: str) -> None:
+        """Discord carries out the next ``method`` request whose path contains ``path_part``, but its
+        answer never reaches the bot (the connection drops): the bot can't tell whether it posted."""
+        self._lost_answers.append((method, path_part))
 
     async def drop_gateway(self) -> None:
         """Close the websocket as a network blip would: the client should resume its session."""
@@ -285,7 +308,7 @@ class FakeDiscord:
                 self.heartbeats += 1
                 await ws.send_str(json.dumps({"op": 11}))
             elif op == 2:
-                if d.get("token") != TOKEN:
+                if not self._accepts(d.get("token")):
                     await ws.close(code=4004, message=b"Authentication failed.")
                     break
                 self.identifies += 1
@@ -296,7 +319,7 @@ class FakeDiscord:
                 await self._send_event("GUILD_CREATE", self._guild())
                 await self._flush_pending()
             elif op == 6:
-                if d.get("session_id") != self._session_id or d.get("token") != TOKEN:
+                if d.get("session_id") != self._session_id or not self._accepts(d.get("token")):
                     await ws.send_str(json.dumps({"op": 9, "d": False}))
                     continue
                 self.resumes += 1
@@ -402,24 +425,29 @@ class FakeDiscord:
         record = Recorded(request.method, request.path, time.monotonic(), 0, body)
         self.requests.append(record)
         webhook = "/interactions/" in request.path or "/webhooks/" in request.path
-        if not webhook and request.headers.get("Authorization") != f"Bot {TOKEN}":
+        if not webhook and not self._accepts(request.headers.get("Authorization", "").removeprefix("Bot ")):
             response = _error(401, 0, "401: Unauthorized")
         elif limit := self._take_limit(request.method, request.path):
-            response = _json(
-                {"message": "You are being rate limited.", "retry_after": limit, "global": False},
-                status=429,
-                headers={"Via": "1.1 google", "Retry-After": str(limit), "X-RateLimit-Scope": "user"},
-            )
+            response = _rate_limited(*limit)
         else:
             response = await handler(request)
+            if self._take_lost_answer(request.method, request.path) and request.transport is not None:
+                request.transport.close()
         record.status = response.status
         return response
 
-    def _take_limit(self, method: str, path: str) -> float | None:
-        for i, (m, part, after) in enumerate(self._limits):
+    def _take_lost_answer(self, method: str, path: str) -> bool:
+        for i, (m, part) in enumerate(self._lost_answers):
+            if m == method and part in path:
+                del self._lost_answers[i]
+                return True
+        return False
+
+    def _take_limit(self, method: str, path: str) -> tuple[float, Scope] | None:
+        for i, (m, part, after, scope) in enumerate(self._limits):
             if m == method and part in path:
                 del self._limits[i]
-                return after
+                return after, scope
         return None
 
     async def _gateway_bot(self, request: web.Request) -> web.Response:
@@ -480,18 +508,39 @@ class FakeDiscord:
             return _error(403, 50001, "Missing Access")
         if cid == QUIET_CHANNEL_ID:
             return _error(403, 50013, "Missing Permissions")
+        if self._channels()[cid]["type"] == 15:
+            return _error(400, 40058, "Cannot send a message in a forum channel")
         body: dict[str, Any] = await request.json()
-        nonce = body.get("nonce")
+        # https://discord.com/developers/docs/resources/message#create-message: "If true and nonce is
+        # present, it will be checked for uniqueness in the past few minutes. If another message was
+        # created by the same author with the same nonce, that message will be returned and no new
+        # message will be created." Without enforce_nonce the same nonce posts again. Every message
+        # here is the bot's (its token is the only one accepted), so the author is always BOT_ID.
+        enforced = (BOT_ID, str(body["nonce"])) if body.get("nonce") and body.get("enforce_nonce") else None
         now = time.monotonic()
-        if nonce and body.get("enforce_nonce"):
-            known = self._nonces.get((cid, str(nonce)))
+        if enforced is not None:
+            known = self._nonces.get(enforced)
             if known is not None and now - known[0] < NONCE_WINDOW:
                 return _json(self._message_json(known[1]))
         posted = Posted(id=str(970000000000000000 + next(self._ids)), channel_id=cid, body=body)
         self.messages.append(posted)
-        if nonce and body.get("enforce_nonce"):
-            self._nonces[(cid, str(nonce))] = (now, posted)
+        if enforced is not None:
+            self._nonces[enforced] = (now, posted)
         return _json(self._message_json(posted))
+
+    async def _get_message(self, request: web.Request) -> web.Response:
+        cid, mid = request.match_info["channel"], request.match_info["message"]
+        if cid in self.forbidden_channels:
+            return _error(403, 50001, "Missing Access")
+        for posted in self.messages:
+            if posted.id == mid and posted.channel_id == cid:
+                return _json(self._message_json(posted))
+        return _error(404, 10008, "Unknown Message")
+
+    async def _active_threads(self, request: web.Request) -> web.Response:
+        """List Active Guild Threads: every thread here is the bot's, and none is archived."""
+        threads = [self._thread_json(t["parent"], t["id"], t["name"]) for t in self.threads]
+        return _json({"threads": threads, "members": []})
 
     async def _edit_message(self, request: web.Request) -> web.Response:
         cid, mid = request.match_info["channel"], request.match_info["message"]
@@ -504,7 +553,12 @@ class FakeDiscord:
         return _error(404, 10008, "Unknown Message")
 
     async def _forum_post(self, request: web.Request) -> web.Response:
+        """Start Thread in Forum or Media Channel. Its message params document no ``nonce`` nor
+        ``enforce_nonce`` (unlike Create Message), so the fake checks none: the same body twice makes
+        two posts, as nothing in Discord's docs says it would not."""
         cid = request.match_info["channel"]
+        if cid in self.forbidden_channels:
+            return _error(403, 50001, "Missing Access")
         if self._channels().get(cid, {}).get("type") != 15:
             return _error(400, 50024, "Cannot execute action on this channel type")
         body: dict[str, Any] = await request.json()
@@ -518,11 +572,22 @@ class FakeDiscord:
         cid, mid = request.match_info["channel"], request.match_info["message"]
         body: dict[str, Any] = await request.json()
         tid = mid  # a thread started from a message shares its id
+        if any(t["id"] == tid for t in self.threads):
+            return _error(400, 160004, "A thread has already been created for this message")
         self.threads.append({"parent": cid, "id": tid, "name": body["name"], "from_message": mid})
         return _json(self._thread_json(cid, tid, body["name"]))
 
     def _thread_json(self, parent: str, tid: str, name: str) -> dict[str, Any]:
-        return {"id": tid, "type": 11, "guild_id": GUILD_ID, "parent_id": parent, "name": name}
+        metadata = {"archived": False, "auto_archive_duration": 1440, "locked": False}
+        return {
+            "id": tid,
+            "type": 11,
+            "guild_id": GUILD_ID,
+            "parent_id": parent,
+            "owner_id": BOT_ID,
+            "name": name,
+            "thread_metadata": {**metadata, "archive_timestamp": "2026-01-01T00:00:00+00:00"},
+        }
 
     def _message_json(self, posted: Posted) -> dict[str, Any]:
         current = posted.current
@@ -579,6 +644,22 @@ def _json(data: Any, *, status: int = 200, headers: dict[str, str] | None = None
     return web.Response(
         body=body, status=status, headers={"Content-Type": "application/json", **(headers or {})}
     )
+
+
+def _rate_limited(retry_after: float, scope: Scope) -> web.Response:
+    """A 429 in the shapes of https://discord.com/developers/docs/topics/rate-limits (Discord's answers
+    come through Google's load balancer, hence ``Via``; discord.py takes a 429 without it for a
+    Cloudflare ban)."""
+    wait = str(math.ceil(retry_after))
+    if scope == "cloudflare":
+        page = "<html><body>error 1015: you are being rate limited</body></html>"
+        return web.Response(text=page, status=429, content_type="text/html", headers={"Retry-After": wait})
+    headers = {"Via": "1.1 google", "Retry-After": wait, "X-RateLimit-Scope": scope}
+    if scope == "global":
+        headers["X-RateLimit-Global"] = "true"
+    message = "The resource is being rate limited." if scope == "shared" else "You are being rate limited."
+    body = {"message": message, "retry_after": retry_after, "global": scope == "global"}
+    return _json(body, status=429, headers=headers)
 
 
 def _error(status: int, code: int, message: str) -> web.Response:

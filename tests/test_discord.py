@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from discord.http import Route
 
 from bot.app import App
 from bot.config import load_config
-from bot.core.errors import NewsBotError
+from bot.core.errors import DeliveryError, NewsBotError
 from bot.core.models import Alert, Article, ChannelRef
 from handlers.discord.adapter import DiscordAdapter
 from handlers.discord.commands import GENERIC_FAILURE, NewsGroup
@@ -24,12 +25,14 @@ from tests.fake_discord import (
     ADMIN_ID,
     CHANNEL_ID,
     EPHEMERAL,
+    FORUM_CHANNEL_ID,
     GUILD_ID,
     MEMBER_ID,
     QUIET_CHANNEL_ID,
     ROLE_ID,
     TOKEN,
     FakeDiscord,
+    Scope,
 )
 
 TOKEN_ENV = "NEWSBOT_TEST_DISCORD_TOKEN"
@@ -177,6 +180,71 @@ async def test_a_429_is_honoured_and_the_alert_still_arrives(app: App, fake: Fak
     assert len(fake.channel_messages(CHANNEL_ID)) == 1
 
 
+def alert_to(channel: str, n: int = 1, *, thread: bool = False) -> Alert:
+    return Alert(
+        id=f"alert-{channel}-{n}",
+        channel=ChannelRef("discord", channel, GUILD_ID),
+        story_id=f"s{n}",
+        title="Ukraine asks allies for air defence",
+        url=f"https://news.example/{n}",
+        source="Meridian Wire",
+        summary="Officials said talks would continue.",
+        terms=("Ukraine",),
+        queries=("ukraine",),
+        thread=thread,
+    )
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "scope"),
+    [(20.0, "user"), (40.0, "user"), (1336.57, "shared"), (20.0, "global"), (40.0, "global")],
+)
+async def test_a_long_429_comes_back_at_once_with_its_retry_after(
+    app: App, fake: FakeDiscord, retry_after: float, scope: Scope
+) -> None:
+    """Longer than discord.py waits inside a send: the send returns at once (no 20 or 40 s sleep, no
+    "unreachable"), and Discord's next answer is not held up, not even after a global limit."""
+    notifier = adapter_of(app).notifier
+    fake.rate_limit("POST", f"/channels/{CHANNEL_ID}/messages", retry_after, scope=scope)
+
+    with pytest.raises(DeliveryError) as raised:
+        await notifier.send(alert_to(CHANNEL_ID))
+
+    assert raised.value.retryable and not raised.value.auth
+    assert raised.value.retry_after == retry_after
+    assert "unreachable" not in str(raised.value)
+    assert [r.status for r in fake.calls("POST", f"/channels/{CHANNEL_ID}/messages")] == [429]
+    await notifier.send(alert_to(FORUM_CHANNEL_ID))  # another channel goes on
+    assert len(fake.threads) == 1
+
+
+async def test_a_cloudflare_429_waits_for_its_retry_after_header(app: App, fake: FakeDiscord) -> None:
+    fake.rate_limit("POST", f"/channels/{CHANNEL_ID}/messages", 60, scope="cloudflare")
+    with pytest.raises(DeliveryError) as raised:
+        await adapter_of(app).notifier.send(alert_to(CHANNEL_ID))
+    assert raised.value.retryable and raised.value.retry_after == 60
+
+
+async def test_a_rate_limited_alert_is_retried_after_retry_after_while_other_channels_go_on(
+    app: App, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await fake.command("subscribe", {"query": "Ukraine"})
+    await fake.command("subscribe", {"query": "NATO"}, channel=FORUM_CHANNEL_ID)
+    fake.rate_limit("POST", f"/channels/{CHANNEL_ID}/messages", retry_after=20)
+
+    await arrive(app, article(1, "Ukraine asks allies for air defence"), article(2, "NATO ministers meet"))
+    assert fake.channel_messages(CHANNEL_ID) == []
+    assert [t["name"] for t in fake.threads] == ["NATO ministers meet"]
+
+    now = app.delivery.clock()
+    monkeypatch.setattr(app.delivery, "clock", lambda: now + 15)
+    assert (await app.delivery.deliver_due()).sent == 0  # Discord said 20 s
+    monkeypatch.setattr(app.delivery, "clock", lambda: now + 21)
+    assert (await app.delivery.deliver_due()).sent == 1
+    (posted,) = fake.channel_messages(CHANNEL_ID)
+    assert posted.body["embeds"][0]["title"] == "Ukraine asks allies for air defence"
+
+
 async def test_gateway_drop_is_survived_with_resume_and_nothing_lost(app: App, fake: FakeDiscord) -> None:
     await fake.command("subscribe", {"query": "Ukraine"})
     await fake.drop_gateway()
@@ -218,6 +286,75 @@ async def test_a_retried_send_does_not_double_post(app: App, fake: FakeDiscord) 
     assert {"name": "Also reported by", "value": "Northbound Post, Harbour Times", "inline": False} in fields
 
 
+async def test_an_alert_whose_answer_was_lost_is_posted_once_in_a_channel_and_in_a_forum(
+    app: App, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Discord posts, the answer never arrives, the outbox retries: still one message and one post."""
+    await fake.command("subscribe", {"query": "Ukraine"})
+    await fake.command("subscribe", {"query": "NATO"}, channel=FORUM_CHANNEL_ID)
+    fake.lose_answer("POST", f"/channels/{CHANNEL_ID}/messages")
+    fake.lose_answer("POST", f"/channels/{FORUM_CHANNEL_ID}/threads")
+
+    nato = "NATO ministers meet in Brussels over air defence"
+    await arrive(app, article(1, "Ukraine asks allies for air defence"), article(2, nato))
+    assert len(fake.channel_messages(CHANNEL_ID)) == 1 and len(fake.threads) == 1  # Discord has them
+    now = app.delivery.clock()
+    monkeypatch.setattr(app.delivery, "clock", lambda: now + 600)
+    assert (await app.delivery.deliver_due()).sent == 2  # the retries
+
+    assert len(fake.channel_messages(CHANNEL_ID)) == 1
+    (post,) = fake.threads
+    assert post["parent"] == FORUM_CHANNEL_ID and len(fake.channel_messages(post["id"])) == 1
+    # and the outbox knows where they are: a story gaining sources edits them
+    await arrive(app, dataclasses.replace(article(3, nato), source="Northbound Post"))
+    (starter,) = fake.channel_messages(post["id"])
+    assert starter.edits
+
+
+async def test_a_retried_thread_alert_posts_once_and_keeps_its_thread(
+    app: App, fake: FakeDiscord, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Posted with its thread, then the bot died before the outbox recorded it: the retry finds both."""
+    notifier = adapter_of(app).notifier
+    alert = alert_to(CHANNEL_ID, thread=True)
+    await notifier.send(alert)
+    with caplog.at_level(logging.WARNING):
+        ref = await notifier.send(alert, retry=True)
+    (posted,) = fake.channel_messages(CHANNEL_ID)
+    assert ref.message_id == posted.id
+    assert [t["from_message"] for t in fake.threads] == [posted.id]
+    assert "thread could not be opened" not in caplog.text
+
+
+async def test_a_retried_forum_post_is_not_mistaken_for_another_with_the_same_name(
+    app: App, fake: FakeDiscord
+) -> None:
+    notifier = adapter_of(app).notifier
+    first = alert_to(FORUM_CHANNEL_ID, 1)
+    other = dataclasses.replace(alert_to(FORUM_CHANNEL_ID, 2), summary="A different story, same headline.")
+    await notifier.send(first)
+    await notifier.send(other, retry=True)  # its first attempt never reached Discord
+    assert await notifier.send(first, retry=True) == await notifier.send(first, retry=True)
+    assert len(fake.threads) == 2
+
+
+async def test_the_fake_honours_enforce_nonce_as_discord_documents_it(app: App, fake: FakeDiscord) -> None:
+    """Create Message returns the first message for a repeated nonce only with enforce_nonce; Start
+    Thread in Forum documents no nonce check, so the fake makes a second post."""
+    http = adapter_of(app).client.http
+    messages = Route("POST", "/channels/{channel_id}/messages", channel_id=int(CHANNEL_ID))
+    body = {"content": "hello", "nonce": "n-1"}
+    first = await http.request(messages, json={**body, "enforce_nonce": True})
+    again = await http.request(messages, json={**body, "enforce_nonce": True})
+    loose = await http.request(messages, json=body)
+    assert again["id"] == first["id"] != loose["id"]
+    assert len(fake.channel_messages(CHANNEL_ID)) == 2
+
+    posts = Route("POST", "/channels/{channel_id}/threads", channel_id=int(FORUM_CHANNEL_ID))
+    post = {"name": "hello", "message": {**body, "enforce_nonce": True}}
+    assert (await http.request(posts, json=post))["id"] != (await http.request(posts, json=post))["id"]
+
+
 async def test_losing_a_channel_pauses_its_subscriptions_and_logs_once(
     app: App, fake: FakeDiscord, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -234,6 +371,40 @@ async def test_losing_a_channel_pauses_its_subscriptions_and_logs_once(
     lost = [r for r in caplog.records if "lost access" in r.getMessage()]
     assert len(lost) == 1
     assert TOKEN not in caplog.text
+
+
+async def test_a_refused_token_is_an_auth_error_and_a_refused_channel_is_not(
+    app: App, fake: FakeDiscord
+) -> None:
+    notifier = adapter_of(app).notifier
+    with pytest.raises(DeliveryError) as refused_channel:
+        await notifier.send(alert_to(QUIET_CHANNEL_ID))  # 403 Missing Permissions: that channel only
+    assert not refused_channel.value.retryable and not refused_channel.value.auth
+
+    fake.revoke_token()
+    for channel in (CHANNEL_ID, FORUM_CHANNEL_ID):
+        with pytest.raises(DeliveryError) as refused_token:
+            await notifier.send(alert_to(channel))
+        assert refused_token.value.auth and refused_token.value.retryable
+        assert "401" in str(refused_token.value)
+    assert fake.messages == [] and fake.threads == []
+
+
+async def test_a_token_the_gateway_refuses_is_an_auth_error(app: App, fake: FakeDiscord) -> None:
+    """Reset in the developer portal: the gateway refuses it on reconnecting (4004), discord.py closes
+    the client, and every send says so instead of "not connected"."""
+    adapter = adapter_of(app)
+    fake.revoke_token()
+    await fake.drop_gateway()
+    for _ in range(250):
+        if adapter.client.is_closed():
+            break
+        await asyncio.sleep(0.02)
+    assert adapter.client.is_closed()
+
+    with pytest.raises(DeliveryError) as raised:
+        await adapter.notifier.send(alert_to(CHANNEL_ID))
+    assert raised.value.auth and raised.value.retryable
 
 
 async def test_a_story_gaining_sources_edits_the_original_message(app: App, fake: FakeDiscord) -> None:
@@ -293,8 +464,6 @@ async def test_a_wrong_token_is_a_clear_startup_error(
 async def test_thread_option_opens_a_thread_per_alert_and_a_forum_gets_posts(
     app: App, fake: FakeDiscord
 ) -> None:
-    from tests.fake_discord import FORUM_CHANNEL_ID
-
     reply = await fake.command("subscribe", {"query": "Ukraine", "thread": True})
     assert "(alerts go into threads)" in text_of(reply)
     await fake.command("subscribe", {"query": "NATO"}, channel=FORUM_CHANNEL_ID)
@@ -312,6 +481,7 @@ async def test_thread_option_opens_a_thread_per_alert_and_a_forum_gets_posts(
     assert forum_post["parent"] == FORUM_CHANNEL_ID and forum_post["name"] == nato
     (starter,) = fake.channel_messages(forum_post["id"])
     assert starter.body["embeds"][0]["title"] == nato
+    assert starter.body["enforce_nonce"] is True and starter.body["nonce"]
 
     # A second outlet: the forum post's message is edited inside its thread.
     await arrive(app, dataclasses.replace(article(3, nato), source="Northbound Post"))

@@ -34,11 +34,13 @@ from bot.processing.subscriptions import SubscriptionBook
 from bot.store.base import Store
 from handlers.commands import CommandService
 from handlers.discord.commands import NewsGroup, NewsTree
-from handlers.discord.notifier import DiscordNotifier
+from handlers.discord.notifier import RATE_LIMIT_WAIT, DiscordNotifier
 
 log = logging.getLogger(__name__)
 
 READY_TIMEOUT = 30.0
+GATEWAY_AUTH_FAILED = 4004
+"""The gateway's close code for a token it refuses; discord.py closes the client on it."""
 
 
 class _Client(discord.Client):
@@ -98,6 +100,12 @@ class DiscordAdapter:
         except (discord.DiscordException, aiohttp.ClientError, OSError) as exc:
             await self.stop()
             raise NewsBotError(f"cannot reach Discord at {self.config.api_base}: {exc}") from exc
+        # From here on the client's REST requests are the notifier's sends: a rate limit longer than
+        # RATE_LIMIT_WAIT is raised (the outbox retries that alert after it) instead of slept through
+        # inside the send while every other channel waits. Starting up (above) waited up to 30 s, the
+        # least discord.py's constructor takes; it reads the attribute for each new route bucket and at
+        # each 429, so the start-up calls' buckets keep their 30 s.
+        self.client.http.max_ratelimit_timeout = RATE_LIMIT_WAIT
         self._task = asyncio.create_task(self._connect(), name="discord-gateway")
         ready = asyncio.create_task(self.connected.wait())
         done, _ = await asyncio.wait(
@@ -119,7 +127,13 @@ class DiscordAdapter:
             except (discord.LoginFailure, discord.PrivilegedIntentsRequired):
                 log.error("discord: the gateway refused this bot's login; not reconnecting", exc_info=True)
                 return
-            except Exception:
+            except Exception as exc:
+                if isinstance(exc, discord.ConnectionClosed) and exc.code == GATEWAY_AUTH_FAILED:
+                    # discord.py has closed the client: nothing goes out until a restart with a token
+                    # Discord takes; the notifier says so (auth), and the outbox holds the alerts.
+                    self.notifier.token_refused = True
+                    log.error("discord: Discord refused the bot token in $%s (4004)", self.config.token_env)
+                    return
                 log.exception("discord: the gateway connection failed; reconnecting in %.0fs", delay)
             if self.client.is_closed():
                 return

@@ -1,16 +1,30 @@
 """Alerts to Discord over REST, through discord.py's HTTP client (its rate-limit handling included).
 
-Sends carry a nonce derived from the alert id with ``enforce_nonce``, so Discord returns the first
-message instead of posting a second when a retry follows a send that timed out after reaching it.
+Messages carry a nonce derived from the alert id with ``enforce_nonce``, so Discord returns the first
+message instead of posting a second when a retry follows a send that timed out after reaching it. A
+forum post carries them too, but Discord documents no nonce check for starting a forum thread, so a
+retried forum post first looks among the forum's active threads for the one it may already have made
+(the bot's, named for the alert, whose first message shows the alert's embed). A thread opened on a
+message that already has one ("thread" alerts, on a retry) is taken as opened.
 A channel the bot lost (403 Missing Access/Permissions, 404 Unknown Channel) has its subscriptions
-paused, not deleted, and is logged once.
+paused, not deleted, and is logged once. A token Discord refuses (401 on a request, or the gateway's
+close 4004 that ends the client) is a retryable ``DeliveryError(auth=True)``: every channel is
+affected alike, so the outbox holds the platform's alerts rather than spending their retries.
+
+Rate limits: discord.py waits out a limit of up to :data:`RATE_LIMIT_WAIT` seconds inside a send (the
+adapter sets that on the client once it has started); a longer one, per route, shared or global, comes
+back at once as ``discord.RateLimited`` and becomes a retryable :class:`DeliveryError` with its
+``retry_after``, so the outbox retries that alert then and the other channels' alerts go on. The
+notifier's ``timeout`` bounds each HTTP attempt, never discord.py's rate-limit waits: cancelling one of
+those would turn a rate limit into "unreachable", and cancelling a global one would leave discord.py's
+global lock shut for every later request.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
+from collections.abc import Collection
 from typing import Any
 
 import aiohttp
@@ -18,6 +32,7 @@ import discord
 from discord.http import Route
 
 from bot.core.errors import DeliveryError
+from bot.core.http import parse_retry_after
 from bot.core.models import Alert, ChannelRef, MessageRef
 from bot.processing.subscriptions import SubscriptionBook, pause_channel
 from bot.store.base import Store
@@ -28,8 +43,15 @@ log = logging.getLogger(__name__)
 
 LOST_CHANNEL_CODES = {10003, 50001, 50013}
 """Unknown Channel, Missing Access, Missing Permissions: the bot can't post there any more."""
+RATE_LIMIT_WAIT = 5.0
+"""The longest rate limit discord.py may sleep through inside a send; a longer one is raised."""
 NONCE_CHARS = 25
+THREAD_EXISTS = 160004
+"""A thread has already been created for this message."""
+FORUM_LOOKUP_LIMIT = 5
+"""How many of the bot's same-named active posts in a forum a retry reads before posting again."""
 THREAD_NAME_LIMIT = 100
+TOKEN_REFUSED = "Discord refused the bot token"
 
 
 def nonce_for(alert_id: str) -> str:
@@ -40,6 +62,10 @@ def nonce_for(alert_id: str) -> str:
 def thread_name(alert: Alert) -> str:
     """Thread and forum post names are plain text of at most 100 characters."""
     return truncate(single_line(alert.title) or "News alert", THREAD_NAME_LIMIT)
+
+
+def nonce_fields(alert: Alert) -> dict[str, Any]:
+    return {"nonce": nonce_for(alert.id), "enforce_nonce": True}
 
 
 def message_body(alert: Alert) -> dict[str, Any]:
@@ -62,12 +88,15 @@ class DiscordNotifier:
         self.store = store
         self.book = book
         self.timeout = timeout
+        self.token_refused = False
+        """Set by the adapter when the gateway refused the token and the client closed for good."""
 
     async def send(self, alert: Alert, *, retry: bool = False) -> MessageRef:
         channel_id = _snowflake(alert.channel)
-        if isinstance(self.client.get_channel(channel_id), discord.ForumChannel):
-            return await self._forum_post(alert, channel_id)
-        body = {**message_body(alert), "nonce": nonce_for(alert.id), "enforce_nonce": True}
+        channel = self.client.get_channel(channel_id)
+        if isinstance(channel, discord.ForumChannel):
+            return await self._forum_post(alert, channel, retry=retry)
+        body = {**message_body(alert), **nonce_fields(alert)}
         route = Route("POST", "/channels/{channel_id}/messages", channel_id=channel_id)
         data = await self._call(alert.channel, route, body)
         message_id = str(data["id"])
@@ -75,14 +104,49 @@ class DiscordNotifier:
             await self._open_thread(alert, channel_id, message_id)
         return MessageRef(self.platform, alert.channel.channel_id, message_id)
 
-    async def _forum_post(self, alert: Alert, channel_id: int) -> MessageRef:
+    async def _forum_post(self, alert: Alert, forum: discord.ForumChannel, *, retry: bool) -> MessageRef:
         """A forum channel takes posts, not messages: each alert is a post titled by its headline."""
-        route = Route("POST", "/channels/{channel_id}/threads", channel_id=channel_id)
-        body = {"name": thread_name(alert), "message": message_body(alert)}
+        if retry and (earlier := await self._earlier_post(alert, forum)) is not None:
+            log.info("alert %s was already posted in forum %s; not posting it again", alert.id, forum.id)
+            return earlier
+        route = Route("POST", "/channels/{channel_id}/threads", channel_id=forum.id)
+        body = {"name": thread_name(alert), "message": {**message_body(alert), **nonce_fields(alert)}}
         data = await self._call(alert.channel, route, body)
         thread_id = str(data["id"])
         message = data.get("message") or {}
         return MessageRef(self.platform, thread_id, str(message.get("id", thread_id)))
+
+    async def _earlier_post(self, alert: Alert, forum: discord.ForumChannel) -> MessageRef | None:
+        """The post an earlier attempt made for ``alert`` in ``forum``, if Discord shows one: among the
+        guild's active threads, the bot's in that forum named for the alert, newest first, whose first
+        message (a post's thread and first message share an id) has the alert's title, link and text.
+        A lookup Discord refuses (no Read Message History) is logged and the alert posted."""
+        me = str(self.client.user.id) if self.client.user is not None else ""
+        route = Route("GET", "/guilds/{guild_id}/threads/active", guild_id=forum.guild.id)
+        try:
+            active = await self._call(alert.channel, route, lose=False)
+            wanted_thread = (str(forum.id), me, thread_name(alert))
+            mine = [
+                int(t["id"])
+                for t in active.get("threads") or []
+                if (str(t.get("parent_id")), str(t.get("owner_id")), t.get("name")) == wanted_thread
+            ]
+            wanted = _embed_key(message_body(alert)["embeds"][0])
+            for thread_id in sorted(mine, reverse=True)[:FORUM_LOOKUP_LIMIT]:
+                route = Route(
+                    "GET",
+                    "/channels/{channel_id}/messages/{message_id}",
+                    channel_id=thread_id,
+                    message_id=thread_id,
+                )
+                first = await self._call(alert.channel, route, lose=False)
+                if any(_embed_key(embed) == wanted for embed in first.get("embeds") or []):
+                    return MessageRef(self.platform, str(thread_id), str(first.get("id", thread_id)))
+        except DeliveryError as exc:
+            if exc.retryable:
+                raise
+            log.warning("alert %s: can't look for an earlier post in forum %s (%s)", alert.id, forum.id, exc)
+        return None
 
     async def _open_thread(self, alert: Alert, channel_id: int, message_id: str) -> None:
         """The alert is posted; a thread for discussing it is a nicety, so failing to open one is
@@ -93,10 +157,9 @@ class DiscordNotifier:
             channel_id=channel_id,
             message_id=int(message_id),
         )
+        body = {"name": thread_name(alert), "auto_archive_duration": 1440}
         try:
-            await self._call(
-                alert.channel, route, {"name": thread_name(alert), "auto_archive_duration": 1440}
-            )
+            await self._call(alert.channel, route, body, done_codes={THREAD_EXISTS})
         except DeliveryError as exc:
             log.warning("alert %s posted, but its thread could not be opened: %s", alert.id, exc)
 
@@ -109,25 +172,51 @@ class DiscordNotifier:
         )
         await self._call(alert.channel, route, message_body(alert))
 
-    async def _call(self, channel: ChannelRef, route: Route, body: dict[str, Any]) -> Any:
+    async def _call(
+        self,
+        channel: ChannelRef,
+        route: Route,
+        body: dict[str, Any] | None = None,
+        *,
+        lose: bool = True,
+        done_codes: Collection[int] = (),
+    ) -> Any:
+        """One request. ``lose``: a refusal of the channel pauses its subscriptions (not for lookups).
+        ``done_codes``: Discord error codes that mean the request's effect is already there (None)."""
+        if self.token_refused and self.client.is_closed():
+            raise DeliveryError(TOKEN_REFUSED + " (gateway close 4004)", retryable=True, auth=True)
         if self.client.user is None or self.client.is_closed():
             raise DeliveryError("not connected to Discord yet", retryable=True)
+        options: dict[str, Any] = {"timeout": aiohttp.ClientTimeout(total=self.timeout)}
+        if body is not None:
+            options["json"] = body
         try:
-            return await asyncio.wait_for(self.client.http.request(route, json=body), self.timeout)
+            return await self.client.http.request(route, **options)
         except discord.RateLimited as exc:
             raise DeliveryError("Discord rate limit", retryable=True, retry_after=exc.retry_after) from exc
-        except (discord.Forbidden, discord.NotFound) as exc:
-            if exc.code in LOST_CHANNEL_CODES:
-                await self._lose(channel, exc)
-            raise DeliveryError(f"Discord refused: {exc.status} {exc.text}", retryable=False) from exc
-        except discord.DiscordServerError as exc:
-            raise DeliveryError(f"Discord server error {exc.status}", retryable=True) from exc
+        except discord.LoginFailure as exc:
+            raise DeliveryError(TOKEN_REFUSED, retryable=True, auth=True) from exc
         except discord.HTTPException as exc:
-            # 429 without Discord's headers (a proxy or Cloudflare): wait; anything else is our request.
-            retryable = exc.status == 429
-            raise DeliveryError(f"Discord said {exc.status}: {exc.text}", retryable=retryable) from exc
+            if exc.code in done_codes:
+                return None
+            raise await self._refused(channel, exc, lose=lose) from exc
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise DeliveryError(f"Discord unreachable: {exc!r}", retryable=True) from exc
+
+    async def _refused(self, channel: ChannelRef, exc: discord.HTTPException, *, lose: bool) -> DeliveryError:
+        """Discord's error answer as a :class:`DeliveryError`."""
+        if exc.status == 401:
+            return DeliveryError(f"{TOKEN_REFUSED} (401 Unauthorized)", retryable=True, auth=True)
+        if isinstance(exc, (discord.Forbidden, discord.NotFound)):
+            if lose and exc.code in LOST_CHANNEL_CODES:
+                await self._lose(channel, exc)
+            return DeliveryError(f"Discord refused: {exc.status} {exc.text}", retryable=False)
+        if isinstance(exc, discord.DiscordServerError):
+            return DeliveryError(f"Discord server error {exc.status}", retryable=True)
+        if exc.status == 429:  # without Discord's headers: a proxy or Cloudflare
+            after = parse_retry_after(exc.response.headers.get("Retry-After"))
+            return DeliveryError("rate limited by a proxy or Cloudflare", retryable=True, retry_after=after)
+        return DeliveryError(f"Discord said {exc.status}: {exc.text}", retryable=False)  # our request
 
     async def _lose(self, channel: ChannelRef, exc: discord.HTTPException) -> None:
         await self.pause(channel, f"{exc.status} {exc.text}")
@@ -142,3 +231,10 @@ def _snowflake(channel: ChannelRef) -> int:
         return int(channel.channel_id)
     except ValueError as exc:
         raise DeliveryError(f"not a Discord channel id: {channel.channel_id!r}", retryable=False) from exc
+
+
+def _embed_key(embed: Any) -> tuple[str, str, str]:
+    """What tells one alert's embed from another's (Discord adds fields of its own to those it returns)."""
+    if not isinstance(embed, dict):
+        return ("", "", "")
+    return (str(embed.get("title", "")), str(embed.get("url", "")), str(embed.get("description", "")))
