@@ -197,7 +197,7 @@ async def _run(config: Config, *, once: bool) -> int:
                 loop.add_signal_handler(sig, stop.set)
         await app.start()
         log.info("running; press Ctrl-C to stop")
-        await app.run_forever(stop)
+        await app.run_until_stopped(stop)
         return 0
     finally:
         await app.close()

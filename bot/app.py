@@ -44,6 +44,7 @@ from bot.web.websub import WebSubCallbacks
 log = logging.getLogger(__name__)
 
 IDLE_SLEEP_MAX = 30.0
+SHUTDOWN_GRACE = 5.0
 MIN_IDLE = 0.05
 """Between two cycles with work due at once: enough for the event loop to serve commands and pushes."""
 LOOP_ERROR_BACKOFF = Backoff(base=2.0, cap=60.0, jitter=0.0)
@@ -362,6 +363,23 @@ class App:
         )
         _report_failures(report, "cycle")
         return CycleResult(report, delivered)
+
+    async def run_until_stopped(self, stop: asyncio.Event) -> None:
+        """:meth:`run_forever`, and when ``stop`` is set, at most :data:`SHUTDOWN_GRACE` seconds for the
+        step in flight (a send, a fetch) before the cycle is cancelled: a backlog of any size never
+        delays a SIGTERM. Whatever was not sent goes at the next start (an attempt in flight is counted
+        already, so that resend looks for the first post)."""
+        running = asyncio.create_task(self.run_forever(stop))
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if running.done():
+            running.result()
+            return
+        try:
+            await asyncio.wait_for(running, SHUTDOWN_GRACE)
+        except TimeoutError:
+            log.warning("stopped in the middle of a cycle; what it had not sent goes at the next start")
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         """Cycle until ``stop`` is set. A store failure, or a bug that escapes a cycle, is logged and

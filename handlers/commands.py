@@ -57,6 +57,7 @@ HELP = """\
 /news feeds remove <n>    stop watching a feed this channel added
 /news mute <duration>     hold this channel's alerts (30m, 2h, 1d; "off" to end); they come as one digest
 /news digest <schedule>   off, hourly or daily: gather this channel's alerts into one message
+/news status              what waits to be sent here, what could not be, and why
 /news help                this text
 
 Queries: words (all must appear), "exact phrases", OR, -word to exclude, (parentheses),
@@ -92,6 +93,7 @@ class CommandService:
             "feeds": self.feeds,
             "mute": self.mute,
             "digest": self.digest,
+            "status": lambda inv, _rest: self.status(inv),
             "help": lambda _inv, _rest: self.help(),
         }
 
@@ -288,8 +290,29 @@ class CommandService:
             )
         until = time.time() + seconds
         await self.store.set_mute(invocation.channel, until)
-        end = datetime.fromtimestamp(until, tz=UTC).strftime("%d %b %H:%M UTC")
-        return Reply(f"Muted until {end}. Alerts are kept and come as one digest then.", ephemeral=False)
+        return Reply(
+            f"Muted until {_utc(until)}. Alerts are kept and come as one digest then.", ephemeral=False
+        )
+
+    async def status(self, invocation: Invocation) -> Reply:
+        """What the channel's admins need when alerts do not arrive: what is queued, held and failed,
+        with the last error and the last alert posted."""
+        now = time.time()
+        outbox = await self.store.channel_outbox(invocation.channel, now)
+        settings = await self.store.channel_settings(invocation.channel)
+        lines = [
+            f"Alerts for this channel: {outbox.due} going out now, {outbox.held} held for later, "
+            f"{outbox.failed} could not be delivered."
+        ]
+        if settings.muted_until > now:
+            lines.append(f"Muted until {_utc(settings.muted_until)}.")
+        if settings.digest != "off":
+            lines.append(f"Alerts come as a {settings.digest} digest.")
+        if outbox.last_error:
+            lines.append(f"Last error: {outbox.last_error}")
+        posted = _utc(outbox.last_sent_at) if outbox.last_sent_at else "none yet"
+        lines.append(f"Last alert posted: {posted}.")
+        return Reply("\n".join(lines))
 
     async def digest(self, invocation: Invocation, text: str) -> Reply:
         schedule = digest_schedule_named(text)
@@ -350,3 +373,7 @@ def _pick(subscriptions: list[Subscription], which: str, book: SubscriptionBook)
         if subscription.query == canonical or subscription.raw_query == which:
             return subscription
     raise CommandError(f"No subscription here matches {which!r}; /news list shows them with their numbers.")
+
+
+def _utc(when: float) -> str:
+    return datetime.fromtimestamp(when, tz=UTC).strftime("%d %b %H:%M UTC")

@@ -10,6 +10,7 @@ from bot.matching import default_aliases
 from bot.processing.subscriptions import SubscriptionBook
 from bot.store import SqliteStore
 from handlers.commands import MAX_QUERY_CHARS, CommandService, Invocation
+from tests.test_store_sqlite import alert
 
 HERE = Invocation(ChannelRef("console", "here"), user="ana")
 THERE = Invocation(ChannelRef("console", "there"), user="ben")
@@ -92,7 +93,7 @@ async def test_shared_query_stays_matched_for_the_other_channel(service: Command
 
 
 async def test_unknown_command_and_help(service: CommandService) -> None:
-    known = "subscribe, unsubscribe, list, preview, why, feeds, mute, digest, help"
+    known = "subscribe, unsubscribe, list, preview, why, feeds, mute, digest, status, help"
     with pytest.raises(CommandError, match=rf"Unknown command 'subscibe'\. Commands: {known}\."):
         await service.run_text(HERE, "subscibe Ukraine")
     assert "/news subscribe <query>" in (await service.run_text(HERE, "/news")).text
@@ -281,3 +282,24 @@ async def test_losing_a_channel_pauses_its_subscriptions_once(
     assert "(paused)" in (await service.run_text(HERE, "list")).text
     await resume_channel(service.store, service.book, HERE.channel)
     assert len(service.book.match(article("Ukraine grain deal"))) == 2
+
+
+async def test_status_tells_what_waits_what_failed_and_why(service: CommandService) -> None:
+    store = service.store
+    now = time.time()
+    alerts = [alert(f"s{i}", HERE.channel) for i in range(4)] + [alert("t1", THERE.channel)]
+    await store.record_processed([], alerts, now=now)
+    await store.begin_attempt([alerts[0].id])
+    await store.mark_failed(alerts[0].id, "slack chat.postMessage in here: channel_not_found")
+    await store.defer(alerts[1].id, now + 3600)
+    first = (await service.run_text(HERE, "status")).text
+    assert first.splitlines() == [
+        "Alerts for this channel: 2 going out now, 1 held for later, 1 could not be delivered.",
+        "Last error: slack chat.postMessage in here: channel_not_found",
+        "Last alert posted: none yet.",
+    ]
+    await service.run_text(HERE, "mute 2h")
+    assert "Muted until " in (await service.run_text(HERE, "status")).text
+    assert (await service.run_text(THERE, "status")).text.startswith(
+        "Alerts for this channel: 1 going out now, 0 held for later, 0 could not be delivered."
+    )

@@ -6,13 +6,14 @@ from bot.store.articles import ArticleStore, Processed, SeenArticle
 from bot.store.base import Store
 from bot.store.channels import ChannelSettings, ChannelStore
 from bot.store.feeds import FeedStore
-from bot.store.outbox import AlertStatus, OutboxItem, OutboxStore
+from bot.store.outbox import AlertStatus, ChannelOutbox, OutboxItem, OutboxStore
 from bot.store.sqlite import SqliteStore
 from bot.store.subscriptions import SubscriptionStore
 
 __all__ = [
     "AlertStatus",
     "ArticleStore",
+    "ChannelOutbox",
     "ChannelSettings",
     "ChannelStore",
     "FeedStore",

@@ -19,6 +19,20 @@ class AlertStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class ChannelOutbox:
+    """What a channel's outbox holds, for ``/news status``."""
+
+    due: int = 0
+    """Pending and due: going out now, or waiting behind a retry of the same channel."""
+    held: int = 0
+    """Pending until a later time: a mute, a digest, a retry, flood control."""
+    failed: int = 0
+    last_error: str = ""
+    """The newest error of an alert still pending or failed."""
+    last_sent_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class OutboxItem:
     alert: Alert
     attempts: int
@@ -52,6 +66,8 @@ class OutboxStore(Protocol):
         """When each of these channels was sent a message after ``since``, one time a message (the
         alerts of a digest share theirs): what flood control counts."""
         ...
+
+    async def channel_outbox(self, channel: ChannelRef, now: float) -> ChannelOutbox: ...
 
     async def begin_attempt(self, alert_ids: Sequence[str]) -> None:
         """Count a send attempt before its request goes out (the marks below record its outcome)."""

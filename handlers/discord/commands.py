@@ -126,6 +126,10 @@ class NewsGroup(app_commands.Group):
     async def list_(self, interaction: discord.Interaction) -> None:
         await respond(interaction, await self.service.list(self.invocation(interaction)))
 
+    @app_commands.command(description="What waits to be sent here, what could not be, and why")
+    async def status(self, interaction: discord.Interaction) -> None:
+        await respond(interaction, await self.service.status(self.invocation(interaction)))
+
     @app_commands.command(description="What a query matches among recent articles; nothing is saved")
     async def preview(self, interaction: discord.Interaction, query: str) -> None:
         self.invocation(interaction)

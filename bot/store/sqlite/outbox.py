@@ -12,7 +12,7 @@ import aiosqlite
 from bot.core.errors import StoreError
 from bot.core.models import Alert, ChannelRef, MessageRef
 from bot.store.codec import alert_from_json, alert_to_json
-from bot.store.outbox import AlertStatus, OutboxItem
+from bot.store.outbox import AlertStatus, ChannelOutbox, OutboxItem
 from bot.store.sqlite.base import SqliteBase
 
 
@@ -83,6 +83,29 @@ class SqliteOutbox(SqliteBase):
         for row in rows:
             sends.setdefault(row["channel_key"], []).append(float(row["at"]))
         return sends
+
+    async def channel_outbox(self, channel: ChannelRef, now: float) -> ChannelOutbox:
+        [row] = await self._rows(
+            "SELECT"
+            " sum(status='pending' AND next_attempt_at <= ?) AS due,"
+            " sum(status='pending' AND next_attempt_at > ?) AS held,"
+            " sum(status='failed') AS failed,"
+            " max(sent_at) AS last_sent_at"
+            " FROM outbox WHERE channel_key=?",
+            (now, now, channel.key),
+        )
+        errors = await self._rows(
+            "SELECT last_error FROM outbox WHERE channel_key=? AND status IN ('pending', 'failed')"
+            " AND last_error != '' ORDER BY rowid DESC LIMIT 1",
+            (channel.key,),
+        )
+        return ChannelOutbox(
+            due=int(row["due"] or 0),
+            held=int(row["held"] or 0),
+            failed=int(row["failed"] or 0),
+            last_error=errors[0]["last_error"] if errors else "",
+            last_sent_at=row["last_sent_at"],
+        )
 
     async def begin_attempt(self, alert_ids: Sequence[str]) -> None:
         marks = ",".join("?" * len(alert_ids))
