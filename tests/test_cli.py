@@ -14,6 +14,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
+from typing import IO
 
 from bot.store import SqliteStore
 from tests.conftest import REPO, SEED, SEED_ID, write_config
@@ -30,6 +31,19 @@ def bot(*args: str, stdin: str | None = None, timeout: float = 60) -> subprocess
         cwd=REPO,
         input=stdin,
         timeout=timeout,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+    )
+
+
+def start_bot(config: str, *, stdout: IO[str] | int = subprocess.PIPE) -> subprocess.Popen[str]:
+    """``newsbot run CONFIG`` as a daemon: its alerts on ``stdout``, its logs on a pipe."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "run", config],
+        cwd=REPO,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
         env={**os.environ, "PYTHONIOENCODING": "utf-8"},
     )
 
@@ -56,15 +70,7 @@ def test_run_once_prints_the_seed_alert_cleanly_and_a_restart_reposts_nothing(tm
 
 def test_make_run_equivalent_prints_the_seed_alert_and_stops_on_sigterm(tmp_path: Path) -> None:
     config = write_config(tmp_path)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run", "--config", str(config)],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        text=True,
-        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
-    )
+    proc = start_bot(str(config))
     assert proc.stdout is not None
     seen = []
     deadline = time.monotonic() + 60  # a safety net for a hung process, not a speed check
@@ -196,15 +202,7 @@ def test_once_runs_keep_the_real_clock_so_later_runs_and_a_daemon_alert_on_new_i
 
     items.append(("Ukraine: third item", datetime.now(UTC)))
     write_feed(feed, items)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot", "run", str(config)],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        text=True,
-        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
-    )
+    proc = start_bot(str(config))
     assert proc.stdout is not None
     seen = []
     deadline = time.monotonic() + 60  # a safety net for a hung process, not a speed check
@@ -251,14 +249,7 @@ def test_sigterm_stops_the_bot_within_10_seconds_whatever_the_backlog(tmp_path: 
     asyncio.run(fill())
     output = tmp_path / "alerts.txt"
     with output.open("w", encoding="utf-8") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run", str(config)],
-            cwd=REPO,
-            stdout=out,
-            stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-            env={**os.environ, "PYTHONIOENCODING": "utf-8"},
-        )
+        proc = start_bot(str(config), stdout=out)
         try:
             deadline = time.monotonic() + 60
             while output.stat().st_size < 20_000:  # delivering now
