@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -126,3 +127,24 @@ async def test_outbox_lifecycle_survives_restart(tmp_path: Path) -> None:
         "s3"
     ]
     await store.close()
+
+
+async def test_tasks_sharing_the_store_never_meet_inside_each_others_transactions(tmp_path: Path) -> None:
+    """A push being recorded while the delivery worker writes: each transaction commits whole and
+    alone (this used to end in "cannot start a transaction within a transaction", a 503 to the pusher,
+    or a write committing half of another task's transaction)."""
+    store = await SqliteStore.open(tmp_path / "bot.db")
+    await store.record_processed([], [alert(f"w{i}") for i in range(50)], now=1.0)
+
+    async def push(n: int) -> int:
+        return await store.record_processed([], [alert(f"p{n}-{i}") for i in range(20)], now=2.0)
+
+    async def deliver(i: int) -> None:
+        await store.defer(alert(f"w{i}").id, 99.0)
+
+    try:
+        results = await asyncio.gather(*[push(n) for n in range(20)], *[deliver(i) for i in range(50)])
+        assert results[:20] == [20] * 20
+        assert await store.pending_count() == 50 + 20 * 20
+    finally:
+        await store.close()

@@ -6,7 +6,6 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 
-from bot.core.errors import StoreError
 from bot.core.identity import canonical_url, content_hash
 from bot.core.models import Alert, Article
 from bot.store.articles import Processed, SeenArticle
@@ -43,14 +42,11 @@ class SqliteArticles(SqliteBase):
         return [a for a in articles if a.id in stored and stored[a.id] != content_hash(a)]
 
     async def record_updates(self, articles: Sequence[Article]) -> None:
-        try:
-            await self._db.executemany(
+        async with self._transaction("recording article updates") as db:
+            await db.executemany(
                 "UPDATE articles SET content_hash=?, title=?, url=?, text=? WHERE id=?",
                 [(content_hash(a), a.title, a.url, a.text, a.id) for a in articles],
             )
-            await self._db.commit()
-        except sqlite3.Error as exc:
-            raise StoreError(f"recording article updates failed: {exc}") from exc
 
     async def find_story(self, keys: Sequence[str], since: float) -> str | None:
         if not keys:
@@ -66,9 +62,8 @@ class SqliteArticles(SqliteBase):
     async def record_processed(
         self, processed: Sequence[Processed], alerts: Sequence[Alert], now: float
     ) -> int:
-        try:
-            await self._db.execute("BEGIN")
-            await self._db.executemany(
+        async with self._transaction("recording processed articles") as db:
+            await db.executemany(
                 "INSERT OR IGNORE INTO articles (id, content_hash, title, url, source, feed_url, published,"
                 " story_id, seen_at, text, canonical_url, quiet) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
@@ -89,16 +84,11 @@ class SqliteArticles(SqliteBase):
                     for p in processed
                 ],
             )
-            await self._db.executemany(
+            await db.executemany(
                 "INSERT OR IGNORE INTO story_keys (key, story_id, seen_at) VALUES (?, ?, ?)",
                 [(key, p.story_id, now) for p in processed for key in p.story_keys],
             )
-            added = await insert_alerts(self._db, alerts, now)
-            await self._db.commit()
-        except sqlite3.Error as exc:
-            await self._db.rollback()
-            raise StoreError(f"recording processed articles failed: {exc}") from exc
-        return added
+            return await insert_alerts(db, alerts, now)
 
     async def recent_articles(self, limit: int) -> list[SeenArticle]:
         rows = await self._rows("SELECT * FROM articles ORDER BY seen_at DESC, rowid DESC LIMIT ?", (limit,))

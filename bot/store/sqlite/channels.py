@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-
-from bot.core.errors import StoreError
 from bot.core.models import ChannelRef, DigestSchedule
 from bot.store.channels import ChannelSettings
 from bot.store.sqlite.base import SqliteBase
@@ -28,23 +25,17 @@ class SqliteChannels(SqliteBase):
         )
 
     async def end_mute(self, channel: ChannelRef, now: float) -> int:
-        try:
-            await self._db.execute("BEGIN")
-            await self._db.execute(
+        async with self._transaction("ending the mute") as db:
+            await db.execute(
                 "UPDATE channel_settings SET muted_until=? WHERE platform=? AND workspace=? AND channel=?",
                 (now, channel.platform, channel.workspace_id, channel.channel_id),
             )
-            async with self._db.execute(
+            async with db.execute(
                 "UPDATE outbox SET next_attempt_at=? WHERE channel_key=? AND status='pending'"
                 " AND attempts=0 AND next_attempt_at > ?",
                 (now, channel.key, now),
             ) as cur:
-                released = cur.rowcount
-            await self._db.commit()
-        except sqlite3.Error as exc:
-            await self._db.rollback()
-            raise StoreError(f"ending the mute failed: {exc}") from exc
-        return released
+                return cur.rowcount
 
     async def set_digest(self, channel: ChannelRef, schedule: DigestSchedule) -> None:
         await self._write(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlite3
 import time
 
-from bot.core.errors import StoreError
 from bot.core.models import ChannelRef, FeedState
 from bot.store.sqlite.base import SqliteBase
 
@@ -54,22 +53,17 @@ class SqliteFeeds(SqliteBase):
         )
 
     async def move_feed(self, old_url: str, new_url: str) -> None:
-        try:
-            await self._db.execute("BEGIN")
-            async with self._db.execute("SELECT 1 FROM feeds WHERE url=?", (new_url,)) as cur:
+        async with self._transaction(f"moving feed {old_url}") as db:
+            async with db.execute("SELECT 1 FROM feeds WHERE url=?", (new_url,)) as cur:
                 exists = await cur.fetchone() is not None
             if exists:
-                await self._db.execute("DELETE FROM feeds WHERE url=?", (old_url,))
+                await db.execute("DELETE FROM feeds WHERE url=?", (old_url,))
             else:
-                await self._db.execute("UPDATE feeds SET url=? WHERE url=?", (new_url, old_url))
-            await self._db.execute(
+                await db.execute("UPDATE feeds SET url=? WHERE url=?", (new_url, old_url))
+            await db.execute(
                 "UPDATE OR IGNORE feed_channels SET feed_url=? WHERE feed_url=?", (new_url, old_url)
             )
-            await self._db.execute("DELETE FROM feed_channels WHERE feed_url=?", (old_url,))
-            await self._db.commit()
-        except sqlite3.Error as exc:
-            await self._db.rollback()
-            raise StoreError(f"moving feed {old_url} failed: {exc}") from exc
+            await db.execute("DELETE FROM feed_channels WHERE feed_url=?", (old_url,))
 
     async def remove_feed(self, url: str) -> bool:
         await self._write("DELETE FROM feed_channels WHERE feed_url=?", (url,))

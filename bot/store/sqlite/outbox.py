@@ -4,12 +4,10 @@ retried, failed, edited."""
 from __future__ import annotations
 
 import dataclasses
-import sqlite3
 from collections.abc import Collection, Sequence
 
 import aiosqlite
 
-from bot.core.errors import StoreError
 from bot.core.models import Alert, ChannelRef, MessageRef
 from bot.store.codec import alert_from_json, alert_to_json
 from bot.store.outbox import AlertStatus, ChannelOutbox, OutboxItem
@@ -29,12 +27,8 @@ class SqliteOutbox(SqliteBase):
         return AlertStatus(r["status"], int(r["attempts"]), r["last_error"], r["sent_at"])
 
     async def queue_alerts(self, alerts: Sequence[Alert], now: float) -> int:
-        try:
-            added = await insert_alerts(self._db, alerts, now)
-            await self._db.commit()
-        except sqlite3.Error as exc:
-            raise StoreError(f"queueing alerts failed: {exc}") from exc
-        return added
+        async with self._transaction("queueing alerts") as db:
+            return await insert_alerts(db, alerts, now)
 
     async def due_alerts(self, now: float, limit: int, platforms: Collection[str]) -> list[OutboxItem]:
         if not platforms:
