@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import random
@@ -224,11 +225,11 @@ def discord_alerts(fake: FakeDiscord) -> list[tuple[str, str]]:
     return [(str(m.body.get("nonce")), str(m.body["embeds"][0]["title"])) for m in fake.channel_messages()]
 
 
-async def until(predicate: Callable[[], bool], bot: Bot, what: str) -> None:
-    deadline = time.monotonic() + SAFETY
+async def until(predicate: Callable[[], bool], bot: Bot, what: str, safety: float = SAFETY) -> None:
+    deadline = time.monotonic() + safety
     while not predicate():
         if time.monotonic() > deadline:
-            raise AssertionError(f"not within {SAFETY:.0f}s: {what}\n{bot.logs()}")
+            raise AssertionError(f"not within {safety:.0f}s: {what}\n{bot.logs()}")
         await asyncio.sleep(0.05)
 
 
@@ -318,3 +319,146 @@ async def test_a_push_while_the_bot_delivers_is_never_refused(
     await bot.stop()
     print(f"{refused} of 60 pushes refused at least once")
     assert refused == 0, f"{refused} pushes were refused with 503 though the store works"
+
+
+def titles_in(alerts: list[tuple[str, str]]) -> list[str]:
+    return [title for _, title in alerts]
+
+
+# ---- 2. outage ----------------------------------------------------------------------------------
+
+OUTAGE = 4.0
+"""Seconds the platforms fail every send: several of the shortened retries."""
+
+
+async def test_an_outage_then_recovery_delivers_every_alert_once_in_each_channels_order(
+    slack: FakeSlack, discord: FakeDiscord, make_bot: Callable[..., Bot]
+) -> None:
+    bot = make_bot(slack, discord)
+    await bot.start()
+    # C0NEWS: Slack stores each message, then answers 500 (the bot can't tell it was posted);
+    # C0DESK: Slack answers internal_error before doing anything; Discord answers 503.
+    slack.fail_for("chat.postMessage", "internal_error", OUTAGE, status=500, after=True, channel="C0NEWS")
+    slack.fail_for("chat.postMessage", "internal_error", OUTAGE, channel="C0DESK")
+    discord.outage("POST", f"/channels/{CHANNEL_ID}/messages", OUTAGE)
+    pushed = [article(n, "outage") for n in range(20)]
+    try:
+        await bot.push(pushed)
+        await until(
+            lambda: len(slack_alerts(slack)) + len(discord_alerts(discord)) >= 3 * len(pushed),
+            bot,
+            "every alert after the outage",
+        )
+        await asyncio.sleep(1.0)  # time for a duplicate to show up, were one coming
+    finally:
+        await bot.stop()
+    titles = [a["title"] for a in pushed]
+    assert any(c.status == 500 for c in slack.called("chat.postMessage")), "no outage was seen"
+    assert any(r.status == 503 for r in discord.calls("POST", "/messages")), "no outage was seen"
+    for channel in SLACK_CHANNELS:
+        assert_once_each(slack_alerts(slack, channel), titles, f"slack {channel}")
+        assert titles_in(slack_alerts(slack, channel)) == titles, f"slack {channel}: order"
+    assert_once_each(discord_alerts(discord), titles, "discord")
+    assert titles_in(discord_alerts(discord)) == titles, "discord: order"
+
+
+# ---- 3. 429 storm -------------------------------------------------------------------------------
+
+
+async def test_a_429_storm_is_honoured_no_request_goes_before_its_retry_after(
+    slack: FakeSlack, discord: FakeDiscord, make_bot: Callable[..., Bot]
+) -> None:
+    bot = make_bot(slack, discord)
+    await bot.start()
+    # Slack limits chat.postMessage per channel: three 429s in a row in one, two in the other.
+    for channel, retry_after, times in (("C0NEWS", 2, 3), ("C0DESK", 1, 2)):
+        slack.fail(
+            "chat.postMessage",
+            "ratelimited",
+            status=429,
+            headers={"Retry-After": str(retry_after)},
+            times=times,
+            channel=channel,
+        )
+    # Discord: a short limit discord.py waits out inside the send, then one longer than the bot's 5 s
+    # that comes back to the outbox with its retry_after.
+    discord.rate_limit("POST", f"/channels/{CHANNEL_ID}/messages", 1.5)
+    discord.rate_limit("POST", f"/channels/{CHANNEL_ID}/messages", 6.0)
+    pushed = [article(n, "storm") for n in range(10)]
+    try:
+        await bot.push(pushed)
+        await until(
+            lambda: len(slack_alerts(slack)) + len(discord_alerts(discord)) >= 3 * len(pushed),
+            bot,
+            "every alert after the 429s",
+        )
+    finally:
+        await bot.stop()
+    titles = [a["title"] for a in pushed]
+    limited = 0
+    for channel, retry_after in (("C0NEWS", 2.0), ("C0DESK", 1.0)):
+        sends = [c for c in slack.called("chat.postMessage") if c.args.get("channel") == channel]
+        for answered, following in itertools.pairwise(sends):
+            if answered.status == 429:
+                limited += 1
+                early = answered.at + retry_after - following.at
+                assert early <= 0.01, f"slack {channel}: sent {early:.2f}s before Retry-After"
+        assert_once_each(slack_alerts(slack, channel), titles, f"slack {channel}")
+        assert titles_in(slack_alerts(slack, channel)) == titles, f"slack {channel}: order"
+    assert limited == 5
+    sends = discord.calls("POST", f"/channels/{CHANNEL_ID}/messages")
+    waits = iter((1.5, 6.0))
+    for answered, following in itertools.pairwise(sends):
+        if answered.status == 429:
+            retry_after = next(waits)
+            early = answered.at + retry_after - following.at
+            assert early <= 0.01, f"discord: sent {early:.2f}s before retry_after {retry_after}"
+    assert next(waits, None) is None, "the fake's 429s were not all answered"
+    assert_once_each(discord_alerts(discord), titles, "discord")
+    assert titles_in(discord_alerts(discord)) == titles, "discord: order"
+
+
+# ---- 4. refused token ---------------------------------------------------------------------------
+
+REFUSED = 3.0
+"""Seconds both platforms refuse the bot's token. The worker tries a refused platform again after
+TOKEN_RETRY's first wait (60 s, jittered to 48-72 s), so this test takes about a minute."""
+
+
+@pytest.mark.timeout(180)
+async def test_a_token_refused_for_a_while_then_accepted_loses_nothing(
+    slack: FakeSlack, discord: FakeDiscord, make_bot: Callable[..., Bot]
+) -> None:
+    bot = make_bot(slack, discord)
+    await bot.start()
+    slack.fail_for("chat.postMessage", "token_revoked", REFUSED)
+    discord.revoke_token()  # REST answers 401; the live gateway session is left as it is
+    pushed = [article(n, "token") for n in range(10)]
+    try:
+        await bot.push(pushed)
+        await until(
+            lambda: (
+                any(c.status == 401 for c in discord.calls("POST", "/messages"))
+                and bool(slack.called("chat.postMessage"))
+            ),
+            bot,
+            "the refusals",
+        )
+        await asyncio.sleep(REFUSED)
+        discord.token_revoked = False  # the token works again (Slack's refusal ran out by itself)
+        await until(
+            lambda: len(slack_alerts(slack)) + len(discord_alerts(discord)) >= 3 * len(pushed),
+            bot,
+            "every alert once the token works",
+            safety=120.0,
+        )
+        await asyncio.sleep(1.0)
+    finally:
+        await bot.stop()
+    titles = [a["title"] for a in pushed]
+    for channel in SLACK_CHANNELS:
+        assert_once_each(slack_alerts(slack, channel), titles, f"slack {channel}")
+        assert titles_in(slack_alerts(slack, channel)) == titles, f"slack {channel}: order"
+    assert_once_each(discord_alerts(discord), titles, "discord")
+    assert titles_in(discord_alerts(discord)) == titles, "discord: order"
+    assert "refused the bot's token" in bot.logs()
