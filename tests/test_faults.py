@@ -153,11 +153,12 @@ class Bot:
             out.close()
         self._logs.clear()
 
-    def logs(self) -> str:
+    def logs(self, tail: int = 4000) -> str:
+        """The end of each run's log (``tail`` characters of each; 0: all of it)."""
         for out in self._logs:
             out.flush()
         return "\n".join(
-            p.read_text(encoding="utf-8", errors="replace")[-4000:]
+            p.read_text(encoding="utf-8", errors="replace")[-tail:]
             for p in sorted(self.log.parent.glob(self.log.stem + ".*.log"))
         )
 
@@ -288,7 +289,7 @@ async def test_sigkill_while_delivering_then_restart_posts_every_alert_exactly_o
         await asyncio.sleep(1.0)  # time for a duplicate to show up, were one coming
     finally:
         await bot.stop()
-    looked = bot.logs().count("was already posted")
+    looked = bot.logs(0).count("was already posted")
     print(
         f"seed {seed}: {bot.kills} kills, {landed_mid_delivery} mid-delivery, {looked} found posted, "
         f"{refused} pushes refused"
@@ -371,12 +372,12 @@ async def test_a_429_storm_is_honoured_no_request_goes_before_its_retry_after(
     bot = make_bot(slack, discord)
     await bot.start()
     # Slack limits chat.postMessage per channel: three 429s in a row in one, two in the other.
-    for channel, retry_after, times in (("C0NEWS", 2, 3), ("C0DESK", 1, 2)):
+    for channel, seconds, times in (("C0NEWS", 2, 3), ("C0DESK", 1, 2)):
         slack.fail(
             "chat.postMessage",
             "ratelimited",
             status=429,
-            headers={"Retry-After": str(retry_after)},
+            headers={"Retry-After": str(seconds)},
             times=times,
             channel=channel,
         )
@@ -406,13 +407,13 @@ async def test_a_429_storm_is_honoured_no_request_goes_before_its_retry_after(
         assert_once_each(slack_alerts(slack, channel), titles, f"slack {channel}")
         assert titles_in(slack_alerts(slack, channel)) == titles, f"slack {channel}: order"
     assert limited == 5
-    sends = discord.calls("POST", f"/channels/{CHANNEL_ID}/messages")
+    posts = discord.calls("POST", f"/channels/{CHANNEL_ID}/messages")
     waits = iter((1.5, 6.0))
-    for answered, following in itertools.pairwise(sends):
-        if answered.status == 429:
-            retry_after = next(waits)
-            early = answered.at + retry_after - following.at
-            assert early <= 0.01, f"discord: sent {early:.2f}s before retry_after {retry_after}"
+    for refused, then in itertools.pairwise(posts):
+        if refused.status == 429:
+            wait = next(waits)
+            early = refused.at + wait - then.at
+            assert early <= 0.01, f"discord: sent {early:.2f}s before retry_after {wait}"
     assert next(waits, None) is None, "the fake's 429s were not all answered"
     assert_once_each(discord_alerts(discord), titles, "discord")
     assert titles_in(discord_alerts(discord)) == titles, "discord: order"
@@ -461,4 +462,4 @@ async def test_a_token_refused_for_a_while_then_accepted_loses_nothing(
         assert titles_in(slack_alerts(slack, channel)) == titles, f"slack {channel}: order"
     assert_once_each(discord_alerts(discord), titles, "discord")
     assert titles_in(discord_alerts(discord)) == titles, "discord: order"
-    assert "refused the bot's token" in bot.logs()
+    assert "refused the bot's token" in bot.logs(0)
