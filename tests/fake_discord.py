@@ -125,6 +125,7 @@ class FakeDiscord:
         self.heartbeats = 0
         self._limits: list[tuple[str, str, float, Scope]] = []
         self._lost_answers: list[tuple[str, str]] = []
+        self._outages: list[tuple[str, str, float, int]] = []
         self.token_revoked = False
         self._ids = itertools.count(1)
         self._nonces: dict[tuple[str, str], tuple[float, Posted]] = {}
@@ -137,6 +138,8 @@ class FakeDiscord:
         self._runner: web.AppRunner | None = None
         self.port = 0
         self.connected = asyncio.Event()
+        self.latency = 0.0
+        """Seconds every REST request takes after it took effect, before its answer leaves (a network)."""
 
     # ---- lifecycle -------------------------------------------------------------------------------
 
@@ -188,6 +191,11 @@ class FakeDiscord:
         ``scope`` ("user": this bot on this route, "shared": the resource, "global": every route of
         this bot), or as Cloudflare does ("cloudflare": an HTML page without Discord's headers)."""
         self._limits.append((method, path_part, retry_after, scope))
+
+    def outage(self, method: str, path_part: str, seconds: float, status: int = 503) -> None:
+        """For the next ``seconds``, every ``method`` request whose path contains ``path_part`` answers
+        ``status`` before doing anything, as Discord does while its API is down."""
+        self._outages.append((method, path_part, time.monotonic() + seconds, status))
 
     def revoke_token(self) -> None:
         """The bot's token is reset in the developer portal: REST answers 401 and the gateway refuses
@@ -429,12 +437,20 @@ class FakeDiscord:
             response = _error(401, 0, "401: Unauthorized")
         elif limit := self._take_limit(request.method, request.path):
             response = _rate_limited(*limit)
+        elif status := self._outage(request.method, request.path):
+            response = _json({"message": "Service Unavailable", "code": 0}, status=status)
         else:
             response = await handler(request)
+            if self.latency:
+                await asyncio.sleep(self.latency)
             if self._take_lost_answer(request.method, request.path) and request.transport is not None:
                 request.transport.close()
         record.status = response.status
         return response
+
+    def _outage(self, method: str, path: str) -> int:
+        now = time.monotonic()
+        return next((s for m, part, end, s in self._outages if m == method and part in path and now < end), 0)
 
     def _take_lost_answer(self, method: str, path: str) -> bool:
         for i, (m, part) in enumerate(self._lost_answers):

@@ -46,6 +46,10 @@ class Call:
     method: str
     args: dict[str, Any]
     token: str
+    at: float = field(default_factory=time.monotonic)
+    """When the call arrived (``time.monotonic()``)."""
+    status: int = 200
+    """The HTTP status it was answered with."""
 
 
 @dataclass
@@ -57,6 +61,8 @@ class Failure:
     channel: str | None = None
     after: bool = False
     """The call takes effect (a message is stored) before the failure is answered."""
+    until: float | None = None
+    """A ``time.monotonic()`` deadline: every call fails until then (``times`` is not counted)."""
 
 
 @dataclass
@@ -82,6 +88,8 @@ class FakeSlack:
         self.users: dict[str, dict[str, Any]] = {"UADMIN": {"is_admin": True}, "UUSER": {}}
         self.groups: dict[str, list[str]] = {}
         self.connections_opened = 0
+        self.latency = 0.0
+        """Seconds every Web API call takes after it took effect, before its answer leaves (a network)."""
         self._failures: dict[str, list[Failure]] = {}
         self._holds: dict[str, asyncio.Event] = {}
         self._ts = itertools.count(1)
@@ -124,6 +132,10 @@ class FakeSlack:
         or with ``after=True`` once the call took effect (a ``status=500`` after Slack stored the
         message). ``channel`` limits it to calls for that channel."""
         self._failures.setdefault(method, []).append(Failure(error, **kwargs))
+
+    def fail_for(self, method: str, error: str, seconds: float, **kwargs: Any) -> None:
+        """Every call of ``method`` fails as :meth:`fail` says for the next ``seconds`` (an outage)."""
+        self.fail(method, error, until=time.monotonic() + seconds, **kwargs)
 
     def rate_limit(self, method: str, retry_after: int, times: int = 1) -> None:
         self.fail(method, "ratelimited", status=429, headers={"Retry-After": str(retry_after)}, times=times)
@@ -275,8 +287,14 @@ class FakeSlack:
         elif request.can_read_body:
             args.update(await request.post())
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")
-        self.calls.append(Call(method, args, token))
+        call = Call(method, args, token)
+        self.calls.append(call)
         self.events.append(("api", method))
+        response = await self._answer(method, args)
+        call.status = response.status
+        return response
+
+    async def _answer(self, method: str, args: dict[str, Any]) -> web.Response:
         if gate := self._holds.get(method):
             await gate.wait()
         failure = self._take_failure(method, args)
@@ -287,6 +305,8 @@ class FakeSlack:
             return web.json_response({"ok": False, "error": "unknown_method"}, status=404)
         result = await handler(args)
         await self._notify()
+        if self.latency:
+            await asyncio.sleep(self.latency)
         if failure is not None:
             return _failed(failure)
         return web.json_response({"ok": "error" not in result, **result})
@@ -294,6 +314,10 @@ class FakeSlack:
     def _take_failure(self, method: str, args: dict[str, Any]) -> Failure | None:
         for failure in self._failures.get(method, []):
             if failure.channel is not None and failure.channel != args.get("channel"):
+                continue
+            if failure.until is not None:
+                if time.monotonic() < failure.until:
+                    return failure
                 continue
             failure.times -= 1
             if failure.times <= 0:
