@@ -163,7 +163,8 @@ class CommandService:
             thread=thread,
         )
         if not added and subscription.paused:
-            resumed = await resume_channel(self.store, self.book, invocation.channel)
+            resumed = await resume_channel(self.store, self.book, invocation.channel, time.time())
+            self.wake()
             return Reply(f"Resumed this channel's {resumed} paused subscription(s).", ephemeral=False)
         if not added:
             return Reply(f"This channel is already subscribed to: {subscription.query}")

@@ -280,7 +280,7 @@ async def test_losing_a_channel_pauses_its_subscriptions_once(
     [match] = service.book.match(article("Ukraine grain deal"))
     assert match.subscription.channel == THERE.channel
     assert "(paused)" in (await service.run_text(HERE, "list")).text
-    await resume_channel(service.store, service.book, HERE.channel)
+    await resume_channel(service.store, service.book, HERE.channel, time.time())
     assert len(service.book.match(article("Ukraine grain deal"))) == 2
 
 

@@ -372,16 +372,16 @@ async def test_a_story_gaining_a_source_updates_the_posted_alert(socket_bot: Bot
     assert "also reported by Northbound Post" in str(edit["blocks"])
 
 
-async def test_channel_the_bot_left_is_paused_and_others_carry_on(
+async def test_channel_the_bot_left_is_paused_its_alerts_held_and_others_carry_on(
     socket_bot: Bot, caplog: pytest.LogCaptureFixture
 ) -> None:
     bot = socket_bot
     await bot.command("subscribe NATO", channel="C0GONE")
     await bot.command("subscribe NATO")
-    bot.fake.fail("chat.postMessage", "not_in_channel", channel="C0GONE", times=5)
+    bot.fake.fail("chat.postMessage", "not_in_channel", channel="C0GONE", times=1)
     with caplog.at_level(logging.WARNING, logger="bot.processing.subscriptions"):
         report = await bot.news(article())
-        assert (report.sent, report.failed) == (1, 1)
+        assert (report.sent, report.failed, report.held) == (1, 0, 1)  # held for the channel, not lost
         assert [m.channel for m in bot.fake.messages] == [CHANNEL]
         gone = await bot.store.list_subscriptions(ChannelRef("slack", "C0GONE", TEAM))
         here = await bot.store.list_subscriptions(ChannelRef("slack", CHANNEL, TEAM))
@@ -391,9 +391,11 @@ async def test_channel_the_bot_left_is_paused_and_others_carry_on(
         # Matching stops for that channel at once: the next story makes no alert there at all.
         later = await bot.news(article(2, "NATO ministers agree on new air policing rules"))
         assert (later.sent, later.failed) == (1, 0)
-        # Re-subscribing from the channel (the bot is back in it) resumes it.
+        # Re-subscribing from the channel (the bot is back in it) resumes it, and what was held goes.
         reply = await bot.command("subscribe NATO", channel="C0GONE")
         assert reply.startswith("Resumed")
+        assert (await bot.delivery.deliver_due()).sent == 1
+        assert [m.channel for m in bot.fake.messages].count("C0GONE") == 1
 
 
 async def test_a_revoked_token_holds_the_alerts_is_logged_once_and_pauses_nothing(

@@ -75,14 +75,23 @@ class StoreOpenError(StoreError):
 class DeliveryError(NewsBotError):
     """A notifier could not deliver. Retry when ``retryable``; wait ``retry_after`` seconds if given.
     ``auth``: the platform refused the bot's token (revoked, wrong): nothing can be sent there until it
-    works again, so the worker holds that platform's alerts instead of spending their retries."""
+    works again, so the worker holds that platform's alerts instead of spending their retries.
+    ``gone``: the channel is gone or the bot lost access to it; the notifier has paused its
+    subscriptions, and the worker holds its alerts until the channel is resumed."""
 
     def __init__(
-        self, message: str, *, retryable: bool = True, retry_after: float | None = None, auth: bool = False
+        self,
+        message: str,
+        *,
+        retryable: bool = True,
+        retry_after: float | None = None,
+        auth: bool = False,
+        gone: bool = False,
     ) -> None:
         self.retryable = retryable
         self.retry_after = retry_after
         self.auth = auth
+        self.gone = gone
         super().__init__(message)
 
 

@@ -168,6 +168,10 @@ class DeliveryWorker:
             exc = raised if isinstance(raised, DeliveryError) else self._unexpected(alert, group, raised)
             if exc.auth:
                 return await self._token_refused(channel.platform, group, exc)
+            if exc.gone:  # the notifier paused the channel's subscriptions and logged it
+                await self.store.hold_for_channel([item.alert.id for item in group], str(exc))
+                blocked.add(channel.key)
+                return Counter(held=len(group))
             outcomes = Counter([await self._retry_or_fail(item, exc) for item in group])
             if outcomes["retry"]:
                 blocked.add(channel.key)

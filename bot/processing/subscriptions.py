@@ -79,7 +79,12 @@ async def pause_channel(store: Store, book: SubscriptionBook, channel: ChannelRe
     return paused
 
 
-async def resume_channel(store: Store, book: SubscriptionBook, channel: ChannelRef) -> int:
+async def resume_channel(store: Store, book: SubscriptionBook, channel: ChannelRef, now: float) -> int:
+    """Resume a channel paused when the bot lost it: its subscriptions match again and the alerts held
+    for it fall due. Returns how many subscriptions were resumed."""
     resumed = await store.resume_channel(channel)
     book.set_paused(channel, False)
+    held = await store.release_channel(channel, now)
+    if resumed or held:
+        log.info("resumed %s: %d subscription(s), %d held alert(s) due now", channel.key, resumed, held)
     return resumed

@@ -69,6 +69,15 @@ class OutboxStore(Protocol):
 
     async def channel_outbox(self, channel: ChannelRef, now: float) -> ChannelOutbox: ...
 
+    async def hold_for_channel(self, alert_ids: Sequence[str], error: str) -> None:
+        """Keep these alerts pending, not due, until :meth:`release_channel`: their channel is gone
+        or closed to the bot, and they wait for it to be resumed."""
+        ...
+
+    async def release_channel(self, channel: ChannelRef, now: float) -> int:
+        """Make the alerts held for ``channel`` due at ``now``; returns how many."""
+        ...
+
     async def begin_attempt(self, alert_ids: Sequence[str]) -> None:
         """Count a send attempt before its request goes out (the marks below record its outcome)."""
         ...

@@ -208,9 +208,10 @@ class DiscordNotifier:
         if exc.status == 401:
             return DeliveryError(f"{TOKEN_REFUSED} (401 Unauthorized)", retryable=True, auth=True)
         if isinstance(exc, (discord.Forbidden, discord.NotFound)):
-            if lose and exc.code in LOST_CHANNEL_CODES:
+            gone = lose and exc.code in LOST_CHANNEL_CODES
+            if gone:
                 await self._lose(channel, exc)
-            return DeliveryError(f"Discord refused: {exc.status} {exc.text}", retryable=False)
+            return DeliveryError(f"Discord refused: {exc.status} {exc.text}", retryable=False, gone=gone)
         if isinstance(exc, discord.DiscordServerError):
             return DeliveryError(f"Discord server error {exc.status}", retryable=True)
         if exc.status == 429:  # without Discord's headers: a proxy or Cloudflare

@@ -266,7 +266,7 @@ class SlackNotifier:
         if error in CHANNEL_GONE:
             reason = f"{error} on {method} (invite the bot or unarchive the channel, then re-subscribe)"
             await pause_channel(self.store, self.book, channel, f"{where}: {reason}")
-            return DeliveryError(f"slack {method}: {error}", retryable=False)
+            return DeliveryError(f"slack {method}: {error}", retryable=False, gone=True)
         if error in AUTH_DEAD:
             if not self._auth_logged:
                 self._auth_logged = True

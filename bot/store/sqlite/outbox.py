@@ -13,6 +13,9 @@ from bot.store.codec import alert_from_json, alert_to_json
 from bot.store.outbox import AlertStatus, ChannelOutbox, OutboxItem
 from bot.store.sqlite.base import SqliteBase
 
+HELD_FOR_CHANNEL = 1e18
+"""``next_attempt_at`` of an alert waiting for its channel to be resumed: never due by the clock."""
+
 
 class SqliteOutbox(SqliteBase):
     """:class:`bot.store.outbox.OutboxStore` on the ``outbox`` table."""
@@ -99,6 +102,20 @@ class SqliteOutbox(SqliteBase):
             failed=int(row["failed"] or 0),
             last_error=errors[0]["last_error"] if errors else "",
             last_sent_at=row["last_sent_at"],
+        )
+
+    async def hold_for_channel(self, alert_ids: Sequence[str], error: str) -> None:
+        marks = ",".join("?" * len(alert_ids))
+        await self._write(
+            f"UPDATE outbox SET next_attempt_at=?, last_error=? WHERE id IN ({marks})",
+            (HELD_FOR_CHANNEL, error, *alert_ids),
+        )
+
+    async def release_channel(self, channel: ChannelRef, now: float) -> int:
+        return await self._write(
+            "UPDATE outbox SET next_attempt_at=? WHERE channel_key=? AND status='pending'"
+            " AND next_attempt_at >= ?",
+            (now, channel.key, HELD_FOR_CHANNEL),
         )
 
     async def begin_attempt(self, alert_ids: Sequence[str]) -> None:
