@@ -54,11 +54,11 @@ try:
     from bot.delivery.notify import NotifierRegistry
     from bot.delivery.worker import DeliveryWorker, RetryPolicy
     from bot.matching import default_aliases
-    from bot.processing.alerts import alert_id
     from bot.processing.subscriptions import SubscriptionBook
     from bot.store import SqliteStore
     from handlers.slack.notifier import SlackNotifier
     from tests.fake_slack import FakeSlack
+    from tests.store_support import alert
 except ImportError as exc:  # e.g. run outside the venv, or without the tests folder
     print(f"delivery bench: cannot import {exc.name} (run `make test` first, from a full checkout)")
     sys.exit(2)
@@ -395,23 +395,13 @@ async def ready(
 
 # ---- 2. backlog drain ----------------------------------------------------------------------------
 
+DRAIN_SUMMARY = "Summary of the story in a sentence or two, as the extractive summariser writes it."
+
 
 def drain_alert(i: int) -> Alert:
-    """Like tests/test_store_sqlite.py's alert(): one story per alert, channels taken in turn."""
+    """One story per alert, the channels taken in turn."""
     channel = ChannelRef("slack", f"C{i % DRAIN_CHANNELS:05d}", "T0TEAM")
-    story = f"s{i}"
-    return Alert(
-        id=alert_id(channel, story),
-        channel=channel,
-        story_id=story,
-        title=f"Title of {story}",
-        url="https://x.example/" + story,
-        source="X",
-        summary="Summary of the story in a sentence or two, as the extractive summariser writes it.",
-        terms=("Ukraine",),
-        queries=("ukraine",),
-        published=datetime(2026, 11, 24, 8, tzinfo=UTC),
-    )
+    return alert(f"s{i}", channel, summary=DRAIN_SUMMARY)
 
 
 class RecordingNotifier:

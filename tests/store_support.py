@@ -1,19 +1,39 @@
-"""Reads of the SQLite store that only tests need, run on the store's own connection: the bot never
-asks them, so they are not part of the :class:`bot.store.Store` protocol."""
+"""What tests (and the delivery bench) need around the store: alerts built the way the pipeline builds
+them, and reads the bot itself never asks, run through the store's own (locked) connection, so they are
+not part of the :class:`bot.store.Store` protocol."""
 
 from __future__ import annotations
 
-from bot.core.models import MessageRef
+from datetime import UTC, datetime
+
+from bot.core.models import Alert, ChannelRef, MessageRef
+from bot.processing.alerts import alert_id
 from bot.store import SqliteStore
+
+CHAN = ChannelRef("console", "console")
+
+
+def alert(story: str, channel: ChannelRef = CHAN, *, summary: str = "Summary.") -> Alert:
+    """An alert about ``story`` for ``channel``, with the id the pipeline would give it."""
+    return Alert(
+        id=alert_id(channel, story),
+        channel=channel,
+        story_id=story,
+        title=f"Title of {story}",
+        url="https://x.example/" + story,
+        source="X",
+        summary=summary,
+        terms=("Ukraine",),
+        queries=("ukraine",),
+        published=datetime(2026, 11, 24, 8, tzinfo=UTC),
+    )
 
 
 async def sent_ref(store: SqliteStore, alert_id: str) -> MessageRef | None:
     """The message a sent alert was posted as; None when it was not sent (yet)."""
-    async with store._db.execute(
-        "SELECT platform, message_channel, message_id FROM outbox WHERE id=? AND status='sent'",
-        (alert_id,),
-    ) as cur:
-        row = await cur.fetchone()
-    if row is None:
+    rows = await store._rows(
+        "SELECT platform, message_channel, message_id FROM outbox WHERE id=? AND status='sent'", (alert_id,)
+    )
+    if not rows:
         return None
-    return MessageRef(row["platform"], row["message_channel"], row["message_id"])
+    return MessageRef(rows[0]["platform"], rows[0]["message_channel"], rows[0]["message_id"])

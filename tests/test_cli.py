@@ -18,7 +18,7 @@ from typing import IO
 
 from bot.store import SqliteStore
 from tests.conftest import REPO, SEED, SEED_ID, write_config
-from tests.test_store_sqlite import alert
+from tests.store_support import alert
 
 SEED_TITLE = "Russia threatened with war as US declares Ukraine could be invaded at ‘any point’"
 

@@ -10,7 +10,7 @@ from bot.matching import default_aliases
 from bot.processing.subscriptions import SubscriptionBook
 from bot.store import SqliteStore
 from handlers.commands import MAX_QUERY_CHARS, CommandService, Invocation
-from tests.test_store_sqlite import alert
+from tests.store_support import alert
 
 HERE = Invocation(ChannelRef("console", "here"), user="ana")
 THERE = Invocation(ChannelRef("console", "there"), user="ben")

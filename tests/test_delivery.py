@@ -10,7 +10,7 @@ from bot.core.models import Alert, ChannelRef, MessageRef
 from bot.delivery.notify import NotifierRegistry
 from bot.delivery.worker import DeliveryReport, DeliveryWorker, RetryPolicy
 from bot.store import SqliteStore
-from tests.test_store_sqlite import alert
+from tests.store_support import alert
 
 A = ChannelRef("test", "A")
 B = ChannelRef("test", "B")

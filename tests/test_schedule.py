@@ -7,7 +7,7 @@ from bot.core.models import ChannelRef
 from bot.delivery.flood import Budget, budget, within_budget
 from bot.delivery.schedule import digest_alert, next_digest_time, plan
 from bot.store import ChannelSettings, OutboxItem
-from tests.test_store_sqlite import alert
+from tests.store_support import alert
 
 A = ChannelRef("test", "A")
 T = datetime(2026, 11, 24, 10, 17, tzinfo=UTC).timestamp()

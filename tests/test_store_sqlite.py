@@ -2,36 +2,18 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.core.models import Alert, Article, ChannelRef, FeedState, MessageRef
-from bot.processing.alerts import alert_id
+from bot.core.models import Article, ChannelRef, FeedState, MessageRef
 from bot.store import Processed, SqliteStore
 from bot.store.sqlite import migrations
-from tests.store_support import sent_ref
+from tests.store_support import CHAN, alert, sent_ref
 
-CHAN = ChannelRef("console", "console")
 OTHER = ChannelRef("discord", "42", "guild-1")
 
 
 def article(n: int, title: str = "Headline") -> Article:
     return Article(id=f"a{n}", title=f"{title} {n}", text="Body.", url=f"https://x.example/{n}", source="X")
-
-
-def alert(story: str, channel: ChannelRef = CHAN) -> Alert:
-    return Alert(
-        id=alert_id(channel, story),
-        channel=channel,
-        story_id=story,
-        title=f"Title of {story}",
-        url="https://x.example/" + story,
-        source="X",
-        summary="Summary.",
-        terms=("Ukraine",),
-        queries=("ukraine",),
-        published=datetime(2026, 11, 24, 8, tzinfo=UTC),
-    )
 
 
 async def test_first_open_creates_file_and_applies_numbered_migrations(tmp_path: Path) -> None:
