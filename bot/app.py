@@ -9,7 +9,7 @@ import ipaddress
 import logging
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import aiohttp
@@ -255,12 +255,7 @@ class App:
     async def intake(self, articles: Sequence[Article]) -> int:
         """Articles pushed to POST /articles, through the same pipeline as polled ones (one batch at a
         time, polled or pushed). Returns how many were new."""
-        async with self._processing:
-            report = await self.pipeline.process(articles)
-        _report_failures(report, "pushed articles")
-        if report.queued:
-            self.wake.set()
-        return report.new
+        return await self._take(articles, (), "pushed articles")
 
     async def websub_intake(self, articles: Sequence[Article]) -> int:
         """A hub's push: items past the polling max age stay quiet, as they would if polled (a hub may
@@ -268,9 +263,14 @@ class App:
         quiet = quiet_ids(
             articles, first_fetch=False, backfill=0, max_age=self.config.polling.max_age, now=time.time()
         )
+        return await self._take(articles, quiet, "websub push")
+
+    async def _take(self, articles: Sequence[Article], quiet: Collection[str], where: str) -> int:
+        """Articles that arrived by themselves: processed between two polled batches, and the loop
+        woken when they queued alerts, so they go out now rather than at the next idle tick."""
         async with self._processing:
             report = await self.pipeline.process(articles, quiet)
-        _report_failures(report, "websub push")
+        _report_failures(report, where)
         if report.queued:
             self.wake.set()
         return report.new
@@ -391,14 +391,13 @@ class App:
                 await self.run_cycle()
                 failures = 0
                 delay = await self._idle_time()
-            except StoreError as exc:
+            except Exception as exc:
                 failures += 1
                 delay = LOOP_ERROR_BACKOFF.delay(failures)
-                log.error("cycle failed (%s); retrying in %.0fs", exc, delay)
-            except Exception:
-                failures += 1
-                delay = LOOP_ERROR_BACKOFF.delay(failures)
-                log.exception("cycle failed on a bug; retrying in %.0fs", delay)
+                if isinstance(exc, StoreError):  # the disk, not the code: no traceback
+                    log.error("cycle failed (%s); retrying in %.0fs", exc, delay)
+                else:
+                    log.exception("cycle failed on a bug; retrying in %.0fs", delay)
             await self._idle(stop, delay)
 
     async def _idle(self, stop: asyncio.Event, delay: float) -> None:

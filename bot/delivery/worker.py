@@ -6,7 +6,6 @@ loses one; the outbox row keyed by (channel, story) means it is never queued twi
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
 import time
@@ -80,7 +79,6 @@ class DeliveryWorker:
         self.policy = policy
         self.batch = batch
         self.clock = clock
-        self.wakeup = asyncio.Event()
         self._refused: dict[str, tuple[int, float]] = {}
         """Platforms that refused the bot's token: how many times in a row, and when to try again."""
 
