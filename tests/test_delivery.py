@@ -8,7 +8,7 @@ import pytest
 from bot.core.errors import DeliveryError
 from bot.core.models import Alert, ChannelRef, MessageRef
 from bot.delivery.notify import NotifierRegistry
-from bot.delivery.worker import DeliveryReport, DeliveryWorker, RetryPolicy
+from bot.delivery.worker import UNEXPECTED_ATTEMPTS, DeliveryReport, DeliveryWorker, RetryPolicy
 from bot.store import SqliteStore
 from tests.store_support import alert
 
@@ -132,6 +132,23 @@ async def test_an_unexpected_exception_sets_one_alert_aside_and_the_rest_go_on(
     report = await w.deliver_due()
     assert report.sent == 2 and notifier.sent == ["b1", "a1", "a2"]
     assert notifier.calls[-2:] == [("a1", True), ("a2", False)]
+
+
+async def test_an_alert_that_keeps_raising_is_set_aside_and_its_channel_goes_on(
+    store: SqliteStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Not held for give_up_after (a day), which would hold every later alert of its channel too."""
+    clock = Clock()
+    notifier = RaisingNotifier("a1")
+    await store.record_processed([], [alert("a1", A), alert("a2", A)], now=clock.now)
+    w = worker(store, notifier, clock, base=1.0)
+    for _ in range(UNEXPECTED_ATTEMPTS):
+        await w.deliver_due()
+        clock.now += 60
+    assert notifier.calls == [("a1", False)] + [("a1", True)] * (UNEXPECTED_ATTEMPTS - 1) + [("a2", False)]
+    assert notifier.sent == ["a2"]
+    assert caplog.text.count("Traceback") == 1 and "failed for good after 5 attempts" in caplog.text
+    assert (await store.channel_outbox(A, clock.now)).failed == 1
 
 
 class VanishingNotifier(ScriptedNotifier):

@@ -462,3 +462,42 @@ async def test_a_token_refused_for_a_while_then_accepted_loses_nothing(
     assert_once_each(discord_alerts(discord), titles, "discord")
     assert titles_in(discord_alerts(discord)) == titles, "discord: order"
     assert "refused the bot's token" in bot.logs(0)
+
+
+# ---- 5. a send that raises ----------------------------------------------------------------------
+
+
+async def test_an_alert_whose_send_raises_is_set_aside_and_every_other_alert_goes_out(
+    slack: FakeSlack, discord: FakeDiscord, make_bot: Callable[..., Bot]
+) -> None:
+    """Both fakes answer one article's sends with a 200 that holds nothing a message needs, so the real
+    notifiers raise (KeyError in the Slack notifier, in discord.py's Message on Discord): not an
+    answer they know, a bug the send trips over. That alert is logged with its traceback once, tried a
+    few times, set aside; the rest of its channel, and every other channel, is delivered in order."""
+    bot = make_bot(slack, discord)
+    await bot.start()
+    pushed = [article(n, "raise") for n in range(12)]
+    poison = pushed[3]["title"]
+    slack.garbled.add(poison)
+    discord.garbled.add(poison)
+    try:
+        await bot.push(pushed)
+        titles = [a["title"] for a in pushed if a["title"] != poison]
+        await until(
+            lambda: len(slack_alerts(slack)) + len(discord_alerts(discord)) >= 3 * len(titles),
+            bot,
+            "every other alert",
+        )
+        await until(lambda: bot.logs(0).count("failed for good") >= 3, bot, "the bad alert set aside")
+        await asyncio.sleep(1.0)
+    finally:
+        await bot.stop()
+    for channel in SLACK_CHANNELS:
+        assert_once_each(slack_alerts(slack, channel), titles, f"slack {channel}")
+        assert titles_in(slack_alerts(slack, channel)) == titles, f"slack {channel}: order"
+    assert_once_each(discord_alerts(discord), titles, "discord")
+    assert titles_in(discord_alerts(discord)) == titles, "discord: order"
+    log = bot.logs(0)
+    assert log.count("Traceback") == 3, log  # once per channel, not once per try
+    assert "KeyError" in log
+    assert bot.proc is not None and bot.proc.returncode == 0, "the bot did not stop cleanly"

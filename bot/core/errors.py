@@ -77,7 +77,9 @@ class DeliveryError(NewsBotError):
     ``auth``: the platform refused the bot's token (revoked, wrong): nothing can be sent there until it
     works again, so the worker holds that platform's alerts instead of spending their retries.
     ``gone``: the channel is gone or the bot lost access to it; the notifier has paused its
-    subscriptions, and the worker holds its alerts until the channel is resumed."""
+    subscriptions, and the worker holds its alerts until the channel is resumed.
+    ``unexpected``: not the platform's answer but a bug the send tripped over (the worker wraps any other
+    exception in one); retried a few times, then the alert is set aside so its channel goes on."""
 
     def __init__(
         self,
@@ -87,8 +89,10 @@ class DeliveryError(NewsBotError):
         retry_after: float | None = None,
         auth: bool = False,
         gone: bool = False,
+        unexpected: bool = False,
     ) -> None:
         self.retryable = retryable
+        self.unexpected = unexpected
         self.retry_after = retry_after
         self.auth = auth
         self.gone = gone

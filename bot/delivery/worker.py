@@ -31,6 +31,9 @@ DIGEST_MAX = 1000
 """At most this many alerts in one digest message; more go in the next."""
 MIN_RETRY_DELAY = 1.0
 """A failed send is never retried within the same pass."""
+UNEXPECTED_ATTEMPTS = 5
+"""An alert whose send raises something unexpected (a bug, a garbled answer) is tried this often, then
+set aside as failed: it would otherwise hold its channel's later alerts back for give_up_after."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +209,7 @@ class DeliveryWorker:
         that one bad alert never stops the others (nor, by crashing the bot, all of them)."""
         if all(item.attempts == 0 for item in group):
             log.error("sending alert %s raised %s", alert.id, type(exc).__name__, exc_info=exc)
-        return DeliveryError(f"unexpected {type(exc).__name__}: {exc}", retryable=True)
+        return DeliveryError(f"unexpected {type(exc).__name__}: {exc}", retryable=True, unexpected=True)
 
     async def _edit_due(self, platforms: list[str]) -> int:
         edited = 0
@@ -232,7 +235,11 @@ class DeliveryWorker:
         attempts = item.attempts + 1
         where = item.alert.channel.key
         delay = self.policy.delay(attempts, exc.retry_after)
-        if not exc.retryable or self.clock() + delay - item.created_at > self.policy.give_up_after:
+        if (
+            not exc.retryable
+            or (exc.unexpected and attempts >= UNEXPECTED_ATTEMPTS)
+            or self.clock() + delay - item.created_at > self.policy.give_up_after
+        ):
             log.error(
                 "alert %s to %s failed for good after %d attempts: %s", item.alert.id, where, attempts, exc
             )
