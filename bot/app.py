@@ -35,6 +35,7 @@ from bot.processing.pipeline import CycleReport, Pipeline
 from bot.processing.subscriptions import SubscriptionBook
 from bot.store import SqliteStore
 from bot.store.base import Store
+from bot.stories import StoryDetector
 from bot.summarise import Summariser
 from bot.summarise.extractive import ExtractiveSummariser
 from bot.summarise.llm import LlmSummariser, close_summariser
@@ -180,7 +181,13 @@ class App:
                 user_agent=config.polling.user_agent,
             )
             full_text = FullText(pages, min_chars=config.extraction.min_body_chars)
-        self.pipeline = Pipeline(store, book, summariser, full_text=full_text)
+        self.pipeline = Pipeline(
+            store,
+            book,
+            summariser,
+            full_text=full_text,
+            stories=StoryDetector(config.stories.window, config.stories.join),
+        )
         self.delivery = DeliveryWorker(
             store,
             self.notifiers,
@@ -249,6 +256,8 @@ class App:
             len(self.book),
             matching_build.describe(),
         )
+        restored = await self.pipeline.restore_stories()
+        log.info("story window: %d articles of the last %gh", restored, self.config.stories.window / 3600)
         if stale := matching_build.stale():
             log.warning("compiled matching is older than its source (%s): run `make build`", ", ".join(stale))
 

@@ -161,6 +161,16 @@ class MatchingConfig:
 
 
 @dataclass(config=_STRICT)
+class StoriesConfig:
+    """Same-story detection (docs/architecture.md, "Stories")."""
+
+    window: Duration = Field(default=72 * 3600.0, gt=0)
+    """How far back a new article is compared: articles older than this start a story of their own."""
+    join: float = Field(default=0.45, gt=0, le=1)
+    """The similarity (0-1) at which an article joins a story it shares names with; higher splits more."""
+
+
+@dataclass(config=_STRICT)
 class LlmConfig:
     """Optional abstractive summaries through an OpenAI-compatible chat-completions endpoint."""
 
@@ -238,6 +248,7 @@ class Config:
     web: WebConfig = Field(default_factory=WebConfig)
     subscriptions: tuple[SubscriptionConfig, ...] = ()
     matching: MatchingConfig = Field(default_factory=MatchingConfig)
+    stories: StoriesConfig = Field(default_factory=StoriesConfig)
     summary: SummaryConfig = Field(default_factory=SummaryConfig)
     delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
     platforms: PlatformsConfig = Field(default_factory=PlatformsConfig)

@@ -17,7 +17,7 @@ CHAT_SDKS = ("discord", "slack_bolt", "slack_sdk")
 
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"core"}),
-    frozenset({"matching", "store", "summarise"}),
+    frozenset({"matching", "store", "stories", "summarise"}),
     frozenset({"ingest"}),
     frozenset({"processing", "delivery", "web"}),
     frozenset({"platforms"}),

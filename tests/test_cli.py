@@ -165,11 +165,19 @@ def test_replay_reads_stdin() -> None:
     assert json.loads(result.stdout)["matches"][0]["spans"][0][2] == "Kiev"
 
 
+EVENTS = (
+    "Talks on grain exports resumed in Istanbul with Turkish mediators.",
+    "A drone strike cut power to Kharkiv overnight, the mayor said.",
+    "Parliament in Kyiv passed the budget after a long debate.",
+)
+"""One event per item: items with the same text would be one story, and one alert."""
+
+
 def write_feed(path: Path, items: list[tuple[str, datetime]]) -> None:
     entries = "".join(
         f"<item><title>{title}</title><link>https://news.example/{i}</link><guid>n{i}</guid>"
         f"<pubDate>{format_datetime(when)}</pubDate>"
-        f"<description>{title}: talks go on in Kyiv.</description></item>"
+        f"<description>{EVENTS[i % len(EVENTS)]}</description></item>"
         for i, (title, when) in enumerate(items)
     )
     path.write_text(

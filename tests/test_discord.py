@@ -21,6 +21,7 @@ from bot.core.models import Alert, Article, ChannelRef
 from handlers.discord.adapter import DiscordAdapter
 from handlers.discord.commands import GENERIC_FAILURE, NewsGroup
 from tests.conftest import write_config
+from tests.events import event
 from tests.fake_discord import (
     ADMIN_ID,
     CHANNEL_ID,
@@ -79,7 +80,7 @@ def article(n: int, title: str, *, source: str = "Meridian Wire") -> Article:
     return Article(
         id=f"art-{n}",
         title=title,
-        text=f"{title}. Officials said on Tuesday that talks would continue next week in Brussels.",
+        text=f"{title}. {event(n)}",
         url=f"https://news.example/{n}",
         source=source,
         published=datetime(2026, 11, 24, 8, n, tzinfo=UTC),

@@ -11,16 +11,21 @@ from bot.processing.pipeline import Pipeline
 from bot.processing.subscriptions import SubscriptionBook
 from bot.store import SqliteStore
 from bot.summarise.extractive import ExtractiveSummariser
+from tests.events import event
 
 NEWSROOM = ChannelRef("console", "newsroom")
 SPORTS = ChannelRef("console", "sports")
+
+
+_EVENT_OF: dict[str, int] = {}
+"""Each article id its own event, so that articles meant as two stories are two."""
 
 
 def art(id: str, title: str, text: str = "", url: str = "", hour: int = 8) -> Article:
     return Article(
         id=id,
         title=title,
-        text=text or f"{title}. More details followed in a statement.",
+        text=text or f"{title}. {event(_EVENT_OF.setdefault(id, len(_EVENT_OF)))}",
         url=url or f"https://news.example/{id}",
         source="Example News",
         published=datetime(2026, 11, 24, hour, tzinfo=UTC),

@@ -37,6 +37,7 @@ from handlers.slack.commands import parse_subscribe
 from handlers.slack.http import MAX_BODY_BYTES, slack_routes
 from handlers.slack.notifier import SlackNotifier
 from tests.conftest import write_config
+from tests.events import event
 from tests.fake_slack import TEAM, FakeSlack
 
 SECRET = "signing-secret-for-tests"
@@ -56,7 +57,7 @@ def article(
     return Article(
         id=f"a{n}",
         title=title,
-        text="Leaders gathered on Tuesday for the NATO summit. Air defence topped the agenda.",
+        text=event(n),
         url=f"https://meridian-wire.example/nato-{n}",
         source=source,
         published=datetime.now(UTC),

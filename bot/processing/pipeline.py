@@ -16,9 +16,9 @@ from bot.core.models import Alert, Article
 from bot.ingest.fulltext import FullText
 from bot.ingest.poller import FeedNotice
 from bot.processing.alerts import build_alerts, focus_terms, notice_alerts
-from bot.processing.stories import STORY_WINDOW, assign_story, story_keys
 from bot.processing.subscriptions import SubscriptionBook
 from bot.store import Processed, Store
+from bot.stories import StoryDetector, encode, story_keys
 from bot.summarise import Summariser
 
 log = logging.getLogger(__name__)
@@ -55,12 +55,20 @@ class Pipeline:
         clock: Callable[[], float] = time.time,
         *,
         full_text: FullText | None = None,
+        stories: StoryDetector | None = None,
     ) -> None:
         self.store = store
+        self.stories = stories or StoryDetector()
         self.book = book
         self.summariser = summariser
         self.clock = clock
         self.full_text = full_text
+
+    async def restore_stories(self) -> int:
+        """Rebuild the story window from the store (at start): returns how many articles it holds."""
+        now = self.clock()
+        rows = await self.store.story_window(now - self.stories.index.window)
+        return self.stories.restore(rows, now)
 
     async def process(self, articles: Sequence[Article], quiet: Collection[str] = ()) -> CycleReport:
         """Process a batch. Articles whose id is in ``quiet`` are recorded as seen but never alerted.
@@ -87,19 +95,25 @@ class Pipeline:
         for article in fresh:
             try:
                 keys = story_keys(article)
-                existing = next((batch_stories[k] for k in keys if k in batch_stories), None)
-                if existing is None:
-                    existing = await self.store.find_story(keys, now - STORY_WINDOW)
-                story_id = assign_story(article, existing)
-                batch_stories.update(dict.fromkeys(keys, story_id))
+                known = next((batch_stories[k] for k in keys if k in batch_stories), None)
+                if known is None:
+                    known = await self.store.find_story(keys, now - self.stories.index.window)
+                story, entry = self.stories.assign(article, now, known)
+                batch_stories.update(dict.fromkeys(keys, story.story_id))
                 matches = [] if article.id in quiet else self.book.match(article)
                 if matches:
                     matched += 1
                     summary = await self.summariser.summarise(article, focus_terms(matches))
-                    alerts.extend(build_alerts(article, story_id, matches, summary))
+                    alerts.extend(build_alerts(article, story.story_id, matches, summary))
                 processed.append(
                     Processed(
-                        article, story_id, keys, quiet=article.id in quiet, feed_hash=feed_hashes[article.id]
+                        article,
+                        story.story_id,
+                        keys,
+                        quiet=article.id in quiet,
+                        feed_hash=feed_hashes[article.id],
+                        story_entry=encode(entry),
+                        story_why=story.to_json(),
                     )
                 )
             except StoreError:

@@ -11,7 +11,7 @@ from bot.core.errors import ArticleError, QueryError
 from bot.core.models import Article, Span, unique_terms
 from bot.ingest.push import article_from_json, decode_json
 from bot.matching import AliasTable, Document, SubscriptionIndex, parse_query
-from bot.processing.stories import assign_story, story_keys
+from bot.stories import StoryDetector, story_keys
 from bot.summarise.extractive import ExtractiveSummariser
 
 
@@ -41,6 +41,9 @@ class Replayer:
                 raise QueryError(f"query {n + 1} ({text!r}): {exc}") from exc
         self.summariser = summariser
         self._stories: dict[str, str] = {}
+        self._detector = StoryDetector()
+        self._clock = 0.0
+        """Replay time: the latest publication date read so far (the window slides with the file)."""
 
     def run(self, lines: Iterable[str]) -> Iterator[dict[str, Any] | LineError]:
         """One result per non-blank input line, in order: the output object, or the line's error."""
@@ -56,7 +59,11 @@ class Replayer:
 
     def process(self, article: Article) -> dict[str, Any]:
         keys = story_keys(article)
-        story = assign_story(article, next((self._stories[k] for k in keys if k in self._stories), None))
+        known = next((self._stories[k] for k in keys if k in self._stories), None)
+        now = article.published.timestamp() if article.published else self._clock
+        self._clock = max(self._clock, now)
+        decision, _ = self._detector.assign(article, self._clock, known)
+        story = decision.story_id
         self._stories.update(dict.fromkeys(keys, story))
         hits = self.index.match(Document.from_article(article))
         ordered = sorted(hits.items(), key=lambda kv: int(kv[0]))

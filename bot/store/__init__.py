@@ -2,7 +2,7 @@
 ``channels``), composed into :class:`Store` (``base``). Each backend is a sub-package implementing them:
 SQLite (``sqlite/``) is the embedded default."""
 
-from bot.store.articles import ArticleStore, Processed, SeenArticle
+from bot.store.articles import ArticleStore, Processed, SeenArticle, StoryRow
 from bot.store.base import Store
 from bot.store.channels import ChannelSettings, ChannelStore
 from bot.store.feeds import FeedStore
@@ -23,5 +23,6 @@ __all__ = [
     "SeenArticle",
     "SqliteStore",
     "Store",
+    "StoryRow",
     "SubscriptionStore",
 ]

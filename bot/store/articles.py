@@ -21,6 +21,22 @@ class Processed:
     feed_hash: str = ""
     """The content hash of the article as its feed had it, before full text was fetched: what a
     later fetch is compared with to tell an update."""
+    story_entry: str = ""
+    """The article in the story detector's window (:func:`bot.stories.encode`), to rebuild it at start."""
+    story_why: str = ""
+    """How its story was decided (:meth:`bot.stories.StoryDecision.to_json`), for /news why."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoryRow:
+    """An article's place in the story window, as recorded (:class:`bot.stories.StoredEntry`)."""
+
+    article_id: str
+    story_id: str
+    at: float
+    title: str
+    source: str
+    entry: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +47,7 @@ class SeenArticle:
     story_id: str
     seen_at: float
     quiet: bool
+    story_why: str = ""
 
 
 class ArticleStore(Protocol):
@@ -50,6 +67,10 @@ class ArticleStore(Protocol):
 
     async def find_story(self, keys: Sequence[str], since: float) -> str | None:
         """The story any of ``keys`` was linked to at or after ``since``, if one was."""
+        ...
+
+    async def story_window(self, since: float) -> list[StoryRow]:
+        """The story entries of the articles seen at or after ``since``, oldest first."""
         ...
 
     async def record_processed(

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.core.models import Article, Summary
+from bot.core.words import WORDS as _WORDS
+from bot.core.words import content_words
 
 __all__ = ["ExtractiveSummariser", "split_sentences"]
 
@@ -94,30 +96,7 @@ def _word_before(text: str, end: int) -> str:
 
 # --- scoring ------------------------------------------------------------------------------------------
 
-_STOPWORDS = _words(
-    "a about above after again against all also am an and any are as at be because been before being below "
-    "between both but by can could did do does doing down during each few for from further had has have "
-    "having he her here hers herself him himself his how i if in into is it its itself just me more most my "
-    "myself no nor not now of off on once only or other our ours out over own said same says she should so "
-    "some such than that the their theirs them then there these they this those through to too under until "
-    "up very was we were what when where which while who whom why will with would you your yours "
-    "one two new year years told say like get got last first mr mrs ms s t"
-)
 _REDUNDANT = 0.5  # share of the smaller sentence's content words that makes a pick redundant
-_WORDS = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
-
-
-def _stem(word: str) -> str:
-    word = word.replace("’", "'").removesuffix("'s")
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
-    return word
-
-
-def _content_words(text: str) -> list[str]:
-    return [_stem(w) for w in _WORDS.findall(text.casefold()) if w not in _STOPWORDS and not w.isdigit()]
 
 
 def _mentions(sentence: str, terms: Sequence[str]) -> bool:
@@ -155,8 +134,8 @@ class ExtractiveSummariser:
         if not sentences:
             title = " ".join(title.split())
             return self._fit([title]) if title else Summary(text="")
-        bags = [set(_content_words(s)) for s in sentences]
-        scores = _scores(sentences, bags, set(_content_words(title)))
+        bags = [set(content_words(s)) for s in sentences]
+        scores = _scores(sentences, bags, set(content_words(title)))
         order = sorted(range(len(sentences)), key=lambda i: (-scores[i], i))
         chosen = self._select(sentences, bags, order, forced=None)
         terms = [t for t in focus_terms if t.strip()]

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from bot.core.identity import canonical_url, content_hash
 from bot.core.models import Alert, Article
-from bot.store.articles import Processed, SeenArticle
+from bot.store.articles import Processed, SeenArticle, StoryRow
 from bot.store.sqlite.base import SqliteBase
 from bot.store.sqlite.outbox import insert_alerts
 
@@ -65,7 +65,8 @@ class SqliteArticles(SqliteBase):
         async with self._transaction("recording processed articles") as db:
             await db.executemany(
                 "INSERT OR IGNORE INTO articles (id, content_hash, title, url, source, feed_url, published,"
-                " story_id, seen_at, text, canonical_url, quiet) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " story_id, seen_at, text, canonical_url, quiet, story_entry, story_why)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         p.article.id,
@@ -80,6 +81,8 @@ class SqliteArticles(SqliteBase):
                         p.article.text,
                         canonical_url(p.article.url) if p.article.url else "",
                         int(p.quiet),
+                        p.story_entry,
+                        p.story_why,
                     )
                     for p in processed
                 ],
@@ -89,6 +92,19 @@ class SqliteArticles(SqliteBase):
                 [(key, p.story_id, now) for p in processed for key in p.story_keys],
             )
             return await insert_alerts(db, alerts, now)
+
+    async def story_window(self, since: float) -> list[StoryRow]:
+        rows = await self._rows(
+            "SELECT id, story_id, seen_at, title, source, story_entry FROM articles"
+            " WHERE seen_at >= ? AND story_entry != '' ORDER BY seen_at, rowid",
+            (since,),
+        )
+        return [
+            StoryRow(
+                r["id"], r["story_id"] or r["id"], r["seen_at"], r["title"], r["source"], r["story_entry"]
+            )
+            for r in rows
+        ]
 
     async def recent_articles(self, limit: int) -> list[SeenArticle]:
         rows = await self._rows("SELECT * FROM articles ORDER BY seen_at DESC, rowid DESC LIMIT ?", (limit,))
@@ -112,4 +128,6 @@ def _seen(row: sqlite3.Row) -> SeenArticle:
         feed_url=row["feed_url"],
         published=datetime.fromisoformat(published) if published else None,
     )
-    return SeenArticle(article, row["story_id"] or row["id"], row["seen_at"], bool(row["quiet"]))
+    return SeenArticle(
+        article, row["story_id"] or row["id"], row["seen_at"], bool(row["quiet"]), row["story_why"]
+    )

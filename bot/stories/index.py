@@ -1,0 +1,153 @@
+"""The window of recent articles the story detector compares a new one with. In memory, rebuilt from the
+store at start; no I/O here.
+
+Each article is kept as its :data:`TERMS_KEPT` heaviest words (log count times inverse document
+frequency over the window, at the time it came) normalised to length 1, which is what cosine similarity
+needs and bounds its memory. Candidates come from an inverted index over each article's
+:data:`TERMS_INDEXED` heaviest words: an article of the same story shares some of its rarest words
+(names, places, figures); only those postings are walked, and a word in more than
+:data:`POSTINGS_WALKED` articles of the window says too little to be walked at all.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from bot.stories.fingerprint import Fingerprint
+
+TERMS_KEPT = 64
+TERMS_INDEXED = 16
+POSTINGS_WALKED = 2000
+CANDIDATES = 40
+
+
+@dataclass(slots=True)
+class Entry:
+    """One article in the window."""
+
+    article_id: str
+    story_id: str
+    at: float
+    """When it came (the store's seen_at): the window drops it ``window`` seconds later."""
+    published: float
+    """Its own date (``at`` when it has none): what the development rule compares."""
+    terms: tuple[str, ...]
+    weights: array[float]
+    names: frozenset[str]
+    facts: frozenset[str]
+    title: str
+    source: str
+
+    def vector(self) -> dict[str, float]:
+        return dict(zip(self.terms, self.weights, strict=True))
+
+
+@dataclass(slots=True)
+class StoryState:
+    """What the window knows of a story: when it began and the headline facts it has carried."""
+
+    began: float
+    facts: set[str] = field(default_factory=set)
+
+
+class StoryIndex:
+    def __init__(self, window: float) -> None:
+        self.window = window
+        self._entries: dict[int, Entry] = {}
+        self._slots: dict[str, int] = {}
+        """article id -> its slot: an article added again replaces itself."""
+        self._postings: dict[str, list[int]] = {}
+        self._df: Counter[str] = Counter()
+        self._stories: dict[str, StoryState] = {}
+        self._story_size: Counter[str] = Counter()
+        self._next = 0
+        self._stale = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def idf(self, term: str) -> float:
+        return math.log((len(self._entries) + 2) / (self._df.get(term, 0) + 1)) + 1.0
+
+    def vector(self, fp: Fingerprint) -> dict[str, float]:
+        """The article's weighted words as the window weighs them now, normalised, heaviest kept."""
+        weights = {t: (1.0 + math.log(c)) * self.idf(t) for t, c in fp.counts.items()}
+        kept = sorted(weights, key=lambda t: (-weights[t], t))[:TERMS_KEPT]
+        norm = math.sqrt(sum(weights[t] ** 2 for t in kept)) or 1.0
+        return {t: weights[t] / norm for t in kept}
+
+    def candidates(self, vector: dict[str, float], now: float) -> Iterator[Entry]:
+        """Entries in the window sharing the most of the vector's rarest words, most shared first."""
+        oldest = now - self.window
+        shared: Counter[int] = Counter()
+        for term in sorted(vector, key=lambda t: -vector[t])[:TERMS_INDEXED]:
+            slots = self._postings.get(term)
+            if not slots or len(slots) > POSTINGS_WALKED:
+                continue
+            shared.update(slots)
+        for slot, _ in shared.most_common(CANDIDATES):
+            entry = self._entries.get(slot)
+            if entry is not None and entry.at >= oldest:
+                yield entry
+
+    def story(self, story_id: str) -> StoryState | None:
+        return self._stories.get(story_id)
+
+    def add(self, entry: Entry) -> None:
+        """Put an article in the window (in place of an earlier version of it)."""
+        if entry.article_id in self._slots:
+            self._drop(self._slots.pop(entry.article_id))
+        slot = self._next
+        self._next += 1
+        self._entries[slot] = entry
+        self._slots[entry.article_id] = slot
+        self._df.update(entry.terms)
+        by_weight = sorted(range(len(entry.terms)), key=lambda i: -entry.weights[i])
+        for i in by_weight[:TERMS_INDEXED]:
+            self._postings.setdefault(entry.terms[i], []).append(slot)
+        state = self._stories.setdefault(entry.story_id, StoryState(entry.published))
+        state.began = min(state.began, entry.published)
+        state.facts.update(entry.facts)
+        self._story_size[entry.story_id] += 1
+
+    def expire(self, now: float) -> int:
+        """Drop what came before the window; returns how many went."""
+        oldest = now - self.window
+        gone = []
+        for slot, entry in self._entries.items():  # in the order they came: the oldest first
+            if entry.at >= oldest:
+                break
+            gone.append(slot)
+        for slot in gone:
+            self._slots.pop(self._entries[slot].article_id, None)
+            self._drop(slot)
+        if self._stale > max(1000, len(self._entries)):
+            self._compact()
+        return len(gone)
+
+    def entries(self) -> Iterable[Entry]:
+        return self._entries.values()
+
+    def _drop(self, slot: int) -> None:
+        entry = self._entries.pop(slot)
+        self._df.subtract(entry.terms)
+        for term in entry.terms:
+            if self._df[term] <= 0:
+                del self._df[term]
+        self._stale += TERMS_INDEXED
+        self._story_size[entry.story_id] -= 1
+        if self._story_size[entry.story_id] <= 0:
+            del self._story_size[entry.story_id]
+            self._stories.pop(entry.story_id, None)
+
+    def _compact(self) -> None:
+        """Postings still name dropped slots (dropping walks no postings); rewrite them once enough did."""
+        live = self._entries
+        self._postings = {
+            t: kept for t, slots in self._postings.items() if (kept := [s for s in slots if s in live])
+        }
+        self._stale = 0
