@@ -47,6 +47,18 @@ EXTRACTION = Dataset(
     EVAL / "article-extraction-benchmark",
     "181 pages with hand-cleaned bodies, from github.com/scrapinghub/article-extraction-benchmark (MIT)",
 )
+STORY_CHAINS = Dataset(
+    EVAL,
+    EVAL / "story-chains-energy",
+    "100 energy news articles with same-story-chain pairs, from github.com/fatih-gedikli/"
+    "news_story_chains-2021-06 (CC BY-NC 4.0)",
+)
+SEMEVAL = Dataset(
+    EVAL,
+    EVAL / "semeval2022-task8-sample" / "pairs.jsonl",
+    "2,432 news article pairs rated for similarity, SemEval-2022 task 8, from github.com/GeekDream-x/"
+    "SemEval2022-Task8-TonyX (Apache-2.0)",
+)
 FEEDPARSER_CORPUS = Dataset(
     REPO / "tests" / "fixtures",
     REPO / "tests" / "fixtures" / "feedparser-corpus",

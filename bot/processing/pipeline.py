@@ -104,7 +104,7 @@ class Pipeline:
                 if matches:
                     matched += 1
                     summary = await self.summariser.summarise(article, focus_terms(matches))
-                    alerts.extend(build_alerts(article, story.story_id, matches, summary))
+                    alerts.extend(build_alerts(article, story.edition, matches, summary))
                 processed.append(
                     Processed(
                         article,

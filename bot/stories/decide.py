@@ -1,38 +1,42 @@
-"""Which story a new article belongs to: the decision, from the article's vector and the window's
-candidates. Pure.
+"""Which story a new article belongs to, and which alert it goes under: the decision, from the article's
+vector and the window's candidates. Pure.
 
 The rule (docs/architecture.md, "Stories"):
 
 - **Similarity** is the square root of the cosine of the two articles' weighted words (see
-  :mod:`bot.stories.index`): 1 for the same text, about 0.45 for two reports of one event in their own
-  words, lower for two stories on one subject.
+  :mod:`bot.stories.index`): 1 for the same text, about 0.5 to 0.7 for two reports of one event in
+  their own words, lower for two stories on one subject.
 - **Joining** needs ``similarity >= join`` (0.45 by default) *and* names in common: at least
   :data:`NAME_SHARE` of the similarity must come from words that are names in both articles (people,
   places, organisations). Two earthquakes, two rehab stories or two rate decisions share their
   vocabulary, not their names, and stay apart. A near copy (``similarity >= NEAR_COPY``) joins
   whatever its names.
-- **Headline numbers** tell events apart: two headlines that both carry numbers and share none of them
-  ("M 4.3 quake near Anza", "M 5.1 quake near Ojai"; "Bulletin 7", "Bulletin 8") are two stories, however
-  alike their text (templated feeds). A toll revised within hours ("kills 20", "kills 39") splits too:
-  precision comes before recall, since a wrong merge hides news and a wrong split costs one alert.
-- **A new development** of a joined story starts a story of its own (and so a new alert): when it comes
-  :data:`DEVELOPMENT_AFTER` or more after the story began and its headline carries a name or a number
-  that no earlier headline of the story had ("death toll rises to 39", "ceasefire agreed in Doha").
-  Rewrites of the same facts hours later stay in the story.
+- **Headline numbers** tell templated items apart: two articles whose words other than numbers are
+  alike enough to be one template filled twice (``>= TEMPLATE``) and whose headlines both carry
+  numbers and share none of them
+  ("M 4.3 quake near Anza", "M 5.1 quake near Ojai"; "Bulletin 7", "Bulletin 8") are two stories.
+  Below that, the articles are written differently and their numbers may differ for good reasons (a
+  toll revised, "26 GW" in one, "23 GW" in another): the names decide.
+- **A new development** stays in its story but gets an alert of its own (a new *edition*): when it
+  comes :data:`DEVELOPMENT_AFTER` or more after the story's current edition began, and its headline
+  carries a number no earlier headline of the story had, or a name that neither those headlines nor
+  the story's closest articles named ("death toll rises to 39", "ceasefire agreed in Doha"). A rewrite
+  of the same facts hours later goes under the current edition: it edits that alert.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
 
 from bot.stories.index import Entry, StoryState
 
 JOIN = 0.45
-NEAR_COPY = 0.8
+NEAR_COPY = 0.9
 NAME_SHARE = 0.15
+TEMPLATE = 0.9
 DEVELOPMENT_AFTER = 6 * 3600.0
 EVIDENCE_WORDS = 6
 
@@ -40,6 +44,9 @@ EVIDENCE_WORDS = 6
 @dataclass(frozen=True, slots=True)
 class StoryDecision:
     story_id: str
+    edition: str
+    """The key the article's alerts go under: the story's current edition, or its own id when it is a
+    development (or a new story)."""
     score: float
     """Similarity with the closest article of the window (0 when there was none)."""
     joined: str = ""
@@ -47,8 +54,8 @@ class StoryDecision:
     evidence: tuple[str, ...] = ()
     """The words that weighed most in the similarity, names first."""
     reason: str = "new"
-    """"new" (nothing close), "joined", "near-copy", "development" (close, but a new development), or
-    "link"/"headline" (the same link or headline as an earlier article)."""
+    """"new" (nothing close enough), "joined", "near-copy", "development" (joined, with an alert of its
+    own), or "link or headline" (the same link or headline as an earlier article)."""
     closest_title: str = ""
     closest_source: str = ""
 
@@ -71,41 +78,45 @@ class Scored:
     entry: Entry
     score: float
     name_share: float
-    shared: tuple[str, ...]
 
 
-def score(vector: dict[str, float], names: frozenset[str], entry: Entry) -> Scored:
-    dot = 0.0
-    by_names = 0.0
-    parts: list[tuple[float, str]] = []
-    for term, weight in zip(entry.terms, entry.weights, strict=True):
+def score(vector: Mapping[str, float], names: frozenset[str], entry: Entry) -> Scored:
+    dot = by_names = 0.0
+    mask = entry.names
+    for i, term in enumerate(entry.terms):
         mine = vector.get(term)
-        if mine is None:
-            continue
-        part = mine * weight
-        dot += part
-        named = term in names and term in entry.names
-        if named:
-            by_names += part
-        parts.append((part * (2.0 if named else 1.0), term))
+        if mine is not None:
+            part = mine * entry.weights[i]
+            dot += part
+            if mask >> i & 1 and term in names:
+                by_names += part
+    return Scored(entry, math.sqrt(max(dot, 0.0)), by_names / dot if dot > 0 else 0.0)
+
+
+def evidence(vector: Mapping[str, float], names: frozenset[str], entry: Entry) -> tuple[str, ...]:
+    """The shared words that weigh most in the similarity, a shared name counting double."""
+    parts = []
+    for i, term in enumerate(entry.terms):
+        if term in vector:
+            named = entry.names >> i & 1 and term in names
+            parts.append((vector[term] * entry.weights[i] * (2.0 if named else 1.0), term))
     parts.sort(reverse=True)
-    share = by_names / dot if dot > 0 else 0.0
-    return Scored(entry, math.sqrt(max(dot, 0.0)), share, tuple(t for _, t in parts[:EVIDENCE_WORDS]))
+    return tuple(t for _, t in parts[:EVIDENCE_WORDS])
 
 
 def decide(
     article_id: str,
-    vector: dict[str, float],
+    vector: Mapping[str, float],
     names: frozenset[str],
     facts: frozenset[str],
     published: float,
-    candidates: Iterable[Entry],
-    story_of: dict[str, StoryState],
+    candidates: Sequence[Entry],
+    stories: Mapping[str, StoryState],
     *,
     join: float = JOIN,
 ) -> StoryDecision:
     """The story of the closest candidate that passes the rule above, else a new story named after
-    ``article_id``. ``story_of`` maps the candidates' story ids to what is known of those stories."""
+    ``article_id``. ``stories`` maps the candidates' story ids to what is known of those stories."""
     best: Scored | None = None
     closest: Scored | None = None
     numbers = _numbers(facts)
@@ -113,7 +124,7 @@ def decide(
         if entry.article_id == article_id:
             continue
         theirs = _numbers(entry.facts)
-        if numbers and theirs and not numbers & theirs:
+        if numbers and theirs and not numbers & theirs and _wording(vector, entry) >= TEMPLATE:
             continue
         s = score(vector, names, entry)
         if closest is None or s.score > closest.score:
@@ -123,28 +134,44 @@ def decide(
         ):
             best = s
     if best is None:
-        shown = closest
         return StoryDecision(
             article_id,
-            round(shown.score, 3) if shown else 0.0,
-            evidence=shown.shared if shown else (),
-            closest_title=shown.entry.title if shown else "",
-            closest_source=shown.entry.source if shown else "",
+            article_id,
+            round(closest.score, 3) if closest else 0.0,
+            evidence=evidence(vector, names, closest.entry) if closest else (),
+            closest_title=closest.entry.title if closest else "",
+            closest_source=closest.entry.source if closest else "",
         )
-    joined = StoryDecision(
-        best.entry.story_id,
+    story_id = best.entry.story_id
+    state = stories.get(story_id)
+    edition, reason = (state.edition if state else best.entry.edition), "joined"
+    if best.score >= NEAR_COPY:
+        reason = "near-copy"
+    elif state is not None and published - state.began >= DEVELOPMENT_AFTER:
+        known = set(state.facts).union(*(e.name_set() for e in candidates if e.story_id == story_id))
+        if facts - known:
+            edition, reason = article_id, "development"
+    return StoryDecision(
+        story_id,
+        edition,
         round(best.score, 3),
         joined=best.entry.article_id,
-        evidence=best.shared,
-        reason="near-copy" if best.score >= NEAR_COPY else "joined",
+        evidence=evidence(vector, names, best.entry),
+        reason=reason,
         closest_title=best.entry.title,
         closest_source=best.entry.source,
     )
-    story = story_of.get(best.entry.story_id)
-    if story is not None and published - story.began >= DEVELOPMENT_AFTER and facts - story.facts:
-        return replace(joined, story_id=article_id, reason="development")
-    return joined
 
 
-def _numbers(facts: frozenset[str]) -> frozenset[str]:
+def _wording(vector: Mapping[str, float], entry: Entry) -> float:
+    """The similarity of the two articles' words other than numbers: a template filled twice scores
+    about 1, however different the numbers it was filled with."""
+    mine = {t: w for t, w in vector.items() if not t[0].isdigit()}
+    theirs = {t: w for t, w in zip(entry.terms, entry.weights, strict=True) if not t[0].isdigit()}
+    norms = math.sqrt(sum(w * w for w in mine.values()) * sum(w * w for w in theirs.values()))
+    dot = sum(w * theirs.get(t, 0.0) for t, w in mine.items())
+    return math.sqrt(max(dot, 0.0) / norms) if norms else 0.0
+
+
+def _numbers(facts: Iterable[str]) -> frozenset[str]:
     return frozenset(f for f in facts if f[0].isdigit())

@@ -5,6 +5,7 @@ same window (:meth:`StoryDetector.restore`)."""
 from __future__ import annotations
 
 import json
+import sys
 from array import array
 from collections.abc import Iterable
 from typing import Protocol
@@ -50,23 +51,25 @@ class StoryDetector:
         published = article.published.timestamp() if article.published else now
         published = min(published, now)
         if known is not None:
-            decision = StoryDecision(known, 1.0, reason="link or headline")
+            state = self.index.story(known)
+            decision = StoryDecision(known, state.edition if state else known, 1.0, reason="link or headline")
         else:
             candidates = list(self.index.candidates(vector, now))
             stories = {e.story_id: s for e in candidates if (s := self.index.story(e.story_id)) is not None}
             decision = decide(
                 article.id, vector, fp.names, fp.facts, published, candidates, stories, join=self.join
             )
-        terms = tuple(vector)
+        terms = tuple(map(sys.intern, vector))  # one string per word, however many articles hold it
         entry = Entry(
             article_id=article.id,
             story_id=decision.story_id,
+            edition=decision.edition,
             at=now,
             published=published,
             terms=terms,
             weights=array("f", vector.values()),
-            names=fp.names.intersection(terms),
-            facts=fp.facts,
+            names=sum(1 << i for i, t in enumerate(terms) if t in fp.names),
+            facts=tuple(sorted(fp.facts)),
             title=article.title,
             source=article.source,
         )
@@ -90,8 +93,9 @@ def encode(entry: Entry) -> str:
             "p": round(entry.published, 1),
             "t": list(entry.terms),
             "w": [round(w, 4) for w in entry.weights],
-            "n": sorted(entry.names),
-            "f": sorted(entry.facts),
+            "e": entry.edition,
+            "n": entry.names,
+            "f": list(entry.facts),
         },
         ensure_ascii=False,
         separators=(",", ":"),
@@ -105,19 +109,20 @@ def decode(row: StoredEntry) -> Entry | None:
         return None
     try:
         data = json.loads(row.entry)
-        terms = tuple(str(t) for t in data["t"])
+        terms = tuple(sys.intern(str(t)) for t in data["t"])
         weights = array("f", (float(w) for w in data["w"]))
         if len(terms) != len(weights):
             return None
         return Entry(
             article_id=row.article_id,
             story_id=row.story_id,
+            edition=str(data["e"]),
             at=row.at,
             published=float(data["p"]),
             terms=terms,
             weights=weights,
-            names=frozenset(str(n) for n in data["n"]),
-            facts=frozenset(str(f) for f in data["f"]),
+            names=int(data["n"]),
+            facts=tuple(str(f) for f in data["f"]),
             title=row.title,
             source=row.source,
         )

@@ -11,7 +11,8 @@ from bot.core.words import STOPWORDS, fold
 
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)+|[^\W_]+(?:['’][^\W_]+)*")
 """A word as :data:`bot.core.words.WORDS` has it, or a number with its decimals ("7.8", "1,200")."""
-_NUMBER = re.compile(r"\b\d+(?:[.,]\d+)*\b")
+_NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*(?![\d])")
+"""A number standing on its own or before a unit: "7", "4.3", "$12.4bln" (12.4), "26GW"; not "r3"."""
 _SENTENCE_END = frozenset('.!?:"“”')
 _NOT_NAMES = frozenset(
     [

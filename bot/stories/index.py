@@ -2,11 +2,12 @@
 store at start; no I/O here.
 
 Each article is kept as its :data:`TERMS_KEPT` heaviest words (log count times inverse document
-frequency over the window, at the time it came) normalised to length 1, which is what cosine similarity
-needs and bounds its memory. Candidates come from an inverted index over each article's
-:data:`TERMS_INDEXED` heaviest words: an article of the same story shares some of its rarest words
-(names, places, figures); only those postings are walked, and a word in more than
-:data:`POSTINGS_WALKED` articles of the window says too little to be walked at all.
+frequency over the articles seen, at the time it came: see :data:`DF_MEMORY`) normalised to length 1,
+which is what cosine similarity needs and bounds its memory. Candidates come from an inverted index
+over each article's :data:`TERMS_INDEXED` heaviest words: an article of the same story shares some of
+its rarest words (names, places, figures). A new article walks the postings of its
+:data:`TERMS_WALKED` heaviest words that the index knows; a word in more than :data:`POSTINGS_WALKED`
+articles of the window says too little to be walked at all.
 """
 
 from __future__ import annotations
@@ -20,9 +21,13 @@ from dataclasses import dataclass, field
 from bot.stories.fingerprint import Fingerprint
 
 TERMS_KEPT = 64
-TERMS_INDEXED = 16
-POSTINGS_WALKED = 2000
-CANDIDATES = 40
+TERMS_INDEXED = 24
+TERMS_WALKED = 16
+POSTINGS_WALKED = 500
+DF_MEMORY = 200_000
+"""How many articles the word statistics (document frequencies) remember, about: more than the window
+holds on a quiet bot, so that a window of a few dozen articles still knows which words are common."""
+CANDIDATES = 12
 
 
 @dataclass(slots=True)
@@ -31,27 +36,33 @@ class Entry:
 
     article_id: str
     story_id: str
+    edition: str
+    """The alert key the article was alerted under: its story's, or a development's (bot/stories/decide)."""
     at: float
     """When it came (the store's seen_at): the window drops it ``window`` seconds later."""
     published: float
     """Its own date (``at`` when it has none): what the development rule compares."""
     terms: tuple[str, ...]
     weights: array[float]
-    names: frozenset[str]
-    facts: frozenset[str]
+    names: int
+    """Which of ``terms`` are names, as bits (bit i: ``terms[i]``): an int costs less than a set."""
+    facts: tuple[str, ...]
     title: str
     source: str
 
-    def vector(self) -> dict[str, float]:
-        return dict(zip(self.terms, self.weights, strict=True))
+    def name_set(self) -> frozenset[str]:
+        return frozenset(t for i, t in enumerate(self.terms) if self.names >> i & 1)
 
 
 @dataclass(slots=True)
 class StoryState:
-    """What the window knows of a story: when it began and the headline facts it has carried."""
+    """What the window knows of a story: when its current edition began, its key, and the headline facts
+    its articles carried."""
 
+    edition: str
     began: float
     facts: set[str] = field(default_factory=set)
+    size: int = 0
 
 
 class StoryIndex:
@@ -62,8 +73,10 @@ class StoryIndex:
         """article id -> its slot: an article added again replaces itself."""
         self._postings: dict[str, list[int]] = {}
         self._df: Counter[str] = Counter()
+        self._docs = 0.0
+        """Articles counted in ``_df``: every article since start (or since the window was rebuilt),
+        halved whenever it passes :data:`DF_MEMORY`, with the counts."""
         self._stories: dict[str, StoryState] = {}
-        self._story_size: Counter[str] = Counter()
         self._next = 0
         self._stale = 0
 
@@ -71,7 +84,7 @@ class StoryIndex:
         return len(self._entries)
 
     def idf(self, term: str) -> float:
-        return math.log((len(self._entries) + 2) / (self._df.get(term, 0) + 1)) + 1.0
+        return math.log((self._docs + 2) / (self._df.get(term, 0) + 1)) + 1.0
 
     def vector(self, fp: Fingerprint) -> dict[str, float]:
         """The article's weighted words as the window weighs them now, normalised, heaviest kept."""
@@ -81,14 +94,19 @@ class StoryIndex:
         return {t: weights[t] / norm for t in kept}
 
     def candidates(self, vector: dict[str, float], now: float) -> Iterator[Entry]:
-        """Entries in the window sharing the most of the vector's rarest words, most shared first."""
+        """Up to :data:`CANDIDATES` entries in the window sharing the most of the vector's rarest words,
+        most shared first."""
         oldest = now - self.window
         shared: Counter[int] = Counter()
-        for term in sorted(vector, key=lambda t: -vector[t])[:TERMS_INDEXED]:
+        walked = 0
+        for term in sorted(vector, key=lambda t: -vector[t]):
             slots = self._postings.get(term)
             if not slots or len(slots) > POSTINGS_WALKED:
-                continue
+                continue  # a word new to the window weighs most and finds nothing; a common one says little
             shared.update(slots)
+            walked += 1
+            if walked == TERMS_WALKED:
+                break
         for slot, _ in shared.most_common(CANDIDATES):
             entry = self._entries.get(slot)
             if entry is not None and entry.at >= oldest:
@@ -106,13 +124,19 @@ class StoryIndex:
         self._entries[slot] = entry
         self._slots[entry.article_id] = slot
         self._df.update(entry.terms)
+        self._docs += 1
+        if self._docs > DF_MEMORY:
+            self._forget()
         by_weight = sorted(range(len(entry.terms)), key=lambda i: -entry.weights[i])
         for i in by_weight[:TERMS_INDEXED]:
             self._postings.setdefault(entry.terms[i], []).append(slot)
-        state = self._stories.setdefault(entry.story_id, StoryState(entry.published))
-        state.began = min(state.began, entry.published)
+        state = self._stories.get(entry.story_id)
+        if state is None:
+            state = self._stories[entry.story_id] = StoryState(entry.edition, entry.published)
+        elif entry.edition != state.edition:  # a development: the story's alerts go under its key now
+            state.edition, state.began = entry.edition, entry.published
         state.facts.update(entry.facts)
-        self._story_size[entry.story_id] += 1
+        state.size += 1
 
     def expire(self, now: float) -> int:
         """Drop what came before the window; returns how many went."""
@@ -134,15 +158,17 @@ class StoryIndex:
 
     def _drop(self, slot: int) -> None:
         entry = self._entries.pop(slot)
-        self._df.subtract(entry.terms)
-        for term in entry.terms:
-            if self._df[term] <= 0:
-                del self._df[term]
         self._stale += TERMS_INDEXED
-        self._story_size[entry.story_id] -= 1
-        if self._story_size[entry.story_id] <= 0:
-            del self._story_size[entry.story_id]
-            self._stories.pop(entry.story_id, None)
+        state = self._stories.get(entry.story_id)
+        if state is not None:
+            state.size -= 1
+            if state.size <= 0:
+                del self._stories[entry.story_id]
+
+    def _forget(self) -> None:
+        """Halve the document frequencies: recent articles weigh as much as all before them."""
+        self._df = Counter({t: c // 2 for t, c in self._df.items() if c > 1})
+        self._docs /= 2
 
     def _compact(self) -> None:
         """Postings still name dropped slots (dropping walks no postings); rewrite them once enough did."""
