@@ -80,6 +80,7 @@ def test_one_event_from_three_outlets_in_their_own_words_is_one_story() -> None:
         ("rehab-1", "rehab-2", "two celebrities in rehab, told from one template by one outlet"),
         ("rates-boe", "rates-rba", "two central banks raising rates in the same words"),
         ("usgs-1", "usgs-2", "a templated feed: headlines that differ only in numbers and places"),
+        ("usgs-1", "usgs-3", "the same template, the same town: only the headline numbers differ"),
     ],
 )
 def test_another_event_of_the_same_kind_is_another_story(first: str, second: str, why: str) -> None:
