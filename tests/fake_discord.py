@@ -13,12 +13,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import math
 import time
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from aiohttp import WSMsgType, web
+
+from tests.discord_wire import Scope, channel_json, error, json_answer, rate_limited, role_json, user_json
 
 TOKEN = "fake-discord-token"
 APP_ID = "900000000000000001"
@@ -29,6 +30,8 @@ QUIET_CHANNEL_ID = "920000000000000002"
 """A channel the bot can see but not post in."""
 FORUM_CHANNEL_ID = "920000000000000003"
 """A forum channel: it takes posts (threads), not messages."""
+TEXT_CHANNEL_BASE = 921000000000000000
+"""``FakeDiscord(text_channels=n)`` adds text channels news-0 .. news-(n-1), ids from this one up."""
 ADMIN_ID = "930000000000000001"
 MEMBER_ID = "930000000000000002"
 ROLE_ID = "940000000000000001"
@@ -43,7 +46,6 @@ USE_COMMANDS = 1 << 31
 MEMBER_PERMS = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | USE_COMMANDS
 BOT_PERMS = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS
 EPHEMERAL = 1 << 6
-Scope = Literal["user", "shared", "global", "cloudflare"]
 NONCE_WINDOW = 120.0
 """Discord checks an enforced nonce against "the past few minutes"; the fake remembers two."""
 
@@ -72,47 +74,28 @@ class Posted:
         return merged
 
 
-def _user(uid: str, name: str, *, bot: bool = False) -> dict[str, Any]:
-    return {
-        "id": uid,
-        "username": name,
-        "discriminator": "0",
-        "global_name": name,
-        "avatar": None,
-        "bot": bot,
-    }
-
-
-def _channel(cid: str, name: str, position: int, kind: int = 0) -> dict[str, Any]:
-    return {
-        "id": cid,
-        "type": kind,
-        "guild_id": GUILD_ID,
-        "name": name,
-        "position": position,
-        "permission_overwrites": [],
-        "nsfw": False,
-        "parent_id": None,
-    }
-
-
-def _role(rid: str, name: str, permissions: int, position: int) -> dict[str, Any]:
-    return {
-        "id": rid,
-        "name": name,
-        "permissions": str(permissions),
-        "position": position,
-        "color": 0,
-        "hoist": False,
-        "managed": False,
-        "mentionable": True,
-        "flags": 0,
-    }
+def text_channel_id(i: int) -> str:
+    """The id of the ``i``-th extra text channel (news-i) of ``FakeDiscord(text_channels=n)``."""
+    return str(TEXT_CHANNEL_BASE + i)
 
 
 class FakeDiscord:
-    def __init__(self, *, heartbeat_interval_ms: int = 1000) -> None:
+    def __init__(self, *, heartbeat_interval_ms: int = 1000, text_channels: int = 0) -> None:
+        """``text_channels``: that many more text channels the bot may post in (see
+        :func:`text_channel_id`), besides CHANNEL_ID, QUIET_CHANNEL_ID and FORUM_CHANNEL_ID."""
         self.heartbeat_interval_ms = heartbeat_interval_ms
+        self._channel_map: dict[str, dict[str, Any]] = {
+            CHANNEL_ID: channel_json(GUILD_ID, CHANNEL_ID, "news", 0),
+            QUIET_CHANNEL_ID: channel_json(GUILD_ID, QUIET_CHANNEL_ID, "announcements", 1),
+            FORUM_CHANNEL_ID: {
+                **channel_json(GUILD_ID, FORUM_CHANNEL_ID, "news-forum", 2, 15),
+                "available_tags": [],
+            },
+        }
+        for i in range(text_channels):
+            self._channel_map[text_channel_id(i)] = channel_json(
+                GUILD_ID, text_channel_id(i), f"news-{i}", 3 + i
+            )
         self.requests: list[Recorded] = []
         self.messages: list[Posted] = []
         self.synced: dict[str, list[dict[str, Any]]] = {}
@@ -354,7 +337,7 @@ class FakeDiscord:
         return {
             "v": 10,
             "user": {
-                **_user(BOT_ID, "newsbot", bot=True),
+                **user_json(BOT_ID, "newsbot", bot=True),
                 "verified": True,
                 "mfa_enabled": False,
                 "flags": 0,
@@ -369,22 +352,18 @@ class FakeDiscord:
 
     def _roles(self) -> dict[str, dict[str, Any]]:
         return {
-            GUILD_ID: _role(GUILD_ID, "@everyone", MEMBER_PERMS, 0),
-            ROLE_ID: _role(ROLE_ID, "news-desk", 0, 1),
-            TRUSTED_ROLE_ID: _role(TRUSTED_ROLE_ID, "feed-editors", 0, 2),
+            GUILD_ID: role_json(GUILD_ID, "@everyone", MEMBER_PERMS, 0),
+            ROLE_ID: role_json(ROLE_ID, "news-desk", 0, 1),
+            TRUSTED_ROLE_ID: role_json(TRUSTED_ROLE_ID, "feed-editors", 0, 2),
         }
 
     def _channels(self) -> dict[str, dict[str, Any]]:
-        return {
-            CHANNEL_ID: _channel(CHANNEL_ID, "news", 0),
-            QUIET_CHANNEL_ID: _channel(QUIET_CHANNEL_ID, "announcements", 1),
-            FORUM_CHANNEL_ID: {**_channel(FORUM_CHANNEL_ID, "news-forum", 2, 15), "available_tags": []},
-        }
+        return self._channel_map
 
     def _member(self, uid: str) -> dict[str, Any]:
         names = {ADMIN_ID: "editor", MEMBER_ID: "reader", BOT_ID: "newsbot"}
         return {
-            "user": _user(uid, names.get(uid, "someone"), bot=uid == BOT_ID),
+            "user": user_json(uid, names.get(uid, "someone"), bot=uid == BOT_ID),
             "roles": [],
             "joined_at": "2026-01-01T00:00:00+00:00",
             "deaf": False,
@@ -437,11 +416,11 @@ class FakeDiscord:
         self.requests.append(record)
         webhook = "/interactions/" in request.path or "/webhooks/" in request.path
         if not webhook and not self._accepts(request.headers.get("Authorization", "").removeprefix("Bot ")):
-            response = _error(401, 0, "401: Unauthorized")
+            response = error(401, 0, "401: Unauthorized")
         elif limit := self._take_limit(request.method, request.path):
-            response = _rate_limited(*limit)
+            response = rate_limited(*limit)
         elif status := self._outage(request.method, request.path):
-            response = _json({"message": "Service Unavailable", "code": 0}, status=status)
+            response = json_answer({"message": "Service Unavailable", "code": 0}, status=status)
         else:
             response = await handler(request)
             if self.latency:
@@ -471,13 +450,13 @@ class FakeDiscord:
 
     async def _gateway_bot(self, request: web.Request) -> web.Response:
         limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
-        return _json({"url": self.gateway_url, "shards": 1, "session_start_limit": limit})
+        return json_answer({"url": self.gateway_url, "shards": 1, "session_start_limit": limit})
 
     async def _me(self, request: web.Request) -> web.Response:
-        return _json({**_user(BOT_ID, "newsbot", bot=True), "verified": True, "flags": 0})
+        return json_answer({**user_json(BOT_ID, "newsbot", bot=True), "verified": True, "flags": 0})
 
     async def _application(self, request: web.Request) -> web.Response:
-        return _json(
+        return json_answer(
             {
                 "id": APP_ID,
                 "name": "newsbot",
@@ -485,7 +464,7 @@ class FakeDiscord:
                 "description": "",
                 "bot_public": True,
                 "bot_require_code_grant": False,
-                "owner": _user(ADMIN_ID, "editor"),
+                "owner": user_json(ADMIN_ID, "editor"),
                 "team": None,
                 "verify_key": "0" * 64,
                 "flags": 0,
@@ -510,28 +489,28 @@ class FakeDiscord:
                 }
             )
         self.synced[where] = commands
-        return _json(commands)
+        return json_answer(commands)
 
     async def _get_channel(self, request: web.Request) -> web.Response:
         cid = request.match_info["channel"]
         channel = self._channels().get(cid)
         if channel is None or cid in self.forbidden_channels:
-            return _error(404 if channel is None else 403, 10003 if channel is None else 50001, "no access")
-        return _json(channel)
+            return error(404 if channel is None else 403, 10003 if channel is None else 50001, "no access")
+        return json_answer(channel)
 
     async def _create_message(self, request: web.Request) -> web.Response:
         cid = request.match_info["channel"]
         if cid not in self._channels():
-            return _error(404, 10003, "Unknown Channel")
+            return error(404, 10003, "Unknown Channel")
         if cid in self.forbidden_channels:
-            return _error(403, 50001, "Missing Access")
+            return error(403, 50001, "Missing Access")
         if cid == QUIET_CHANNEL_ID:
-            return _error(403, 50013, "Missing Permissions")
+            return error(403, 50013, "Missing Permissions")
         if self._channels()[cid]["type"] == 15:
-            return _error(400, 40058, "Cannot send a message in a forum channel")
+            return error(400, 40058, "Cannot send a message in a forum channel")
         body: dict[str, Any] = await request.json()
         if any(m in json.dumps(body.get("embeds")) for m in self.garbled):
-            return _json({})  # a 200 with nothing a message needs, and nothing stored
+            return json_answer({})  # a 200 with nothing a message needs, and nothing stored
         # https://discord.com/developers/docs/resources/message#create-message: "If true and nonce is
         # present, it will be checked for uniqueness in the past few minutes. If another message was
         # created by the same author with the same nonce, that message will be returned and no new
@@ -542,36 +521,36 @@ class FakeDiscord:
         if enforced is not None:
             known = self._nonces.get(enforced)
             if known is not None and now - known[0] < NONCE_WINDOW:
-                return _json(self._message_json(known[1]))
+                return json_answer(self._message_json(known[1]))
         posted = Posted(id=str(970000000000000000 + next(self._ids)), channel_id=cid, body=body)
         self.messages.append(posted)
         if enforced is not None:
             self._nonces[enforced] = (now, posted)
-        return _json(self._message_json(posted))
+        return json_answer(self._message_json(posted))
 
     async def _get_message(self, request: web.Request) -> web.Response:
         cid, mid = request.match_info["channel"], request.match_info["message"]
         if cid in self.forbidden_channels:
-            return _error(403, 50001, "Missing Access")
+            return error(403, 50001, "Missing Access")
         for posted in self.messages:
             if posted.id == mid and posted.channel_id == cid:
-                return _json(self._message_json(posted))
-        return _error(404, 10008, "Unknown Message")
+                return json_answer(self._message_json(posted))
+        return error(404, 10008, "Unknown Message")
 
     async def _active_threads(self, request: web.Request) -> web.Response:
         """List Active Guild Threads: every thread here is the bot's, and none is archived."""
         threads = [self._thread_json(t["parent"], t["id"], t["name"]) for t in self.threads]
-        return _json({"threads": threads, "members": []})
+        return json_answer({"threads": threads, "members": []})
 
     async def _edit_message(self, request: web.Request) -> web.Response:
         cid, mid = request.match_info["channel"], request.match_info["message"]
         if cid in self.forbidden_channels:
-            return _error(403, 50001, "Missing Access")
+            return error(403, 50001, "Missing Access")
         for posted in self.messages:
             if posted.id == mid and posted.channel_id == cid:
                 posted.edits.append(await request.json())
-                return _json(self._message_json(posted))
-        return _error(404, 10008, "Unknown Message")
+                return json_answer(self._message_json(posted))
+        return error(404, 10008, "Unknown Message")
 
     async def _forum_post(self, request: web.Request) -> web.Response:
         """Start Thread in Forum or Media Channel. Its message params document no ``nonce`` nor
@@ -579,24 +558,26 @@ class FakeDiscord:
         two posts, as nothing in Discord's docs says it would not."""
         cid = request.match_info["channel"]
         if cid in self.forbidden_channels:
-            return _error(403, 50001, "Missing Access")
+            return error(403, 50001, "Missing Access")
         if self._channels().get(cid, {}).get("type") != 15:
-            return _error(400, 50024, "Cannot execute action on this channel type")
+            return error(400, 50024, "Cannot execute action on this channel type")
         body: dict[str, Any] = await request.json()
         tid = str(980000000000000000 + next(self._ids))
         posted = Posted(id=tid, channel_id=tid, body=body["message"])  # the starter message is the thread
         self.messages.append(posted)
         self.threads.append({"parent": cid, "id": tid, "name": body["name"], "from_message": None})
-        return _json({**self._thread_json(cid, tid, body["name"]), "message": self._message_json(posted)})
+        return json_answer(
+            {**self._thread_json(cid, tid, body["name"]), "message": self._message_json(posted)}
+        )
 
     async def _message_thread(self, request: web.Request) -> web.Response:
         cid, mid = request.match_info["channel"], request.match_info["message"]
         body: dict[str, Any] = await request.json()
         tid = mid  # a thread started from a message shares its id
         if any(t["id"] == tid for t in self.threads):
-            return _error(400, 160004, "A thread has already been created for this message")
+            return error(400, 160004, "A thread has already been created for this message")
         self.threads.append({"parent": cid, "id": tid, "name": body["name"], "from_message": mid})
-        return _json(self._thread_json(cid, tid, body["name"]))
+        return json_answer(self._thread_json(cid, tid, body["name"]))
 
     def _thread_json(self, parent: str, tid: str, name: str) -> dict[str, Any]:
         metadata = {"archived": False, "auto_archive_duration": 1440, "locked": False}
@@ -616,7 +597,7 @@ class FakeDiscord:
             "id": posted.id,
             "channel_id": posted.channel_id,
             "guild_id": GUILD_ID,
-            "author": _user(BOT_ID, "newsbot", bot=True),
+            "author": user_json(BOT_ID, "newsbot", bot=True),
             "content": current.get("content", ""),
             "embeds": current.get("embeds", []),
             "timestamp": "2026-01-01T00:00:00+00:00",
@@ -636,11 +617,11 @@ class FakeDiscord:
         body = await request.json()
         future = self._callbacks.pop(iid, None)
         if future is None:
-            return _error(400, 40060, "Interaction has already been acknowledged.")
+            return error(400, 40060, "Interaction has already been acknowledged.")
         if not future.done():
             future.set_result(body)
         flags = (body.get("data") or {}).get("flags") or 0
-        return _json(
+        return json_answer(
             {
                 "interaction": {
                     "id": iid,
@@ -656,32 +637,4 @@ class FakeDiscord:
         body = await request.json()
         posted = Posted(id=str(980000000000000000 + next(self._ids)), channel_id="followup", body=body)
         self.messages.append(posted)
-        return _json(self._message_json(posted))
-
-
-def _json(data: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-    """Exactly ``application/json``, as Discord sends it (discord.py compares the header verbatim)."""
-    body = json.dumps(data).encode()
-    return web.Response(
-        body=body, status=status, headers={"Content-Type": "application/json", **(headers or {})}
-    )
-
-
-def _rate_limited(retry_after: float, scope: Scope) -> web.Response:
-    """A 429 in the shapes of https://discord.com/developers/docs/topics/rate-limits (Discord's answers
-    come through Google's load balancer, hence ``Via``; discord.py takes a 429 without it for a
-    Cloudflare ban)."""
-    wait = str(math.ceil(retry_after))
-    if scope == "cloudflare":
-        page = "<html><body>error 1015: you are being rate limited</body></html>"
-        return web.Response(text=page, status=429, content_type="text/html", headers={"Retry-After": wait})
-    headers = {"Via": "1.1 google", "Retry-After": wait, "X-RateLimit-Scope": scope}
-    if scope == "global":
-        headers["X-RateLimit-Global"] = "true"
-    message = "The resource is being rate limited." if scope == "shared" else "You are being rate limited."
-    body = {"message": message, "retry_after": retry_after, "global": scope == "global"}
-    return _json(body, status=429, headers=headers)
-
-
-def _error(status: int, code: int, message: str) -> web.Response:
-    return _json({"message": message, "code": code}, status=status)
+        return json_answer(self._message_json(posted))
