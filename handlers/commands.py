@@ -21,6 +21,7 @@ from bot.matching import Document, Query, evaluate
 from bot.processing.alerts import alert_id
 from bot.processing.subscriptions import SubscriptionBook, resume_channel
 from bot.store.base import Store
+from bot.stories import StoryDecision
 from handlers.explain import Hit, Verdict, preview_text, why_text, would_have_matched
 
 MAX_QUERY_CHARS = 500
@@ -196,7 +197,9 @@ class CommandService:
                 except QueryError:
                     continue
                 verdicts.append(Verdict(subscription, evaluate(query, doc)))
-            status = await self.store.alert_status(alert_id(invocation.channel, seen.story_id))
+            decision = StoryDecision.from_json(seen.story_why)
+            edition = decision.edition if decision is not None else seen.story_id
+            status = await self.store.alert_status(alert_id(invocation.channel, edition))
         return Reply(why_text(url, seen, verdicts, status))
 
     async def feeds(self, invocation: Invocation, rest: str) -> Reply:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from bot.core.models import Span, Subscription, unique_terms
 from bot.store import AlertStatus, SeenArticle
+from bot.stories import StoryDecision
 
 PREVIEW_ITEMS = 5
 
@@ -51,6 +52,8 @@ def why_text(
     if seen is None:
         return f"I have not seen {url} in any feed I watch (or pushed to me)."
     lines = [f"Seen {_when(seen.seen_at)}: {_label(seen)}."]
+    if story := story_text(StoryDecision.from_json(seen.story_why)):
+        lines.append(story)
     if not verdicts:
         lines.append("This channel has no subscriptions, so nothing here could match it.")
     for verdict in verdicts:
@@ -73,6 +76,35 @@ def why_text(
     elif matched:
         lines.append("No alert was made for it here: the subscription was added after the article arrived.")
     return "\n".join(lines)
+
+
+def story_text(decision: StoryDecision | None) -> str:
+    """Which story the article joined and on what evidence; empty for one recorded before stories."""
+    if decision is None:
+        return ""
+    closest = f"“{decision.closest_title}”" + (
+        f" — {decision.closest_source}" if decision.closest_source else ""
+    )
+    on = f" on {', '.join(decision.evidence)}" if decision.evidence else ""
+    if decision.reason == "link or headline":
+        return "Story: the same link or headline as an article seen before it, so the same story."
+    if decision.reason == "near-copy":
+        return f"Story: a copy of {closest} (similarity {decision.score:.2f}), so the same story."
+    if decision.reason == "joined":
+        score = f"similarity {decision.score:.2f}{on}"
+        return f"Story: joined {closest} ({score}); its outlet is added to that alert."
+    if decision.reason == "development":
+        new = ", ".join(decision.new_facts)
+        return (
+            f"Story: a new development of {closest} (similarity {decision.score:.2f}{on}; new in the "
+            f"headline: {new}), so it got an alert of its own."
+        )
+    if decision.closest_title:
+        return (
+            f"Story: a story of its own. The closest article was {closest} (similarity {decision.score:.2f}"
+            f"{on}): not close enough, or no names in common."
+        )
+    return "Story: a story of its own; nothing like it was seen in the window before it."
 
 
 def _status(status: AlertStatus) -> str:

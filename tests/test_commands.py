@@ -154,18 +154,41 @@ async def test_why_explains_seen_matched_and_alert_state(service: CommandService
     alerted = (await service.run_text(HERE, "why https://n.example/k")).text.splitlines()
     assert alerted[0].startswith("Seen ") and alerted[0].endswith(": Kharkiv power restored.")
     assert alerted[1:] == [
+        "Story: a story of its own; nothing like it was seen in the window before it.",
         "- matches kharkiv (on Kharkiv)",
         "The alert is queued and will be posted shortly.",
     ]
 
     missed = (await service.run_text(HERE, "why <https://n.example/z>")).text.splitlines()
-    assert missed[1:] == ["- does not match: kharkiv"]
+    assert missed[2:] == ["- does not match: kharkiv"]
 
     history = (await service.run_text(HERE, "why https://n.example/h")).text
     assert "recorded as history" in history
 
     unseen = (await service.run_text(HERE, "why https://n.example/nope")).text
     assert unseen == "I have not seen https://n.example/nope in any feed I watch (or pushed to me)."
+
+
+async def test_why_tells_which_story_an_article_joined_and_on_what(service: CommandService) -> None:
+    """The second outlet's report made no alert of its own: why says whose alert it joined, and that
+    alert's state."""
+    from bot.processing.pipeline import Pipeline
+    from bot.summarise.extractive import ExtractiveSummariser
+    from tests.test_stories import ARTICLES
+
+    await service.run_text(HERE, "subscribe Izmir")
+    pipeline = Pipeline(service.store, service.book, ExtractiveSummariser())
+    await pipeline.process([ARTICLES["izmir-reuters"]])
+    await pipeline.process([ARTICLES["izmir-ap"], ARTICLES["sulawesi"]])
+    lines = (await service.run_text(HERE, "why " + ARTICLES["izmir-ap"].url)).text.splitlines()
+    assert lines[1].startswith(
+        "Story: joined “Strong earthquake hits Turkey's Izmir, buildings collapse” — Reuters (similarity 0."
+    )
+    assert "izmir" in lines[1] and lines[1].endswith("its outlet is added to that alert.")
+    assert lines[-1] == "The alert is queued and will be posted shortly."
+    other = (await service.run_text(HERE, "why " + ARTICLES["sulawesi"].url)).text.splitlines()
+    assert other[1].startswith("Story: a story of its own. The closest article was “Strong earthquake hits")
+    assert other[1].endswith("not close enough, or no names in common.")
 
 
 ADMIN = Invocation(ChannelRef("console", "here"), user="ana", is_admin=True)

@@ -58,6 +58,8 @@ class StoryDecision:
     own), or "link or headline" (the same link or headline as an earlier article)."""
     closest_title: str = ""
     closest_source: str = ""
+    new_facts: tuple[str, ...] = ()
+    """For a development: the headline's names and numbers the story had not carried."""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
@@ -68,6 +70,7 @@ class StoryDecision:
         try:
             data = json.loads(text)
             data["evidence"] = tuple(data["evidence"])
+            data["new_facts"] = tuple(data.get("new_facts", ()))
             return cls(**data)
         except (ValueError, KeyError, TypeError):
             return None
@@ -145,11 +148,12 @@ def decide(
     story_id = best.entry.story_id
     state = stories.get(story_id)
     edition, reason = (state.edition if state else best.entry.edition), "joined"
+    new_facts: tuple[str, ...] = ()
     if best.score >= NEAR_COPY:
         reason = "near-copy"
     elif state is not None and published - state.began >= DEVELOPMENT_AFTER:
         known = set(state.facts).union(*(e.name_set() for e in candidates if e.story_id == story_id))
-        if facts - known:
+        if new_facts := tuple(sorted(facts - known)):
             edition, reason = article_id, "development"
     return StoryDecision(
         story_id,
@@ -160,6 +164,7 @@ def decide(
         reason=reason,
         closest_title=best.entry.title,
         closest_source=best.entry.source,
+        new_facts=new_facts,
     )
 
 
