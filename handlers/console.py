@@ -18,12 +18,13 @@ from aiohttp import web
 from bot.core.errors import CommandError
 from bot.core.models import Alert, ChannelRef, MessageRef
 from bot.platforms import ConsoleSettings, PlatformContext
-from handlers.commands import CommandService, Invocation, Reply
+from handlers.commands import CommandService, Invocation, PlatformWords, Reply
 from handlers.text import drop_unsafe, mark, term_spans
 
 log = logging.getLogger(__name__)
 
 CONSOLE_CHANNEL = ChannelRef(platform="console", channel_id="console")
+CONSOLE_WORDS = PlatformWords(admins="anyone at the terminal", group="group")
 _WIDTH = 100
 _BOLD, _DIM, _CYAN, _RESET = "\033[1m", "\033[2m", "\033[36m", "\033[0m"
 
@@ -125,7 +126,7 @@ class ConsoleAdapter:
         a user's mistake is shown as is; anything else is logged with its traceback."""
         try:
             # Whoever has the terminal runs the bot: they may manage feeds.
-            invocation = Invocation(CONSOLE_CHANNEL, user="console", is_admin=True)
+            invocation = Invocation(CONSOLE_CHANNEL, user="console", is_admin=True, words=CONSOLE_WORDS)
             reply = await self.commands.run_text(invocation, line)
         except CommandError as exc:
             reply = Reply(str(exc))
@@ -151,7 +152,7 @@ class ConsoleAdapter:
 
 def create_adapter(settings: ConsoleSettings, context: PlatformContext) -> ConsoleAdapter:
     return ConsoleAdapter(
-        CommandService(context.store, context.book, url_check=context.url_check, wake=context.wake),
+        CommandService.from_context(context),
         notifier=ConsoleNotifier(color=None if settings.color == "auto" else settings.color),
         read_commands=settings.commands,
     )

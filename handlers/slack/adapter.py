@@ -29,7 +29,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.core.errors import NewsBotError
 from bot.platforms import PlatformContext, SlackSettings
 from handlers.commands import CommandService, Reply
-from handlers.slack.commands import SlackAdmins, SlashCommands
+from handlers.slack.commands import SlackAdmins, SlashCommands, slack_words
 from handlers.slack.http import slack_routes
 from handlers.slack.notifier import SlackNotifier
 
@@ -66,7 +66,7 @@ class SlackAdapter:
         self.mode = mode
         self.client = AsyncWebClient(token=bot_token, base_url=_with_slash(api_base))
         self.notifier = SlackNotifier(self.client, commands.store, commands.book)
-        self.slash = SlashCommands(commands, SlackAdmins(self.client, admin_group))
+        self.slash = SlashCommands(commands, SlackAdmins(self.client, admin_group), slack_words(admin_group))
         self.app = AsyncApp(
             client=self.client,
             signing_secret=signing_secret or None,
@@ -135,7 +135,7 @@ def create_adapter(slack: SlackSettings, context: PlatformContext) -> SlackAdapt
     env = context.env
     if slack.mode == "http" and not context.web_enabled:
         raise SlackError("platforms.slack.mode http needs the web server: set web.enabled: true")
-    service = CommandService(context.store, context.book, url_check=context.url_check, wake=context.wake)
+    service = CommandService.from_context(context)
     try:
         return SlackAdapter(
             service,
