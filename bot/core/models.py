@@ -20,7 +20,8 @@ class Span(NamedTuple):
 @dataclass(frozen=True, slots=True)
 class Article:
     """An article after intake and cleaning. ``text`` is the cleaned body: no captions, credits,
-    link teasers or branding. ``id`` is stable across fetches (guid, canonical link or content hash)."""
+    link teasers or branding. ``id`` is stable across fetches: the GUID within its feed, the canonical
+    link, a content hash or the pushed id (:mod:`bot.core.identity`)."""
 
     id: str
     title: str
