@@ -9,16 +9,15 @@ import hashlib
 import logging
 import sqlite3
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import aiosqlite
 import feedparser
 import pytest
 
-from bot.core.identity import canonical_url
+from bot.core.identity import canonical_url, content_hash
 from bot.core.models import ChannelRef
 from bot.ingest.feeds import ParsedFeed, parse_feed
 from bot.ingest.fetch import HttpReader, ReaderRegistry
@@ -222,14 +221,57 @@ def legacy_parse(body: bytes, **kw: str) -> ParsedFeed:
     return dataclasses.replace(parsed, articles=articles)
 
 
-async def open_at_006(path: Path) -> SqliteStore:
-    """A store as the release before 007 left it: migrations 1 to 6 applied as SqliteStore._migrate does."""
-    conn = await aiosqlite.connect(path)
-    conn.row_factory = sqlite3.Row
+def write_store_at_006(
+    path: Path, feeds: dict[str, tuple[str, bytes]], pushed: bytes, seen_at: float
+) -> None:
+    """A store as the release before 007 left it: migrations 1 to 6 applied as SqliteStore._migrate does,
+    the feeds (url: name, body) fetched once, their items and a pushed article recorded with the ids and
+    links the parser gave then. Written with that release's INSERT, not through today's store code,
+    whose columns later migrations extend."""
+    db = sqlite3.connect(path)
     for number, sql in migrations():
         if number <= 6:
-            await conn.executescript(f"BEGIN;\n{sql}\nPRAGMA user_version = {number};\nCOMMIT;")
-    return SqliteStore(conn, str(path))
+            db.executescript(f"BEGIN;\n{sql}\nPRAGMA user_version = {number};\nCOMMIT;")
+    articles = []
+    for url, (name, body) in feeds.items():
+        db.execute(
+            "INSERT INTO feeds (url, name, max_age, added_at, last_success_at) VALUES (?, ?, 0, ?, ?)",
+            (url, name, seen_at, seen_at),
+        )
+        articles += legacy_parse(body, feed_url=url, source=name).articles
+    articles += [dataclasses.replace(a, id=a.id.removeprefix("push:")) for a in parse_push(pushed)]
+    db.executemany(
+        "INSERT OR IGNORE INTO articles (id, content_hash, title, url, source, feed_url, published,"
+        " story_id, seen_at, text, canonical_url, quiet) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                a.id,
+                content_hash(a),
+                a.title,
+                a.url,
+                a.source,
+                a.feed_url,
+                a.published.isoformat() if a.published else None,
+                a.id,
+                seen_at,
+                a.text,
+                canonical_url(a.url) if a.url else "",
+                0,
+            )
+            for a in articles
+        ],
+    )
+    db.commit()
+    db.close()
+
+
+def article_rows(path: Path) -> dict[int, dict[str, Any]]:
+    db = sqlite3.connect(path)
+    db.row_factory = sqlite3.Row
+    try:
+        return {r["rowid"]: dict(r) for r in db.execute("SELECT rowid, * FROM articles")}
+    finally:
+        db.close()
 
 
 FEED_A = [
@@ -255,51 +297,23 @@ async def test_migration_007_keeps_every_row_and_nothing_seen_alerts_again(
     tmp_path: Path, server: FeedServer, session: aiohttp.ClientSession
 ) -> None:
     path = tmp_path / "bot.db"
-    server.feeds["a"], server.feeds["b"] = rss(*FEED_A), rss(*FEED_B)
+    a, b = server.url("/feeds/a"), server.url("/feeds/b")
     pushed = (
         b'{"id": "wire-1", "title": "Ukraine wire item", "text": "Wire text.", "url": "https://w.example/1"}'
     )
+    write_store_at_006(path, {a: ("A", rss(*FEED_A)), b: ("B", rss(*FEED_B))}, pushed, seen_at=1000.0)
+    rows_before = article_rows(path)
+    assert len(rows_before) == 9
 
-    # Before the upgrade: the old ids, written by the old parser through the real poller and pipeline.
-    old = await open_at_006(path)
-    await old.upsert_feed(server.url("/feeds/a"), "A", backfill=100, max_age=0)
-    await old.upsert_feed(server.url("/feeds/b"), "B", backfill=100, max_age=0)
-    bot = await make_bot(old, session, parse=legacy_parse)
-    before = await bot.cycle(1000.0)
-    pushed_old = [dataclasses.replace(a, id=a.id.removeprefix("push:")) for a in parse_push(pushed)]
-    assert (await bot.pipeline.process(pushed_old)).queued == 1
-    assert before.new == 8 and before.queued == 7  # B's item is A's third item's story
-    rows_before = {r["rowid"]: dict(r) for r in await old._rows("SELECT rowid, * FROM articles")}
-    alerts_before = await old.pending_count()
-    await old.close()
-
-    # The upgrade, ten days on (past the story window: only the ids can tell an item was seen).
+    # The upgrade, ten days on (past the story window: only the ids can tell an item was seen). The feeds
+    # were fetched before, so their items are news, not history: anything taken for new would alert.
     store = await SqliteStore.open(path)
     try:
         bot = await make_bot(store, session)
-        server.feeds["a"], server.feeds["b"] = rss(*FEED_A, stamp="2"), rss(*FEED_B, stamp="2")
+        server.feeds["a"], server.feeds["b"] = rss(*FEED_A), rss(*FEED_B)
         after = await bot.cycle(1000.0 + 10 * DAY)
         assert (after.received, after.new, after.updated, after.queued) == (8, 0, 0, 0)
         assert (await bot.pipeline.process(parse_push(pushed))).new == 0
-        rows_after = {r["rowid"]: dict(r) for r in await store._rows("SELECT rowid, * FROM articles")}
-        assert rows_after.keys() == rows_before.keys()
-        for rowid, row in rows_after.items():  # everything but the id is as it was
-            assert {**row, "id": ""} == {**rows_before[rowid], "id": ""}
-        a = server.url("/feeds/a")
-        assert {r["id"] for r in rows_after.values()} == {
-            a + "#12345",
-            a + "#98765",
-            "https://a.example/grid?utm_source=rss",  # kept: B's row has the canonical link already
-            "https://a.example/grid",
-            "https://a.example/rail",
-            "https://a.example/exports",
-            legacy_article_id(
-                "", "", "Ukraine harvest report", datetime.fromisoformat("2026-11-23T08:00+00:00")
-            ),
-            a + "#/2026/local",
-            "push:wire-1",
-        }
-        assert await store.pending_count() == alerts_before
         # And the defect is gone for what comes next: another feed's 12345 is an article of its own.
         server.feeds["b"] = rss(
             *FEED_B, item("Ukraine ports reopen", guid="12345", link="https://b.example/p")
@@ -307,3 +321,21 @@ async def test_migration_007_keeps_every_row_and_nothing_seen_alerts_again(
         assert (await bot.cycle(1000.0 + 11 * DAY)).queued == 1
     finally:
         await store.close()
+    rows_after = {rowid: row for rowid, row in article_rows(path).items() if rowid in rows_before}
+    assert rows_after.keys() == rows_before.keys()
+    for rowid, before in rows_before.items():  # all a row held but its id is as it was
+        assert {k: rows_after[rowid][k] for k in before if k != "id"} == {
+            k: before[k] for k in before if k != "id"
+        }
+    harvest = legacy_article_id("", "", "Ukraine harvest report", datetime(2026, 11, 23, 8, tzinfo=UTC))
+    assert {r["id"] for r in rows_after.values()} == {
+        a + "#12345",
+        a + "#98765",
+        "https://a.example/grid?utm_source=rss",  # kept as it was: B's row has the canonical link already
+        "https://a.example/grid",
+        "https://a.example/rail",
+        "https://a.example/exports",
+        harvest,
+        a + "#/2026/local",
+        "push:wire-1",
+    }
