@@ -30,7 +30,7 @@ from bot.core.errors import NewsBotError
 from bot.platforms import PlatformContext, SlackSettings
 from handlers.commands import CommandService
 from handlers.replies import Reply
-from handlers.slack.commands import SlackAdmins, SlashCommands
+from handlers.slack.commands import SlackAdmins, SlashCommands, clicked_in
 from handlers.slack.http import slack_routes
 from handlers.slack.notifier import SlackNotifier
 from handlers.slack.replies import render_slack_reply
@@ -121,7 +121,7 @@ class SlackAdapter:
         a new message (the list it was clicked in stays as it was)."""
         await ack()
         reply = await self.slash.press(body)
-        channel, user = str((body.get("channel") or {}).get("id")), str((body.get("user") or {}).get("id"))
+        channel, user = clicked_in(body), str((body.get("user") or {}).get("id"))
         await self._reply(bool(body.get("response_url")), channel, user, reply, respond, replace=False)
 
     async def _reply(

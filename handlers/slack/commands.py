@@ -66,6 +66,12 @@ def parse_subscribe(rest: str) -> SubscribeArgs:
     return SubscribeArgs(unescape(rest), mention, mode, thread)
 
 
+def clicked_in(body: dict[str, Any]) -> str:
+    """The channel of a ``block_actions`` payload: its ``channel``, or the message's container."""
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+    return str(channel or "")
+
+
 AdminCheck = Callable[[str], Awaitable[bool]]
 
 
@@ -120,7 +126,7 @@ class SlashCommands:
             user = str((body.get("user") or {}).get("id") or "")
             channel = ChannelRef(
                 platform=PLATFORM,
-                channel_id=str((body.get("channel") or {}).get("id") or ""),
+                channel_id=clicked_in(body),
                 workspace_id=str((body.get("team") or {}).get("id") or ""),
             )
             admin = name == "feeds-remove" and bool(user) and await self.is_admin(user)
@@ -128,7 +134,7 @@ class SlashCommands:
         except CommandError as exc:
             return Reply(str(exc))
         except Exception:
-            log.exception("slack: the %s button in %s failed", name, (body.get("channel") or {}).get("id"))
+            log.exception("slack: the %s button in %s failed", name, clicked_in(body))
             return Reply(GENERIC_ERROR)
 
     async def _run(self, command: dict[str, Any], text: str) -> Reply:
