@@ -35,6 +35,7 @@ from tests.fake_discord import (
     FakeDiscord,
     Scope,
 )
+from tests.reply_support import discord_shown
 
 TOKEN_ENV = "NEWSBOT_TEST_DISCORD_TOKEN"
 HERE = ChannelRef("discord", CHANNEL_ID, GUILD_ID)
@@ -69,7 +70,8 @@ def adapter_of(app: App) -> DiscordAdapter:
 
 
 def text_of(callback: dict[str, Any]) -> str:
-    return str(callback["data"]["content"])
+    """What the user reads of the bot's answer: its content or its embed (tests/reply_support.py)."""
+    return discord_shown(callback["data"])
 
 
 def is_ephemeral(callback: dict[str, Any]) -> bool:
