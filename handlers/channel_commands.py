@@ -1,6 +1,6 @@
 """The /news commands about a whole channel's delivery: ``mute``, ``digest``, ``timezone`` and ``status``.
-Each returns the reply's text (or raises :class:`CommandError`); :class:`handlers.commands.CommandService`
-checks who may run it and makes the reply."""
+Each returns the reply's text (``status``: the reply) or raises :class:`CommandError`;
+:class:`handlers.commands.CommandService` checks who may run it."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from bot.core.models import ChannelRef, digest_schedule_named
 from bot.core.zones import UTC_NAME, local_time, similar_zones, zone_named
 from bot.delivery.schedule import DAILY_HOUR, next_digest_time
 from bot.store.base import Store
+from handlers.replies import Line, Outside, Reply, Section, reply
 
 MIN_MUTE = 60.0
 MAX_MUTE = 30 * 86400.0
@@ -82,28 +83,30 @@ class ChannelCommands:
             f"This channel's time zone is {name}. Change it with /news timezone <zone>, e.g. {ZONE_EXAMPLE}"
         )
 
-    async def status(self, channel: ChannelRef) -> str:
+    async def status(self, channel: ChannelRef) -> Reply:
         """What the channel's admins need when alerts do not arrive: what is queued, held and failed,
         with the last error and the last alert posted; and when its digests come, in its time zone."""
         now = time.time()
         outbox = await self.store.channel_outbox(channel, now)
         settings = await self.store.channel_settings(channel)
         zone = settings.timezone
-        lines = [
-            f"Alerts for this channel: {outbox.due} going out now, {outbox.held} held for later, "
-            f"{outbox.failed} could not be delivered."
+        lines: list[Line] = [
+            (
+                f"Alerts for this channel: {outbox.due} going out now, {outbox.held} held for later, "
+                f"{outbox.failed} could not be delivered.",
+            )
         ]
         if settings.muted_until > now:
-            lines.append(f"Muted until {local_time(settings.muted_until, zone)}.")
+            lines.append((f"Muted until {local_time(settings.muted_until, zone)}.",))
         if settings.digest != "off":
             upcoming = local_time(next_digest_time(settings.digest, now, zone), zone)
-            lines.append(f"Alerts come as a {settings.digest} digest; the next one at {upcoming}.")
+            lines.append((f"Alerts come as a {settings.digest} digest; the next one at {upcoming}.",))
         if outbox.last_error:
-            lines.append(f"Last error: {outbox.last_error}")
+            lines.append(("Last error: ", Outside(outbox.last_error)))
         posted = local_time(outbox.last_sent_at, zone) if outbox.last_sent_at else "none yet"
-        lines.append(f"Last alert posted: {posted}.")
-        lines.append(f"Time zone: {zone}" + (" (set one with /news timezone)" if zone == UTC_NAME else ""))
-        return "\n".join(lines)
+        lines.append((f"Last alert posted: {posted}.",))
+        lines.append((f"Time zone: {zone}" + (" (set one with /news timezone)" if zone == UTC_NAME else ""),))
+        return reply(Section(lines=tuple(lines)))
 
 
 def digest_times(schedule: str, zone: str) -> str:

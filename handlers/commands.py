@@ -26,18 +26,15 @@ from bot.processing.subscriptions import SubscriptionBook, resume_channel
 from bot.store.base import Store
 from bot.stories import StoryDecision
 from handlers.channel_commands import ChannelCommands
-from handlers.explain import Hit, Verdict, preview_text, why_text, would_have_matched
+from handlers.explain import Hit, Verdict, preview_reply, why_reply, would_have_matched
 from handlers.feed_commands import FeedCommands, FindFeed, UrlCheck
-from handlers.query_errors import query_problem
+from handlers.help import help_reply
+from handlers.query_errors import QueryProblem, query_problem
+from handlers.replies import Button, Item, Outside, Section, reply
+from handlers.replies import Reply as Reply  # where adapters have always found it
 
 MAX_QUERY_CHARS = 500
 MAX_SUBSCRIPTIONS_PER_CHANNEL = 100
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    text: str
-    ephemeral: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,28 +64,6 @@ class Invocation:
         may; ``instead``: what else to do."""
         if not self.is_admin:
             raise CommandError(f"Only {self.words.admins} can {action}; {instead}.")
-
-
-HELP = """\
-/news subscribe <query>   alert this channel about articles matching the query
-/news list                this channel's subscriptions, numbered
-/news unsubscribe <n>     remove subscription number n (or give the query itself)
-/news pause <n>           stop subscription n matching for now; /news resume <n> starts it again
-/news preview <query>     what the query matches among recent articles (nothing is saved)
-/news why <url>           was this article seen, and did it match here? if not, why not
-/news feeds list          the feeds this channel added
-/news feeds add <url> [n] watch a feed (its current items are history; n: alert its n newest)
-/news feeds remove <n>    stop watching a feed this channel added
-/news mute <duration>     hold this channel's alerts (30m, 2h, 1d; "off" to end); they come as one digest
-/news digest <schedule>   off, hourly or daily: gather this channel's alerts into one message
-/news timezone <zone>     this channel's time zone (e.g. Europe/Kyiv): digests and times follow it
-/news status              what waits to be sent here, what could not be, and why
-/news help                this text
-
-Feeds, mute, digest, time zone and subscriptions that mention a group are for the admins.
-
-Queries: words (all must appear), "exact phrases", OR, -word to exclude, (parentheses),
-Ukrain* for prefixes, title:word for headlines, site:example.com for one outlet."""
 
 
 class CommandService:
@@ -123,7 +98,7 @@ class CommandService:
             "pause": self.pause,
             "resume": self.resume,
             "status": lambda inv, _rest: self.status(inv),
-            "help": lambda _inv, _rest: self.help(),
+            "help": lambda inv, _rest: self.help(inv.channel.platform),
         }
 
     @classmethod
@@ -144,7 +119,7 @@ class CommandService:
             text = text.removeprefix("/news").strip()
         name, _, rest = text.partition(" ")
         if not name:
-            return await self.help()
+            return await self.help(invocation.channel.platform)
         handler = self._text_commands.get(name.lower())
         if handler is None:
             known = ", ".join(self._text_commands)
@@ -152,6 +127,8 @@ class CommandService:
         return await handler(invocation, rest.strip())
 
     def _query(self, query_text: str, example: str) -> Query:
+        """The parsed query; raises :class:`CommandError`, or :class:`QueryProblem` (with a reply that
+        marks the spot) for a query the parser can't read."""
         if not query_text:
             raise CommandError(f'Say what to watch for, e.g. {example} Ukraine OR "NATO summit"')
         if len(query_text) > MAX_QUERY_CHARS:
@@ -159,7 +136,7 @@ class CommandService:
         try:
             return self.book.parse(query_text)
         except QueryError as exc:
-            raise CommandError(query_problem(query_text, exc, example)) from exc
+            raise QueryProblem(query_problem(query_text, exc, example)) from exc
 
     async def _recent_hits(self, query: Query) -> tuple[list[Hit], int]:
         recent = await self.store.recent_articles(self.recent)
@@ -192,7 +169,10 @@ class CommandService:
         words = query_text.rsplit(maxsplit=1)
         if len(words) == 2 and chosen == "instant" and (typed := mode_named(words[1])) is not None:
             query_text, chosen = words[0], typed  # "/news subscribe Ukraine daily"
-        query = self._query(query_text, "/news subscribe")
+        try:
+            query = self._query(query_text, "/news subscribe")
+        except QueryProblem as problem:
+            return problem.reply
         existing = await self.store.list_subscriptions(invocation.channel)
         if len(existing) >= MAX_SUBSCRIPTIONS_PER_CHANNEL:
             raise CommandError(
@@ -218,19 +198,24 @@ class CommandService:
                 f"This channel already has that subscription, paused; /news resume {n} starts it again."
             )
         if not added:
-            return Reply(f"This channel is already subscribed to: {subscription.query}")
+            return reply(
+                Section(lines=(("This channel is already subscribed to: ", _query(subscription.query)),))
+            )
         self.book.add(subscription)
         hits, looked_at = await self._recent_hits(query)
         tail = would_have_matched(len(hits), looked_at)
         when = "" if chosen == "instant" else f" ({chosen} digest)"
         when += " (alerts go into threads)" if thread else ""
-        text = f"Subscribed. Watching for: {subscription.query}{when}" + (f"\n{tail}" if tail else "")
-        return Reply(text, ephemeral=False)
+        lines = (("Subscribed. Watching for: ", _query(subscription.query), when), (tail,))
+        return reply(Section(lines=lines if tail else lines[:1]), ephemeral=False)
 
     async def preview(self, query_text: str) -> Reply:
-        query = self._query(query_text.strip(), "/news preview")
+        try:
+            query = self._query(query_text.strip(), "/news preview")
+        except QueryProblem as problem:
+            return problem.reply
         hits, looked_at = await self._recent_hits(query)
-        return Reply(preview_text(query.canonical, hits, looked_at))
+        return preview_reply(query.canonical, hits, looked_at)
 
     async def why(self, invocation: Invocation, url: str) -> Reply:
         url = url.strip().strip("<>")
@@ -251,20 +236,20 @@ class CommandService:
             decision = StoryDecision.from_json(seen.story_why)
             edition = decision.edition if decision is not None else seen.story_id
             status = await self.store.alert_status(alert_id(invocation.channel, edition))
-        return Reply(why_text(url, seen, verdicts, status))
+        return why_reply(url, seen, verdicts, status)
 
     async def feeds(self, invocation: Invocation, rest: str) -> Reply:
         action, _, argument = rest.strip().partition(" ")
         action, argument = action.lower(), argument.strip()
         feeds = self.feed_commands
         if action == "list":
-            return Reply(await feeds.list(invocation.channel))
+            return await feeds.list(invocation.channel, removable=invocation.is_admin)
         if action not in ("add", "remove"):
             raise CommandError("Use /news feeds list, /news feeds add <url> [n] or /news feeds remove <n>.")
         invocation.require_admin("add and remove this channel's feeds")
         if action == "add":
-            return Reply(await feeds.add(invocation.channel, invocation.user, argument), ephemeral=False)
-        return Reply(await feeds.remove(invocation.channel, argument), ephemeral=False)
+            return await feeds.add(invocation.channel, invocation.user, argument)
+        return await feeds.remove(invocation.channel, argument)
 
     async def mute(self, invocation: Invocation, duration: str) -> Reply:
         invocation.require_admin("mute this channel")
@@ -283,7 +268,7 @@ class CommandService:
         return Reply(await self.channel_commands.timezone(invocation.channel, text), ephemeral=False)
 
     async def status(self, invocation: Invocation) -> Reply:
-        return Reply(await self.channel_commands.status(invocation.channel))
+        return await self.channel_commands.status(invocation.channel)
 
     async def subscription_choices(self, invocation: Invocation, prefix: str) -> list[tuple[str, str]]:
         """For autocomplete: this channel's subscriptions whose query contains ``prefix``, as (label,
@@ -301,7 +286,7 @@ class CommandService:
         target = _pick(subscriptions, which.strip(), self.book)
         await self.store.remove_subscription(target.id)
         self.book.remove(target)
-        return Reply(f"Unsubscribed from: {target.query}", ephemeral=False)
+        return reply(Section(lines=(("Unsubscribed from: ", _query(target.query)),)), ephemeral=False)
 
     async def pause(self, invocation: Invocation, which: str) -> Reply:
         """Stop one subscription matching until :meth:`resume`; the others go on."""
@@ -312,10 +297,11 @@ class CommandService:
             return Reply(f"Subscription {n} is already paused; /news resume {n} starts it again.")
         await self.store.set_subscription_paused(target.id, True)
         self.book.replace(dataclasses.replace(target, user_paused=True))
-        return Reply(
-            f"Paused subscription {n}: {target.query}\nIt matches nothing until /news resume {n}.",
-            ephemeral=False,
+        lines = (
+            (f"Paused subscription {n}: ", _query(target.query)),
+            (f"It matches nothing until /news resume {n}.",),
         )
+        return reply(Section(lines=lines), ephemeral=False)
 
     async def resume(self, invocation: Invocation, which: str) -> Reply:
         subscriptions = await self.store.list_subscriptions(invocation.channel)
@@ -329,19 +315,28 @@ class CommandService:
         if target.paused:  # paused when the bot lost the channel: it is back, since the command came from it
             await resume_channel(self.store, self.book, invocation.channel, time.time())
             self.wake()
-        return Reply(f"Resumed subscription {n}: {target.query}", ephemeral=False)
+        return reply(Section(lines=((f"Resumed subscription {n}: ", _query(target.query)),)), ephemeral=False)
 
     async def list(self, invocation: Invocation) -> Reply:
         subscriptions = await self.store.list_subscriptions(invocation.channel)
         if not subscriptions:
             return Reply("This channel has no subscriptions. Add one with /news subscribe <query>.")
-        lines = [f"{n}. {s.query}" + ("" if s.live else " (paused)") for n, s in enumerate(subscriptions, 1)]
+        items = tuple(
+            Item(
+                (_query(s.query), "" if s.live else " (paused)"),
+                Button("Unsubscribe", "unsubscribe", str(s.id)),
+            )
+            for s in subscriptions
+        )
         zone = (await self.store.channel_settings(invocation.channel)).timezone
-        lines += [] if zone == UTC_NAME else [f"Time zone: {zone}"]
-        return Reply("Subscriptions in this channel:\n" + "\n".join(lines))
+        footer = () if zone == UTC_NAME else ((f"Time zone: {zone}",),)
+        return reply(
+            Section(heading="Subscriptions in this channel", items=items, numbered=True, footer=footer)
+        )
 
-    async def help(self) -> Reply:
-        return Reply(HELP)
+    async def help(self, platform: str = "") -> Reply:
+        """The commands and the query language, with each command's options as ``platform`` takes them."""
+        return help_reply(platform)
 
 
 def _pick(
@@ -364,3 +359,8 @@ def _pick(
         if subscription.query == canonical or subscription.raw_query == which:
             return subscription
     raise CommandError(f"No subscription here matches {which!r}; /news list shows them with their numbers.")
+
+
+def _query(query: str) -> Outside:
+    """A query in a reply: outside text (the user typed it), in code format."""
+    return Outside(query, code=True)

@@ -1,4 +1,4 @@
-"""``/news feeds list|add|remove``: the feeds a channel watches. Each returns the reply's text (or raises
+"""``/news feeds list|add|remove``: the feeds a channel watches. Each returns its reply (or raises
 :class:`CommandError`); :class:`handlers.commands.CommandService` checks who may run it.
 
 Adding takes a feed's URL or a site's page: with a ``find_feed`` (:class:`bot.ingest.discover.FeedFinder`)
@@ -15,6 +15,7 @@ from bot.core.errors import CommandError, FeedError
 from bot.core.models import ChannelRef
 from bot.ingest.discover import FoundFeed, NoFeedFound
 from bot.store.base import Store
+from handlers.replies import Button, Code, Item, Line, Link, Outside, Reply, Section, feed_key, reply
 
 MAX_BACKFILL = 20
 
@@ -22,9 +23,9 @@ UrlCheck = Callable[[str], None]
 """Raises :class:`bot.core.errors.FeedError` for a URL the bot must not fetch (see bot.ingest.safety)."""
 FindFeed = Callable[[str], Awaitable[FoundFeed]]
 
-_FOUND_BY = {
-    "link": 'through the page\'s `rel="alternate"` link',
-    "path": "at a usual address (the page names none)",
+_FOUND_BY: dict[str, Line] = {
+    "link": (" through the page's ", Code('rel="alternate"'), " link."),
+    "path": (" at a usual address (the page names none).",),
 }
 
 
@@ -42,13 +43,18 @@ class FeedCommands:
         self.find_feed = find_feed
         self.wake = wake
 
-    async def list(self, channel: ChannelRef) -> str:
+    async def list(self, channel: ChannelRef, *, removable: bool) -> Reply:
+        """The channel's feeds, each with a button to remove it when the user may (``removable``)."""
         urls = await self.store.channel_feeds(channel)
         if not urls:
-            return "This channel has added no feeds. Add one with /news feeds add <url>."
-        return "Feeds this channel added:\n" + "\n".join(f"{n}. {u}" for n, u in enumerate(urls, 1))
+            return Reply("This channel has added no feeds. Add one with /news feeds add <url>.")
+        items = tuple(
+            Item((Link(u),), Button("Remove", "feeds-remove", feed_key(u)) if removable else None)
+            for u in urls
+        )
+        return reply(Section(heading="Feeds this channel added", items=items, numbered=True))
 
-    async def add(self, channel: ChannelRef, user: str, argument: str) -> str:
+    async def add(self, channel: ChannelRef, user: str, argument: str) -> Reply:
         url, _, count = argument.partition(" ")
         if not url:
             raise CommandError("Give the feed's link, e.g. /news feeds add https://example.com/rss")
@@ -63,7 +69,8 @@ class FeedCommands:
         elif not url.startswith(("http://", "https://")):
             raise CommandError("A feed's link starts with http:// or https://.")
         known = {f.url: f for f in await self.store.list_feeds()}
-        before, after = "", ""
+        before: Line = ()
+        after: Line = ()
         if url not in known and self.find_feed is not None:
             url, before, after = await self._find(url)
         feed = known.get(url)
@@ -83,13 +90,15 @@ class FeedCommands:
             else "Its current items are history"
         )
         # A URL is never followed by punctuation here: a client that makes links would take it in.
-        watching = (
-            f"Watching {url} for this channel. {history}; "
-            "new ones will be matched against every subscription."
+        watching: Line = (
+            "Watching ",
+            Outside(url),
+            f" for this channel. {history}; new ones will be matched against every subscription.",
         )
-        return "\n".join(line for line in (before, watching, after) if line)
+        lines = tuple(line for line in (before, watching, after) if line)
+        return reply(Section(lines=lines), ephemeral=False)
 
-    async def _find(self, url: str) -> tuple[str, str, str]:
+    async def _find(self, url: str) -> tuple[str, Line, Line]:
         """The feed to watch for ``url``, and what to say before and after "Watching": how it was found,
         or that it could not be checked."""
         assert self.find_feed is not None
@@ -101,21 +110,19 @@ class FeedCommands:
         except FeedError as exc:
             if not exc.retryable:
                 raise CommandError(f"I can't watch {url} as a feed: {exc}.") from exc
-            note = (
-                f"I couldn't fetch it just now ({exc}); "
-                "I'll keep trying, and say so here if it keeps failing."
+            note: Line = (
+                "I couldn't fetch it just now (",
+                Outside(str(exc)),
+                "); I'll keep trying, and say so here if it keeps failing.",
             )
-            return url, "", note
+            return url, (), note
         if found.how == "given":
-            return url, "", ""
-        named = f" “{found.title}”" if found.title else ""
-        return (
-            found.url,
-            f"{url} is a web page, not a feed: I found its feed{named} {_FOUND_BY[found.how]}.",
-            "",
-        )
+            return url, (), ()
+        named: Line = (" “", Outside(found.title), "”") if found.title else ()
+        line = (Outside(url), " is a web page, not a feed: I found its feed", *named, *_FOUND_BY[found.how])
+        return found.url, line, ()
 
-    async def remove(self, channel: ChannelRef, argument: str) -> str:
+    async def remove(self, channel: ChannelRef, argument: str) -> Reply:
         urls = await self.store.channel_feeds(channel)
         if not urls:
             raise CommandError("This channel has added no feeds to remove.")
@@ -126,4 +133,4 @@ class FeedCommands:
         else:
             raise CommandError(f"There is no feed {argument} here; /news feeds list shows 1 to {len(urls)}.")
         await self.store.remove_feed_channel(url, channel)
-        return f"This channel no longer watches {url}"
+        return reply(Section(lines=(("This channel no longer watches ", Outside(url)),)), ephemeral=False)

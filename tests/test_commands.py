@@ -10,6 +10,7 @@ from bot.matching import default_aliases
 from bot.processing.subscriptions import SubscriptionBook
 from bot.store import ChannelSettings, SqliteStore
 from handlers.commands import MAX_QUERY_CHARS, CommandService, Invocation, PlatformWords
+from handlers.replies import Code, Outside
 from tests.store_support import alert
 
 HERE = Invocation(ChannelRef("console", "here"), user="ana")
@@ -44,8 +45,11 @@ async def test_subscribing_twice_says_so(service: CommandService) -> None:
 
 
 async def test_bad_query_gets_a_specific_message(service: CommandService) -> None:
-    with pytest.raises(CommandError, match=r"couldn't read that query: the `\"` at column 1 is never closed"):
-        await service.run_text(HERE, 'subscribe "NATO summit')
+    bad = await service.run_text(HERE, 'subscribe "NATO summit')
+    assert (
+        bad.text.startswith("I couldn't read that query: the \" at column 1 is never closed")
+        and bad.ephemeral
+    )
     with pytest.raises(CommandError, match="Say what to watch for"):
         await service.run_text(HERE, "subscribe   ")
     with pytest.raises(CommandError, match=f"limit is {MAX_QUERY_CHARS}"):
@@ -148,8 +152,7 @@ async def test_preview_lists_matches_among_recent_articles_and_saves_nothing(ser
         "- Kharkiv power restored (matched: Kharkiv)",
     ]
     assert await service.store.list_subscriptions(THERE.channel) == []
-    with pytest.raises(CommandError, match="never closed"):
-        await service.run_text(HERE, 'preview "Kyiv')
+    assert "never closed" in (await service.run_text(HERE, 'preview "Kyiv')).text
 
 
 async def test_why_explains_seen_matched_and_alert_state(service: CommandService) -> None:
@@ -340,74 +343,93 @@ async def test_status_tells_what_waits_what_failed_and_why(service: CommandServi
 
 
 @pytest.mark.parametrize(
-    ("typed", "reply"),
+    ("typed", "plain", "here"),
     [
         (
             "((",
-            "I couldn't read that query: the `(` at column 1 is never closed: add a `)` where its group "
-            "ends.\n"
-            "```\n((\n^\n```\n"
-            "This one works: `/news subscribe (ukraine OR kyiv) grain`",
+            "I couldn't read that query: the ( at column 1 is never closed: add a ) where its group ends.\n"
+            "  ((\n"
+            "  ^\n"
+            "This one works: /news subscribe (ukraine OR kyiv) grain",
+            "👉((",
         ),
         (
             "ukraine OR",
-            "I couldn't read that query: `OR` at column 9 ends the query: put a term after it.\n"
-            "```\nukraine OR\n        ^\n```\n"
-            "This one works: `/news subscribe ukraine OR kyiv`",
+            "I couldn't read that query: OR at column 9 ends the query: put a term after it.\n"
+            "  ukraine OR\n"
+            "          ^\n"
+            "This one works: /news subscribe ukraine OR kyiv",
+            "ukraine 👉OR",
         ),
         (
             "kyiv NEAR drone",
-            "I couldn't read that query: `NEAR` at column 6 needs a distance: `NEAR/5` finds two terms at "
-            "most 5 words apart.\n"
-            "```\nkyiv NEAR drone\n     ^\n```\n"
-            "This one works: `/news subscribe zelensky NEAR/10 brussels`",
+            "I couldn't read that query: NEAR at column 6 needs a distance: NEAR/5 finds two terms at most 5 "
+            "words apart.\n"
+            "  kyiv NEAR drone\n"
+            "       ^\n"
+            "This one works: /news subscribe zelensky NEAR/10 brussels",
+            "kyiv 👉NEAR drone",
         ),
         (
             "grain foo:bar",
-            "I couldn't read that query: `foo:` at column 7 is not a field: the fields are `title:`, `site:` "
-            "and `source:` (put words with a colon in quotes).\n"
-            "```\ngrain foo:bar\n      ^\n```\n"
-            "This one works: `/news subscribe site:bbc.co.uk ukraine`",
+            "I couldn't read that query: foo: at column 7 is not a field: the fields are title:, site: and "
+            "source: (put words with a colon in quotes).\n"
+            "  grain foo:bar\n"
+            "        ^\n"
+            "This one works: /news subscribe site:bbc.co.uk ukraine",
+            "grain 👉foo:bar",
         ),
         (
             "!!",
-            "I couldn't read that query: the query is empty: `!!` has no letters or digits to look for.\n"
-            'This one works: `/news subscribe ukraine OR "NATO summit" -football`',
+            "I couldn't read that query: the query is empty: !! has no letters or digits to look for.\n"
+            'This one works: /news subscribe ukraine OR "NATO summit" -football',
+            "",
         ),
         (
             "киев “Харків",  # the marker counts characters, not bytes
-            "I couldn't read that query: the `“` at column 6 is never closed: end the phrase with a quote "
+            "I couldn't read that query: the “ at column 6 is never closed: end the phrase with a quote "
             "too.\n"
-            "```\nкиев “Харків\n     ^\n```\n"
-            'This one works: `/news subscribe "air defence" ukraine`',
+            "  киев “Харків\n"
+            "       ^\n"
+            'This one works: /news subscribe "air defence" ukraine',
+            "киев 👉“Харків",
         ),
         (
             "東京 OR",  # wide characters take two places in a monospaced font
-            "I couldn't read that query: `OR` at column 4 ends the query: put a term after it.\n"
-            "```\n東京 OR\n     ^\n```\n"
-            "This one works: `/news subscribe ukraine OR kyiv`",
+            "I couldn't read that query: OR at column 4 ends the query: put a term after it.\n"
+            "  東京 OR\n"
+            "       ^\n"
+            "This one works: /news subscribe ukraine OR kyiv",
+            "東京 👉OR",
         ),
     ],
 )
 async def test_a_query_error_says_what_is_wrong_marks_the_spot_and_shows_one_that_works(
-    service: CommandService, typed: str, reply: str
+    service: CommandService, typed: str, plain: str, here: str
 ) -> None:
-    with pytest.raises(CommandError) as raised:
-        await service.run_text(HERE, f"subscribe {typed}")
-    assert str(raised.value) == reply
-    example = reply.rsplit("`/news subscribe ", 1)[1].removesuffix("`")
+    answer = await service.run_text(HERE, f"subscribe {typed}")
+    assert answer.text == plain and answer.ephemeral
+    [section] = answer.sections
+    what, *rest = section.lines
+    assert what[0] == "I couldn't read that query: " and what[-1] == "."
+    assert any(isinstance(p, Outside) and p.code for p in what) or typed == "!!"  # what was typed, as code
+    if here:
+        assert rest[0] == ("Here: ", Outside(here, code=True))
+    example = plain.rsplit("/news subscribe ", 1)[1]
+    assert rest[-1] == ("This one works: ", Code(f"/news subscribe {example}"))
     assert (await service.run_text(HERE, f"subscribe {example}")).text.startswith("Subscribed.")
+    assert len(await service.store.list_subscriptions(HERE.channel)) == 1
 
 
 def test_a_long_query_is_cut_around_the_spot() -> None:
-    from handlers.query_errors import WINDOW, marked
+    from handlers.query_errors import WINDOW, window
 
     text = "alpha " * 30 + "OR"
-    shown, marker = marked(text, len(text) - 1)
+    shown, spot = window(text, len(text) - 1)
     assert shown.startswith("…") and shown.endswith(" OR") and len(shown) == WINDOW + 1
-    assert shown[len(marker) - 1 : len(marker) + 1] == "OR"
-    shown, marker = marked("(" + "beta " * 30, 1)
-    assert shown.endswith("…") and marker == "^"
+    assert shown[spot : spot + 2] == "OR"
+    shown, spot = window("(" + "beta " * 30, 1)
+    assert shown.endswith("…") and shown[spot] == "(" and spot == 0
 
 
 # ---- who may change what the whole channel gets ------------------------------------------------------

@@ -37,6 +37,7 @@ from tests.fake_discord import (
     FakeDiscord,
     Scope,
 )
+from tests.reply_support import discord_shown
 
 TOKEN_ENV = "NEWSBOT_TEST_DISCORD_TOKEN"
 HERE = ChannelRef("discord", CHANNEL_ID, GUILD_ID)
@@ -87,7 +88,8 @@ def adapter_of(app: App) -> DiscordAdapter:
 
 
 def text_of(callback: dict[str, Any]) -> str:
-    return str(callback["data"]["content"])
+    """What the user reads of the bot's answer: its content or its embed (tests/reply_support.py)."""
+    return discord_shown(callback["data"])
 
 
 def is_ephemeral(callback: dict[str, Any]) -> bool:
@@ -573,3 +575,17 @@ async def test_timezone_is_set_with_autocomplete_and_digests_follow_it(app: App,
     assert (await app.store.channel_settings(HERE)).timezone == "Asia/Kolkata"
     status = text_of(await fake.command("status"))
     assert "the next one at " in status and status.endswith("Time zone: Asia/Kolkata")
+
+
+async def test_another_outlets_report_in_its_own_words_edits_the_one_alert(
+    app: App, fake: FakeDiscord
+) -> None:
+    """Joined by the story detector (other headline, other link, other words), not by a shared key."""
+    from tests.test_stories import ARTICLES
+
+    await fake.command("subscribe", {"query": "Izmir"})
+    await arrive(app, ARTICLES["izmir-reuters"])
+    await arrive(app, ARTICLES["izmir-ap"])
+    (posted,) = fake.channel_messages(CHANNEL_ID)
+    fields = posted.current["embeds"][0]["fields"]
+    assert {"name": "Also reported by", "value": "Harbour Gazette", "inline": False} in fields

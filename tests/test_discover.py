@@ -185,7 +185,7 @@ async def test_feeds_add_with_a_page_watches_its_feed_and_says_which(
     reply = await service.run_text(ADMIN, f"feeds add {base}/")
     assert reply.text.splitlines() == [
         f"{base}/ is a web page, not a feed: I found its feed “Meridian Wire — World” through the page's "
-        '`rel="alternate"` link.',
+        'rel="alternate" link.',
         f"Watching {base}/feed.xml for this channel. Its current items are history; new ones will be matched "
         "against every subscription.",
     ]

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 
-from bot.core.models import MODES, Alert, Mode, mode_named
+from bot.core.models import MODES, Alert, Headline, Mode, mode_named
 from bot.core.zones import UTC_NAME, zone
 from bot.store import ChannelSettings, OutboxItem
 
@@ -113,4 +113,5 @@ def digest_alert(items: Sequence[OutboxItem]) -> Alert:
         queries=tuple(dict.fromkeys(q for a in alerts for q in a.queries)),
         mention=first.mention,
         kind="digest",
+        headlines=tuple(Headline(a.title, a.url, a.source) for a in alerts),
     )

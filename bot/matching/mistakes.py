@@ -1,8 +1,8 @@
 """What the query parser says about a query it cannot read: what is wrong and where, in words ("the
 `(` at column 1 is never closed"), the column for a marker under the query, and one query that parses,
 showing the right way to write what failed. One function per kind of mistake, so that the wording is
-in one place (``tests/test_matching_query.py`` has the table). Pieces of the query are in backticks:
-they read as code in chat, and a ``*`` or ``_`` in them is never taken for formatting."""
+in one place (``tests/test_matching_query.py`` has the table). Pieces of the query are in backticks: a
+chat reply shows them as code (``handlers/query_errors.py``), never as formatting."""
 
 from __future__ import annotations
 
