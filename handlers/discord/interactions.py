@@ -45,9 +45,10 @@ class _Answer:
 
 
 def start_grace(interaction: discord.Interaction, grace: float | None = None) -> None:
-    """Defer ``interaction`` if nothing has answered it within ``grace`` seconds (:data:`GRACE`)."""
-    if interaction.type is not discord.InteractionType.application_command:
-        return  # an autocomplete is answered with choices at once, never deferred
+    """Defer ``interaction`` (a slash command, or a button whose answer is a new message) if nothing
+    has answered it within ``grace`` seconds (:data:`GRACE`)."""
+    if interaction.type is discord.InteractionType.autocomplete:
+        return  # answered with choices at once, never deferred
     answer = _Answer()
     interaction.extras[_KEY] = answer
     delay = GRACE if grace is None else grace
