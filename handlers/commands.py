@@ -22,19 +22,16 @@ from bot.processing.alerts import alert_id
 from bot.processing.subscriptions import SubscriptionBook, resume_channel
 from bot.store.base import Store
 from bot.stories import StoryDecision
-from handlers.explain import Hit, Verdict, preview_text, why_text, would_have_matched
+from handlers.explain import Hit, Verdict, preview_reply, why_reply, would_have_matched
+from handlers.help import help_reply
+from handlers.replies import Button, Item, Line, Link, Outside, Section, feed_key, reply
+from handlers.replies import Reply as Reply  # where adapters have always found it
 
 MAX_QUERY_CHARS = 500
 MAX_SUBSCRIPTIONS_PER_CHANNEL = 100
 MAX_BACKFILL = 20
 MIN_MUTE = 60.0
 MAX_MUTE = 30 * 86400.0
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    text: str
-    ephemeral: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,24 +42,6 @@ class Invocation:
     channel: ChannelRef
     user: str = ""
     is_admin: bool = False
-
-
-HELP = """\
-/news subscribe <query>   alert this channel about articles matching the query
-/news list                this channel's subscriptions, numbered
-/news unsubscribe <n>     remove subscription number n (or give the query itself)
-/news preview <query>     what the query matches among recent articles (nothing is saved)
-/news why <url>           was this article seen, and did it match here? if not, why not
-/news feeds list          the feeds this channel added
-/news feeds add <url> [n] watch a feed (its current items are history; n: alert its n newest)
-/news feeds remove <n>    stop watching a feed this channel added
-/news mute <duration>     hold this channel's alerts (30m, 2h, 1d; "off" to end); they come as one digest
-/news digest <schedule>   off, hourly or daily: gather this channel's alerts into one message
-/news status              what waits to be sent here, what could not be, and why
-/news help                this text
-
-Queries: words (all must appear), "exact phrases", OR, -word to exclude, (parentheses),
-Ukrain* for prefixes, title:word for headlines, site:example.com for one outlet."""
 
 
 UrlCheck = Callable[[str], None]
@@ -95,7 +74,7 @@ class CommandService:
             "mute": self.mute,
             "digest": self.digest,
             "status": lambda inv, _rest: self.status(inv),
-            "help": lambda _inv, _rest: self.help(),
+            "help": lambda inv, _rest: self.help(inv.channel.platform),
         }
 
     async def run_text(self, invocation: Invocation, text: str) -> Reply:
@@ -105,7 +84,7 @@ class CommandService:
             text = text.removeprefix("/news").strip()
         name, _, rest = text.partition(" ")
         if not name:
-            return await self.help()
+            return await self.help(invocation.channel.platform)
         handler = self._text_commands.get(name.lower())
         if handler is None:
             known = ", ".join(self._text_commands)
@@ -168,19 +147,21 @@ class CommandService:
             self.wake()
             return Reply(f"Resumed this channel's {resumed} paused subscription(s).", ephemeral=False)
         if not added:
-            return Reply(f"This channel is already subscribed to: {subscription.query}")
+            return reply(
+                Section(lines=(("This channel is already subscribed to: ", _query(subscription.query)),))
+            )
         self.book.add(subscription)
         hits, looked_at = await self._recent_hits(query)
         tail = would_have_matched(len(hits), looked_at)
         when = "" if chosen == "instant" else f" ({chosen} digest)"
         when += " (alerts go into threads)" if thread else ""
-        text = f"Subscribed. Watching for: {subscription.query}{when}" + (f"\n{tail}" if tail else "")
-        return Reply(text, ephemeral=False)
+        lines = (("Subscribed. Watching for: ", _query(subscription.query), when), (tail,))
+        return reply(Section(lines=lines if tail else lines[:1]), ephemeral=False)
 
     async def preview(self, query_text: str) -> Reply:
         query = self._query(query_text.strip(), "/news preview")
         hits, looked_at = await self._recent_hits(query)
-        return Reply(preview_text(query.canonical, hits, looked_at))
+        return preview_reply(query.canonical, hits, looked_at)
 
     async def why(self, invocation: Invocation, url: str) -> Reply:
         url = url.strip().strip("<>")
@@ -200,7 +181,7 @@ class CommandService:
             decision = StoryDecision.from_json(seen.story_why)
             edition = decision.edition if decision is not None else seen.story_id
             status = await self.store.alert_status(alert_id(invocation.channel, edition))
-        return Reply(why_text(url, seen, verdicts, status))
+        return why_reply(url, seen, verdicts, status)
 
     async def feeds(self, invocation: Invocation, rest: str) -> Reply:
         action, _, argument = rest.strip().partition(" ")
@@ -218,7 +199,11 @@ class CommandService:
         urls = await self._channel_feeds(invocation)
         if not urls:
             return Reply("This channel has added no feeds. Add one with /news feeds add <url>.")
-        return Reply("Feeds this channel added:\n" + "\n".join(f"{n}. {u}" for n, u in enumerate(urls, 1)))
+        items = tuple(
+            Item((Link(u),), Button("Remove", "feeds-remove", feed_key(u)) if invocation.is_admin else None)
+            for u in urls
+        )
+        return reply(Section(heading="Feeds this channel added", items=items, numbered=True))
 
     async def _feeds_add(self, invocation: Invocation, argument: str) -> Reply:
         url, _, count = argument.partition(" ")
@@ -251,10 +236,12 @@ class CommandService:
             if count and int(count)
             else "its current items are history"
         )
-        return Reply(
-            f"Watching {url}: {history}; new ones will be matched against every subscription.",
-            ephemeral=False,
+        watching = (
+            "Watching ",
+            Outside(url),
+            f": {history}; new ones will be matched against every subscription.",
         )
+        return reply(Section(lines=(watching,)), ephemeral=False)
 
     async def _feeds_remove(self, invocation: Invocation, argument: str) -> Reply:
         urls = await self._channel_feeds(invocation)
@@ -267,7 +254,9 @@ class CommandService:
         else:
             raise CommandError(f"No feed {argument!r} here; /news feeds list shows 1 to {len(urls)}.")
         await self.store.remove_feed_channel(url, invocation.channel)
-        return Reply(f"This channel no longer watches {url}.", ephemeral=False)
+        return reply(
+            Section(lines=(("This channel no longer watches ", Outside(url), "."),)), ephemeral=False
+        )
 
     async def _channel_feeds(self, invocation: Invocation) -> list[str]:
         return await self.store.channel_feeds(invocation.channel)
@@ -304,19 +293,21 @@ class CommandService:
         now = time.time()
         outbox = await self.store.channel_outbox(invocation.channel, now)
         settings = await self.store.channel_settings(invocation.channel)
-        lines = [
-            f"Alerts for this channel: {outbox.due} going out now, {outbox.held} held for later, "
-            f"{outbox.failed} could not be delivered."
+        lines: list[Line] = [
+            (
+                f"Alerts for this channel: {outbox.due} going out now, {outbox.held} held for later, "
+                f"{outbox.failed} could not be delivered.",
+            )
         ]
         if settings.muted_until > now:
-            lines.append(f"Muted until {_utc(settings.muted_until)}.")
+            lines.append((f"Muted until {_utc(settings.muted_until)}.",))
         if settings.digest != "off":
-            lines.append(f"Alerts come as a {settings.digest} digest.")
+            lines.append((f"Alerts come as a {settings.digest} digest.",))
         if outbox.last_error:
-            lines.append(f"Last error: {outbox.last_error}")
+            lines.append(("Last error: ", Outside(outbox.last_error)))
         posted = _utc(outbox.last_sent_at) if outbox.last_sent_at else "none yet"
-        lines.append(f"Last alert posted: {posted}.")
-        return Reply("\n".join(lines))
+        lines.append((f"Last alert posted: {posted}.",))
+        return reply(Section(lines=tuple(lines)))
 
     async def digest(self, invocation: Invocation, text: str) -> Reply:
         schedule = digest_schedule_named(text)
@@ -344,19 +335,24 @@ class CommandService:
         target = _pick(subscriptions, which.strip(), self.book)
         await self.store.remove_subscription(target.id)
         self.book.remove(target)
-        return Reply(f"Unsubscribed from: {target.query}", ephemeral=False)
+        return reply(Section(lines=(("Unsubscribed from: ", _query(target.query)),)), ephemeral=False)
 
     async def list(self, invocation: Invocation) -> Reply:
         subscriptions = await self.store.list_subscriptions(invocation.channel)
         if not subscriptions:
             return Reply("This channel has no subscriptions. Add one with /news subscribe <query>.")
-        lines = [
-            f"{n}. {s.query}" + (" (paused)" if s.paused else "") for n, s in enumerate(subscriptions, 1)
-        ]
-        return Reply("Subscriptions in this channel:\n" + "\n".join(lines))
+        items = tuple(
+            Item(
+                (_query(s.query), " (paused)" if s.paused else ""),
+                Button("Unsubscribe", "unsubscribe", str(s.id)),
+            )
+            for s in subscriptions
+        )
+        return reply(Section(heading="Subscriptions in this channel", items=items, numbered=True))
 
-    async def help(self) -> Reply:
-        return Reply(HELP)
+    async def help(self, platform: str = "") -> Reply:
+        """The commands and the query language, with each command's options as ``platform`` takes them."""
+        return help_reply(platform)
 
 
 def _pick(subscriptions: list[Subscription], which: str, book: SubscriptionBook) -> Subscription:
@@ -377,6 +373,11 @@ def _pick(subscriptions: list[Subscription], which: str, book: SubscriptionBook)
         if subscription.query == canonical or subscription.raw_query == which:
             return subscription
     raise CommandError(f"No subscription here matches {which!r}; /news list shows them with their numbers.")
+
+
+def _query(query: str) -> Outside:
+    """A query in a reply: outside text (the user typed it), in code format."""
+    return Outside(query, code=True)
 
 
 def _utc(when: float) -> str:

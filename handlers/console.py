@@ -11,6 +11,7 @@ import contextlib
 import logging
 import sys
 import textwrap
+from collections.abc import Callable
 from typing import TextIO
 
 from aiohttp import web
@@ -18,13 +19,15 @@ from aiohttp import web
 from bot.core.errors import CommandError
 from bot.core.models import Alert, ChannelRef, MessageRef
 from bot.platforms import ConsoleSettings, PlatformContext
-from handlers.commands import CommandService, Invocation, Reply
-from handlers.text import drop_unsafe, mark, term_spans
+from handlers.commands import CommandService, Invocation
+from handlers.replies import Reply
+from handlers.text import drop_unsafe, mark, single_line, term_spans
 
 log = logging.getLogger(__name__)
 
 CONSOLE_CHANNEL = ChannelRef(platform="console", channel_id="console")
 _WIDTH = 100
+DIGEST_STORIES = 25
 _BOLD, _DIM, _CYAN, _RESET = "\033[1m", "\033[2m", "\033[36m", "\033[0m"
 
 
@@ -35,34 +38,59 @@ def render_console(alert: Alert, *, color: bool = False) -> str:
         return f"{code}{text}{_RESET}" if color else text
 
     if alert.kind == "notice":
-        return (
-            style("⚠ " + _terminal_safe(alert.title), _BOLD) + "\n  " + _terminal_safe(alert.summary) + "\n"
-        )
+        return style("⚠ " + single_line(alert.title), _BOLD) + "\n  " + _terminal_safe(alert.summary) + "\n"
     when = alert.published.strftime("%d %b %Y %H:%M UTC") if alert.published else ""
-    meta = " · ".join(part for part in (alert.source, when) if part)
-    summary = textwrap.fill(
-        _terminal_safe(alert.summary), width=_WIDTH, initial_indent="  ", subsequent_indent="  "
-    )
+    source = "" if alert.kind == "digest" else single_line(alert.source)
+    meta = " · ".join(part for part in (source, when) if part)
+    url = single_line(alert.url)
+    if alert.kind == "digest" and alert.headlines:
+        summary = _digest(alert, lambda text: style(text, _CYAN))
+    else:
+        summary = textwrap.fill(
+            _terminal_safe(alert.summary), width=_WIDTH, initial_indent="  ", subsequent_indent="  "
+        )
     if color and alert.terms:
         spans = term_spans(summary, alert.terms)
         summary = mark(summary, spans, escape=str, bold=lambda t: style(t, _BOLD))
     lines = [
-        style("━" * 3 + " " + _terminal_safe(alert.title or "(untitled)"), _BOLD),
+        style("━" * 3 + " " + (single_line(alert.title) or "(untitled)"), _BOLD),
         "  " + style(meta, _DIM) if meta else "",
-        "  " + style(alert.url, _CYAN) if alert.url else "",
+        "  " + style(url, _CYAN) if url else "",
         summary,
         "  matched: "
-        + ", ".join(_terminal_safe(t) for t in alert.terms)
-        + style(f"   (subscription: {' | '.join(alert.queries)})", _DIM),
-        "  also reported by " + ", ".join(_terminal_safe(a) for a in alert.also) if alert.also else "",
+        + ", ".join(single_line(t) for t in alert.terms)
+        + style(f"   (subscription: {' | '.join(single_line(q) for q in alert.queries)})", _DIM),
+        "  also reported by " + ", ".join(single_line(a) for a in alert.also) if alert.also else "",
     ]
     return "\n".join(line for line in lines if line) + "\n"
 
 
+def _digest(alert: Alert, link: Callable[[str], str]) -> str:
+    """A digest's stories, a line each (title and outlet), its link below it."""
+    lines = []
+    for headline in alert.headlines[:DIGEST_STORIES]:
+        source = single_line(headline.source)
+        lines.append(
+            "  • " + (single_line(headline.title) or "(untitled)") + (f" — {source}" if source else "")
+        )
+        if url := single_line(headline.url):
+            lines.append("    " + link(url))
+    if len(alert.headlines) > DIGEST_STORIES:
+        lines.append(f"  …and {len(alert.headlines) - DIGEST_STORIES} more")
+    return "\n".join(lines)
+
+
 def _terminal_safe(text: str) -> str:
-    """Article text must not drive the terminal: no control characters, escape sequences or bidi
-    overrides."""
+    """Outside text must not drive the terminal: no control characters, escape sequences or bidi
+    overrides. Every text of an alert or a reply goes through this (or :func:`single_line`, which
+    does it too): a feed added from chat has no name, so even the source is the feed's own title."""
     return drop_unsafe(text)
+
+
+def render_console_reply(reply: Reply) -> str:
+    """A /news reply as the terminal prints it: its plain text (numbered and bulleted lines; a
+    reply's buttons are the commands the terminal types), with no control character."""
+    return _terminal_safe(reply.text)
 
 
 class ConsoleNotifier:
@@ -132,7 +160,7 @@ class ConsoleAdapter:
         except Exception:
             log.exception("console command %r failed", line)
             reply = Reply("Something went wrong running that command; the details are in the log.")
-        return reply.text
+        return render_console_reply(reply)
 
     async def _read_loop(self, stdin: TextIO) -> None:
         loop = asyncio.get_running_loop()
@@ -145,7 +173,7 @@ class ConsoleAdapter:
 
     def _print(self, text: str) -> None:
         out = self.notifier.stream or sys.stdout
-        out.write(text + "\n")
+        out.write(_terminal_safe(text) + "\n")
         out.flush()
 
 

@@ -1,5 +1,6 @@
-"""Texts that explain the bot's decisions to a channel: what a query would match, why an article did
-or did not alert. Pure: the command service gathers the facts and these functions word them."""
+"""Replies that explain the bot's decisions to a channel: what a query would match, why an article did
+or did not alert. Pure: the command service gathers the facts and these functions word them, every
+title, outlet, query and error in them marked as outside text (:mod:`handlers.replies`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import UTC, datetime
 from bot.core.models import Span, Subscription, unique_terms
 from bot.store import AlertStatus, SeenArticle
 from bot.stories import StoryDecision
+from handlers.replies import Item, Line, Link, Outside, Piece, Reply, Section, reply
 
 PREVIEW_ITEMS = 5
 
@@ -20,17 +22,21 @@ class Hit:
     spans: tuple[Span, ...]
 
 
-def preview_text(canonical: str, hits: Sequence[Hit], looked_at: int) -> str:
+def preview_reply(canonical: str, hits: Sequence[Hit], looked_at: int) -> Reply:
+    understood: Line = ("Query understood as: ", Outside(canonical, code=True))
     if not looked_at:
-        return f"Query understood as: {canonical}\nI have not seen any articles yet to try it on."
-    head = f"Query understood as: {canonical}\n{len(hits)} of the last {looked_at} articles match"
+        return reply(Section(lines=(understood, ("I have not seen any articles yet to try it on.",))))
+    head = f"{len(hits)} of the last {looked_at} articles match"
     if not hits:
-        return head + "."
-    lines = [
-        f"- {_label(h.seen)} (matched: {', '.join(unique_terms(h.spans))})" for h in hits[:PREVIEW_ITEMS]
-    ]
-    more = f"\n…and {len(hits) - PREVIEW_ITEMS} more" if len(hits) > PREVIEW_ITEMS else ""
-    return head + ":\n" + "\n".join(lines) + more
+        return reply(Section(lines=(understood, (head + ".",))))
+    items = tuple(
+        Item((*_label(h.seen), " (matched: ", Outside(", ".join(unique_terms(h.spans))), ")"))
+        for h in hits[:PREVIEW_ITEMS]
+    )
+    more: tuple[Line, ...] = (
+        ((f"…and {len(hits) - PREVIEW_ITEMS} more",),) if len(hits) > PREVIEW_ITEMS else ()
+    )
+    return reply(Section(lines=(understood, (head + ":",)), items=items, footer=more))
 
 
 def would_have_matched(count: int, looked_at: int) -> str:
@@ -46,82 +52,93 @@ class Verdict:
     """None: the subscription's query does not match the article."""
 
 
-def why_text(
+def why_reply(
     url: str, seen: SeenArticle | None, verdicts: Sequence[Verdict], status: AlertStatus | None
-) -> str:
+) -> Reply:
     if seen is None:
-        return f"I have not seen {url} in any feed I watch (or pushed to me)."
-    lines = [f"Seen {_when(seen.seen_at)}: {_label(seen)}."]
-    if story := story_text(StoryDecision.from_json(seen.story_why)):
+        return reply(
+            Section(lines=(("I have not seen ", Outside(url), " in any feed I watch (or pushed to me)."),))
+        )
+    lines: list[Line] = [("Seen ", _when(seen.seen_at), ": ", *_label(seen), ".")]
+    if story := story_line(StoryDecision.from_json(seen.story_why)):
         lines.append(story)
     if not verdicts:
-        lines.append("This channel has no subscriptions, so nothing here could match it.")
+        lines.append(("This channel has no subscriptions, so nothing here could match it.",))
+    items = []
     for verdict in verdicts:
-        query = verdict.subscription.query
+        query = Outside(verdict.subscription.query, code=True)
         if verdict.spans is None:
-            lines.append(f"- does not match: {query}")
+            items.append(Item(("does not match: ", query)))
         elif verdict.subscription.paused:
-            lines.append(f"- matches {query}, but that subscription is paused")
+            items.append(Item(("matches ", query, ", but that subscription is paused")))
         else:
-            terms = ", ".join(unique_terms(verdict.spans)) or "its site or source"
-            lines.append(f"- matches {query} (on {terms})")
+            terms = ", ".join(unique_terms(verdict.spans))
+            items.append(
+                Item(("matches ", query, " (on ", Outside(terms) if terms else "its site or source", ")"))
+            )
+    footer: Line = ()
     matched = any(v.spans is not None for v in verdicts)
     if seen.quiet and matched:
-        lines.append(
+        footer = (
             "It was recorded as history, not news (it was already in its feed when the feed was added, "
-            "or older than the age limit), so it was not alerted."
+            "or older than the age limit), so it was not alerted.",
         )
     elif status is not None:
-        lines.append(_status(status))
+        footer = _status(status)
     elif matched:
-        lines.append("No alert was made for it here: the subscription was added after the article arrived.")
-    return "\n".join(lines)
+        footer = ("No alert was made for it here: the subscription was added after the article arrived.",)
+    return reply(Section(lines=tuple(lines), items=tuple(items), footer=(footer,) if footer else ()))
 
 
-def story_text(decision: StoryDecision | None) -> str:
+def story_line(decision: StoryDecision | None) -> Line:
     """Which story the article joined and on what evidence; empty for one recorded before stories."""
     if decision is None:
-        return ""
-    closest = f"“{decision.closest_title}”" + (
-        f" — {decision.closest_source}" if decision.closest_source else ""
+        return ()
+    closest: Line = ("“", Outside(decision.closest_title), "”") + (
+        (" — ", Outside(decision.closest_source)) if decision.closest_source else ()
     )
-    on = f" on {', '.join(decision.evidence)}" if decision.evidence else ""
+    on: Line = (" on ", Outside(", ".join(decision.evidence))) if decision.evidence else ()
+    score = f"similarity {decision.score:.2f}"
     if decision.reason == "link or headline":
-        return "Story: the same link or headline as an article seen before it, so the same story."
+        return ("Story: the same link or headline as an article seen before it, so the same story.",)
     if decision.reason == "near-copy":
-        return f"Story: a copy of {closest} (similarity {decision.score:.2f}), so the same story."
+        return ("Story: a copy of ", *closest, f" ({score}), so the same story.")
     if decision.reason == "joined":
-        score = f"similarity {decision.score:.2f}{on}"
-        return f"Story: joined {closest} ({score}); its outlet is added to that alert."
+        return ("Story: joined ", *closest, f" ({score}", *on, "); its outlet is added to that alert.")
     if decision.reason == "development":
-        new = ", ".join(decision.new_facts)
+        new = Outside(", ".join(decision.new_facts))
         return (
-            f"Story: a new development of {closest} (similarity {decision.score:.2f}{on}; new in the "
-            f"headline: {new}), so it got an alert of its own."
-        )
+            "Story: a new development of ", *closest, f" ({score}", *on, "; new in the headline: ", new,
+            "), so it got an alert of its own.",
+        )  # fmt: skip
     if decision.closest_title:
         return (
-            f"Story: a story of its own. The closest article was {closest} (similarity {decision.score:.2f}"
-            f"{on}): not close enough, or no names in common."
-        )
-    return "Story: a story of its own; nothing like it was seen in the window before it."
+            "Story: a story of its own. The closest article was ", *closest, f" ({score}", *on,
+            "): not close enough, or no names in common.",
+        )  # fmt: skip
+    return ("Story: a story of its own; nothing like it was seen in the window before it.",)
 
 
-def _status(status: AlertStatus) -> str:
+def _status(status: AlertStatus) -> Line:
     if status.status == "sent":
         when = f" {_when(status.sent_at)}" if status.sent_at else ""
-        return f"The alert was posted here{when}."
+        return (f"The alert was posted here{when}.",)
     if status.status == "failed":
-        return f"The alert could not be posted here: {status.last_error}"
+        return ("The alert could not be posted here: ", Outside(status.last_error))
     if status.attempts:
-        return f"The alert is waiting to be posted (attempt {status.attempts} failed: {status.last_error})."
-    return "The alert is queued and will be posted shortly."
+        return (
+            f"The alert is waiting to be posted (attempt {status.attempts} failed: ",
+            Outside(status.last_error),
+            ").",
+        )
+    return ("The alert is queued and will be posted shortly.",)
 
 
-def _label(seen: SeenArticle) -> str:
+def _label(seen: SeenArticle) -> Line:
+    """The article's title, a link to it, and its outlet."""
     article = seen.article
-    title = article.title or article.url or article.id
-    return f"{title} — {article.source}" if article.source else title
+    title: Piece = Link(article.url, article.title) if article.url else Outside(article.title or article.id)
+    return (title, " — ", Outside(article.source)) if article.source else (title,)
 
 
 def _when(epoch: float) -> str:

@@ -173,6 +173,21 @@ def web_url(url: str, limit: int) -> str:
     return url
 
 
+_LINK_UNSAFE = re.compile(r"[()\[\]{}|<>`\\^\"]")
+_LINK_PING = re.compile(r"@(?=everyone|here|channel)", re.IGNORECASE)
+
+
+def link_target(url: str, limit: int) -> str:
+    """``url`` as the target of a link in chat markup (Slack's ``<url|label>``, a Discord ``[label](url)``):
+    :func:`web_url`, then each character that could end the target or start markup percent-encoded, and
+    an ``@`` before everyone, here or channel too; "" for an address :func:`web_url` refuses or one that
+    encoding makes longer than ``limit``."""
+    target = web_url(url, limit)
+    target = _LINK_UNSAFE.sub(lambda m: f"%{ord(m.group(0)):02X}", target)
+    target = _LINK_PING.sub("%40", target)
+    return target if len(target) <= limit else ""
+
+
 def as_utc(when: datetime) -> datetime:
     """``when`` in UTC; a naive time is taken to be UTC already."""
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)

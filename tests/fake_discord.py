@@ -4,9 +4,10 @@ interaction create). Only what discord.py and the tests need; shapes follow Disc
 
 Tests drive it: :meth:`FakeDiscord.command` sends a slash command as Discord would and returns the
 bot's interaction callback (:meth:`FakeDiscord.interact`: the whole exchange, followups included, kept
-by tests/discord_interactions.py); ``messages`` holds what the bot posted; ``requests`` records every REST
-call with its arrival time; :meth:`rate_limit` makes the next matching calls answer 429;
-:meth:`drop_gateway` closes the websocket so the client has to resume.
+by tests/discord_interactions.py); :meth:`FakeDiscord.press` clicks a button of that answer (a
+component interaction) and returns the bot's callback for the click; ``messages`` holds what the bot
+posted; ``requests`` records every REST call with its arrival time; :meth:`rate_limit` makes the next
+matching calls answer 429; :meth:`drop_gateway` closes the websocket so the client has to resume.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from tests.discord_interactions import EPHEMERAL as EPHEMERAL  # re-exported: tests import it from here
 from tests.discord_interactions import Exchange, Interactions
 from tests.discord_wire import (
     Scope,
@@ -250,8 +252,6 @@ class FakeDiscord:
         answer_within: float = 10.0,
     ) -> Exchange:
         """As :meth:`command`, but the whole exchange: the callback, then whatever follows it."""
-        iid = str(next(self._ids) + 5_000_000)
-        token = f"itoken-{iid}"
         leaf: list[dict[str, Any]] = []
         resolved: dict[str, Any] = {}
         for name, value in (options or {}).items():
@@ -268,13 +268,77 @@ class FakeDiscord:
         tree: list[dict[str, Any]] = [{"name": parts[-1], "type": 1, "options": leaf}]
         if len(parts) == 2:
             tree = [{"name": parts[0], "type": 2, "options": tree}]
+        data = {
+            "id": "950000000000000001",
+            "name": "news",
+            "type": 1,
+            "guild_id": GUILD_ID,
+            "options": tree,
+            **({"resolved": resolved} if resolved else {}),
+        }
+        return await self._interact(4 if autocomplete else 2, data, user, channel, answer_within)
+
+    async def press(
+        self,
+        answer: dict[str, Any],
+        custom_id: str,
+        *,
+        user: str = ADMIN_ID,
+        channel: str = CHANNEL_ID,
+        answer_within: float = 10.0,
+    ) -> dict[str, Any]:
+        """Click the button ``custom_id`` on the message the bot answered with (``answer``: an interaction
+        callback, as :meth:`command` returns it), as ``user``; the bot's callback for the click (a
+        component interaction, type 3, carrying that message)."""
+        sent = answer["data"]
+        message = {
+            "id": str(980000000000000000 + next(self._ids)),
+            "channel_id": channel,
+            "guild_id": GUILD_ID,
+            "author": user_json(BOT_ID, "newsbot", bot=True),
+            "content": sent.get("content") or "",
+            "embeds": sent.get("embeds") or [],
+            "components": sent.get("components") or [],
+            "flags": sent.get("flags") or 0,
+            "timestamp": "2026-01-01T00:00:00+00:00",
+            "edited_timestamp": None,
+            "tts": False,
+            "mention_everyone": False,
+            "mentions": [],
+            "mention_roles": [],
+            "attachments": [],
+            "pinned": False,
+            "type": 20,
+            "application_id": APP_ID,
+        }
+        buttons = [c for row in message["components"] for c in row.get("components", [])]
+        assert any(b.get("custom_id") == custom_id for b in buttons), f"no button {custom_id} on {buttons}"
+        data = {"custom_id": custom_id, "component_type": 2}
+        exchange = await self._interact(3, data, user, channel, answer_within, message=message)
+        assert exchange.callback is not None
+        return exchange.callback
+
+    async def _interact(
+        self,
+        kind: int,
+        data: dict[str, Any],
+        user: str,
+        channel: str,
+        answer_within: float,
+        *,
+        message: dict[str, Any] | None = None,
+    ) -> Exchange:
+        """Send an interaction of ``kind`` (2 command, 3 component, 4 autocomplete) from ``user`` in
+        ``channel``; the exchange, once the bot's callback has come."""
+        iid = str(next(self._ids) + 5_000_000)
+        token = f"itoken-{iid}"
         permissions = MEMBER_PERMS | (MANAGE_GUILD if user == ADMIN_ID else 0)
         app_permissions = 0 if channel == QUIET_CHANNEL_ID else BOT_PERMS
         member = self._member(user)
         payload: dict[str, Any] = {
             "id": iid,
             "application_id": APP_ID,
-            "type": 4 if autocomplete else 2,
+            "type": kind,
             "token": token,
             "version": 1,
             "guild_id": GUILD_ID,
@@ -288,14 +352,8 @@ class FakeDiscord:
             "attachment_size_limit": 10 * 1024 * 1024,
             "authorizing_integration_owners": {"0": GUILD_ID},
             "context": 0,
-            "data": {
-                "id": "950000000000000001",
-                "name": "news",
-                "type": 1,
-                "guild_id": GUILD_ID,
-                "options": tree,
-                **({"resolved": resolved} if resolved else {}),
-            },
+            "data": data,
+            **({"message": message} if message is not None else {}),
         }
         exchange = self.interactions.open(iid, token, channel)
         await self.dispatch("INTERACTION_CREATE", payload)

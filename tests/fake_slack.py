@@ -14,9 +14,12 @@
   tests/fake_slack_events.py) and records the acks. ``drop()`` closes the connection (the client
   reconnects through ``apps.connections.open``); envelopes sent while no
   client is connected, or not acked when the connection went, are delivered on the next one.
-- ``/respond/<n>``: the response_url of each slash command; what bolt's ``respond()`` posts lands in
-  :attr:`FakeSlack.responses`.
-- ``post_command_http``: Slack's HTTP mode, a signed form POST to the bot's ``/slack/events``.
+- ``/respond/<n>``: the response_url of each slash command and button click; what bolt's ``respond()``
+  posts lands in :attr:`FakeSlack.responses`.
+- ``click``: a click on a button of a message the bot sent, as a ``block_actions`` payload (an
+  ``interactive`` envelope over Socket Mode).
+- ``post_command_http``, ``post_click_http``: Slack's HTTP mode, signed form POSTs to the bot's
+  ``/slack/events`` (a click's payload as JSON in the ``payload`` field, as Slack sends it).
 """
 
 from __future__ import annotations
@@ -204,12 +207,52 @@ class FakeSlack:
     async def slash_command(self, text: str, **kwargs: Any) -> str:
         """Deliver ``/news <text>`` over Socket Mode (now, or when a client next connects)."""
         payload = self.command_payload(text, **kwargs)
+        return await self._deliver("slash_commands", payload, accepts_response_payload=True)
+
+    def click_payload(
+        self, button: dict[str, Any], *, user: str = "UUSER", channel: str = "C0NEWS"
+    ) -> dict[str, Any]:
+        """What Slack sends when ``user`` clicks ``button`` (a Block Kit button element) in an ephemeral
+        message of ``channel``: https://docs.slack.dev/reference/interaction-payloads/block_actions-payload"""
+        n = next(self._envelope_ids)
+        action = {
+            "type": "button",
+            "action_id": button["action_id"],
+            "block_id": f"block-{n}",
+            "text": button["text"],
+            "action_ts": f"1700000000.{n:06d}",
+            **({"value": button["value"]} if "value" in button else {}),
+        }
+        return {
+            "type": "block_actions",
+            "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": TEAM},
+            "api_app_id": "A0APP",
+            "token": "verification-token-unused",
+            "container": {"type": "message", "message_ts": "1700000000.000000", "channel_id": channel,
+                          "is_ephemeral": True},
+            "trigger_id": f"trigger-{n}",
+            "team": {"id": TEAM, "domain": "newsroom"},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "channel": {"id": channel, "name": "news"},
+            "state": {"values": {}},
+            "response_url": f"http://127.0.0.1:{self.port}/respond/{n}",
+            "actions": [action],
+        }  # fmt: skip
+
+    async def click(self, button: dict[str, Any], **kwargs: Any) -> str:
+        """Deliver a click on ``button`` over Socket Mode; the envelope id, to wait for its ack."""
+        return await self._deliver("interactive", self.click_payload(button, **kwargs))
+
+    async def _deliver(
+        self, kind: str, payload: dict[str, Any], *, accepts_response_payload: bool = False
+    ) -> str:
         envelope_id = f"env-{payload['trigger_id']}"
         envelope = {
             "envelope_id": envelope_id,
-            "type": "slash_commands",
+            "type": kind,
             "payload": payload,
-            "accepts_response_payload": True,
+            "accepts_response_payload": accepts_response_payload,
         }
         await self.deliver(envelope)
         return envelope_id
@@ -269,7 +312,20 @@ class FakeSlack:
         **kwargs: Any,
     ) -> tuple[int, str]:
         """POST a slash command to the bot's HTTP endpoint as Slack would; (status, body)."""
-        body = urlencode(self.command_payload(text, **kwargs))
+        return await self._post_http(
+            url, secret, urlencode(self.command_payload(text, **kwargs)), timestamp, signature
+        )
+
+    async def post_click_http(
+        self, url: str, secret: str, button: dict[str, Any], **kwargs: Any
+    ) -> tuple[int, str]:
+        """POST a click on ``button`` to the bot's HTTP endpoint as Slack would; (status, body)."""
+        body = urlencode({"payload": json.dumps(self.click_payload(button, **kwargs))})
+        return await self._post_http(url, secret, body, None, None)
+
+    async def _post_http(
+        self, url: str, secret: str, body: str, timestamp: int | None, signature: str | None
+    ) -> tuple[int, str]:
         ts = str(int(time.time()) if timestamp is None else timestamp)
         if signature is None:
             digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
@@ -391,7 +447,10 @@ class FakeSlack:
 
     async def _post_ephemeral(self, args: dict[str, Any]) -> dict[str, Any]:
         self.events.append(("respond", str(args.get("text", ""))))
-        self.responses.append({"text": args.get("text", ""), "response_type": "ephemeral"})
+        blocks = args.get("blocks") or []
+        if isinstance(blocks, str):
+            blocks = json.loads(blocks)
+        self.responses.append({"text": args.get("text", ""), "response_type": "ephemeral", "blocks": blocks})
         return {"message_ts": f"1700000000.{next(self._ts):06d}"}
 
     async def _history(self, args: dict[str, Any]) -> dict[str, Any]:

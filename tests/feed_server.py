@@ -24,6 +24,8 @@ class FeedServer:
     etag: str = '"v1"'
     status: int = 200
     """Set to an error status to make /rss fail until set back to 200."""
+    feeds: dict[str, bytes] = field(default_factory=dict)
+    """Bodies served at /feeds/<name>, for tests that need several feeds saying different things."""
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -50,6 +52,12 @@ async def feed_server() -> AsyncIterator[FeedServer]:
 
     async def plain(request: web.Request) -> web.Response:  # no validators at all: only the body hash helps
         return web.Response(body=state.body, content_type="application/rss+xml")
+
+    async def named(request: web.Request) -> web.Response:
+        body = state.feeds.get(request.match_info["name"])
+        if body is None:
+            return web.Response(status=404)
+        return web.Response(body=body, content_type="application/rss+xml")
 
     async def moved(request: web.Request) -> web.Response:
         raise web.HTTPMovedPermanently("/rss")
@@ -84,6 +92,7 @@ async def feed_server() -> AsyncIterator[FeedServer]:
         "/gone": gone,
         "/big": big,
         "/slow": slow,
+        "/feeds/{name}": named,
     }.items():
         app.router.add_get(path, handler)
     async with serve(app) as base:

@@ -35,6 +35,7 @@ from tests.fake_discord import (
     FakeDiscord,
     Scope,
 )
+from tests.reply_support import discord_shown
 
 TOKEN_ENV = "NEWSBOT_TEST_DISCORD_TOKEN"
 HERE = ChannelRef("discord", CHANNEL_ID, GUILD_ID)
@@ -69,7 +70,8 @@ def adapter_of(app: App) -> DiscordAdapter:
 
 
 def text_of(callback: dict[str, Any]) -> str:
-    return str(callback["data"]["content"])
+    """What the user reads of the bot's answer: its content or its embed (tests/reply_support.py)."""
+    return discord_shown(callback["data"])
 
 
 def is_ephemeral(callback: dict[str, Any]) -> bool:
@@ -487,3 +489,17 @@ async def test_thread_option_opens_a_thread_per_alert_and_a_forum_gets_posts(
     # A second outlet: the forum post's message is edited inside its thread.
     await arrive(app, dataclasses.replace(article(3, nato), source="Northbound Post"))
     assert starter.edits and starter.edits[-1]["embeds"][0]["fields"][-1]["name"] == "Also reported by"
+
+
+async def test_another_outlets_report_in_its_own_words_edits_the_one_alert(
+    app: App, fake: FakeDiscord
+) -> None:
+    """Joined by the story detector (other headline, other link, other words), not by a shared key."""
+    from tests.test_stories import ARTICLES
+
+    await fake.command("subscribe", {"query": "Izmir"})
+    await arrive(app, ARTICLES["izmir-reuters"])
+    await arrive(app, ARTICLES["izmir-ap"])
+    (posted,) = fake.channel_messages(CHANNEL_ID)
+    fields = posted.current["embeds"][0]["fields"]
+    assert {"name": "Also reported by", "value": "Harbour Gazette", "inline": False} in fields

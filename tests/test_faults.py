@@ -17,6 +17,7 @@ import signal
 import socket
 import sys
 import time
+import zlib
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -53,11 +54,14 @@ def free_port() -> int:
 
 
 def article(n: int, tag: str = "a") -> dict[str, str]:
-    """A pushed article every subscription (query NATO) matches, its own story (title and link)."""
+    """A pushed article every subscription (query NATO) matches, its own story: one item of a templated
+    bulletin feed, told apart from the others by the serial number in its headline (bot/stories: a
+    template filled twice with other headline numbers is two stories)."""
+    serial = zlib.crc32(f"{tag}-{n}".encode())
     return {
         "id": f"{tag}-{n}",
-        "title": f"NATO bulletin {tag} number {n} from the summit",
-        "text": f"NATO allies met for session {n}. Air defence topped the agenda in Vilnius on Tuesday.",
+        "title": f"NATO bulletin {serial} from the summit",
+        "text": f"NATO allies met for session {serial}. Air defence topped the agenda in Vilnius on Tuesday.",
         "url": f"https://meridian-wire.example/{tag}/{n}",
         "source": "Meridian Wire",
         "published": datetime.now(UTC).isoformat(),

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 import pytest
 
 from bot.core.errors import FeedError
-from bot.core.identity import article_id, canonical_url
+from bot.core.identity import article_id, canonical_url, feed_scope, feed_scoped_id
 from bot.ingest.feeds import parse_feed
 from tests.conftest import EXAMPLES, SEED_ID
 
@@ -20,12 +21,12 @@ def test_bundled_rss_and_atom_samples_parse_into_clean_articles() -> None:
     assert rss.warnings == [] and atom.warnings == []
     assert rss.title == "Meridian Wire — World"
     assert {a.source for a in atom.articles} == {"Northbound Post"}
-    seed = next(a for a in rss.articles if a.id == SEED_ID)
+    seed = next(a for a in rss.articles if a.id == "examples/world-news.rss#" + SEED_ID)
     assert seed.published == datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
     assert seed.text.startswith("The Biden administration is weighing new options")
     assert "(Image:" not in seed.text and "[REVEAL]" not in seed.text
     assert seed.feed_url == "examples/world-news.rss"
-    assert all(a.id.startswith("tag:northbound-post.example,2026-") for a in atom.articles)
+    assert all(a.id.startswith("e.atom#tag:northbound-post.example,2026-") for a in atom.articles)
     assert any(a.image_url.endswith(".jpg") for a in rss.articles)
 
 
@@ -39,7 +40,7 @@ def test_json_feed_parses() -> None:
     parsed = parse_feed(body, feed_url="https://j.example/feed.json")
     [article] = parsed.articles
     assert (article.id, article.title, article.text, article.source) == (
-        "1",
+        "https://j.example/feed.json#1",
         "Kyiv talks",
         "Talks began.",
         "JF",
@@ -60,8 +61,8 @@ def test_broken_feed_keeps_the_items_it_can_read() -> None:
     body += (
         b"<guid>1</guid><description>Fine &amp; dandy</description></item><item><title>Two &bogus;</title>"
     )
-    parsed = parse_feed(body)
-    assert [a.id for a in parsed.articles][:1] == ["1"]
+    parsed = parse_feed(body, feed_url="https://b.example/rss")
+    assert [a.id for a in parsed.articles][:1] == ["https://b.example/rss#1"]
     assert parsed.warnings  # the problem is reported, not hidden
 
 
@@ -76,11 +77,39 @@ def test_canonical_url_strips_tracking_and_normalises() -> None:
 
 def test_article_identity_prefers_guid_then_link_then_content_hash() -> None:
     when = datetime(2026, 11, 1, tzinfo=UTC)
-    assert article_id(" g-1 ", "https://x.example/a", "T", when) == "g-1"
-    assert article_id("", "https://x.example/a?utm_campaign=z", "T", when) == "https://x.example/a"
-    hashed = article_id("", "", "Title", when)
-    assert hashed.startswith("sha256:") and hashed == article_id("", "", "Title", when)
-    assert hashed != article_id("", "", "Title", None)
+    feed = "https://x.example/rss"
+    assert article_id(" g-1 ", "https://x.example/a", "T", when, feed_url=feed) == "https://x.example/rss#g-1"
+    link = "https://x.example/a?utm_campaign=z"
+    assert article_id("", link, "T", when, feed_url=feed) == "https://x.example/a"
+    hashed = article_id("", "", "Title", when, feed_url=feed)
+    assert hashed.startswith("sha256:") and hashed == article_id("", "", "Title", when, feed_url="other")
+    assert hashed != article_id("", "", "Title", None, feed_url=feed)
+
+
+def test_a_guid_is_scoped_to_its_feed_and_a_link_is_not() -> None:
+    when = datetime(2026, 11, 1, tzinfo=UTC)
+    a, b = "https://a.example/rss", "https://b.example/feed?cid=7"
+    assert article_id("12345", "https://a.example/x", "T", when, feed_url=a) != article_id(
+        "12345", "https://b.example/y", "T", when, feed_url=b
+    )
+    assert article_id("", "https://c.example/z", "T", when, feed_url=a) == article_id(
+        "", "https://c.example/z?utm_source=b", "U", None, feed_url=b
+    )
+    # A GUID that is the item's own link (as permalink GUIDs are) names the page: the link's id.
+    permalink = "https://c.example/z?utm_medium=rss"
+    assert article_id(permalink, "https://C.example/z", "T", when, feed_url=a) == "https://c.example/z"
+    assert article_id(permalink, "https://c.example/other", "T", when, feed_url=a) == a + "#" + permalink
+
+
+def test_feed_scope_keeps_what_tells_feeds_apart() -> None:
+    assert feed_scope(" HTTPS://User:pw@Feeds.Example.COM:443/rss?cid=7&utm_source=x#top ") == (
+        "https://feeds.example.com/rss?cid=7&utm_source=x"
+    )
+    assert feed_scope("https://feeds.example.com/rss?cid=7") != feed_scope(
+        "https://feeds.example.com/rss?cid=8"
+    )
+    assert feed_scope("examples/world-news.rss") == "examples/world-news.rss"
+    assert "#" not in feed_scoped_id("/srv/feeds#1.rss", "g").removesuffix("#g")
 
 
 def test_plain_text_titles_keep_their_angle_brackets() -> None:
@@ -105,7 +134,7 @@ def test_the_sample_items_match_what_examples_readme_lists() -> None:
     hits: dict[str, set[str]] = {"Ukraine": set(), "NATO": set(), "=NATO": set()}
     for article in articles:
         for match in book.match(article):
-            hits[match.subscription.raw_query].add(article.id.rsplit("/", 1)[-1])
+            hits[match.subscription.raw_query].add(article.id.rsplit("/", 1)[-1].rsplit("#", 1)[-1])
     assert hits["Ukraine"] == {
         SEED_ID,
         "mw-world-20261123-kharkiv-villages",
@@ -129,3 +158,45 @@ def test_the_sample_items_match_what_examples_readme_lists() -> None:
     assert hits["=NATO"] == exact_case
     assert hits["NATO"] == exact_case | {"mw-world-20261109-football-nato-double"}
     assert "mw-world-20261112-storm-orla" not in hits["Ukraine"] | hits["NATO"]  # the teaser trap
+
+
+def _rss(*items: str) -> bytes:
+    return ("<?xml version='1.0'?><rss version='2.0'><channel><title>T</title>" + "".join(items)).encode() + (
+        b"</channel></rss>"
+    )
+
+
+def test_items_sharing_a_guid_are_told_apart_by_link_or_title_and_logged_once_per_feed(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    body = _rss(
+        "<item><guid isPermaLink='false'>g</guid><title>One</title><link>https://d.example/1</link></item>",
+        "<item><guid isPermaLink='false'>g</guid><title>Two</title><link>https://d.example/2</link></item>",
+        "<item><guid isPermaLink='false'>g</guid><title>Three</title></item>",
+        "<item><guid isPermaLink='false'>g</guid><title>Four</title></item>",
+        "<item><guid isPermaLink='false'>g</guid><title>One again</title>"
+        "<link>https://d.example/1?utm_source=x</link></item>",
+        "<item><guid isPermaLink='false'>h</guid><title>Alone</title><link>https://d.example/5</link></item>",
+    )
+    feed = "https://dup.example/rss?unit"
+    with caplog.at_level(logging.WARNING, logger="bot.ingest.feeds"):
+        parsed = parse_feed(body, feed_url=feed)
+        assert [a.id for a in parse_feed(body, feed_url=feed).articles] == [a.id for a in parsed.articles]
+        parse_feed(body, feed_url=feed + "-other")
+    ids = [a.id for a in parsed.articles]
+    assert all(i.startswith(feed + "#g~") for i in ids[:5]) and ids[5] == feed + "#h"
+    assert len(set(ids[:4])) == 4  # four items, four articles
+    assert ids[4] == ids[0]  # the same link again: the same article
+    assert any("5 items share 1 GUID" in w for w in parsed.warnings)
+    first, other = (r.getMessage() for r in caplog.records)  # one a feed, not one a parse
+    assert first.startswith(f"feed {feed}: ") and other.startswith(f"feed {feed}-other: ")
+
+
+def test_a_guid_taken_for_a_link_is_a_link_only_when_it_is_a_web_url() -> None:
+    body = _rss(
+        "<item><guid>98765</guid><title>Opaque</title></item>",
+        "<item><guid>https://e.example/a?utm_source=rss</guid><title>Permalink</title></item>",
+    )
+    opaque, permalink = parse_feed(body, feed_url="https://e.example/rss").articles
+    assert (opaque.id, opaque.url) == ("https://e.example/rss#98765", "")
+    assert (permalink.id, permalink.url) == ("https://e.example/a", "https://e.example/a?utm_source=rss")

@@ -598,3 +598,21 @@ async def test_fake_slack_keeps_replies_out_of_history_and_serves_them_in_replie
     with pytest.raises(SlackApiError):
         await client.chat_postMessage(channel=CHANNEL, text="stored, then 500", thread_ts=parent["ts"])
     assert fake.messages[-1].text == "stored, then 500" and fake.messages[-1].thread_ts == parent["ts"]
+
+
+async def test_another_outlets_report_in_its_own_words_edits_the_one_alert_and_pings_nobody(
+    socket_bot: Bot,
+) -> None:
+    """Joined by the story detector (other headline, other link, other words), not by a shared key."""
+    from tests.test_stories import ARTICLES
+
+    bot = socket_bot
+    await bot.command("subscribe Izmir")
+    assert (await bot.news(ARTICLES["izmir-reuters"])).sent == 1
+    report = await bot.news(ARTICLES["izmir-ap"])
+    assert (report.sent, report.edited) == (0, 1)
+    [posted] = bot.fake.messages
+    [edit] = posted.edits
+    assert "also reported by Harbour Gazette" in str(edit["blocks"])
+    sent = str(edit["blocks"]) + edit.get("text", "")
+    assert not any(ping in sent for ping in ("<!channel", "<!here", "<!everyone", "<@", "<!subteam"))

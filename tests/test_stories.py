@@ -16,7 +16,7 @@ from bot.matching import default_aliases
 from bot.processing.pipeline import Pipeline
 from bot.processing.subscriptions import SubscriptionBook
 from bot.store import SqliteStore
-from bot.stories import StoryDecision, StoryDetector
+from bot.stories import StoryDecision, StoryDetector, story_keys
 from bot.summarise.extractive import ExtractiveSummariser
 from tests.conftest import REPO
 from tests.events import EVENTS
@@ -118,6 +118,17 @@ def test_an_article_after_the_window_starts_a_story_of_its_own() -> None:
     decision, _ = d.assign(ARTICLES["izmir-ap"], at(ARTICLES["izmir-reuters"]) + 25 * HOUR)
     assert decision.story_id == "izmir-ap"
     assert len(d.index) == 1  # the first one left the window
+
+
+def test_only_an_absolute_link_is_a_story_key() -> None:
+    """Two sites' relative links "/2026/a" are two pages, not one story."""
+    article = ARTICLES["rehab-1"]
+    relative = Article(id="x", title="Short one", text="t", url="/2026/a", source="S")
+    assert story_keys(article) == (
+        "url:https://showbiz.example/lena-marwick-rehab",
+        "title:pop star lena marwick enters rehab cancels european tour",
+    )
+    assert story_keys(relative) == ()
 
 
 def test_the_decision_is_kept_for_why_and_read_back() -> None:

@@ -95,7 +95,8 @@ async def test_a_signed_article_is_cleaned_and_handed_to_intake(bot: Bot) -> Non
     status, reply = await bot.post(dumps(article))
     assert (status, reply) == (200, {"accepted": 1, "new": 1})
     [[got]] = bot.intake.batches
-    assert got.id == "kyiv-talks" and got.title == "Talks go on" and got.source == "Example News"
+    assert got.id == "push:kyiv-talks"  # the sender's id, scoped to the push intake
+    assert got.title == "Talks go on" and got.source == "Example News"
     assert got.text.startswith("Kyiv said on Monday")
     assert "Officials expect an agreement" in got.text
     assert "Getty" not in got.text and "figcaption" not in got.text
@@ -108,7 +109,7 @@ async def test_a_signed_list_is_accepted_and_a_repeat_is_not_new(bot: Bot) -> No
     )
     assert await bot.post(body) == (200, {"accepted": 2, "new": 2})
     assert await bot.post(body) == (200, {"accepted": 2, "new": 0})
-    assert [a.id for a in bot.intake.batches[0]] == ["a", "2"]
+    assert [a.id for a in bot.intake.batches[0]] == ["push:a", "push:2"]
     assert bot.intake.batches[0][1].published is None
 
 

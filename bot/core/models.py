@@ -20,7 +20,8 @@ class Span(NamedTuple):
 @dataclass(frozen=True, slots=True)
 class Article:
     """An article after intake and cleaning. ``text`` is the cleaned body: no captions, credits,
-    link teasers or branding. ``id`` is stable across fetches (guid, canonical link or content hash)."""
+    link teasers or branding. ``id`` is stable across fetches: the GUID within its feed, the canonical
+    link, a content hash or the pushed id (:mod:`bot.core.identity`)."""
 
     id: str
     title: str
@@ -123,6 +124,15 @@ class Summary:
 
 
 @dataclass(frozen=True, slots=True)
+class Headline:
+    """One story of a digest: its title, its link and its outlet, for a line that opens it."""
+
+    title: str
+    url: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
 class Alert:
     """One message for one channel about one story. ``id`` is deterministic so the outbox can refuse a
     second alert for the same story in the same channel."""
@@ -148,6 +158,8 @@ class Alert:
     """The most urgent mode of the subscriptions that fired."""
     thread: bool = False
     """A subscription that fired asked for the alert to open a thread."""
+    headlines: tuple[Headline, ...] = ()
+    """For a digest: the stories it stands for, in order (``summary`` lists them as plain text)."""
 
 
 @dataclass(frozen=True, slots=True)

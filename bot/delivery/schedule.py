@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from bot.core.models import MODES, Alert, Mode, mode_named
+from bot.core.models import MODES, Alert, Headline, Mode, mode_named
 from bot.store import ChannelSettings, OutboxItem
 
 DAILY_HOUR_UTC = 8
@@ -99,4 +99,5 @@ def digest_alert(items: Sequence[OutboxItem]) -> Alert:
         queries=tuple(dict.fromkeys(q for a in alerts for q in a.queries)),
         mention=first.mention,
         kind="digest",
+        headlines=tuple(Headline(a.title, a.url, a.source) for a in alerts),
     )

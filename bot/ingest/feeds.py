@@ -6,7 +6,9 @@ import calendar
 import dataclasses
 import logging
 import re
+import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -14,7 +16,7 @@ from typing import Any
 import feedparser
 
 from bot.core.errors import FeedError
-from bot.core.identity import article_id
+from bot.core.identity import article_id, feed_scoped_id, is_web_url, repeated_guid_id
 from bot.core.models import Article
 from bot.ingest.clean import clean_article, html_to_text
 from bot.ingest.jsonfeed import parse_json_feed
@@ -23,6 +25,9 @@ from bot.ingest.safety import check_xml
 log = logging.getLogger(__name__)
 
 _TAG = re.compile(r"<[a-zA-Z/!]")
+
+_repeats_logged: set[str] = set()
+_repeats_lock = threading.Lock()
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +42,11 @@ class ParsedFeed:
 
 def parse_feed(body: bytes, *, feed_url: str = "", source: str = "") -> ParsedFeed:
     """Parse RSS 0.9x/1.0/2.0, Atom 0.3/1.0 or JSON Feed. Raises :class:`FeedError` (not retryable)
-    when the bytes are not a feed at all; a feed with recoverable problems parses with warnings."""
+    when the bytes are not a feed at all; a feed with recoverable problems parses with warnings.
+
+    ``feed_url`` is the feed as the bot stores it: item GUIDs are scoped to it (:mod:`bot.core.identity`).
+    Items of one document that share a GUID are told apart by their link or title, never merged, and
+    logged once per feed per process."""
     if body.lstrip()[:1] == b"{":
         title, entries = parse_json_feed(body)
         return _articles(title, entries, [], "json", feed_url=feed_url, source=source)
@@ -64,22 +73,50 @@ def _articles(
     title: str, entries: list[Any], warnings: list[str], version: str, *, feed_url: str, source: str
 ) -> ParsedFeed:
     name = source or title or feed_url
+    guids = Counter(g for g in (_guid(entry) for entry in entries) if g)
+    repeated = {g for g, n in guids.items() if n > 1}
     articles = []
     for index, entry in enumerate(entries):
         try:
-            articles.append(_article(entry, feed_url=feed_url, source=name))
+            articles.append(_article(entry, feed_url=feed_url, source=name, repeated=repeated))
         except (KeyError, TypeError, ValueError) as exc:
             warnings.append(f"entry {index}: skipped: {exc}")
+    if repeated:
+        message = (
+            f"{sum(guids[g] for g in repeated)} items share {len(repeated)} GUID(s) with another item "
+            f"(such as {sorted(repeated)[0]!r}); told apart by their link or title"
+        )
+        warnings.append(message)
+        _log_repeats_once(feed_url, message)
     return ParsedFeed(title=title, articles=articles, warnings=warnings, version=version)
 
 
-def _article(entry: Any, *, feed_url: str, source: str) -> Article:
+def _log_repeats_once(feed_url: str, message: str) -> None:
+    """A feed that repeats GUIDs repeats them on every fetch: warned about once per feed per process."""
+    with _repeats_lock:
+        if feed_url in _repeats_logged:
+            return
+        _repeats_logged.add(feed_url)
+    log.warning("feed %s: %s", feed_url, message)
+
+
+def _guid(entry: Any) -> str:
+    return str(entry.get("id", "") or "").strip()
+
+
+def _article(entry: Any, *, feed_url: str, source: str, repeated: set[str]) -> Article:
     title = _text(entry.get("title", ""), entry.get("title_detail"))
     published = _datetime(entry.get("published_parsed") or entry.get("updated_parsed"))
     link = str(entry.get("link", "") or "")
+    if entry.get("guidislink") and not is_web_url(link):
+        link = ""  # feedparser's copy of a GUID such as 12345, for an item without a link: no link at all
     body = _best_body(entry)
+    guid = _guid(entry)
+    identity = article_id(guid, link, title, published, feed_url=feed_url)
+    if guid in repeated and identity == feed_scoped_id(feed_url, guid):
+        identity = repeated_guid_id(identity, link, title, published)
     return Article(
-        id=article_id(str(entry.get("id", "") or ""), link, title, published),
+        id=identity,
         title=title,
         text=clean_article(title, body, source=source),
         url=link,

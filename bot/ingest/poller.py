@@ -111,8 +111,9 @@ class FeedPoller:
                 if fetched.not_modified or digest == feed.body_hash:
                     notices = await self._succeeded(feed, now, interval, fetched, None, feed.body_hash)
                     return PollResult(notices=notices, unchanged=1)
+                # Under the URL it is moving to, if it is: its items' ids are scoped to the feed's URL.
                 parsed = await asyncio.to_thread(
-                    self._parse, fetched.body, feed_url=feed.url, source=feed.name
+                    self._parse, fetched.body, feed_url=fetched.moved_to or feed.url, source=feed.name
                 )
             except FeedError as exc:
                 return PollResult(notices=await self._failed(feed, now, interval, exc), failed=1)

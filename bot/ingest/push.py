@@ -3,7 +3,10 @@
 One validator for every JSON article the bot accepts: ``POST /articles`` and ``python -m bot replay``
 both go through :func:`article_from_json`, so a pushed article and a replayed one obey the same rules:
 
-- ``id``: required, a non-blank string (an integer is accepted and turned into its decimal string);
+- ``id``: required, a non-blank string (an integer is accepted and turned into its decimal string).
+  A pushed article is stored as ``push:<id>`` (:func:`bot.core.identity.pushed_id`): the ids are the
+  sender's, scoped to the push intake, so they never meet a feed's GUIDs or links. Replay reports the
+  ids as given;
 - ``title``, ``text``, ``html``, ``url``, ``source``, ``published``: optional strings (``null`` is the
   same as absent); unknown keys are ignored so senders can carry extra data;
 - ``html`` wins over ``text`` when both are given; either is cleaned like a polled feed body (captions,
@@ -16,13 +19,14 @@ Everything here is pure (no I/O) and CPU-bound: callers run :func:`parse_push` i
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Protocol
-from urllib.parse import urlsplit
 
 from bot.core.errors import ArticleError
+from bot.core.identity import is_web_url, pushed_id
 from bot.core.models import Article
 from bot.ingest.clean import clean_article
 
@@ -63,20 +67,23 @@ def decode_json(raw: str | bytes) -> object:
 
 
 def parse_push(body: str | bytes) -> list[Article]:
-    """A ``POST /articles`` body: one article object, or a list of them. A list is validated entirely
-    before anything is returned, so a caller never stores half of it; the first bad item's path is
-    ``items[<index>]...``."""
+    """A ``POST /articles`` body: one article object, or a list of them, with their ids scoped to the push
+    intake (``push:<id>``). A list is validated entirely before anything is returned, so a caller never
+    stores half of it; the first bad item's path is ``items[<index>]...``."""
     data = decode_json(body)
     if isinstance(data, list):
-        return [article_from_json(item, path=f"{LIST_NAME}[{i}]") for i, item in enumerate(data)]
-    if isinstance(data, dict):
-        return [article_from_json(data)]
-    raise PushError("expected a JSON object (one article) or a list of objects")
+        articles = [article_from_json(item, path=f"{LIST_NAME}[{i}]") for i, item in enumerate(data)]
+    elif isinstance(data, dict):
+        articles = [article_from_json(data)]
+    else:
+        raise PushError("expected a JSON object (one article) or a list of objects")
+    return [dataclasses.replace(a, id=pushed_id(a.id)) for a in articles]
 
 
 def article_from_json(data: object, *, path: str = "") -> Article:
-    """Validate one decoded JSON value into a cleaned :class:`Article`. ``path`` prefixes the field
-    names in errors (``items[3]`` gives ``items[3].title``). Raises :class:`PushError`."""
+    """Validate one decoded JSON value into a cleaned :class:`Article`, its id as the sender gave it.
+    ``path`` prefixes the field names in errors (``items[3]`` gives ``items[3].title``). Raises
+    :class:`PushError`."""
     if not isinstance(data, dict):
         raise PushError("expected a JSON object", path or None)
 
@@ -97,7 +104,7 @@ def article_from_json(data: object, *, path: str = "") -> Article:
             raise PushError(f'"{key}" must be a string', at(key))
         fields[key] = (value or "").strip()
     url = fields["url"]
-    if url and not _is_web_url(url):
+    if url and not is_web_url(url):
         raise PushError(f'"url" must be an absolute http or https URL: {url!r}', at("url"))
     title, source = fields["title"], fields["source"]
     if fields["html"]:
@@ -123,11 +130,3 @@ def parse_published(value: str, *, field: str = "published") -> datetime | None:
     except ValueError as exc:
         raise PushError(f'"published" is not an ISO 8601 date: {value!r}', field) from exc
     return when if when.tzinfo else when.replace(tzinfo=UTC)
-
-
-def _is_web_url(url: str) -> bool:
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return False
-    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)

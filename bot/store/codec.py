@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from bot.core.models import Alert, ChannelRef
+from bot.core.models import Alert, ChannelRef, Headline
 
 
 def alert_to_json(alert: Alert) -> str:
@@ -28,6 +28,7 @@ def alert_to_json(alert: Alert) -> str:
             "also": list(alert.also),
             "mode": alert.mode,
             "thread": alert.thread,
+            "headlines": [[h.title, h.url, h.source] for h in alert.headlines],
         },
         ensure_ascii=False,
     )
@@ -54,4 +55,5 @@ def alert_from_json(payload: str) -> Alert:
         also=tuple(data.get("also", ())),
         mode=data.get("mode", "instant"),
         thread=bool(data.get("thread", False)),
+        headlines=tuple(Headline(*h) for h in data.get("headlines", ())),
     )

@@ -28,7 +28,8 @@ class FeedStore(Protocol):
     async def save_feed_state(self, state: FeedState) -> None: ...
 
     async def move_feed(self, old_url: str, new_url: str) -> None:
-        """A permanent redirect: the feed and its channels continue under the new URL."""
+        """A permanent redirect: the feed, its channels and its articles (their GUID ids are scoped to the
+        feed's URL) continue under the new URL."""
         ...
 
     async def remove_feed(self, url: str) -> bool: ...

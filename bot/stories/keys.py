@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from bot.core.identity import canonical_url
+from bot.core.identity import canonical_url, is_web_url
 from bot.core.models import Article
 
 _WORD = re.compile(r"\w+")
@@ -15,7 +15,7 @@ _WORD = re.compile(r"\w+")
 
 def story_keys(article: Article) -> tuple[str, ...]:
     keys = []
-    if article.url:
+    if is_web_url(article.url):  # a relative link ("/2026/a") names a page only within its own site
         keys.append("url:" + canonical_url(article.url))
     words = _WORD.findall(unicodedata.normalize("NFKC", article.title).casefold())
     if len(words) >= 5:

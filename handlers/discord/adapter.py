@@ -34,6 +34,7 @@ from bot.platforms import DiscordSettings, PlatformContext
 from bot.processing.subscriptions import SubscriptionBook, pause_workspace
 from bot.store.base import Store
 from handlers.commands import CommandService
+from handlers.discord.buttons import NewsButton
 from handlers.discord.commands import NewsGroup, NewsTree
 from handlers.discord.notifier import RATE_LIMIT_WAIT, DiscordNotifier
 from handlers.discord.sync import CommandSync
@@ -54,6 +55,10 @@ class _Client(discord.Client):
 
     async def on_connect(self) -> None:
         self.adapter.connected.set()
+
+    async def news_button(self, interaction: discord.Interaction, action: str, key: str) -> None:
+        """A reply's button (:class:`handlers.discord.buttons.NewsButton`) was clicked."""
+        await self.adapter.news.press(interaction, action, key)
 
     async def on_guild_remove(self, guild: discord.Guild) -> None:
         await self.adapter.pause_guild(str(guild.id))
@@ -81,7 +86,9 @@ class DiscordAdapter:
         self.connected = asyncio.Event()
         self.client = _Client(self, max_ratelimit_timeout=30.0)
         self.tree = NewsTree(self.client)
-        self.tree.add_command(NewsGroup(commands, config.admin_role))
+        self.news = NewsGroup(commands, config.admin_role)
+        self.tree.add_command(self.news)
+        self.client.add_dynamic_items(NewsButton)
         self.notifier = DiscordNotifier(self.client, store, book)
         self.book = book
         self.sync = CommandSync(self.tree, config.dev_guild_ids)

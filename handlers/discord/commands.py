@@ -17,12 +17,14 @@ from discord import app_commands
 
 from bot.core.errors import CommandError
 from bot.core.models import ChannelRef, DigestSchedule, Mode
-from handlers.commands import CommandService, Invocation, Reply
+from handlers.actions import run_action
+from handlers.commands import CommandService, Invocation
 from handlers.discord import interactions
+from handlers.discord.buttons import message_options
+from handlers.replies import Reply
 
 log = logging.getLogger(__name__)
 
-MESSAGE_LIMIT = 2000
 GENERIC_FAILURE = "Something went wrong running that command; the details are in the bot's log."
 CHOICES = 25
 """Discord shows at most 25 autocomplete choices, each name and value at most 100 characters."""
@@ -54,9 +56,9 @@ def require_can_post(interaction: discord.Interaction) -> None:
 
 
 async def respond(interaction: discord.Interaction, reply: Reply) -> None:
-    text = reply.text if len(reply.text) <= MESSAGE_LIMIT else reply.text[: MESSAGE_LIMIT - 1] + "…"
-    mentions = discord.AllowedMentions.none()
-    await interactions.send(interaction, ephemeral=reply.ephemeral, content=text, allowed_mentions=mentions)
+    """Answer with the reply in Discord's form (:mod:`handlers.discord.replies`): escaped, no mentions;
+    directly, or as a followup once the command was deferred (:mod:`handlers.discord.interactions`)."""
+    await interactions.send(interaction, ephemeral=reply.ephemeral, **message_options(reply))
 
 
 def feed_choices(urls: list[str], current: str) -> list[app_commands.Choice[str]]:
@@ -116,6 +118,22 @@ class NewsGroup(app_commands.Group):
 
     def invocation(self, interaction: discord.Interaction) -> Invocation:
         return invocation_for(interaction, self.admin_role)
+
+    async def press(self, interaction: discord.Interaction, action: str, key: str) -> None:
+        """A reply's button was clicked: run its action as the typed command would, and answer as
+        that command does. Errors stop here, as :meth:`NewsTree.on_error` stops them for commands."""
+        interactions.start_grace(interaction)
+        try:
+            reply = await run_action(self.service, self.invocation(interaction), action, key)
+        except CommandError as exc:
+            reply = Reply(str(exc))
+        except Exception:
+            log.exception("the %s button failed", action)
+            reply = Reply(GENERIC_FAILURE)
+        try:
+            await respond(interaction, reply)
+        except discord.HTTPException:
+            log.exception("could not answer a click on the %s button", action)
 
     @app_commands.command(description="Alert this channel about articles matching a query")
     @app_commands.describe(
@@ -180,7 +198,7 @@ class NewsGroup(app_commands.Group):
 
     @app_commands.command(name="help", description="How to use /news")
     async def help_(self, interaction: discord.Interaction) -> None:
-        await respond(interaction, await self.service.help())
+        await respond(interaction, await self.service.help("discord"))
 
 
 class FeedsGroup(app_commands.Group):

@@ -3,7 +3,9 @@
 
 Safety: article text goes through :func:`escape_markdown` (mentions neutralised with a zero-width
 space, markdown backslash-escaped), and ``allowed_mentions`` permits nothing but the role the
-subscriber chose, so even a mention that slipped through could not ping anyone.
+subscriber chose, so even a mention that slipped through could not ping anyone. Links are ours alone
+(:func:`link`): ``[label](url)`` with the label escaped and the address through
+:func:`handlers.text.link_target`; a digest lists its stories so.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ import re
 from collections.abc import Sequence
 from typing import NotRequired, TypedDict
 
-from bot.core.models import Alert
+from bot.core.models import Alert, Headline
 from handlers.text import (
+    ELLIPSIS,
     ZWSP,
     as_utc,
     fit,
     join_fitting,
+    link_target,
     mark,
     paragraphs,
     single_line,
@@ -36,6 +40,11 @@ EMBED_TOTAL_LIMIT = 6000
 URL_LIMIT = 2048
 TERM_LIMIT = 100
 """One matched term in the "Matched" field; longer ones are cut so the others still show."""
+LINK_LIMIT = 1000
+"""The longest address a link in text carries; a longer one leaves its label unlinked."""
+LABEL_LIMIT = 300
+DIGEST_STORIES = 25
+"""Stories a digest message lists, each a line linking to it; the others are counted."""
 
 # Readable on both the dark and the light theme; a subscription keeps its colour across alerts.
 PALETTE = (0x3B82F6, 0x10B981, 0x8B5CF6, 0xEC4899, 0x14B8A6, 0xF97316, 0x6366F1, 0x84CC16, 0x06B6D4, 0xE11D48)
@@ -49,6 +58,7 @@ _ANGLE = re.compile(r"<(?=[@#/:]|[A-Za-z]+:)")
 _INLINE = re.compile(r"[\\*_~`|\[\]]")
 _LINE_START = re.compile(r"^([ \t]*)([#>+-])", re.MULTILINE)
 _ORDERED = re.compile(r"^([ \t]*\d+)(\.)", re.MULTILINE)
+_ADDRESS = re.compile(r"https?://\S*", re.IGNORECASE)
 
 
 class EmbedFooter(TypedDict):
@@ -101,15 +111,16 @@ def render_discord(alert: Alert, *, colour: int | None = None) -> DiscordMessage
     title = fit(
         ("⚠ " if notice else "") + (single_line(alert.title) or "(untitled)"), TITLE_LIMIT, escape_markdown
     )
-    footer = fit(single_line(alert.source), FOOTER_LIMIT, neutralise_mentions)
+    source = "" if alert.kind == "digest" else alert.source
+    footer = fit(single_line(source), FOOTER_LIMIT, neutralise_mentions)
     fields = [] if notice else _fields(alert)
     used = len(title) + len(footer) + sum(len(f["name"]) + len(f["value"]) for f in fields)
     terms = () if notice else alert.terms
-    description = fit(
-        paragraphs(alert.summary),
-        min(DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT - used),
-        lambda text: markdown_with_terms(text, terms),
-    )
+    room = min(DESCRIPTION_LIMIT, EMBED_TOTAL_LIMIT - used)
+    if alert.kind == "digest" and alert.headlines:
+        description = _digest(alert.headlines, room)
+    else:
+        description = fit(paragraphs(alert.summary), room, lambda text: markdown_with_terms(text, terms))
     embed: Embed = {"title": title}
     if url := web_url(alert.url, URL_LIMIT):
         embed["url"] = url
@@ -168,6 +179,41 @@ def markdown_with_terms(text: str, terms: Sequence[str]) -> str:
     links = url_spans(text)
     spans = term_spans(text, terms, avoid=links)
     return mark(text, spans, escape=_escape_plain, bold=lambda piece: f"**{piece}**", links=links)
+
+
+def link(url: str, label: str) -> str:
+    """``label`` (escaped; the address itself if empty) linking to ``url``: ``[label](url)``, or the
+    bare address when the label is one (Discord shows a link whose text is an address as plain text).
+    The label alone for an address Discord would refuse or one over :data:`LINK_LIMIT`."""
+    label = single_line(label)
+    target = link_target(url, LINK_LIMIT)
+    if not target:
+        return fit(label, LABEL_LIMIT, escape_markdown)
+    if not label or _ADDRESS.fullmatch(label):
+        return neutralise_mentions(target)
+    return f"[{fit(label, LABEL_LIMIT, _escape_label)}]({target})"
+
+
+def _escape_label(text: str) -> str:
+    """A link's label: every markdown character escaped, inside an address too (a label is no link)."""
+    return _escape_plain(neutralise_mentions(text))
+
+
+def code(text: str) -> str:
+    """``text`` as a code span (Discord formats nothing inside one); "" for no text."""
+    return f"`{neutralise_mentions(text).replace('`', 'ˋ')}`" if text else ""
+
+
+def _digest(headlines: Sequence[Headline], limit: int) -> str:
+    """One line a story: its title linking to it, and its outlet."""
+    lines = []
+    for headline in headlines[:DIGEST_STORIES]:
+        source = fit(single_line(headline.source), LABEL_LIMIT, escape_markdown)
+        title = single_line(headline.title) or "(untitled)"
+        lines.append("- " + link(headline.url, title) + (f" — {source}" if source else ""))
+    if len(headlines) > DIGEST_STORIES:
+        lines.append(f"{ELLIPSIS}and {len(headlines) - DIGEST_STORIES} more")
+    return join_fitting(lines, "\n", limit)
 
 
 def _escape_plain(text: str) -> str:

@@ -22,7 +22,7 @@ environment "will be unused".
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import re
 from typing import Any, Literal
 
 import aiohttp
@@ -37,14 +37,18 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.core.errors import NewsBotError
 from bot.platforms import PlatformContext, SlackSettings
 from bot.processing.subscriptions import pause_workspace
-from handlers.commands import CommandService, Reply
-from handlers.slack.commands import SlackAdmins, SlashCommands
+from handlers.commands import CommandService
+from handlers.replies import Reply
+from handlers.slack.commands import SlackAdmins, SlashCommands, clicked_in
 from handlers.slack.http import slack_routes
 from handlers.slack.notifier import SlackNotifier
+from handlers.slack.replies import render_slack_reply
 
 log = logging.getLogger(__name__)
 
 COMMAND = "/news"
+BUTTONS = re.compile(r"^news:")
+"""The action_id of every button of a /news reply: ``news:<action>:<key>``."""
 
 
 class SlackError(NewsBotError):
@@ -87,6 +91,7 @@ class SlackAdapter:
         self.bot_user = ""
         """The bot's user id (auth.test at start): a ``tokens_revoked`` naming it is about this bot."""
         self.app.command(COMMAND)(self._on_command)
+        self.app.action(BUTTONS)(self._on_button)
         self.app.event("app_uninstalled")(self._on_uninstalled)
         self.app.event("tokens_revoked")(self._on_tokens_revoked)
         self.routes: list[web.RouteDef] = slack_routes(self.app, signing_secret) if mode == "http" else []
@@ -124,7 +129,16 @@ class SlackAdapter:
     async def _on_command(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()  # within Slack's 3 seconds, before any slow work
         reply = await self.slash.run(command)
-        await self._reply(command, reply, respond)
+        channel, user = str(command.get("channel_id")), str(command.get("user_id"))
+        await self._reply(bool(command.get("response_url")), channel, user, reply, respond)
+
+    async def _on_button(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        """A button of a /news reply (unsubscribe, remove a feed): answered as the command would be, in
+        a new message (the list it was clicked in stays as it was)."""
+        await ack()
+        reply = await self.slash.press(body)
+        channel, user = clicked_in(body), str((body.get("user") or {}).get("id"))
+        await self._reply(bool(body.get("response_url")), channel, user, reply, respond, replace=False)
 
     async def _on_uninstalled(self, body: dict[str, Any]) -> None:
         await self._pause_workspace(body, "the app was uninstalled from the workspace")
@@ -140,20 +154,34 @@ class SlackAdapter:
         if team:
             await pause_workspace(self.commands.store, self.commands.book, "slack", team, reason)
 
-    async def _reply(self, command: Mapping[str, Any], reply: Reply, respond: AsyncRespond) -> None:
+    async def _reply(
+        self,
+        has_response_url: bool,
+        channel: str,
+        user: str,
+        reply: Reply,
+        respond: AsyncRespond,
+        *,
+        replace: bool | None = None,
+    ) -> None:
         # On Slack every reply is ephemeral: the channel sees the alerts, not the bookkeeping.
-        response_type = "ephemeral"
+        message = render_slack_reply(reply)
         try:
-            if command.get("response_url"):
-                result = await respond(text=reply.text, response_type=response_type)
+            if has_response_url:
+                result = await respond(
+                    text=message["text"],
+                    blocks=message["blocks"],
+                    response_type="ephemeral",
+                    replace_original=replace,
+                )
                 if result.status_code != 200:
                     log.warning("slack: reply to /news refused: HTTP %s %s", result.status_code, result.body)
                 return
             await self.client.chat_postEphemeral(
-                channel=str(command.get("channel_id")), user=str(command.get("user_id")), text=reply.text
+                channel=channel, user=user, text=message["text"], blocks=message["blocks"]
             )
         except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
-            log.warning("slack: could not reply to /news in %s: %s", command.get("channel_id"), exc)
+            log.warning("slack: could not reply to /news in %s: %s", channel, exc)
 
 
 def _with_slash(url: str) -> str:

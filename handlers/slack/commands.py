@@ -19,7 +19,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.errors import CommandError
 from bot.core.models import ChannelRef, Mode, mode_named
-from handlers.commands import CommandService, Invocation, Reply
+from handlers.actions import run_action
+from handlers.commands import CommandService, Invocation
+from handlers.replies import Reply
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +64,12 @@ def parse_subscribe(rest: str) -> SubscribeArgs:
         elif not thread and head and last.lower() == "thread":
             thread, rest = True, head.rstrip()
     return SubscribeArgs(unescape(rest), mention, mode, thread)
+
+
+def clicked_in(body: dict[str, Any]) -> str:
+    """The channel of a ``block_actions`` payload: its ``channel``, or the message's container."""
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+    return str(channel or "")
 
 
 AdminCheck = Callable[[str], Awaitable[bool]]
@@ -107,6 +115,26 @@ class SlashCommands:
             return Reply(str(exc))
         except Exception:
             log.exception("slack /news %r in %s failed", text, command.get("channel_id"))
+            return Reply(GENERIC_ERROR)
+
+    async def press(self, body: dict[str, Any]) -> Reply:
+        """A reply's button was clicked (a ``block_actions`` payload): its action runs as the typed
+        command would (``action_id`` ``news:<action>:<key>``), admin check included. Errors stop here too."""
+        action = (body.get("actions") or [{}])[0]
+        name, _, key = str(action.get("action_id") or "").removeprefix("news:").partition(":")
+        try:
+            user = str((body.get("user") or {}).get("id") or "")
+            channel = ChannelRef(
+                platform=PLATFORM,
+                channel_id=clicked_in(body),
+                workspace_id=str((body.get("team") or {}).get("id") or ""),
+            )
+            admin = name == "feeds-remove" and bool(user) and await self.is_admin(user)
+            return await run_action(self.service, Invocation(channel, user=user, is_admin=admin), name, key)
+        except CommandError as exc:
+            return Reply(str(exc))
+        except Exception:
+            log.exception("slack: the %s button in %s failed", name, clicked_in(body))
             return Reply(GENERIC_ERROR)
 
     async def _run(self, command: dict[str, Any], text: str) -> Reply:

@@ -17,6 +17,11 @@ Escaping, chosen and why:
   characters. The only ``*`` left in a section is ours, around a matched term.
 - plain_text (header, button) is not parsed by Slack and is not entity-escaped (an escaped ``&amp;``
   would show as such); a ``<`` before ``@``, ``#`` or ``!`` gets a zero-width space there as well.
+- Links are ours alone: ``<url|label>`` (:func:`link`) with the address through
+  :func:`handlers.text.link_target` and the label escaped. A digest lists its stories so, each a link
+  (Slack turns no bare URL into a link in a ``verbatim`` section).
+- Code spans (:func:`code`) hold a query or a command: Slack formats nothing inside one, so only the
+  entities, a backtick (as ˋ) and the broadcast words are changed there.
 """
 
 from __future__ import annotations
@@ -25,13 +30,14 @@ import re
 from collections.abc import Sequence
 from typing import Any, TypedDict
 
-from bot.core.models import Alert
+from bot.core.models import Alert, Headline
 from handlers.text import (
     ZWSP,
     as_utc,
     fit,
     human_time,
     join_fitting,
+    link_target,
     mark,
     paragraphs,
     single_line,
@@ -50,6 +56,11 @@ SOURCE_LIMIT = 256
 TERM_LIMIT = 100
 TERMS_LIMIT = 1000
 QUERIES_LIMIT = 1000
+LINK_LIMIT = 1000
+"""The longest address a link in a section carries; a longer one leaves its label unlinked."""
+LABEL_LIMIT = 300
+DIGEST_STORIES = 25
+"""Stories a digest message lists, each a line linking to it; the others are counted."""
 
 Block = dict[str, Any]
 
@@ -100,9 +111,12 @@ def render_slack(alert: Alert) -> SlackMessage:
     ]
     terms = () if notice else alert.terms
     room = SECTION_LIMIT - (len(mention) + 1 if mention else 0)
-    summary = fit(paragraphs(alert.summary), room, lambda text: mrkdwn_with_terms(text, terms))
-    if section := " ".join(part for part in (mention, summary) if part):
-        blocks.append({"type": "section", "text": _mrkdwn(section)})
+    if alert.kind == "digest" and alert.headlines:
+        blocks.extend(_digest_sections(alert.headlines, mention))
+    else:
+        summary = fit(paragraphs(alert.summary), room, lambda text: mrkdwn_with_terms(text, terms))
+        if section := " ".join(part for part in (mention, summary) if part):
+            blocks.append({"type": "section", "text": _mrkdwn(section)})
     if context := _context(alert, notice):
         blocks.append({"type": "context", "elements": [_mrkdwn(text) for text in context]})
     if not notice and (url := web_url(alert.url, URL_LIMIT)):
@@ -161,6 +175,61 @@ def slack_date(when_epoch: int, fallback: str) -> str:
     return f"<!date^{when_epoch}^{{date_short_pretty}} {{time}}|{escape_mrkdwn(fallback)}>"
 
 
+def link(url: str, label: str) -> str:
+    """A link to ``url`` showing ``label`` (escaped; the address itself if empty); the label alone,
+    escaped, for an address Slack would refuse or one over :data:`LINK_LIMIT`."""
+    target = link_target(url, LINK_LIMIT)
+    if not target:
+        return fit(single_line(label), LABEL_LIMIT, escape_mrkdwn)
+    shown = fit(single_line(label), LABEL_LIMIT, _escape_label)
+    target = target.translate(_ENTITIES)
+    return f"<{target}|{shown}>" if shown else f"<{target}>"
+
+
+def _escape_label(text: str) -> str:
+    """A link's label: :func:`escape_mrkdwn`, an address in it too (a label is no link)."""
+    return _escape_text(_PING.sub("@" + ZWSP, text))
+
+
+def code(text: str) -> str:
+    """``text`` as a code span; "" for no text."""
+    if not text:
+        return ""
+    inner = _PING.sub("@" + ZWSP, text).translate(_ENTITIES).replace("`", "\u02cb")
+    return f"`{inner}`"
+
+
+def pack(lines: Sequence[str], limit: int = SECTION_LIMIT) -> list[str]:
+    """``lines`` joined by newlines into as few texts of at most ``limit`` characters as they fit in;
+    a line longer than ``limit`` is left out (the caller's lines are cut to fit before)."""
+    texts: list[str] = []
+    current = ""
+    for line in lines:
+        if len(line) > limit:
+            continue
+        if current and len(current) + 1 + len(line) <= limit:
+            current += "\n" + line
+        else:
+            if current:
+                texts.append(current)
+            current = line
+    if current:
+        texts.append(current)
+    return [text for text in texts if text.strip()]
+
+
+def _digest_sections(headlines: Sequence[Headline], mention: str) -> list[Block]:
+    """One line a story: its title linking to it, and its outlet; the user group first."""
+    lines = [mention] if mention else []
+    for headline in headlines[:DIGEST_STORIES]:
+        source = fit(single_line(headline.source), SOURCE_LIMIT, escape_mrkdwn)
+        title = single_line(headline.title) or "(untitled)"
+        lines.append("• " + link(headline.url, title) + (f" — {source}" if source else ""))
+    if len(headlines) > DIGEST_STORIES:
+        lines.append(f"…and {len(headlines) - DIGEST_STORIES} more")
+    return [{"type": "section", "text": _mrkdwn(text)} for text in pack(lines)]
+
+
 def _escape_text(text: str) -> str:
     text = text.translate(_LOOKALIKES).translate(_ENTITIES)
     return _QUOTE.sub(lambda m: m.group(1) + "\u00ad" + m.group(2), text)
@@ -172,7 +241,7 @@ def _mrkdwn(text: str) -> Block:
 
 def _context(alert: Alert, notice: bool) -> list[str]:
     where = []
-    if source := single_line(alert.source):
+    if alert.kind != "digest" and (source := single_line(alert.source)):
         where.append(fit(source, SOURCE_LIMIT, escape_mrkdwn))
     if alert.published is not None:
         published = as_utc(alert.published)

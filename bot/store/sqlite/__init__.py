@@ -1,28 +1,42 @@
 """The embedded store: one SQLite file in WAL mode, reached through aiosqlite's worker thread so the
 event loop never waits on the disk. One mixin per domain (``feeds``, ``subscriptions``, ``articles``,
 ``outbox``, ``channels``) over the connection of ``base``; :class:`SqliteStore` composes them and opens,
-migrates and closes the database. The migrations are in ``bot/store/migrations/``."""
+migrates and closes the database. The migrations are in ``bot/store/migrations/``; the SQL functions of
+:data:`SQL_FUNCTIONS` are there for them to call."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
 import sqlite3
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
 import aiosqlite
 
 from bot.core.errors import StoreError, StoreOpenError
+from bot.core.identity import canonical_url, feed_scoped_id, is_web_url, pushed_id
 from bot.store.sqlite.articles import SqliteArticles
 from bot.store.sqlite.channels import SqliteChannels
 from bot.store.sqlite.feeds import SqliteFeeds
 from bot.store.sqlite.outbox import SqliteOutbox
 from bot.store.sqlite.subscriptions import SqliteSubscriptions
 
-__all__ = ["SqliteStore", "migrations"]
+__all__ = ["SQL_FUNCTIONS", "SqliteStore", "migrations"]
 
 log = logging.getLogger(__name__)
+
+
+SQL_FUNCTIONS: dict[str, tuple[int, Callable[..., object]]] = {
+    "newsbot_canonical_url": (1, canonical_url),
+    "newsbot_is_web_url": (1, is_web_url),
+    "newsbot_feed_scoped_id": (2, feed_scoped_id),
+    "newsbot_pushed_id": (1, pushed_id),
+}
+"""Python functions a migration may call by name (name: number of arguments, function), registered on
+every connection before migrating: a migration that turns stored values into what the code now makes
+calls the code itself instead of a copy of it in SQL."""
 
 
 def migrations() -> list[tuple[int, str]]:
@@ -54,6 +68,8 @@ class SqliteStore(SqliteFeeds, SqliteSubscriptions, SqliteArticles, SqliteOutbox
             await conn.execute("PRAGMA synchronous=NORMAL")
             await conn.execute("PRAGMA foreign_keys=ON")
             await conn.execute("PRAGMA busy_timeout=5000")
+            for name, (arity, function) in SQL_FUNCTIONS.items():
+                await conn.create_function(name, arity, function, deterministic=True)
             store = cls(conn, path)
             await store._migrate()
         except (sqlite3.Error, OSError, StoreOpenError) as exc:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import sqlite3
 import time
 
+from bot.core.identity import feed_scope
 from bot.core.models import ChannelRef, FeedState
 from bot.store.sqlite.base import SqliteBase
 
 
 class SqliteFeeds(SqliteBase):
-    """:class:`bot.store.feeds.FeedStore` on the ``feeds`` and ``feed_channels`` tables."""
+    """:class:`bot.store.feeds.FeedStore` on the ``feeds`` and ``feed_channels`` tables (and, when a feed
+    moves, its ``articles``)."""
 
     async def upsert_feed(
         self,
@@ -64,6 +66,16 @@ class SqliteFeeds(SqliteBase):
                 "UPDATE OR IGNORE feed_channels SET feed_url=? WHERE feed_url=?", (new_url, old_url)
             )
             await db.execute("DELETE FROM feed_channels WHERE feed_url=?", (old_url,))
+            # Its items' GUIDs are scoped to its URL: they move with it, or the next fetch would find them
+            # all new. One already seen under the new URL keeps its old id (OR IGNORE).
+            old_scope, new_scope = feed_scope(old_url) + "#", feed_scope(new_url) + "#"
+            if old_scope != new_scope:
+                await db.execute(
+                    "UPDATE OR IGNORE articles SET id = ? || substr(id, ?)"
+                    " WHERE feed_url=? AND substr(id, 1, ?) = ?",
+                    (new_scope, len(old_scope) + 1, old_url, len(old_scope), old_scope),
+                )
+            await db.execute("UPDATE articles SET feed_url=? WHERE feed_url=?", (new_url, old_url))
 
     async def remove_feed(self, url: str) -> bool:
         await self._write("DELETE FROM feed_channels WHERE feed_url=?", (url,))
