@@ -20,6 +20,7 @@ from bot.core.errors import ConfigError, ConfigProblem, NewsBotError, StoreError
 from bot.core.models import Article, ChannelRef
 from bot.delivery.notify import NotifierRegistry
 from bot.delivery.worker import DeliveryReport, DeliveryWorker, RetryPolicy
+from bot.ingest.discover import FeedFinder
 from bot.ingest.extract import ArticlePageFetcher
 from bot.ingest.fetch import FileReader, HttpReader, ReaderRegistry
 from bot.ingest.fulltext import FullText
@@ -115,6 +116,17 @@ def _report_failures(report: CycleReport, where: str) -> None:
         )
 
 
+def _http_reader(config: Config, session: aiohttp.ClientSession, *, timeout: float) -> HttpReader:
+    """Feeds are fetched with the polling limits: by the poller, and for ``/news feeds add``."""
+    return HttpReader(
+        session,
+        timeout=timeout,
+        max_body_bytes=config.polling.max_body_bytes,
+        user_agent=config.polling.user_agent,
+        per_host=config.polling.per_host,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class CycleResult:
     ingest: CycleReport
@@ -143,21 +155,8 @@ class App:
         self.notifiers = NotifierRegistry()
         for adapter in adapters:
             self.notifiers.register(adapter.notifier)
-        readers = ReaderRegistry(
-            {
-                "file": FileReader(config.resolve(".")),
-                "http": (
-                    http := HttpReader(
-                        session,
-                        timeout=config.polling.timeout,
-                        max_body_bytes=config.polling.max_body_bytes,
-                        user_agent=config.polling.user_agent,
-                        per_host=config.polling.per_host,
-                    )
-                ),
-                "https": http,
-            }
-        )
+        http = _http_reader(config, session, timeout=config.polling.timeout)
+        readers = ReaderRegistry({"file": FileReader(config.resolve(".")), "http": http, "https": http})
         self.poller = FeedPoller(
             store,
             readers,
@@ -218,15 +217,18 @@ class App:
             opened.push_async_callback(store.close)
             book = SubscriptionBook(build_aliases(config))
             wake = asyncio.Event()
-            context = PlatformContext(store, book, policy.check_url, config.web.enabled, os.environ, wake.set)
+            session = guarded_session(policy)
+            opened.push_async_callback(session.close)
+            finder = FeedFinder(_http_reader(config, session, timeout=min(config.polling.timeout, 10.0)))
+            context = PlatformContext(
+                store, book, policy.check_url, config.web.enabled, os.environ, wake.set, finder.find
+            )
             enabled = config.platforms.enabled()
             adapters = [
                 load_factory(section)(section, context)
                 for name, section in config.platforms.sections()
                 if name in enabled
             ]
-            session = guarded_session(policy)
-            opened.push_async_callback(session.close)
             app = cls(config, store, session, adapters, book, summariser, wake)
             opened.pop_all()  # the app owns them now: App.close releases them
         try:

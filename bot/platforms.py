@@ -11,7 +11,7 @@ adding one is a settings class here (and in :data:`PlatformSettings`), its field
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, Protocol
 
@@ -20,6 +20,7 @@ from pydantic import ConfigDict
 from pydantic.dataclasses import dataclass as settings
 
 from bot.delivery.notify import Notifier
+from bot.ingest.discover import FoundFeed
 from bot.processing.subscriptions import SubscriptionBook
 from bot.store.base import Store
 
@@ -54,6 +55,9 @@ class PlatformContext:
     """Where tokens are read from: the process environment, or a mapping in tests."""
     wake: Callable[[], None] = lambda: None
     """Wakes the bot's loop at once: a command made work (a feed added, a mute ended)."""
+    find_feed: Callable[[str], Awaitable[FoundFeed]] | None = None
+    """The feed to watch for a URL typed in ``/news feeds add`` (the URL itself, or the feed its page
+    names): :meth:`bot.ingest.discover.FeedFinder.find`. None: the URL is taken as typed, unchecked."""
 
 
 AdapterFactory = Callable[[Any, PlatformContext], PlatformAdapter]
@@ -88,7 +92,8 @@ class DiscordSettings:
     dev_guild_ids: tuple[str, ...] = ()
     """Sync the /news commands to these guilds only (instant, for development); empty: globally."""
     admin_role: str = ""
-    """A role id whose members may manage feeds besides those with Manage Server."""
+    """A role id whose members may, besides those with Manage Server, change what the whole channel gets:
+    its feeds, mute, digest and time zone, and subscriptions that mention a role."""
 
     def required_env(self) -> list[tuple[str, str]]:
         """(setting, variable) for each environment variable the platform cannot start without."""
@@ -108,7 +113,8 @@ class SlackSettings:
     mode: Literal["socket", "http"] = "socket"
     """socket: Socket Mode with the app-level token; http: requests to the bot's web server, signed."""
     admin_group: str = ""
-    """A user group id whose members may manage feeds besides workspace admins."""
+    """A user group id whose members may, besides workspace admins, change what the whole channel gets:
+    its feeds, mute, digest and time zone, and subscriptions that mention a user group."""
 
     def required_env(self) -> list[tuple[str, str]]:
         if self.mode == "socket":

@@ -19,13 +19,14 @@ from aiohttp import web
 from bot.core.errors import CommandError
 from bot.core.models import Alert, ChannelRef, MessageRef
 from bot.platforms import ConsoleSettings, PlatformContext
-from handlers.commands import CommandService, Invocation
+from handlers.commands import CommandService, Invocation, PlatformWords
 from handlers.replies import Reply
 from handlers.text import drop_unsafe, mark, single_line, term_spans
 
 log = logging.getLogger(__name__)
 
 CONSOLE_CHANNEL = ChannelRef(platform="console", channel_id="console")
+CONSOLE_WORDS = PlatformWords(admins="anyone at the terminal", group="group")
 _WIDTH = 100
 DIGEST_STORIES = 25
 _BOLD, _DIM, _CYAN, _RESET = "\033[1m", "\033[2m", "\033[36m", "\033[0m"
@@ -153,7 +154,7 @@ class ConsoleAdapter:
         a user's mistake is shown as is; anything else is logged with its traceback."""
         try:
             # Whoever has the terminal runs the bot: they may manage feeds.
-            invocation = Invocation(CONSOLE_CHANNEL, user="console", is_admin=True)
+            invocation = Invocation(CONSOLE_CHANNEL, user="console", is_admin=True, words=CONSOLE_WORDS)
             reply = await self.commands.run_text(invocation, line)
         except CommandError as exc:
             reply = Reply(str(exc))
@@ -179,7 +180,7 @@ class ConsoleAdapter:
 
 def create_adapter(settings: ConsoleSettings, context: PlatformContext) -> ConsoleAdapter:
     return ConsoleAdapter(
-        CommandService(context.store, context.book, url_check=context.url_check, wake=context.wake),
+        CommandService.from_context(context),
         notifier=ConsoleNotifier(color=None if settings.color == "auto" else settings.color),
         read_commands=settings.commands,
     )

@@ -10,14 +10,14 @@ _SUBSCRIBE = {
     "slack": (
         "/news subscribe <query> [@group] [hourly|daily] [thread]",
         "alert this channel about articles matching the query. Options, at the end: a user group to "
-        "mention with each alert; hourly or daily for a digest instead of each alert; thread to post "
-        "the day's alerts in one thread",
+        "mention with each alert (admins); hourly or daily for a digest instead of each alert; thread to "
+        "post the day's alerts in one thread",
     ),
     "discord": (
         "/news subscribe query:<query> [mention:<role>] [mode:hourly|daily] [thread:True]",
         "alert this channel about articles matching the query. Options: a role to ping with each "
-        "alert; hourly or daily for a digest instead of each alert; thread to open a thread for each "
-        "alert (in a forum channel every alert is a post)",
+        "alert (admins); hourly or daily for a digest instead of each alert; thread to open a thread for "
+        "each alert (in a forum channel every alert is a post)",
     ),
 }
 _SUBSCRIBE_PLAIN = (
@@ -50,6 +50,8 @@ def help_reply(platform: str = "") -> Reply:
         (subscribe, what),
         ("/news list", f"this channel's subscriptions, numbered{buttons}"),
         ("/news unsubscribe <n>", "remove subscription number n (or give the query itself)"),
+        ("/news pause <n>", "stop subscription n matching for now; the others go on"),
+        ("/news resume <n>", "start a paused subscription matching again"),
         ("/news preview <query>", "what the query matches among recent articles (nothing is saved)"),
         ("/news why <url>", "was this article seen, and did it match here? If not, why not"),
         ("/news feeds list", f"the feeds this channel added{buttons}"),
@@ -60,9 +62,14 @@ def help_reply(platform: str = "") -> Reply:
         ("/news feeds remove <n>", "stop watching a feed this channel added (admins)"),
         (
             "/news mute <duration>",
-            'hold this channel\'s alerts (30m, 2h, 1d; "off" to end); they come as one digest',
+            'hold this channel\'s alerts (30m, 2h, 1d; "off" to end); they come as one digest (admins)',
         ),
-        ("/news digest off|hourly|daily", "gather this channel's alerts into one message"),
+        ("/news digest off|hourly|daily", "gather this channel's alerts into one message (admins)"),
+        (
+            "/news timezone <zone>",
+            "this channel's time zone, e.g. Europe/Kyiv: daily digests at 08:00 there, hourly ones on its "
+            "hours (admins; without a zone: show it)",
+        ),
         ("/news status", "what waits to be sent here, what could not be, and why"),
         ("/news help", "this help"),
     )

@@ -47,6 +47,8 @@ TEXT_CHANNEL_BASE = 921000000000000000
 """``FakeDiscord(text_channels=n)`` adds text channels news-0 .. news-(n-1), ids from this one up."""
 ADMIN_ID = "930000000000000001"
 MEMBER_ID = "930000000000000002"
+EDITOR_ID = "930000000000000003"
+"""A member without Manage Server who has the trusted role (TRUSTED_ROLE_ID)."""
 ROLE_ID = "940000000000000001"
 """A mentionable role a subscriber can pick."""
 TRUSTED_ROLE_ID = "940000000000000002"
@@ -453,10 +455,10 @@ class FakeDiscord:
         return self._channel_map
 
     def _member(self, uid: str) -> dict[str, Any]:
-        names = {ADMIN_ID: "editor", MEMBER_ID: "reader", BOT_ID: "newsbot"}
+        names = {ADMIN_ID: "editor", MEMBER_ID: "reader", EDITOR_ID: "desk", BOT_ID: "newsbot"}
         return {
             "user": user_json(uid, names.get(uid, "someone"), bot=uid == BOT_ID),
-            "roles": [],
+            "roles": [TRUSTED_ROLE_ID] if uid == EDITOR_ID else [],
             "joined_at": "2026-01-01T00:00:00+00:00",
             "deaf": False,
             "mute": False,

@@ -148,7 +148,7 @@ def test_replay_bad_query_is_a_user_error(tmp_path: Path) -> None:
     articles = write_jsonl(tmp_path / "in.jsonl", [{"id": "x", "title": "t"}])
     result = bot("replay", str(articles), "--query", "Ukraine", "--query", '"unclosed')
     assert result.returncode == 2
-    assert "query 2 ('\"unclosed'): unclosed quote at column 1" in result.stderr
+    assert "query 2 ('\"unclosed'): the `\"` at column 1 is never closed" in result.stderr
     assert "Traceback" not in result.stderr
 
 

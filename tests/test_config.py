@@ -115,7 +115,8 @@ def test_check_command_exit_codes_and_no_traceback(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
     assert "polling.interval (line 2)" in result.stderr
     assert "extra (line 5): unknown key" in result.stderr
-    assert "subscriptions[0].query (line 4): unclosed quote" in result.stderr  # in the same pass
+    # in the same pass
+    assert 'subscriptions[0].query (line 4): the `"` at column 1 is never closed' in result.stderr
 
     queries = tmp_path / "queries.yaml"
     queries.write_text(
@@ -124,7 +125,7 @@ def test_check_command_exit_codes_and_no_traceback(tmp_path: Path) -> None:
     )
     result = run_check(queries)
     assert result.returncode == 2, result.stderr
-    assert "subscriptions[0].query (line 2): unclosed quote" in result.stderr
+    assert 'subscriptions[0].query (line 2): the `"` at column 1 is never closed' in result.stderr
     assert (
         "subscriptions[1].platform (line 4): unknown platform (known: console, discord, slack)"
         in result.stderr

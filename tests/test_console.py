@@ -76,7 +76,8 @@ async def test_typed_commands_run_through_the_command_service(adapter: ConsoleAd
 
 async def test_user_errors_are_shown_plainly(adapter: ConsoleAdapter) -> None:
     reply = await adapter.handle_line('/news subscribe "Kyiv')
-    assert reply.startswith("I couldn't read that query: unclosed quote at column")
+    assert reply.startswith("I couldn't read that query: the \" at column 1 is never closed")
+    assert '\n  "Kyiv\n  ^\n' in reply  # the spot marked under the query
     assert "Traceback" not in reply
 
 

@@ -26,12 +26,14 @@ from tests.events import event
 from tests.fake_discord import (
     ADMIN_ID,
     CHANNEL_ID,
+    EDITOR_ID,
     FORUM_CHANNEL_ID,
     GUILD_ID,
     MEMBER_ID,
     QUIET_CHANNEL_ID,
     ROLE_ID,
     TOKEN,
+    TRUSTED_ROLE_ID,
     FakeDiscord,
     Scope,
 )
@@ -49,18 +51,34 @@ async def fake() -> AsyncIterator[FakeDiscord]:
     await server.close()
 
 
-@pytest.fixture
-async def app(tmp_path: Path, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[App]:
-    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+async def _app(tmp_path: Path, fake: FakeDiscord, admin_role: str = "") -> AsyncIterator[App]:
     extra = (
         "  discord:\n    enabled: true\n"
         f"    token_env: {TOKEN_ENV}\n    api_base: {fake.api_base}\n    dev_guild_ids: ['{GUILD_ID}']\n"
     )
+    extra += f"    admin_role: '{admin_role}'\n" if admin_role else ""
     config = load_config(write_config(tmp_path, extra, feeds="  []\n", subs="  []\n"))
     application = await App.build(config)
     await application.start()
     yield application
     await application.close()
+
+
+@pytest.fixture
+async def app(tmp_path: Path, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[App]:
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    async for application in _app(tmp_path, fake):
+        yield application
+
+
+@pytest.fixture
+async def trusting_app(
+    tmp_path: Path, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[App]:
+    """The bot set to trust TRUSTED_ROLE_ID (``platforms.discord.admin_role``)."""
+    monkeypatch.setenv(TOKEN_ENV, TOKEN)
+    async for application in _app(tmp_path, fake, TRUSTED_ROLE_ID):
+        yield application
 
 
 def adapter_of(app: App) -> DiscordAdapter:
@@ -134,14 +152,14 @@ async def test_unsubscribe_with_autocomplete_stops_alerts(app: App, fake: FakeDi
 async def test_feeds_add_is_refused_for_a_member_without_manage_server(app: App, fake: FakeDiscord) -> None:
     refused = await fake.command("feeds add", {"url": "http://127.0.0.1:9/rss"}, user=MEMBER_ID)
     assert is_ephemeral(refused)
-    assert "for server admins" in text_of(refused)
+    assert text_of(refused) == "Only server admins can add and remove this channel's feeds; ask one of them."
     assert await app.store.list_feeds() == []
 
     listed = await fake.command("feeds list", user=MEMBER_ID)  # reading is for everyone
     assert "no feeds" in text_of(listed)
 
     added = await fake.command("feeds add", {"url": "http://127.0.0.1:9/rss"}, user=ADMIN_ID)
-    assert "Watching http://127.0.0.1:9/rss" in text_of(added)
+    assert "Watching http://127.0.0.1:9/rss for this channel" in text_of(added)
     assert [f.url for f in await app.store.list_feeds()] == ["http://127.0.0.1:9/rss"]
 
 
@@ -489,6 +507,74 @@ async def test_thread_option_opens_a_thread_per_alert_and_a_forum_gets_posts(
     # A second outlet: the forum post's message is edited inside its thread.
     await arrive(app, dataclasses.replace(article(3, nato), source="Northbound Post"))
     assert starter.edits and starter.edits[-1]["embeds"][0]["fields"][-1]["name"] == "Also reported by"
+
+
+async def test_channel_wide_commands_are_for_server_admins(app: App, fake: FakeDiscord) -> None:
+    for path, options, action in [
+        ("mute", {"duration": "30d"}, "mute this channel"),
+        ("digest", {"schedule": "daily"}, "change this channel's digest"),
+        ("timezone", {"zone": "Europe/Kyiv"}, "change this channel's time zone"),
+    ]:
+        refused = await fake.command(path, options, user=MEMBER_ID)
+        assert is_ephemeral(refused)
+        assert text_of(refused) == f"Only server admins can {action}; ask one of them."
+    assert (await app.store.channel_settings(HERE)).muted_until == 0
+    pinging = await fake.command("subscribe", {"query": "Ukraine", "mention": ROLE_ID}, user=MEMBER_ID)
+    assert text_of(pinging).startswith("Only server admins can subscribe with a role mention, which pings")
+    assert await app.store.list_subscriptions(HERE) == []
+
+    plain = await fake.command("subscribe", {"query": "Ukraine"}, user=MEMBER_ID)  # no ping: anyone
+    assert text_of(plain).startswith("Subscribed.")
+    assert text_of(await fake.command("mute", {"duration": "2h"})).startswith("Muted until ")
+    assert text_of(await fake.command("timezone", user=MEMBER_ID)).startswith(
+        "This channel's time zone is UTC."
+    )
+
+
+async def test_the_trusted_role_may_what_server_admins_may(trusting_app: App, fake: FakeDiscord) -> None:
+    refused = await fake.command("mute", {"duration": "2h"}, user=MEMBER_ID)
+    assert text_of(refused) == (
+        "Only server admins or members of the trusted role can mute this channel; ask one of them."
+    )
+    muted = await fake.command("mute", {"duration": "2h"}, user=EDITOR_ID)
+    assert text_of(muted).startswith("Muted until ") and not is_ephemeral(muted)
+    pinging = await fake.command("subscribe", {"query": "Ukraine", "mention": ROLE_ID}, user=EDITOR_ID)
+    assert text_of(pinging).startswith("Subscribed.")
+    [subscription] = await trusting_app.store.list_subscriptions(HERE)
+    assert subscription.mention == ROLE_ID
+
+
+async def test_pause_and_resume_one_subscription(app: App, fake: FakeDiscord) -> None:
+    await fake.command("subscribe", {"query": "Ukraine"}, user=MEMBER_ID)
+    await fake.command("subscribe", {"query": "NATO"}, user=MEMBER_ID)
+    choices = await fake.command("pause", {"subscription": "nat"}, autocomplete="subscription")
+    assert choices["data"]["choices"] == [{"name": "2. NATO", "value": "2"}]
+    paused = await fake.command("pause", {"subscription": "1"}, user=MEMBER_ID)
+    assert text_of(paused) == "Paused subscription 1: ukraine\nIt matches nothing until /news resume 1."
+    assert not is_ephemeral(paused)
+    assert "1. ukraine (paused)" in text_of(await fake.command("list"))
+
+    await arrive(app, article(1, "Ukraine asks allies for air defence"), article(2, "NATO ministers meet"))
+    assert [m.body["embeds"][0]["title"] for m in fake.channel_messages(CHANNEL_ID)] == [
+        "NATO ministers meet"
+    ]
+
+    resumed = await fake.command("resume", {"subscription": "1"}, user=MEMBER_ID)
+    assert text_of(resumed) == "Resumed subscription 1: ukraine"
+    await arrive(app, article(3, "Ukraine grain corridor reopens"))
+    assert len(fake.channel_messages(CHANNEL_ID)) == 2
+
+
+async def test_timezone_is_set_with_autocomplete_and_digests_follow_it(app: App, fake: FakeDiscord) -> None:
+    choices = await fake.command("timezone", {"zone": "kolk"}, autocomplete="zone")
+    assert choices["data"]["choices"] == [{"name": "Asia/Kolkata", "value": "Asia/Kolkata"}]
+    reply = await fake.command("timezone", {"zone": "Asia/Kolkata"})
+    assert text_of(reply).startswith("This channel's time zone is now Asia/Kolkata:")
+    digest = await fake.command("digest", {"schedule": "hourly"})
+    assert text_of(digest) == "This channel now gets one digest at the top of every hour (Asia/Kolkata time)."
+    assert (await app.store.channel_settings(HERE)).timezone == "Asia/Kolkata"
+    status = text_of(await fake.command("status"))
+    assert "the next one at " in status and status.endswith("Time zone: Asia/Kolkata")
 
 
 async def test_another_outlets_report_in_its_own_words_edits_the_one_alert(

@@ -216,7 +216,7 @@ async def test_feeds_remove_autocompletes_the_channels_feeds(app: App, fake: Fak
     assert elsewhere["data"]["choices"] == []  # only the channel's own feeds
 
     removed = await fake.command("feeds remove", {"feed": "http://127.0.0.1:9/markets"})
-    assert text_of(removed) == "This channel no longer watches http://127.0.0.1:9/markets."
+    assert text_of(removed).startswith("This channel no longer watches http://127.0.0.1:9/markets")
 
 
 def test_a_feed_link_too_long_for_a_choice_is_offered_by_its_number() -> None:

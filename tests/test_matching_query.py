@@ -76,29 +76,84 @@ def test_query_is_immutable() -> None:
 @pytest.mark.parametrize(
     ("typed", "message", "column"),
     [
-        ('ukraine AND "nato', "unclosed quote", 13),
-        ("ukraine “nato", "unclosed quote", 9),
-        ("ukraine OR", "OR needs a term on both sides", 9),
-        ("OR ukraine", "OR needs a term on both sides", 1),
-        ("a OR OR b", "OR needs a term on both sides", 3),
-        ("a AND", "AND needs a term on both sides", 3),
-        ("(a OR) b", "OR needs a term on both sides", 4),
-        ("a NOT", "NOT needs a term after it", 3),
-        ("(a OR b", "unclosed parenthesis", 1),
-        ("a OR b)", "')' has no matching '('", 7),
-        ("a ()", "empty parentheses", 3),
-        ("uk*", "a wildcard needs at least 3 letters before '*'", 3),
-        ("a *", "a wildcard needs at least 3 letters before '*'", 3),
-        ("kyiv-bas*", "a wildcard applies to a single word", 9),
-        ("uk*aine", "'*' is only allowed at the end of a word", 3),
-        ("a NEAR b", "NEAR needs a distance, e.g. NEAR/5", 3),
-        ("a NEAR/5", "NEAR/5 needs a term on both sides", 3),
-        ("a NEAR/500 b", "NEAR/500 is too far: at most NEAR/50", 3),
-        ("(a OR b) NEAR/3 c", "NEAR joins two words, phrases or prefixes", 10),
-        ("a NEAR/3 b NEAR/3 c", "NEAR cannot be chained: join proximity conditions with AND", 12),
-        ("ukraine title:", "title: needs something after it", 9),
-        ("site:not_a_domain", "site: needs a domain like bbc.co.uk", 6),
-        ('a ""', "empty phrase", 3),
+        ("((", "the `(` at column 1 is never closed: add a `)` where its group ends", 1),
+        ("(a OR b", "the `(` at column 1 is never closed: add a `)` where its group ends", 1),
+        ("a (b (c)", "the `(` at column 3 is never closed: add a `)` where its group ends", 3),
+        ('ukraine AND "nato', 'the `"` at column 13 is never closed: end the phrase with a quote too', 13),
+        ("ukraine “nato", "the `“` at column 9 is never closed: end the phrase with a quote too", 9),
+        ("a OR b)", "the `)` at column 7 closes nothing: no `(` is open there", 7),
+        ("ukraine OR", "`OR` at column 9 ends the query: put a term after it", 9),
+        ("OR ukraine", "`OR` at column 1 has nothing before it: it goes between two terms", 1),
+        ("a OR OR b", "`OR` at column 3 is followed by `OR`, not by a term", 3),
+        ("a AND", "`AND` at column 3 ends the query: put a term after it", 3),
+        ("(a OR) b", "`OR` at column 4 has nothing after it: the `)` at column 6 comes first", 4),
+        ("a NOT", "`NOT` at column 3 ends the query: put a term after it", 3),
+        ("a -OR b", "the `-` at column 3 is followed by `OR`, not by a term", 3),
+        ("a ()", "the parentheses at column 3 are empty: put terms inside", 3),
+        ("uk*", "the `*` at column 3 needs at least 3 letters before it", 3),
+        ("a *", "the `*` at column 3 needs at least 3 letters before it", 3),
+        (
+            "kyiv-bas*",
+            "the `*` at column 9 ends `kyiv-bas`, which is more than one word: a `*` can only end a "
+            "single word",
+            9,
+        ),
+        ("uk*aine", "the `*` at column 3 is inside `uk*aine`: a `*` can only end a word", 3),
+        (
+            "a NEAR b",
+            "`NEAR` at column 3 needs a distance: `NEAR/5` finds two terms at most 5 words apart",
+            3,
+        ),
+        (
+            "a NEAR/ b",
+            "`NEAR/` at column 3 needs a distance: `NEAR/5` finds two terms at most 5 words apart",
+            3,
+        ),
+        (
+            "a NEAR/x b",
+            "`NEAR/x` at column 3 is not a distance: `NEAR/` takes a number of words, as in `NEAR/5`",
+            3,
+        ),
+        ("a NEAR/5", "`NEAR/5` at column 3 ends the query: put a term after it", 3),
+        ("a NEAR/500 b", "`NEAR/500` at column 3 is too far apart: at most `NEAR/50`", 3),
+        (
+            "(a OR b) NEAR/3 c",
+            "`NEAR/3` at column 10 joins two words, phrases or prefixes, not a group in parentheses, "
+            "`site:` or `source:`",
+            10,
+        ),
+        (
+            "a NEAR/3 b NEAR/3 c",
+            "`NEAR/3` at column 12 follows another `NEAR`: they cannot be chained, join them with `AND`",
+            12,
+        ),
+        (
+            "ukraine title:",
+            "`title:` at column 9 has nothing after it: write what to look for right after the colon, "
+            "with no space",
+            9,
+        ),
+        (
+            "foo:bar",
+            "`foo:` at column 1 is not a field: the fields are `title:`, `site:` and `source:` (put "
+            "words with a colon in quotes)",
+            1,
+        ),
+        (
+            "ukraine https://bbc.co.uk",
+            "`https:` at column 9 is not a field: the fields are `title:`, `site:` and `source:` (put "
+            "words with a colon in quotes)",
+            9,
+        ),
+        (
+            "site:not_a_domain",
+            "`not_a_domain` at column 6 is not a domain: `site:` takes one like bbc.co.uk",
+            6,
+        ),
+        ("site:(a)", "`site:` takes one value, not the group in parentheses at column 6", 6),
+        ("=~apple", "`=~` at column 1: use either `=` or `~`, not both", 1),
+        ("= apple", "the `=` at column 1 needs a word or phrase right after it, with no space", 1),
+        ('a ""', "the phrase at column 3 is empty: put words between its quotes", 3),
     ],
 )
 def test_parse_errors_say_what_and_where(typed: str, message: str, column: int) -> None:
@@ -106,7 +161,9 @@ def test_parse_errors_say_what_and_where(typed: str, message: str, column: int) 
         parse_query(typed)
     assert info.value.reason == message
     assert info.value.column == column
-    assert str(info.value) == f"{message} at column {column}"
+    assert str(info.value) == message
+    assert info.value.example
+    parse_query(info.value.example)  # the example shown with the error is one that works
 
 
 @pytest.mark.parametrize("typed", ["-sport", "NOT sport", "ukraine OR -sport", "-(a OR b)", "NOT a NOT b"])
@@ -115,10 +172,18 @@ def test_a_query_that_only_excludes_is_refused_with_a_reason(typed: str) -> None
         parse_query(typed)
 
 
-@pytest.mark.parametrize("typed", ["", "   ", "&"])
-def test_empty_query_is_refused(typed: str) -> None:
-    with pytest.raises(QueryError, match="empty"):
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("", "the query is empty: type a word to look for"),
+        ("   ", "the query is empty: type a word to look for"),
+        ("&", "the query is empty: `&` has no letters or digits to look for"),
+    ],
+)
+def test_empty_query_is_refused(typed: str, message: str) -> None:
+    with pytest.raises(QueryError) as info:
         parse_query(typed)
+    assert (info.value.reason, info.value.column) == (message, None)
 
 
 def test_overlong_query_is_refused() -> None:

@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
 
 from bot.core.models import ChannelRef
 from bot.delivery.flood import Budget, budget, within_budget
@@ -77,3 +80,60 @@ def test_a_budget_counts_the_messages_of_the_last_window() -> None:
     assert budget([T - 120, T - 30, T - 10], rate=2, window=60, now=T) == Budget(0, T - 30 + 60)
     assert budget([T - 30], rate=2, window=60, now=T) == Budget(1, T)
     assert budget([], rate=10, window=60, now=T) == Budget(10, T)
+
+
+def local(when: float, zone: str) -> str:
+    return datetime.fromtimestamp(when, ZoneInfo(zone)).strftime("%d %H:%M %Z")
+
+
+@pytest.mark.parametrize(
+    ("zone", "after", "hourly", "daily"),
+    [
+        # T is 24 Nov 10:17 UTC: 12:17 in Kyiv, 15:47 in Kolkata, 16:02 in Kathmandu, 05:17 in New York
+        ("UTC", T, "24 11:00 UTC", "25 08:00 UTC"),
+        ("Europe/Kyiv", T, "24 13:00 EET", "25 08:00 EET"),
+        ("Asia/Kolkata", T, "24 16:00 IST", "25 08:00 IST"),
+        ("Asia/Kathmandu", T, "24 17:00 +0545", "25 08:00 +0545"),
+        ("America/New_York", T, "24 06:00 EST", "24 08:00 EST"),
+        ("Not/A_Zone", T, "24 11:00 UTC", "25 08:00 UTC"),  # a name the database lost: UTC, never an error
+    ],
+)
+def test_digests_keep_the_channels_clock(zone: str, after: float, hourly: str, daily: str) -> None:
+    shown = zone if zone != "Not/A_Zone" else "UTC"
+    assert local(next_digest_time("hourly", after, zone), shown) == hourly
+    assert local(next_digest_time("daily", after, zone), shown) == daily
+
+
+def test_an_hourly_digest_in_a_half_hour_zone_comes_at_half_past_the_utc_hour() -> None:
+    slot = next_digest_time("hourly", T, "Asia/Kolkata")
+    assert datetime.fromtimestamp(slot, UTC).strftime("%H:%M") == "10:30"
+    at_the_slot = next_digest_time("hourly", slot, "Asia/Kolkata")  # strictly after
+    assert at_the_slot - slot == 3600
+
+
+def test_digests_follow_daylight_saving_changes() -> None:
+    # New York springs forward on 8 March 2026 (02:00 EST -> 03:00 EDT) and falls back on 1 November.
+    before = datetime(2026, 3, 7, 9, 0, tzinfo=ZoneInfo("America/New_York")).timestamp()
+    first = next_digest_time("daily", before, "America/New_York")
+    second = next_digest_time("daily", first, "America/New_York")
+    assert (local(first, "America/New_York"), local(second, "America/New_York")) == (
+        "08 08:00 EDT",
+        "09 08:00 EDT",
+    )
+    assert second - first == 86400 and first - before == 22 * 3600  # 09:00 to 08:00, an hour lost
+    night = datetime(2026, 3, 8, 1, 30, tzinfo=ZoneInfo("America/New_York")).timestamp()
+    assert local(next_digest_time("hourly", night, "America/New_York"), "America/New_York") == "08 03:00 EDT"
+    fall = datetime(2026, 11, 1, 1, 30, tzinfo=ZoneInfo("America/New_York")).timestamp()  # the first 01:30
+    slots = [fall]
+    for _ in range(2):
+        slots.append(next_digest_time("hourly", slots[-1], "America/New_York"))
+    assert [local(s, "America/New_York") for s in slots[1:]] == ["01 01:00 EST", "01 02:00 EST"]
+
+
+def test_the_plan_holds_a_digest_until_the_channels_local_slot() -> None:
+    kolkata = {A.key: ChannelSettings(digest="hourly", timezone="Asia/Kolkata")}
+    decided = plan([item("a")], kolkata, T + 60)
+    [(_, until)] = decided.defer
+    assert datetime.fromtimestamp(until, UTC).strftime("%H:%M") == "10:30"
+    due = plan([item("a")], kolkata, until)
+    assert [[i.alert.story_id for i in g] for g in due.digests] == [["a"]]

@@ -29,7 +29,7 @@ from bot.matching import default_aliases
 from bot.platforms import PlatformContext
 from bot.processing.pipeline import Pipeline
 from bot.processing.subscriptions import SubscriptionBook
-from bot.store import SqliteStore
+from bot.store import ChannelSettings, SqliteStore
 from bot.summarise.extractive import ExtractiveSummariser
 from bot.web.server import WebServer, create_web_app
 from handlers.slack.adapter import SlackAdapter, create_adapter
@@ -190,7 +190,10 @@ async def test_unsubscribe_stops_alerts(bot: Bot) -> None:
 
 async def test_feeds_add_is_refused_to_a_plain_member_and_allowed_to_admins(bot: Bot) -> None:
     refused = await bot.command("feeds add https://example.com/rss", user="UUSER")
-    assert "admins" in refused
+    assert refused == (
+        "Only workspace admins or members of the admin user group can add and remove this channel's feeds; "
+        "ask one of them."
+    )
     assert await bot.store.channel_feeds(ChannelRef("slack", CHANNEL, TEAM)) == []
 
     assert (await bot.command("feeds add https://example.com/rss", user="UADMIN")).startswith("Watching")
@@ -200,7 +203,9 @@ async def test_feeds_add_is_refused_to_a_plain_member_and_allowed_to_admins(bot:
 
 
 async def test_user_errors_are_specific_and_replies_ephemeral(bot: Bot) -> None:
-    assert (await bot.command('subscribe "Kyiv')).startswith("I couldn't read that query: unclosed quote")
+    assert (await bot.command('subscribe "Kyiv')).startswith(
+        "I couldn't read that query: the \" at column 1 is never closed"
+    )
     assert bot.fake.responses[-1]["response_type"] == "ephemeral"
     assert "Unknown command 'frobnicate'" in await bot.command("frobnicate")
 
@@ -223,12 +228,55 @@ async def test_slow_work_happens_after_the_ack(bot: Bot) -> None:
 
 
 async def test_usergroup_and_mode_are_read_from_the_end_of_the_command(bot: Bot) -> None:
-    reply = await bot.command(f"subscribe {QUERY} <!subteam^S0DESK|@desk>")
+    reply = await bot.command(f"subscribe {QUERY} <!subteam^S0DESK|@desk>", user="UADMIN")
     assert reply.startswith("Subscribed.")
     [subscription] = await bot.store.list_subscriptions()
     assert (subscription.mention, subscription.raw_query) == ("S0DESK", QUERY)
     await bot.news(article())
     assert bot.fake.messages[0].text.startswith("<!subteam^S0DESK>")
+
+
+async def test_channel_wide_commands_are_for_workspace_admins_and_the_admin_group(bot: Bot) -> None:
+    here = ChannelRef("slack", CHANNEL, TEAM)
+    for command, action in [
+        ("mute 30d", "mute this channel"),
+        ("digest daily", "change this channel's digest"),
+        ("timezone Europe/Kyiv", "change this channel's time zone"),
+    ]:
+        assert await bot.command(command, user="UUSER") == (
+            f"Only workspace admins or members of the admin user group can {action}; ask one of them."
+        )
+    assert await bot.store.channel_settings(here) == ChannelSettings()
+    pinging = await bot.command("subscribe NATO <!subteam^S0DESK|@desk>", user="UUSER")
+    assert pinging.startswith(
+        "Only workspace admins or members of the admin user group can subscribe with a user group mention"
+    )
+    assert await bot.store.list_subscriptions() == []
+    assert (await bot.command("subscribe NATO", user="UUSER")).startswith("Subscribed.")  # no ping: anyone
+
+    bot.fake.groups["S0ADMINS"] = ["UDESK"]
+    assert (await bot.command("mute 2h", user="UDESK")).startswith("Muted until ")
+    assert (await bot.command("timezone Asia/Kolkata", user="UADMIN")).startswith(
+        "This channel's time zone is now Asia/Kolkata:"
+    )
+    assert (await bot.command("timezone", user="UUSER")).startswith(
+        "This channel's time zone is Asia/Kolkata."
+    )
+    assert len(bot.fake.called("users.info")) == 7  # not for the plain subscription
+
+
+async def test_pause_and_resume_one_subscription(bot: Bot) -> None:
+    await bot.command("subscribe NATO")
+    await bot.command("subscribe Vilnius")
+    assert (
+        await bot.command("pause 1")
+        == "Paused subscription 1: NATO\nIt matches nothing until /news resume 1."
+    )
+    assert "1. NATO (paused)" in await bot.command("list")
+    assert (await bot.news(article())).sent == 1  # only Vilnius matched it
+    assert [m.blocks[0]["text"]["text"] for m in bot.fake.messages] == ["NATO summit opens in Vilnius"]
+    assert await bot.command("resume NATO") == "Resumed subscription 1: NATO"
+    assert not bot.fake.called("users.info")
 
 
 def test_slack_escaping_is_undone_and_quotes_kept() -> None:

@@ -130,3 +130,46 @@ async def test_tasks_sharing_the_store_never_meet_inside_each_others_transaction
         assert await store.pending_count() == 50 + 20 * 20
     finally:
         await store.close()
+
+
+async def test_a_channels_time_zone_and_a_paused_subscription_are_kept(store: SqliteStore) -> None:
+    await store.set_mute(CHAN, 99.0)
+    await store.set_timezone(CHAN, "Asia/Kolkata")
+    settings = await store.channel_settings(CHAN)
+    assert (settings.muted_until, settings.digest, settings.timezone) == (99.0, "off", "Asia/Kolkata")
+    assert (await store.channel_settings(OTHER)).timezone == "UTC"
+    await store.set_timezone(OTHER, "Europe/Kyiv")  # a channel with no settings row yet
+    assert (await store.channel_settings(OTHER)).timezone == "Europe/Kyiv"
+
+    sub, _ = await store.add_subscription(CHAN, "ukraine", "Ukraine")
+    assert not sub.user_paused and sub.live
+    assert await store.set_subscription_paused(sub.id, True)
+    await store.pause_channel(CHAN)
+    await store.resume_channel(CHAN)  # the channel's pause and a command's are separate
+    [kept] = await store.list_subscriptions(CHAN)
+    assert kept.user_paused and not kept.paused and not kept.live
+    assert await store.set_subscription_paused(sub.id, False)
+    assert not await store.set_subscription_paused(sub.id + 100, True)
+    assert (await store.list_subscriptions(CHAN))[0].live
+
+
+async def test_migration_9_keeps_what_an_older_database_held(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:  # a database as version 6 left it (007 needs the store's functions)
+        for number, sql in migrations():
+            if number <= 6:
+                db.executescript(sql)
+        db.execute("PRAGMA user_version = 6")
+        db.execute("INSERT INTO channel_settings (platform, channel, digest) VALUES ('slack', 'C1', 'daily')")
+        db.execute(
+            "INSERT INTO subscriptions (platform, channel, query, raw_query, created_at, paused)"
+            " VALUES ('slack', 'C1', 'ukraine', 'Ukraine', 0, 1)"
+        )
+    store = await SqliteStore.open(path)
+    try:
+        settings = await store.channel_settings(ChannelRef("slack", "C1"))
+        assert (settings.digest, settings.timezone) == ("daily", "UTC")
+        [sub] = await store.list_subscriptions()
+        assert sub.paused and not sub.user_paused
+    finally:
+        await store.close()

@@ -37,13 +37,16 @@ class ConfigError(NewsBotError):
 class QueryError(NewsBotError):
     """A subscription query could not be parsed or is not allowed.
 
-    ``column`` is 1-based and points at the offending character when known.
+    The message says what is wrong, and where in words ("the ( at column 1 is never closed"), so it
+    reads well on its own (config file, command line). ``column`` is that spot, 1-based, for a marker
+    under the query; ``example`` is a query that parses, showing the right way to write what failed.
     """
 
-    def __init__(self, message: str, column: int | None = None) -> None:
+    def __init__(self, message: str, column: int | None = None, example: str = "") -> None:
         self.reason = message
         self.column = column
-        super().__init__(f"{message} at column {column}" if column is not None else message)
+        self.example = example
+        super().__init__(message)
 
 
 class FeedError(NewsBotError):

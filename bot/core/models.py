@@ -94,6 +94,14 @@ class Subscription:
     paused: bool = False
     thread: bool = False
     """Post each alert in a thread of its own (a forum channel always does)."""
+    user_paused: bool = False
+    """Paused with ``/news pause``: it matches nothing until ``/news resume``. (``paused`` is the pause of
+    a channel the bot lost access to, lifted when it is back.)"""
+
+    @property
+    def live(self) -> bool:
+        """Whether it matches articles: paused neither by the channel's loss nor by a command."""
+        return not (self.paused or self.user_paused)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,30 +1,44 @@
 """When a channel's alerts go out: now, held while the channel is muted, or gathered into an hourly or
 daily digest. Alerts held by a mute come out together as one digest when it ends, so unmuting never
-floods a channel. Pure."""
+floods a channel. Digests keep the channel's own clock (``/news timezone``): daily at 08:00 there, hourly
+at the top of its hours (in Asia/Kolkata, half past the UTC hour). Pure."""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from bot.core.models import MODES, Alert, Headline, Mode, mode_named
+from bot.core.zones import UTC_NAME, zone
 from bot.store import ChannelSettings, OutboxItem
 
-DAILY_HOUR_UTC = 8
+DAILY_HOUR = 8
+"""The daily digest's hour, in the channel's time zone."""
 DIGEST_LINES = 25
+_STEP = timedelta(minutes=15)
+"""Every UTC offset in use is a whole number of quarter hours (Asia/Kathmandu: +5:45)."""
 
 
-def next_digest_time(schedule: str, after: float) -> float:
-    """The first digest slot strictly after ``after``: the next full hour, or the next 08:00 UTC."""
-    when = datetime.fromtimestamp(after, tz=UTC)
+def next_digest_time(schedule: str, after: float, timezone: str = UTC_NAME) -> float:
+    """The first digest slot strictly after ``after`` in the zone named ``timezone`` (UTC when unknown):
+    the next top of a local hour, or the next 08:00 local time."""
+    tz = zone(timezone)
     if schedule == "hourly":
-        slot = when.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-    else:
-        slot = when.replace(hour=DAILY_HOUR_UTC, minute=0, second=0, microsecond=0)
-        if slot <= when:
-            slot += timedelta(days=1)
+        # The first quarter hour, in UTC, whose local time is on the hour: right across DST changes.
+        utc = datetime.fromtimestamp(after, tz=UTC).replace(second=0, microsecond=0)
+        slot = utc + timedelta(minutes=15 - utc.minute % 15)
+        for _ in range(4):
+            if slot.astimezone(tz).minute == 0:
+                return slot.timestamp()
+            slot += _STEP
+        # An offset off the quarter hours (none in use today): the top of the next UTC hour.
+        return (utc.replace(minute=0) + timedelta(hours=1)).timestamp()
+    day = datetime.fromtimestamp(after, tz=tz).date()
+    slot = datetime.combine(day, time(DAILY_HOUR), tzinfo=tz)
+    if slot.timestamp() <= after:
+        slot = datetime.combine(day + timedelta(days=1), time(DAILY_HOUR), tzinfo=tz)
     return slot.timestamp()
 
 
@@ -66,7 +80,7 @@ def plan(items: Sequence[OutboxItem], settings: Mapping[str, ChannelSettings], n
             continue
         mode = effective_mode(item.alert, config)
         if mode != "instant":
-            slot = next_digest_time(mode, item.created_at)
+            slot = next_digest_time(mode, item.created_at, config.timezone)
             if slot > now:
                 result.defer.append((item, slot))
                 continue

@@ -31,6 +31,8 @@ class FetchResult:
     moved_to: str = ""
     max_age: float | None = None
     """Cache-Control max-age, seconds."""
+    url: str = ""
+    """Where the body came from, after any redirects (relative links in it are relative to this)."""
 
 
 class FeedReader(Protocol):
@@ -119,6 +121,7 @@ class HttpReader:
                         last_modified=resp.headers.get("Last-Modified", ""),
                         moved_to=moved,
                         max_age=max_age,
+                        url=str(resp.url),
                     )
             except TimeoutError as exc:
                 raise FeedError(f"timed out after {self.timeout.total:.0f}s") from exc

@@ -18,6 +18,7 @@ import sys
 from dataclasses import dataclass, replace
 
 from bot.core.errors import QueryError
+from bot.matching import mistakes
 from bot.matching.aliases import AliasTable, default_aliases
 from bot.matching.query import (
     And,
@@ -49,6 +50,8 @@ _OPERATORS = frozenset({"OR", "AND", "NOT", "NEAR"})
 _FIELDS = {"title": "title", "intitle": "title", "site": "site", "source": "source"}
 _FIELD_RE = re.compile(r"(?i)(intitle|title|site|source):")
 _NEAR_RE = re.compile(r"NEAR(?:/(\d*))?")
+_NEAR_TYPO = re.compile(r"NEAR/\S*")
+_UNKNOWN_FIELD = re.compile(r"[^\W\d_][\w-]*:")
 _DOMAIN_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*")
 
 
@@ -76,7 +79,7 @@ def _lex(text: str) -> list[_Tok]:
         elif c in _QUOTES:
             end = next((j for j in range(i + 1, n) if text[j] in _QUOTES), -1)
             if end < 0:
-                raise QueryError("unclosed quote", col)
+                raise mistakes.unclosed_quote(c, col)
             toks.append(_Tok("PHRASE", col, text[i + 1 : end]))
             i = end + 1
         elif c in _DASHES:
@@ -106,29 +109,35 @@ def _lex_chunk(chunk: str, col: int, toks: list[_Tok], at_end: bool) -> None:
     near = _NEAR_RE.fullmatch(chunk)
     if near:
         if not near.group(1):
-            raise QueryError("NEAR needs a distance, e.g. NEAR/5", col)
+            raise mistakes.near_without_distance(chunk, col)
         toks.append(_Tok("NEAR", col, near.group(1)))
         return
+    if _NEAR_TYPO.fullmatch(chunk):
+        raise mistakes.near_bad_distance(chunk, col)
     field = _FIELD_RE.match(chunk)
     if field:
         toks.append(_Tok("FIELD", col, _FIELDS[field.group(1).lower()]))
         rest = chunk[field.end() :]
         if not rest:
             if at_end:
-                raise QueryError(f"{field.group(1).lower()}: needs something after it", col)
+                raise mistakes.field_without_value(field.group(1).lower(), toks[-1].value, col)
             return
         chunk, col = rest, col + field.end()
+    elif (unknown := _UNKNOWN_FIELD.match(chunk)) is not None:  # foo:bar, https://...: not a word
+        raise mistakes.unknown_field(unknown.group(), col)
     if chunk[0] in "=~":
+        if chunk[1:2] in ("=", "~"):
+            raise mistakes.two_modifiers(chunk[:2], col)
         toks.append(_Tok("MOD", col, chunk[0]))
         chunk, col = chunk[1:], col + 1
         if not chunk:
             if at_end:
-                raise QueryError(f"'{toks[-1].value}' needs a word or phrase right after it", col - 1)
+                raise mistakes.modifier_alone(toks[-1].value, col - 1, space=True)
             return
     if words(chunk) or "*" in chunk:
         toks.append(_Tok("TERM", col, chunk))
     elif toks and toks[-1].kind in ("FIELD", "MOD"):
-        raise QueryError(f"nothing to search for in {chunk!r}", col)
+        raise mistakes.no_letters(chunk, col)
 
 
 class _Parser:
@@ -138,7 +147,9 @@ class _Parser:
         self.toks = _lex(text)
         self.i = 0
         self.terms = 0
-        self.first_negation: int | None = None
+        self.first_negation: _Tok | None = None
+        self.open: list[int] = []
+        """The columns of the parentheses open where the parser is."""
 
     def peek(self) -> _Tok | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
@@ -154,19 +165,32 @@ class _Parser:
 
     def parse(self) -> Node:
         if not self.toks:
-            raise QueryError("the query is empty: type a word to look for")
+            raise mistakes.empty(self.text)
         node = self.parse_or()
         tok = self.peek()
         if tok is not None:
-            raise QueryError("')' has no matching '('", tok.col)
+            raise self.misplaced(tok)
         return node
+
+    def misplaced(self, tok: _Tok) -> QueryError:
+        """``tok`` stands where a term (or the end) was expected."""
+        if tok.kind == ")":
+            return mistakes.stray_paren(tok.col)
+        return mistakes.nothing_before(tok.kind, tok.value, tok.col)
+
+    def missing_after(self, tok: _Tok) -> QueryError:
+        """The operator ``tok``, just taken, is not followed by a term."""
+        nxt = self.peek()
+        if nxt is None:
+            return mistakes.nothing_after(tok.kind, tok.value, tok.col, "", "", 0)
+        return mistakes.nothing_after(tok.kind, tok.value, tok.col, nxt.kind, nxt.value, nxt.col)
 
     def parse_or(self) -> Node:
         branches = [self.parse_and()]
         while (tok := self.peek()) is not None and tok.kind == "OR":
             self.take()
             if not self.starts_operand():
-                raise QueryError("OR needs a term on both sides", tok.col)
+                raise self.missing_after(tok)
             branches.append(self.parse_and())
         return make_or(branches)
 
@@ -176,7 +200,7 @@ class _Parser:
             if tok.kind == "AND":
                 self.take()
                 if not self.starts_operand():
-                    raise QueryError("AND needs a term on both sides", tok.col)
+                    raise self.missing_after(tok)
             elif not self.starts_operand():
                 break
             items.append(self.parse_unary())
@@ -187,9 +211,9 @@ class _Parser:
         if tok is not None and tok.kind == "NOT":
             self.take()
             if self.first_negation is None:
-                self.first_negation = tok.col
+                self.first_negation = tok
             if not self.starts_operand():
-                raise QueryError(f"{tok.value} needs a term after it", tok.col)
+                raise self.missing_after(tok)
             return make_not(self.parse_unary())
         return self.parse_near()
 
@@ -201,54 +225,58 @@ class _Parser:
         self.take()
         distance = int(tok.value)
         if distance > MAX_NEAR:
-            raise QueryError(f"NEAR/{distance} is too far: at most NEAR/{MAX_NEAR}", tok.col)
+            raise mistakes.near_too_far(distance, MAX_NEAR, tok.col)
         if not self.starts_operand():
-            raise QueryError(f"NEAR/{distance} needs a term on both sides", tok.col)
+            raise self.missing_after(tok)
         right = self.parse_primary()
         if not isinstance(left, Word | Phrase | Prefix) or not isinstance(right, Word | Phrase | Prefix):
-            raise QueryError("NEAR joins two words, phrases or prefixes", tok.col)
+            raise mistakes.near_operands(distance, tok.col)
         after = self.peek()
         if after is not None and after.kind == "NEAR":
-            raise QueryError("NEAR cannot be chained: join proximity conditions with AND", after.col)
+            raise mistakes.near_chained(after.value, after.col)
         return Near(left, right, distance)
 
     def parse_primary(self, field: str = "", mod: str = "") -> Node:
         if not self.starts_operand():
             tok = self.peek()
             if tok is None:
-                raise QueryError("the query ends where a term was expected", len(self.text))
-            if tok.kind in ("OR", "AND", "NEAR"):
-                raise QueryError(f"{tok.kind} needs a term on both sides", tok.col)
-            raise QueryError("')' has no matching '('", tok.col)
+                if self.open:  # "((": the first ( open is never closed
+                    raise mistakes.unclosed_paren(self.open[0])
+                raise mistakes.ends_early(max(len(self.text.rstrip()), 1))
+            raise self.misplaced(tok)
         tok = self.take()
         if tok.kind == "FIELD":
             if field or mod:
-                raise QueryError(f"{tok.value}: cannot be combined with another field", tok.col)
+                raise mistakes.fields_combined(tok.value, tok.col)
             return self.parse_primary(tok.value, mod)
         if tok.kind == "MOD":
             if mod:
-                raise QueryError("use either = or ~, not both", tok.col)
+                raise mistakes.two_modifiers(mod + tok.value, tok.col)
             nxt = self.peek()
             if nxt is None or nxt.kind not in ("TERM", "PHRASE"):
-                raise QueryError(f"'{tok.value}' needs a word or phrase right after it", tok.col)
+                raise mistakes.modifier_alone(tok.value, tok.col)
             return self.parse_primary(field, tok.value)
         if tok.kind == "(":
-            if field in ("site", "source") or mod:
-                raise QueryError(f"{field or mod} cannot apply to a group", tok.col)
+            if field in ("site", "source"):
+                raise mistakes.field_on_group(field, tok.col)
+            if mod:
+                raise mistakes.modifier_on_group(mod, tok.col)
             nxt = self.peek()
             if nxt is not None and nxt.kind == ")":
-                raise QueryError("empty parentheses", tok.col)
+                raise mistakes.empty_parens(tok.col)
+            self.open.append(tok.col)
             node = self.parse_or()
             close = self.peek()
             if close is None or close.kind != ")":
-                raise QueryError("unclosed parenthesis", tok.col)
+                raise mistakes.unclosed_paren(self.open[0])
             self.take()
+            self.open.pop()
             return _in_title(node, tok.col) if field == "title" else node
         if tok.kind == "NOT":
-            raise QueryError(f"{tok.value} cannot follow a field or modifier", tok.col)
+            raise mistakes.negated_field(tok.value, tok.col)
         self.terms += 1
         if self.terms > MAX_TERMS:
-            raise QueryError(f"too many terms: at most {MAX_TERMS}", tok.col)
+            raise mistakes.too_many_terms(MAX_TERMS, tok.col)
         if field == "site":
             return _site(tok)
         if field == "source":
@@ -260,18 +288,18 @@ class _Parser:
         if tok.kind == "PHRASE":
             norms = words(tok.value)
             if not norms:
-                raise QueryError("empty phrase", tok.col)
+                raise mistakes.empty_phrase(tok.col)
             return Phrase(tuple(_word(n, mod, in_phrase=True) for n in norms), exact=mod == "=")
         chunk = tok.value
         star = chunk.find("*")
         if star >= 0:
             if star != len(chunk) - 1:
-                raise QueryError("'*' is only allowed at the end of a word", tok.col + star)
+                raise mistakes.star_inside(chunk, tok.col + star)
             norms = words(chunk[:-1])
             if len(norms) > 1:
-                raise QueryError("a wildcard applies to a single word", tok.col + star)
+                raise mistakes.star_after_words(chunk[:-1], tok.col + star)
             if not norms or sum(c.isalpha() for c in norms[0].base) < 3:
-                raise QueryError("a wildcard needs at least 3 letters before '*'", tok.col + star)
+                raise mistakes.star_too_short(tok.col + star)
             cased = sys.intern(norms[0].cased_base) if mod == "=" else None
             return Prefix(sys.intern(norms[0].base), cased)
         norms = words(chunk)
@@ -310,7 +338,7 @@ def _in_title(node: Node, col: int) -> Node:
     if isinstance(node, Or):
         return make_or([_in_title(c, col) for c in node.children])
     if isinstance(node, Site | Source):
-        raise QueryError("title: cannot contain site: or source:", col)
+        raise mistakes.title_holds_site(col)
     return make_not(_in_title(node.child, col))
 
 
@@ -318,7 +346,7 @@ def _site(tok: _Tok) -> Site:
     value = tok.value.strip().lower()
     value = re.sub(r"^[a-z]+://", "", value).split("/")[0].removeprefix("www.").strip(".")
     if tok.kind != "TERM" or not _DOMAIN_RE.fullmatch(value):
-        raise QueryError("site: needs a domain like bbc.co.uk", tok.col)
+        raise mistakes.not_a_domain(tok.value, tok.col)
     return Site(sys.intern(value))
 
 
@@ -327,7 +355,7 @@ def _source(tok: _Tok) -> Site | Source:
         return _site(tok)
     keys = tuple(sys.intern(n.key) for n in words(tok.value))
     if not keys:
-        raise QueryError("source: needs an outlet name", tok.col)
+        raise mistakes.no_outlet(tok.col)
     bases = [n.base for n in words(tok.value)]
     display = bases[0] if len(bases) == 1 else '"' + " ".join(bases) + '"'
     return Source(keys, sys.intern(display))
@@ -336,17 +364,17 @@ def _source(tok: _Tok) -> Site | Source:
 def parse_query(text: str, aliases: AliasTable | None = None) -> Query:
     """Parse a query as a user typed it. ``aliases`` defaults to :func:`default_aliases`.
 
-    Raises :class:`bot.core.errors.QueryError` with a 1-based column when the query is malformed, or when it
-    only excludes (``-sport`` alone would match nearly every article).
+    Raises :class:`bot.core.errors.QueryError` (:mod:`bot.matching.mistakes`: what is wrong, its 1-based
+    column, a query that works) when the query is malformed, or when it only excludes (``-sport`` alone
+    would match nearly every article).
     """
     if len(text) > MAX_LENGTH:
-        raise QueryError(f"the query is too long: at most {MAX_LENGTH} characters", MAX_LENGTH + 1)
+        raise mistakes.too_long(len(text), MAX_LENGTH)
     parser = _Parser(text, default_aliases() if aliases is None else aliases)
     root = parser.parse()
     if not is_positive(root):
-        raise QueryError(
-            "this part only excludes words and would match almost every article: "
-            "add a word to look for, e.g. 'ukraine -sport'",
-            parser.first_negation,
-        )
+        first = parser.first_negation
+        if first is None:
+            raise mistakes.only_excludes(isinstance(root, Or), "", "", None)
+        raise mistakes.only_excludes(isinstance(root, Or), first.kind, first.value, first.col)
     return Query.of(root)

@@ -49,6 +49,12 @@ class SubscriptionBook:
             del self._by_query[subscription.query]
             self._index.remove(subscription.query)
 
+    def replace(self, subscription: Subscription) -> None:
+        """A stored subscription changed (paused or resumed with a command): match with the new one."""
+        group = self._by_query.get(subscription.query)
+        if group is not None and subscription.id in group:
+            group[subscription.id] = subscription
+
     def set_paused(self, channel: ChannelRef, paused: bool) -> None:
         for group in self._by_query.values():
             for sub_id, subscription in group.items():
@@ -60,7 +66,7 @@ class SubscriptionBook:
         matches = []
         for key, spans in hits.items():
             for subscription in self._by_query.get(key, {}).values():
-                if not subscription.paused:
+                if subscription.live:
                     matches.append(Match(subscription, tuple(spans)))
         matches.sort(key=lambda m: m.subscription.id)
         return matches

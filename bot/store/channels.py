@@ -1,4 +1,4 @@
-"""A channel's delivery settings: its mute and its digest schedule."""
+"""A channel's delivery settings: its mute, its digest schedule and its time zone."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ class ChannelSettings:
     muted_until: float = 0.0
     digest: DigestSchedule = "off"
     """off, hourly or daily: every alert of the channel waits for the next digest."""
+    timezone: str = "UTC"
+    """An IANA zone name (``Europe/Kyiv``): digests keep this clock, and times are shown in it."""
 
 
 class ChannelStore(Protocol):
@@ -31,3 +33,7 @@ class ChannelStore(Protocol):
         ...
 
     async def set_digest(self, channel: ChannelRef, schedule: DigestSchedule) -> None: ...
+
+    async def set_timezone(self, channel: ChannelRef, name: str) -> None:
+        """Set the channel's time zone to ``name``, a zone name the caller has checked."""
+        ...

@@ -27,6 +27,11 @@ class SubscriptionStore(Protocol):
 
     async def remove_subscription(self, subscription_id: int) -> bool: ...
 
+    async def set_subscription_paused(self, subscription_id: int, paused: bool) -> bool:
+        """Pause one subscription (``/news pause``) or resume it; False when there is no such
+        subscription. Independent of :meth:`pause_channel`, which pauses a channel the bot lost."""
+        ...
+
     async def list_subscriptions(self, channel: ChannelRef | None = None) -> list[Subscription]:
         """Subscriptions of one channel (all channels when None), oldest first."""
         ...

@@ -190,5 +190,4 @@ def create_adapter(settings: DiscordSettings, context: PlatformContext) -> Disco
     token = context.env.get(settings.token_env, "")
     if not token:
         raise NewsBotError(f"environment variable {settings.token_env} (the Discord bot token) is not set")
-    commands = CommandService(context.store, context.book, url_check=context.url_check, wake=context.wake)
-    return DiscordAdapter(settings, commands, context.store, context.book, token)
+    return DiscordAdapter(settings, CommandService.from_context(context), context.store, context.book, token)

@@ -17,8 +17,9 @@ from discord import app_commands
 
 from bot.core.errors import CommandError
 from bot.core.models import ChannelRef, DigestSchedule, Mode
+from bot.core.zones import zones_matching
 from handlers.actions import run_action
-from handlers.commands import CommandService, Invocation
+from handlers.commands import CommandService, Invocation, PlatformWords
 from handlers.discord import interactions
 from handlers.discord.buttons import message_options
 from handlers.replies import Reply
@@ -31,6 +32,12 @@ CHOICES = 25
 CHOICE_CHARS = 100
 
 
+def discord_words(admin_role: str) -> PlatformWords:
+    """Who may change what a whole channel gets, as Discord calls them."""
+    admins = "server admins or members of the trusted role" if admin_role else "server admins"
+    return PlatformWords(admins=admins, group="role")
+
+
 def invocation_for(interaction: discord.Interaction, admin_role: str) -> Invocation:
     """Who ran the command and where. Admin: Manage Server, or the configured role."""
     if interaction.guild_id is None or interaction.channel_id is None:
@@ -39,7 +46,7 @@ def invocation_for(interaction: discord.Interaction, admin_role: str) -> Invocat
     roles = {str(r.id) for r in user.roles} if isinstance(user, discord.Member) else set()
     is_admin = interaction.permissions.manage_guild or bool(admin_role and admin_role in roles)
     channel = ChannelRef("discord", str(interaction.channel_id), str(interaction.guild_id))
-    return Invocation(channel, user=str(user.id), is_admin=is_admin)
+    return Invocation(channel, user=str(user.id), is_admin=is_admin, words=discord_words(admin_role))
 
 
 def require_can_post(interaction: discord.Interaction) -> None:
@@ -161,7 +168,19 @@ class NewsGroup(app_commands.Group):
     async def unsubscribe(self, interaction: discord.Interaction, subscription: str) -> None:
         await respond(interaction, await self.service.unsubscribe(self.invocation(interaction), subscription))
 
+    @app_commands.command(description="Stop one subscription matching for now (/news resume starts it again)")
+    @app_commands.describe(subscription="its number from /news list, or the query")
+    async def pause(self, interaction: discord.Interaction, subscription: str) -> None:
+        await respond(interaction, await self.service.pause(self.invocation(interaction), subscription))
+
+    @app_commands.command(description="Start a paused subscription matching again")
+    @app_commands.describe(subscription="its number from /news list, or the query")
+    async def resume(self, interaction: discord.Interaction, subscription: str) -> None:
+        await respond(interaction, await self.service.resume(self.invocation(interaction), subscription))
+
     @unsubscribe.autocomplete("subscription")
+    @pause.autocomplete("subscription")
+    @resume.autocomplete("subscription")
     async def _subscription_choices(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
@@ -188,13 +207,24 @@ class NewsGroup(app_commands.Group):
     async def why(self, interaction: discord.Interaction, url: str) -> None:
         await respond(interaction, await self.service.why(self.invocation(interaction), url))
 
-    @app_commands.command(description="Hold this channel's alerts for a while (30m, 2h, 1d) or 'off'")
+    @app_commands.command(description="Hold this channel's alerts (30m, 2h, 1d) or 'off' (admins)")
     async def mute(self, interaction: discord.Interaction, duration: str) -> None:
         await respond(interaction, await self.service.mute(self.invocation(interaction), duration))
 
-    @app_commands.command(description="Gather this channel's alerts into a digest")
+    @app_commands.command(description="Gather this channel's alerts into a digest (admins)")
     async def digest(self, interaction: discord.Interaction, schedule: DigestSchedule) -> None:
         await respond(interaction, await self.service.digest(self.invocation(interaction), schedule))
+
+    @app_commands.command(description="This channel's time zone, for digests and the times shown (admins)")
+    @app_commands.describe(zone="an IANA name such as Europe/Kyiv or America/New_York; empty: show it")
+    async def timezone(self, interaction: discord.Interaction, zone: str = "") -> None:
+        await respond(interaction, await self.service.timezone(self.invocation(interaction), zone))
+
+    @timezone.autocomplete("zone")
+    async def _zone_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=name, value=name) for name in zones_matching(current)[:25]]
 
     @app_commands.command(name="help", description="How to use /news")
     async def help_(self, interaction: discord.Interaction) -> None:
@@ -203,7 +233,7 @@ class NewsGroup(app_commands.Group):
 
 class FeedsGroup(app_commands.Group):
     """/news feeds ...: adding and removing need Manage Server or the configured role (checked by the
-    command service, which knows the rule for every platform)."""
+    command service, which says who may in this platform's words)."""
 
     def __init__(self, parent: NewsGroup) -> None:
         super().__init__(name="feeds", description="The feeds this channel watches", parent=parent)

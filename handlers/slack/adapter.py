@@ -39,7 +39,7 @@ from bot.platforms import PlatformContext, SlackSettings
 from bot.processing.subscriptions import pause_workspace
 from handlers.commands import CommandService
 from handlers.replies import Reply
-from handlers.slack.commands import SlackAdmins, SlashCommands, clicked_in
+from handlers.slack.commands import SlackAdmins, SlashCommands, clicked_in, slack_words
 from handlers.slack.http import slack_routes
 from handlers.slack.notifier import SlackNotifier
 from handlers.slack.replies import render_slack_reply
@@ -87,7 +87,7 @@ class SlackAdapter:
         self.client.base_url = _with_slash(api_base)  # before any call: bolt's per-request clients copy it
         self.commands = commands
         self.notifier = SlackNotifier(self.client, commands.store, commands.book)
-        self.slash = SlashCommands(commands, SlackAdmins(self.client, admin_group))
+        self.slash = SlashCommands(commands, SlackAdmins(self.client, admin_group), slack_words(admin_group))
         self.bot_user = ""
         """The bot's user id (auth.test at start): a ``tokens_revoked`` naming it is about this bot."""
         self.app.command(COMMAND)(self._on_command)
@@ -193,7 +193,7 @@ def create_adapter(slack: SlackSettings, context: PlatformContext) -> SlackAdapt
     env = context.env
     if slack.mode == "http" and not context.web_enabled:
         raise SlackError("platforms.slack.mode http needs the web server: set web.enabled: true")
-    service = CommandService(context.store, context.book, url_check=context.url_check, wake=context.wake)
+    service = CommandService.from_context(context)
     try:
         return SlackAdapter(
             service,

@@ -20,15 +20,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.core.errors import CommandError
 from bot.core.models import ChannelRef, Mode, mode_named
 from handlers.actions import run_action
-from handlers.commands import CommandService, Invocation
+from handlers.commands import CommandService, Invocation, PlatformWords
 from handlers.replies import Reply
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "slack"
 GENERIC_ERROR = "Something went wrong running that command; the details are in the bot's log."
-ADMIN_AWARE = frozenset({"feeds", "mute", "digest"})
-"""Commands whose outcome may depend on the user being an admin; only these cost a users.info call."""
+ADMIN_AWARE = frozenset({"feeds", "mute", "digest", "timezone"})
+"""Commands whose outcome may depend on the user being an admin (and ``subscribe`` with a user group);
+only these cost a users.info call."""
 
 _SUBTEAM = re.compile(r"\s*<!subteam\^(S[A-Z0-9]+)(?:\|[^<>]*)?>\s*$")
 _LINK = re.compile(r"<((?:https?|mailto):[^<>|]+)(?:\|[^<>]*)?>")
@@ -75,9 +76,16 @@ def clicked_in(body: dict[str, Any]) -> str:
 AdminCheck = Callable[[str], Awaitable[bool]]
 
 
+def slack_words(admin_group: str) -> PlatformWords:
+    """Who may change what a whole channel gets, as Slack calls them."""
+    admins = "workspace admins or members of the admin user group" if admin_group else "workspace admins"
+    return PlatformWords(admins=admins, group="user group")
+
+
 class SlackAdmins:
-    """Whether a Slack user may manage feeds: a workspace admin or owner (users.info), or a member of the
-    configured user group (usergroups.users.list). An API failure counts as "no" and is logged."""
+    """Whether a Slack user may change what a whole channel gets: a workspace admin or owner (users.info),
+    or a member of the configured user group (usergroups.users.list). An API failure counts as "no" and is
+    logged."""
 
     def __init__(self, client: AsyncWebClient, admin_group: str = "") -> None:
         self.client = client
@@ -103,9 +111,10 @@ class SlashCommands:
     """Runs one /news invocation. Errors stop here, in one layer: a :class:`CommandError` is shown to
     the user as is; anything else is logged with its traceback and the user gets a generic message."""
 
-    def __init__(self, service: CommandService, is_admin: AdminCheck) -> None:
+    def __init__(self, service: CommandService, is_admin: AdminCheck, words: PlatformWords) -> None:
         self.service = service
         self.is_admin = is_admin
+        self.words = words
 
     async def run(self, command: dict[str, Any]) -> Reply:
         text = str(command.get("text") or "").strip()
@@ -130,7 +139,8 @@ class SlashCommands:
                 workspace_id=str((body.get("team") or {}).get("id") or ""),
             )
             admin = name == "feeds-remove" and bool(user) and await self.is_admin(user)
-            return await run_action(self.service, Invocation(channel, user=user, is_admin=admin), name, key)
+            invocation = Invocation(channel, user=user, is_admin=admin, words=self.words)
+            return await run_action(self.service, invocation, name, key)
         except CommandError as exc:
             return Reply(str(exc))
         except Exception:
@@ -145,10 +155,11 @@ class SlashCommands:
             workspace_id=str(command.get("team_id") or ""),
         )
         name, _, rest = text.partition(" ")
-        admin = name.lower() in ADMIN_AWARE and bool(user) and await self.is_admin(user)
-        invocation = Invocation(channel, user=user, is_admin=admin)
-        if name.lower() == "subscribe":
-            args = parse_subscribe(rest)
+        args = parse_subscribe(rest) if name.lower() == "subscribe" else None
+        asks = name.lower() in ADMIN_AWARE or (args is not None and bool(args.mention))
+        admin = asks and bool(user) and await self.is_admin(user)
+        invocation = Invocation(channel, user=user, is_admin=admin, words=self.words)
+        if args is not None:
             return await self.service.subscribe(
                 invocation, args.query, mention=args.mention, mode=args.mode, thread=args.thread
             )

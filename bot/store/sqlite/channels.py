@@ -12,10 +12,13 @@ class SqliteChannels(SqliteBase):
 
     async def channel_settings(self, channel: ChannelRef) -> ChannelSettings:
         rows = await self._rows(
-            "SELECT muted_until, digest FROM channel_settings WHERE platform=? AND workspace=? AND channel=?",
+            "SELECT muted_until, digest, timezone FROM channel_settings"
+            " WHERE platform=? AND workspace=? AND channel=?",
             (channel.platform, channel.workspace_id, channel.channel_id),
         )
-        return ChannelSettings(rows[0]["muted_until"], rows[0]["digest"]) if rows else ChannelSettings()
+        if not rows:
+            return ChannelSettings()
+        return ChannelSettings(rows[0]["muted_until"], rows[0]["digest"], rows[0]["timezone"])
 
     async def set_mute(self, channel: ChannelRef, until: float) -> None:
         await self._write(
@@ -42,4 +45,11 @@ class SqliteChannels(SqliteBase):
             "INSERT INTO channel_settings (platform, workspace, channel, digest) VALUES (?, ?, ?, ?)"
             " ON CONFLICT DO UPDATE SET digest=excluded.digest",
             (channel.platform, channel.workspace_id, channel.channel_id, schedule),
+        )
+
+    async def set_timezone(self, channel: ChannelRef, name: str) -> None:
+        await self._write(
+            "INSERT INTO channel_settings (platform, workspace, channel, timezone) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT DO UPDATE SET timezone=excluded.timezone",
+            (channel.platform, channel.workspace_id, channel.channel_id, name),
         )

@@ -49,6 +49,10 @@ class SqliteSubscriptions(SqliteBase):
     async def remove_subscription(self, subscription_id: int) -> bool:
         return await self._write("DELETE FROM subscriptions WHERE id=?", (subscription_id,)) > 0
 
+    async def set_subscription_paused(self, subscription_id: int, paused: bool) -> bool:
+        sql = "UPDATE subscriptions SET user_paused=? WHERE id=?"
+        return await self._write(sql, (int(paused), subscription_id)) > 0
+
     async def list_subscriptions(self, channel: ChannelRef | None = None) -> list[Subscription]:
         if channel is None:
             rows = await self._rows("SELECT * FROM subscriptions ORDER BY id")
@@ -85,4 +89,5 @@ def _subscription(row: sqlite3.Row) -> Subscription:
         mode=row["mode"],
         paused=bool(row["paused"]),
         thread=bool(row["thread"]),
+        user_paused=bool(row["user_paused"]),
     )
