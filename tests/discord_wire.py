@@ -51,6 +51,31 @@ def role_json(rid: str, name: str, permissions: int, position: int) -> dict[str,
     }
 
 
+def message_json(
+    mid: str, channel_id: str, guild: str, author: dict[str, Any], body: dict[str, Any], *, flags: int = 0
+) -> dict[str, Any]:
+    """A message as Discord returns it, from the body it was created (and edited) with."""
+    return {
+        "id": mid,
+        "channel_id": channel_id,
+        "guild_id": guild,
+        "author": author,
+        "content": body.get("content", ""),
+        "embeds": body.get("embeds", []),
+        "timestamp": "2026-01-01T00:00:00+00:00",
+        "edited_timestamp": None,
+        "tts": False,
+        "mention_everyone": False,
+        "mentions": [],
+        "mention_roles": [],
+        "attachments": [],
+        "pinned": False,
+        "type": 0,
+        "flags": flags,
+        "nonce": body.get("nonce"),
+    }
+
+
 def json_answer(data: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     """Exactly ``application/json``, as Discord sends it (discord.py compares the header verbatim)."""
     body = json.dumps(data).encode()

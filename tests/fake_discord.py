@@ -3,10 +3,11 @@ the bot uses and a gateway websocket (hello, identify, ready, guild create, hear
 interaction create). Only what discord.py and the tests need; shapes follow Discord's API docs.
 
 Tests drive it: :meth:`FakeDiscord.command` sends a slash command as Discord would and returns the
-bot's interaction callback; :meth:`FakeDiscord.press` clicks a button of that answer (a component
-interaction) and returns the bot's callback for the click; ``messages`` holds what the bot posted;
-``requests`` records every REST call with its arrival time; :meth:`rate_limit` makes the next matching
-calls answer 429; :meth:`drop_gateway` closes the websocket so the client has to resume.
+bot's interaction callback (:meth:`FakeDiscord.interact`: the whole exchange, followups included, kept
+by tests/discord_interactions.py); :meth:`FakeDiscord.press` clicks a button of that answer (a
+component interaction) and returns the bot's callback for the click; ``messages`` holds what the bot
+posted; ``requests`` records every REST call with its arrival time; :meth:`rate_limit` makes the next
+matching calls answer 429; :meth:`drop_gateway` closes the websocket so the client has to resume.
 """
 
 from __future__ import annotations
@@ -20,7 +21,18 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from tests.discord_wire import Scope, channel_json, error, json_answer, rate_limited, role_json, user_json
+from tests.discord_interactions import EPHEMERAL as EPHEMERAL  # re-exported: tests import it from here
+from tests.discord_interactions import Exchange, Interactions
+from tests.discord_wire import (
+    Scope,
+    channel_json,
+    error,
+    json_answer,
+    message_json,
+    rate_limited,
+    role_json,
+    user_json,
+)
 
 TOKEN = "fake-discord-token"
 APP_ID = "900000000000000001"
@@ -48,7 +60,6 @@ MANAGE_GUILD = 1 << 5
 USE_COMMANDS = 1 << 31
 MEMBER_PERMS = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | USE_COMMANDS
 BOT_PERMS = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS
-EPHEMERAL = 1 << 6
 NONCE_WINDOW = 120.0
 """Discord checks an enforced nonce against "the past few minutes"; the fake remembers two."""
 
@@ -111,7 +122,7 @@ class FakeDiscord:
         self.heartbeats = 0
         self._limits: list[tuple[str, str, float, Scope]] = []
         self._lost_answers: list[tuple[str, str]] = []
-        self._outages: list[tuple[str, str, float, int]] = []
+        self._outages: list[tuple[str, str, float, int, dict[str, Any]]] = []
         self.token_revoked = False
         self.garbled: set[str] = set()
         """Markers: a message whose embeds hold one is answered 200 ``{}`` and not stored, as a broken
@@ -119,7 +130,7 @@ class FakeDiscord:
         self._ids = itertools.count(1)
         self._nonces: dict[tuple[str, str], tuple[float, Posted]] = {}
         """(author, nonce) -> when, and the message it created: Create Message's ``enforce_nonce``."""
-        self._callbacks: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self.interactions = Interactions(GUILD_ID, user_json(BOT_ID, "newsbot", bot=True))
         self._ws: web.WebSocketResponse | None = None
         self._session_id = ""
         self._events: list[tuple[int, str, Any]] = []
@@ -148,9 +159,7 @@ class FakeDiscord:
         app.router.add_patch(api + "/channels/{channel}/messages/{message}", self._edit_message)
         app.router.add_post(api + "/channels/{channel}/threads", self._forum_post)
         app.router.add_post(api + "/channels/{channel}/messages/{message}/threads", self._message_thread)
-        app.router.add_post(api + "/interactions/{id}/{token}/callback", self._callback)
-        app.router.add_post(api + "/webhooks/{app}/{token}", self._followup)
-        app.router.add_patch(api + "/webhooks/{app}/{token}/messages/{message}", self._followup)
+        self.interactions.add_routes(app.router, api)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -181,10 +190,19 @@ class FakeDiscord:
         this bot), or as Cloudflare does ("cloudflare": an HTML page without Discord's headers)."""
         self._limits.append((method, path_part, retry_after, scope))
 
-    def outage(self, method: str, path_part: str, seconds: float, status: int = 503) -> None:
+    def outage(
+        self,
+        method: str,
+        path_part: str,
+        seconds: float,
+        status: int = 503,
+        body: dict[str, Any] | None = None,
+    ) -> None:
         """For the next ``seconds``, every ``method`` request whose path contains ``path_part`` answers
-        ``status`` before doing anything, as Discord does while its API is down."""
-        self._outages.append((method, path_part, time.monotonic() + seconds, status))
+        ``status`` before doing anything, as Discord does while its API is down (or, with a 4xx and
+        Discord's error ``body``, as a server that refuses what it is sent)."""
+        answer = body or {"message": "Service Unavailable", "code": 0}
+        self._outages.append((method, path_part, time.monotonic() + seconds, status, answer))
 
     def revoke_token(self) -> None:
         """The bot's token is reset in the developer portal: REST answers 401 and the gateway refuses
@@ -219,6 +237,23 @@ class FakeDiscord:
         """Send ``/news <path> option:value ...`` as a member (ADMIN_ID has Manage Server, MEMBER_ID
         has not) and return the bot's interaction callback body. ``autocomplete``: the focused option
         (an autocomplete interaction, answered with choices)."""
+        exchange = await self.interact(
+            path, options, user=user, channel=channel, autocomplete=autocomplete, answer_within=answer_within
+        )
+        assert exchange.callback is not None
+        return exchange.callback
+
+    async def interact(
+        self,
+        path: str,
+        options: dict[str, Any] | None = None,
+        *,
+        user: str = ADMIN_ID,
+        channel: str = CHANNEL_ID,
+        autocomplete: str = "",
+        answer_within: float = 10.0,
+    ) -> Exchange:
+        """As :meth:`command`, but the whole exchange: the callback, then whatever follows it."""
         leaf: list[dict[str, Any]] = []
         resolved: dict[str, Any] = {}
         for name, value in (options or {}).items():
@@ -281,7 +316,9 @@ class FakeDiscord:
         buttons = [c for row in message["components"] for c in row.get("components", [])]
         assert any(b.get("custom_id") == custom_id for b in buttons), f"no button {custom_id} on {buttons}"
         data = {"custom_id": custom_id, "component_type": 2}
-        return await self._interact(3, data, user, channel, answer_within, message=message)
+        exchange = await self._interact(3, data, user, channel, answer_within, message=message)
+        assert exchange.callback is not None
+        return exchange.callback
 
     async def _interact(
         self,
@@ -292,9 +329,9 @@ class FakeDiscord:
         answer_within: float,
         *,
         message: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
+    ) -> Exchange:
         """Send an interaction of ``kind`` (2 command, 3 component, 4 autocomplete) from ``user`` in
-        ``channel``; the bot's callback body."""
+        ``channel``; the exchange, once the bot's callback has come."""
         iid = str(next(self._ids) + 5_000_000)
         token = f"itoken-{iid}"
         permissions = MEMBER_PERMS | (MANAGE_GUILD if user == ADMIN_ID else 0)
@@ -320,10 +357,10 @@ class FakeDiscord:
             "data": data,
             **({"message": message} if message is not None else {}),
         }
-        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._callbacks[iid] = future
+        exchange = self.interactions.open(iid, token, channel)
         await self.dispatch("INTERACTION_CREATE", payload)
-        return await asyncio.wait_for(future, answer_within)
+        await asyncio.wait_for(asyncio.shield(exchange.answered), answer_within)
+        return exchange
 
     def channel_messages(self, channel: str = CHANNEL_ID) -> list[Posted]:
         return [m for m in self.messages if m.channel_id == channel]
@@ -476,8 +513,8 @@ class FakeDiscord:
             response = error(401, 0, "401: Unauthorized")
         elif limit := self._take_limit(request.method, request.path):
             response = rate_limited(*limit)
-        elif status := self._outage(request.method, request.path):
-            response = json_answer({"message": "Service Unavailable", "code": 0}, status=status)
+        elif outage := self._outage(request.method, request.path):
+            response = json_answer(outage[1], status=outage[0])
         else:
             response = await handler(request)
             if self.latency:
@@ -487,9 +524,14 @@ class FakeDiscord:
         record.status = response.status
         return response
 
-    def _outage(self, method: str, path: str) -> int:
+    def _outage(self, method: str, path: str) -> tuple[int, dict[str, Any]] | None:
         now = time.monotonic()
-        return next((s for m, part, end, s in self._outages if m == method and part in path and now < end), 0)
+        found = (
+            (status, body)
+            for m, part, end, status, body in self._outages
+            if m == method and part in path and now < end
+        )
+        return next(found, None)
 
     def _take_lost_answer(self, method: str, path: str) -> bool:
         for i, (m, part) in enumerate(self._lost_answers):
@@ -649,49 +691,5 @@ class FakeDiscord:
         }
 
     def _message_json(self, posted: Posted) -> dict[str, Any]:
-        current = posted.current
-        return {
-            "id": posted.id,
-            "channel_id": posted.channel_id,
-            "guild_id": GUILD_ID,
-            "author": user_json(BOT_ID, "newsbot", bot=True),
-            "content": current.get("content", ""),
-            "embeds": current.get("embeds", []),
-            "timestamp": "2026-01-01T00:00:00+00:00",
-            "edited_timestamp": None,
-            "tts": False,
-            "mention_everyone": False,
-            "mentions": [],
-            "mention_roles": [],
-            "attachments": [],
-            "pinned": False,
-            "type": 0,
-            "nonce": current.get("nonce"),
-        }
-
-    async def _callback(self, request: web.Request) -> web.Response:
-        iid = request.match_info["id"]
-        body = await request.json()
-        future = self._callbacks.pop(iid, None)
-        if future is None:
-            return error(400, 40060, "Interaction has already been acknowledged.")
-        if not future.done():
-            future.set_result(body)
-        flags = (body.get("data") or {}).get("flags") or 0
-        return json_answer(
-            {
-                "interaction": {
-                    "id": iid,
-                    "type": 2,
-                    "response_message_id": str(980000000000000000 + next(self._ids)),
-                    "response_message_loading": body.get("type") == 5,
-                    "response_message_ephemeral": bool(flags & EPHEMERAL),
-                }
-            }
-        )
-
-    async def _followup(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        posted = Posted(id=str(980000000000000000 + next(self._ids)), channel_id="followup", body=body)
-        self.messages.append(posted)
-        return json_answer(self._message_json(posted))
+        author = user_json(BOT_ID, "newsbot", bot=True)
+        return message_json(posted.id, posted.channel_id, GUILD_ID, author, posted.current)

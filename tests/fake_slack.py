@@ -10,8 +10,9 @@
   ``conversations.replies`` lists a thread, parent first, oldest first. Both return each message's
   metadata when asked with ``include_all_metadata``.
 - Socket Mode: ``apps.connections.open`` hands out ``ws://127.0.0.1:<port>/link/?ticket=<n>``; the
-  websocket says hello, delivers ``slash_commands`` envelopes and records the acks. ``drop()`` closes
-  the connection (the client reconnects through ``apps.connections.open``); envelopes sent while no
+  websocket says hello, delivers ``slash_commands`` envelopes (and ``events_api`` ones, built by
+  tests/fake_slack_events.py) and records the acks. ``drop()`` closes the connection (the client
+  reconnects through ``apps.connections.open``); envelopes sent while no
   client is connected, or not acked when the connection went, are delivered on the next one.
 - ``/respond/<n>``: the response_url of each slash command and button click; what bolt's ``respond()``
   posts lands in :attr:`FakeSlack.responses`.
@@ -253,10 +254,14 @@ class FakeSlack:
             "payload": payload,
             "accepts_response_payload": accepts_response_payload,
         }
-        self._unacked[envelope_id] = envelope
+        await self.deliver(envelope)
+        return envelope_id
+
+    async def deliver(self, envelope: dict[str, Any]) -> None:
+        """Send a Socket Mode envelope now, or when a client next connects; again until it is acked."""
+        self._unacked[str(envelope["envelope_id"])] = envelope
         if self._socket is not None and not self._socket.closed:
             await self._socket.send_json(envelope)
-        return envelope_id
 
     async def drop(self) -> None:
         """Close the websocket as a Slack server restart would."""

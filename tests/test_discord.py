@@ -21,12 +21,12 @@ from bot.core.models import Alert, Article, ChannelRef
 from handlers.discord.adapter import DiscordAdapter
 from handlers.discord.commands import GENERIC_FAILURE, NewsGroup
 from tests.conftest import write_config
+from tests.discord_interactions import EPHEMERAL
 from tests.events import event
 from tests.fake_discord import (
     ADMIN_ID,
     CHANNEL_ID,
     EDITOR_ID,
-    EPHEMERAL,
     FORUM_CHANNEL_ID,
     GUILD_ID,
     MEMBER_ID,

@@ -85,6 +85,36 @@ async def pause_channel(store: Store, book: SubscriptionBook, channel: ChannelRe
     return paused
 
 
+async def pause_workspace(
+    store: Store, book: SubscriptionBook, platform: str, workspace_id: str, reason: str
+) -> int:
+    """The bot was removed from a whole server or workspace: every channel of it that has subscriptions
+    is paused as :func:`pause_channel` pauses one, and it is logged once for all of them (a second call
+    finds nothing left to pause and logs nothing). Each channel resumes as one lost alone does."""
+    channels = sorted(
+        {
+            s.channel
+            for s in await store.list_subscriptions()
+            if s.channel.platform == platform and s.channel.workspace_id == workspace_id and not s.paused
+        },
+        key=lambda c: c.channel_id,
+    )
+    paused = 0
+    for channel in channels:
+        paused += await store.pause_channel(channel)
+        book.set_paused(channel, True)
+    if paused:
+        log.warning(
+            "paused %d subscription(s) in %d channel(s) of %s:%s: %s",
+            paused,
+            len(channels),
+            platform,
+            workspace_id,
+            reason,
+        )
+    return paused
+
+
 async def resume_channel(store: Store, book: SubscriptionBook, channel: ChannelRef, now: float) -> int:
     """Resume a channel paused when the bot lost it: its subscriptions match again and the alerts held
     for it fall due. Returns how many subscriptions were resumed."""

@@ -11,7 +11,8 @@ when it stops (so one Discord adapter per process):
 
 The token comes from the environment variable named by ``platforms.discord.token_env`` and is
 never logged. Commands are synced to ``dev_guild_ids`` when set (instant, for development), else
-globally.
+globally; a sync Discord refuses does not stop the bot (alerts need no commands) and is tried again
+later (:mod:`handlers.discord.sync`).
 """
 
 from __future__ import annotations
@@ -30,12 +31,13 @@ from discord.http import Route as DiscordRoute
 from bot.core.errors import NewsBotError
 from bot.core.models import ChannelRef
 from bot.platforms import DiscordSettings, PlatformContext
-from bot.processing.subscriptions import SubscriptionBook
+from bot.processing.subscriptions import SubscriptionBook, pause_workspace
 from bot.store.base import Store
 from handlers.commands import CommandService
 from handlers.discord.buttons import NewsButton
 from handlers.discord.commands import NewsGroup, NewsTree
 from handlers.discord.notifier import RATE_LIMIT_WAIT, DiscordNotifier
+from handlers.discord.sync import CommandSync
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +90,10 @@ class DiscordAdapter:
         self.tree.add_command(self.news)
         self.client.add_dynamic_items(NewsButton)
         self.notifier = DiscordNotifier(self.client, store, book)
+        self.book = book
+        self.sync = CommandSync(self.tree, config.dev_guild_ids)
         self._task: asyncio.Task[None] | None = None
+        self._sync_task: asyncio.Task[None] | None = None
         self._saved: tuple[str, yarl.URL] | None = None
 
     async def start(self) -> None:
@@ -98,7 +103,6 @@ class DiscordAdapter:
             await self.client.login(self._token)
             gateway = self.config.gateway_url or (await self.client.http.get_bot_gateway())[1]
             DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
-            await self._sync_commands()
         except discord.LoginFailure as exc:
             await self.stop()
             raise NewsBotError(
@@ -107,6 +111,7 @@ class DiscordAdapter:
         except (discord.DiscordException, aiohttp.ClientError, OSError) as exc:
             await self.stop()
             raise NewsBotError(f"cannot reach Discord at {self.config.api_base}: {exc}") from exc
+        await self._first_sync()
         # From here on the client's REST requests are the notifier's sends: a rate limit longer than
         # RATE_LIMIT_WAIT is raised (the outbox retries that alert after it) instead of slept through
         # inside the send while every other channel waits. Starting up (above) waited up to 30 s, the
@@ -123,6 +128,8 @@ class DiscordAdapter:
             await self.stop()
             raise NewsBotError("could not connect to Discord's gateway (see the log)")
         log.info("discord: connected as %s", self.client.user)
+        if not self.sync.done:
+            self._sync_task = asyncio.create_task(self.sync.retry(), name="discord-command-sync")
 
     async def _connect(self) -> None:
         """discord.py reconnects and resumes by itself; this loop only outlives what it gives up on
@@ -147,30 +154,28 @@ class DiscordAdapter:
             await asyncio.sleep(delay)
             delay = min(60.0, delay * 2)
 
-    async def _sync_commands(self) -> None:
-        if self.config.dev_guild_ids:
-            for guild_id in self.config.dev_guild_ids:
-                guild = discord.Object(id=int(guild_id))
-                self.tree.copy_global_to(guild=guild)
-                synced = await self.tree.sync(guild=guild)
-                log.info("discord: synced %d commands to guild %s", len(synced), guild_id)
-        else:
-            synced = await self.tree.sync()
-            log.info("discord: synced %d commands globally (they may take a while to appear)", len(synced))
+    async def _first_sync(self) -> None:
+        """One try while starting; a refusal is logged by the sync and retried once connected."""
+        try:
+            await self.sync.attempt()
+        except Exception:
+            self.sync.pending.clear()
+            log.exception("discord: syncing the /news commands failed; not trying again until a restart")
 
     async def pause_guild(self, guild_id: str) -> None:
-        """The bot left or was removed from a guild: pause its channels' subscriptions."""
-        channels = {
-            s.channel
-            for s in await self.store.list_subscriptions()
-            if s.channel.platform == "discord" and s.channel.workspace_id == guild_id
-        }
-        for channel in channels:
-            await self.notifier.pause(channel, "removed from the server")
+        """The bot left or was removed from a guild: pause its channels' subscriptions (one log line)."""
+        await pause_workspace(
+            self.store, self.book, "discord", guild_id, "the bot was removed from the server"
+        )
 
     async def stop(self) -> None:
         with contextlib.suppress(Exception):
             await self.client.close()
+        if self._sync_task is not None:
+            self._sync_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sync_task
+            self._sync_task = None
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

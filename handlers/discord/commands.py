@@ -3,7 +3,9 @@ platform-neutral :class:`CommandService` and answers with its :class:`Reply`.
 
 Errors stop in one place, :meth:`NewsTree.on_error`: a :class:`CommandError` is shown to the user as
 is (ephemeral); anything else is logged with its traceback and the user gets a short apology, never
-a traceback.
+a traceback. A command still running after a moment is deferred and its reply follows up
+(:mod:`handlers.discord.interactions`). The commands are for servers only: installed to a guild, used
+in its channels (``integration_types`` and ``contexts`` in the synced payload).
 """
 
 from __future__ import annotations
@@ -18,12 +20,16 @@ from bot.core.models import ChannelRef, DigestSchedule, Mode
 from bot.core.zones import zones_matching
 from handlers.actions import run_action
 from handlers.commands import CommandService, Invocation, PlatformWords
+from handlers.discord import interactions
 from handlers.discord.buttons import message_options
 from handlers.replies import Reply
 
 log = logging.getLogger(__name__)
 
 GENERIC_FAILURE = "Something went wrong running that command; the details are in the bot's log."
+CHOICES = 25
+"""Discord shows at most 25 autocomplete choices, each name and value at most 100 characters."""
+CHOICE_CHARS = 100
 
 
 def discord_words(admin_role: str) -> PlatformWords:
@@ -57,15 +63,29 @@ def require_can_post(interaction: discord.Interaction) -> None:
 
 
 async def respond(interaction: discord.Interaction, reply: Reply) -> None:
-    """Answer with the reply in Discord's form (:mod:`handlers.discord.replies`): escaped, no mentions."""
-    options = message_options(reply)
-    if interaction.response.is_done():
-        await interaction.followup.send(ephemeral=reply.ephemeral, **options)
-    else:
-        await interaction.response.send_message(ephemeral=reply.ephemeral, **options)
+    """Answer with the reply in Discord's form (:mod:`handlers.discord.replies`): escaped, no mentions;
+    directly, or as a followup once the command was deferred (:mod:`handlers.discord.interactions`)."""
+    await interactions.send(interaction, ephemeral=reply.ephemeral, **message_options(reply))
+
+
+def feed_choices(urls: list[str], current: str) -> list[app_commands.Choice[str]]:
+    """Autocomplete for ``/news feeds remove``: the channel's feeds containing what was typed, each
+    valued by its link (or, for a link too long for a choice, its number in ``/news feeds list``)."""
+    typed = current.strip().casefold()
+    return [
+        app_commands.Choice(
+            name=f"{n}. {url}"[:CHOICE_CHARS], value=url if len(url) <= CHOICE_CHARS else str(n)
+        )
+        for n, url in enumerate(urls, 1)
+        if typed in url.casefold() or typed == str(n)
+    ][:CHOICES]
 
 
 class NewsTree(app_commands.CommandTree[discord.Client]):
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        interactions.start_grace(interaction)
+        return True
+
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         cause: BaseException = error
         if isinstance(error, app_commands.CommandInvokeError):
@@ -90,7 +110,15 @@ class NewsGroup(app_commands.Group):
     """/news ... ; every handler raises CommandError for a user's mistake (see NewsTree.on_error)."""
 
     def __init__(self, service: CommandService, admin_role: str) -> None:
-        super().__init__(name="news", description="News alerts for this channel", guild_only=True)
+        super().__init__(
+            name="news",
+            description="News alerts for this channel",
+            guild_only=True,
+            allowed_installs=app_commands.AppInstallationType(guild=True, user=False),
+            allowed_contexts=app_commands.AppCommandContext(
+                guild=True, dm_channel=False, private_channel=False
+            ),
+        )
         self.service = service
         self.admin_role = admin_role
         FeedsGroup(self)  # joins this group as /news feeds
@@ -101,6 +129,7 @@ class NewsGroup(app_commands.Group):
     async def press(self, interaction: discord.Interaction, action: str, key: str) -> None:
         """A reply's button was clicked: run its action as the typed command would, and answer as
         that command does. Errors stop here, as :meth:`NewsTree.on_error` stops them for commands."""
+        interactions.start_grace(interaction)
         try:
             reply = await run_action(self.service, self.invocation(interaction), action, key)
         except CommandError as exc:
@@ -156,7 +185,10 @@ class NewsGroup(app_commands.Group):
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         choices = await self.service.subscription_choices(self.invocation(interaction), current)
-        return [app_commands.Choice(name=label[:100], value=value[:100]) for label, value in choices[:25]]
+        return [
+            app_commands.Choice(name=label[:CHOICE_CHARS], value=value[:CHOICE_CHARS])
+            for label, value in choices[:CHOICES]
+        ]
 
     @app_commands.command(name="list", description="This channel's subscriptions")
     async def list_(self, interaction: discord.Interaction) -> None:
@@ -224,3 +256,10 @@ class FeedsGroup(app_commands.Group):
     async def remove(self, interaction: discord.Interaction, feed: str) -> None:
         invocation = self.news.invocation(interaction)
         await respond(interaction, await self.news.service.feeds(invocation, f"remove {feed.strip()}"))
+
+    @remove.autocomplete("feed")
+    async def _feed_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        invocation = self.news.invocation(interaction)
+        return feed_choices(await self.news.service.store.channel_feeds(invocation.channel), current)

@@ -9,6 +9,14 @@ Two ways to receive commands (``platforms.slack.mode``):
 Slack wants a slash command acknowledged within 3 seconds. The handler acknowledges first, with an
 empty ack, and only then runs the command (which may call users.info, read the store, look back over
 recent articles); the reply follows through the command's ``response_url``.
+
+When the app is uninstalled from the workspace (``app_uninstalled``) or its bot token is revoked
+(``tokens_revoked``), the workspace's subscriptions are paused, with one log line, as a channel the bot
+lost is paused (subscribing again in a channel resumes it). The Slack app subscribes to both events.
+
+The bolt app makes the Web API client from the bot token (and it is pointed at ``api_base``): given a
+client of ours instead, bolt would warn at every start that the ``SLACK_BOT_TOKEN`` it finds in the
+environment "will be unused".
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core.errors import NewsBotError
 from bot.platforms import PlatformContext, SlackSettings
+from bot.processing.subscriptions import pause_workspace
 from handlers.commands import CommandService
 from handlers.replies import Reply
 from handlers.slack.commands import SlackAdmins, SlashCommands, clicked_in, slack_words
@@ -68,17 +77,23 @@ class SlackAdapter:
         if mode == "http" and not signing_secret:
             raise ValueError("Slack HTTP mode needs a signing secret")
         self.mode = mode
-        self.client = AsyncWebClient(token=bot_token, base_url=_with_slash(api_base))
-        self.notifier = SlackNotifier(self.client, commands.store, commands.book)
-        self.slash = SlashCommands(commands, SlackAdmins(self.client, admin_group), slack_words(admin_group))
         self.app = AsyncApp(
-            client=self.client,
+            token=bot_token,
             signing_secret=signing_secret or None,
             request_verification_enabled=False,  # handlers/slack/http.py verifies each request
             logger=logging.getLogger("slack_bolt"),
         )
+        self.client: AsyncWebClient = self.app.client
+        self.client.base_url = _with_slash(api_base)  # before any call: bolt's per-request clients copy it
+        self.commands = commands
+        self.notifier = SlackNotifier(self.client, commands.store, commands.book)
+        self.slash = SlashCommands(commands, SlackAdmins(self.client, admin_group), slack_words(admin_group))
+        self.bot_user = ""
+        """The bot's user id (auth.test at start): a ``tokens_revoked`` naming it is about this bot."""
         self.app.command(COMMAND)(self._on_command)
         self.app.action(BUTTONS)(self._on_button)
+        self.app.event("app_uninstalled")(self._on_uninstalled)
+        self.app.event("tokens_revoked")(self._on_tokens_revoked)
         self.routes: list[web.RouteDef] = slack_routes(self.app, signing_secret) if mode == "http" else []
         """Routes for the bot's web server: ``POST /slack/events`` in HTTP mode, none in Socket Mode."""
         self._app_token = app_token
@@ -92,6 +107,7 @@ class SlackAdapter:
             raise SlackError(f"Slack refused the bot token: {exc.response.get('error')}") from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise SlackError(f"cannot reach Slack at {self.client.base_url}: {exc}") from exc
+        self.bot_user = str(identity.get("user_id") or "")
         log.info(
             "slack: connected as %s in %s (%s mode)", identity.get("user"), identity.get("team"), self.mode
         )
@@ -123,6 +139,20 @@ class SlackAdapter:
         reply = await self.slash.press(body)
         channel, user = clicked_in(body), str((body.get("user") or {}).get("id"))
         await self._reply(bool(body.get("response_url")), channel, user, reply, respond, replace=False)
+
+    async def _on_uninstalled(self, body: dict[str, Any]) -> None:
+        await self._pause_workspace(body, "the app was uninstalled from the workspace")
+
+    async def _on_tokens_revoked(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        bots = (event.get("tokens") or {}).get("bot") or []
+        if not bots or (self.bot_user and self.bot_user not in bots):
+            return  # users' tokens, or another app's bot: this bot still posts
+        await self._pause_workspace(body, "the bot token was revoked")
+
+    async def _pause_workspace(self, body: dict[str, Any], reason: str) -> None:
+        team = str(body.get("team_id") or "")
+        if team:
+            await pause_workspace(self.commands.store, self.commands.book, "slack", team, reason)
 
     async def _reply(
         self,
