@@ -157,3 +157,18 @@ async def test_a_feed_remove_button_is_for_admins_as_the_command_is(bot: Bot) ->
     done = await click(bot, remove, user="UADMIN")
     assert done["text"] == "This channel no longer watches https://example.com/rss"
     assert await bot.store.channel_feeds(here) == []
+
+
+async def test_an_alerts_open_article_click_is_acknowledged(bot: Bot) -> None:
+    """Slack opens the link itself but sends the click to the app too, and warns the user when the app
+    does not acknowledge it."""
+    await bot.command("subscribe NATO")
+    assert (await bot.news(article())).sent == 1
+    [posted] = bot.fake.messages
+    [button] = [e for b in posted.blocks if b["type"] == "actions" for e in b["elements"]]
+    assert button["action_id"] == "open_article"
+    if bot.events_url:
+        status, _ = await bot.fake.post_click_http(bot.events_url, SECRET, button)
+        assert status == 200
+    else:
+        assert await bot.fake.wait_ack(await bot.fake.click(button)) is not None

@@ -42,6 +42,7 @@ from handlers.replies import Reply
 from handlers.slack.commands import SlackAdmins, SlashCommands, clicked_in, slack_words
 from handlers.slack.http import slack_routes
 from handlers.slack.notifier import SlackNotifier
+from handlers.slack.render import OPEN_ARTICLE
 from handlers.slack.replies import render_slack_reply
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,7 @@ class SlackAdapter:
         """The bot's user id (auth.test at start): a ``tokens_revoked`` naming it is about this bot."""
         self.app.command(COMMAND)(self._on_command)
         self.app.action(BUTTONS)(self._on_button)
+        self.app.action(OPEN_ARTICLE)(self._on_link)
         self.app.event("app_uninstalled")(self._on_uninstalled)
         self.app.event("tokens_revoked")(self._on_tokens_revoked)
         self.routes: list[web.RouteDef] = slack_routes(self.app, signing_secret) if mode == "http" else []
@@ -131,6 +133,12 @@ class SlackAdapter:
         reply = await self.slash.run(command)
         channel, user = str(command.get("channel_id")), str(command.get("user_id"))
         await self._reply(bool(command.get("response_url")), channel, user, reply, respond)
+
+    @staticmethod
+    async def _on_link(ack: AsyncAck) -> None:
+        """An alert's "Open article" button: Slack opens the link itself, but still tells the app, and
+        shows the user a warning unless the app acknowledges."""
+        await ack()
 
     async def _on_button(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         """A button of a /news reply (unsubscribe, remove a feed): answered as the command would be, in

@@ -82,6 +82,9 @@ _LOOKALIKES = str.maketrans(
 )
 _QUOTE = re.compile(r"^([ \t]*)(&gt;|＞)", re.MULTILINE)
 
+OPEN_ARTICLE = "open_article"
+"""The action_id of an alert's link button (the adapter acknowledges its clicks)."""
+
 
 class SlackMessage(TypedDict):
     """The arguments of ``chat.postMessage`` apart from the channel."""
@@ -124,7 +127,7 @@ def render_slack(alert: Alert) -> SlackMessage:
             "type": "button",
             "text": {"type": "plain_text", "text": "Open article", "emoji": True},
             "url": url,
-            "action_id": "open_article",
+            "action_id": OPEN_ARTICLE,
         }
         blocks.append({"type": "actions", "elements": [button]})
     source = single_line(alert.source)
