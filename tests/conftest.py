@@ -7,7 +7,10 @@ import aiohttp
 import pytest
 
 from bot.matching import build as matching_build
+from bot.matching import default_aliases
+from bot.processing.subscriptions import SubscriptionBook
 from bot.store import SqliteStore
+from handlers.commands import CommandService
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures"
@@ -43,6 +46,12 @@ async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
     s = await SqliteStore.open(tmp_path / "bot.db")
     yield s
     await s.close()
+
+
+@pytest.fixture
+def service(store: SqliteStore) -> CommandService:
+    """The /news command service over a fresh store, as every platform shares it."""
+    return CommandService(store, SubscriptionBook(default_aliases()))
 
 
 def write_config(
