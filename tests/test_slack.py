@@ -457,7 +457,7 @@ async def test_a_revoked_token_holds_the_alerts_is_logged_once_and_pauses_nothin
     due = await bot.store.due_alerts(time.time() + 1, 10, ["slack"])
     assert len(due) == 2
     bot.fake.fail("chat.postMessage", "token_revoked", times=2)  # this send, and the worker's first
-    with caplog.at_level(logging.INFO, logger="handlers.slack.notifier"):
+    with caplog.at_level(logging.INFO, logger="bot.delivery.worker"):
         with pytest.raises(DeliveryError) as raised:
             await bot.adapter.notifier.send(due[0].alert)
         assert (raised.value.auth, raised.value.retryable) == (True, True)
@@ -466,14 +466,15 @@ async def test_a_revoked_token_holds_the_alerts_is_logged_once_and_pauses_nothin
         for item in due:  # held for the token, not failed
             status = await bot.store.alert_status(item.alert.id)
             assert status is not None and status.status == "pending"
-        errors = [r.getMessage() for r in caplog.records if r.name == "handlers.slack.notifier"]
+        errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
         assert len(errors) == 1 and "token_revoked" in errors[0]  # once, not per alert
+        assert "needs a restart" in errors[0]
         assert not any(s.paused for s in await bot.store.list_subscriptions())
         bot.clock[0] += 120  # past the worker's next try of the platform: the token works again
         assert (await bot.delivery.deliver_due()).sent == 2
     assert sorted(m.channel for m in bot.fake.messages) == ["C0NEWS", "C0TWO"]
-    notes = [r.getMessage() for r in caplog.records if r.name == "handlers.slack.notifier"]
-    assert notes[1:] == ["slack: the bot token works again"]
+    again = [r.getMessage() for r in caplog.records if "accepts" in r.getMessage()]
+    assert again == ["slack accepts the bot's token again; sending the alerts it held"]
 
 
 async def test_the_app_runs_slack_as_a_platform_plugin(

@@ -88,7 +88,6 @@ class SlackNotifier:
         self.replies_limit = replies_limit
         self.now = now
         """The clock that says which day's thread an alert goes into (UTC days)."""
-        self._auth_logged = False
         self._threads: dict[tuple[str, date], str] = {}
         """(channel key, day) -> ts of that day's parent message, for today and yesterday."""
 
@@ -251,9 +250,6 @@ class SlackNotifier:
             raise await self._delivery_error(channel, method, exc) from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise DeliveryError(f"slack {method}: {type(exc).__name__}: {exc}", retryable=True) from exc
-        if self._auth_logged:
-            self._auth_logged = False
-            log.info("slack: the bot token works again")
         data: dict[str, Any] = response.data if isinstance(response.data, dict) else {}
         return data
 
@@ -267,15 +263,9 @@ class SlackNotifier:
             reason = f"{error} on {method} (invite the bot or unarchive the channel, then re-subscribe)"
             await pause_channel(self.store, self.book, channel, f"{where}: {reason}")
             return DeliveryError(f"slack {method}: {error}", retryable=False, gone=True)
-        if error in AUTH_DEAD:
-            if not self._auth_logged:
-                self._auth_logged = True
-                log.error(
-                    "slack: the bot token was refused (%s); Slack alerts wait until it works again "
-                    "(a replaced token needs a restart of the bot)",
-                    error,
-                )
-            return DeliveryError(f"slack {method}: {error}", retryable=True, auth=True)
+        if error in AUTH_DEAD:  # the worker logs it, once, and holds the platform
+            message = f"slack {method}: {error}; a replaced token needs a restart of the bot"
+            return DeliveryError(message, retryable=True, auth=True)
         retryable = exc.response.status_code >= 500 or error in (
             "internal_error",
             "fatal_error",
