@@ -131,6 +131,19 @@ def test_only_an_absolute_link_is_a_story_key() -> None:
     assert story_keys(relative) == ()
 
 
+def test_articles_gone_from_the_window_never_crowd_out_live_ones() -> None:
+    """Dropped articles stay in the postings until a compaction: fifteen old copies of a story must not
+    take the candidates' places from the live article a new copy joins."""
+    d = StoryDetector(window=100.0)
+    live = ARTICLES["sulawesi"]
+    for n in range(15):  # the same words as the live one: they tie with it, and came first
+        d.assign(Article(id=f"old-{n}", title=live.title, text=live.text, url="", source="Old"), 0.0)
+    d.assign(live, 150.0)  # the fifteen have left the window
+    copy = Article(id="copy", title="Quake toll climbs on Sulawesi", text=live.text, url="", source="Copy")
+    decision, _ = d.assign(copy, 151.0)
+    assert decision.story_id == "sulawesi" and decision.reason != "new"
+
+
 def test_the_decision_is_kept_for_why_and_read_back() -> None:
     [_, decision] = assign(detector(), "izmir-reuters", "izmir-ap")
     assert StoryDecision.from_json(decision.to_json()) == decision

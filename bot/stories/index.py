@@ -97,20 +97,27 @@ class StoryIndex:
         """Up to :data:`CANDIDATES` entries in the window sharing the most of the vector's rarest words,
         most shared first."""
         oldest = now - self.window
+        live = self._entries
         shared: Counter[int] = Counter()
         walked = 0
         for term in sorted(vector, key=lambda t: -vector[t]):
             slots = self._postings.get(term)
             if not slots or len(slots) > POSTINGS_WALKED:
                 continue  # a word new to the window weighs most and finds nothing; a common one says little
-            shared.update(slots)
+            # Postings still name dropped articles until the next compaction: they must not take the
+            # places of live ones among the candidates.
+            shared.update(slot for slot in slots if slot in live)
             walked += 1
             if walked == TERMS_WALKED:
                 break
-        for slot, _ in shared.most_common(CANDIDATES):
-            entry = self._entries.get(slot)
-            if entry is not None and entry.at >= oldest:
+        taken = 0
+        for slot, _ in shared.most_common():
+            entry = live[slot]
+            if entry.at >= oldest:
                 yield entry
+                taken += 1
+                if taken == CANDIDATES:
+                    return
 
     def story(self, story_id: str) -> StoryState | None:
         return self._stories.get(story_id)
