@@ -7,11 +7,7 @@ from __future__ import annotations
 
 from bot.core.errors import CommandError
 from handlers.commands import CommandService, Invocation
-from handlers.replies import ACTIONS, Action, Reply, feed_key
-
-
-def action_named(name: str) -> Action | None:
-    return next((action for action in ACTIONS if action == name), None)
+from handlers.replies import Reply, feed_key
 
 
 async def run_action(service: CommandService, invocation: Invocation, action: str, key: str) -> Reply:

@@ -26,6 +26,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 import discord
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,9 @@ async def _defer_after(interaction: discord.Interaction, answer: _Answer, delay:
             await interaction.response.defer(ephemeral=True, thinking=True)
         except discord.HTTPException as exc:
             log.warning("discord: could not defer /%s: %s %s", _name(interaction), exc.status, exc.text)
+            return
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:  # the reply still goes out, or says why
+            log.warning("discord: could not defer /%s: %s: %s", _name(interaction), type(exc).__name__, exc)
             return
         answer.thinking = True
         log.debug("discord: /%s deferred after %.1fs", _name(interaction), delay)

@@ -23,7 +23,7 @@ from handlers.slack.render import (
     pack,
     plain,
 )
-from handlers.text import drop_unsafe, fit
+from handlers.text import drop_unsafe, fit, single_line
 
 BLOCK_LIMIT = 50
 MAX_BUTTON_ROWS = 40
@@ -83,16 +83,12 @@ def mrkdwn_piece(piece: Piece) -> str:
     if isinstance(piece, str):
         return escape_mrkdwn(drop_unsafe(piece))
     if isinstance(piece, Code):
-        return code(single(piece.text))
+        return code(single_line(piece.text))
     if isinstance(piece, Outside):
         text = shown(piece.text, piece.limit)
         return fit(text, PIECE_LIMIT, code) if piece.code else fit(text, PIECE_LIMIT, escape_mrkdwn)
     assert isinstance(piece, Link)
     return link(piece.url, shown(piece.label or piece.url))
-
-
-def single(text: str) -> str:
-    return " ".join(drop_unsafe(text).split())
 
 
 def _header(heading: str) -> Block:

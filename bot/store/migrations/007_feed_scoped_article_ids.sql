@@ -2,7 +2,8 @@
 -- its bare GUID, global across feeds: an item of a second feed reusing a GUID of the first (opaque
 -- numbers such as 12345 are common) was taken for an update of the other outlet's article, never alerted,
 -- and overwrote its row. Every row is kept, under the id the current code gives the same item, so what
--- was seen stays seen and nothing alerts again after the upgrade:
+-- was seen stays seen after the upgrade (an item whose feed repeated its GUID is the exception: the
+-- parser now suffixes those ids; its story key, link or headline, keeps it from alerting again):
 -- - a pushed article (no feed): push:<id>;
 -- - a feed item whose id is its canonical web link, or a sha256: hash of title and date: unchanged;
 -- - a feed item whose GUID is its own web link (once canonicalised): that canonical link;
