@@ -236,7 +236,8 @@ class CommandService:
             decision = StoryDecision.from_json(seen.story_why)
             edition = decision.edition if decision is not None else seen.story_id
             status = await self.store.alert_status(alert_id(invocation.channel, edition))
-        return why_reply(url, seen, verdicts, status)
+        zone = (await self.store.channel_settings(invocation.channel)).timezone
+        return why_reply(url, seen, verdicts, status, zone)
 
     async def feeds(self, invocation: Invocation, rest: str) -> Reply:
         action, _, argument = rest.strip().partition(" ")

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from bot.core.models import Span, Subscription, unique_terms
+from bot.core.zones import zone as zone_of
 from bot.store import AlertStatus, SeenArticle
 from bot.stories import StoryDecision
 from handlers.replies import Item, Line, Link, Outside, Piece, Reply, Section, reply
@@ -53,13 +54,18 @@ class Verdict:
 
 
 def why_reply(
-    url: str, seen: SeenArticle | None, verdicts: Sequence[Verdict], status: AlertStatus | None
+    url: str,
+    seen: SeenArticle | None,
+    verdicts: Sequence[Verdict],
+    status: AlertStatus | None,
+    zone: str = "UTC",
 ) -> Reply:
+    """``zone``: the channel's time zone, that the times are given in."""
     if seen is None:
         return reply(
             Section(lines=(("I have not seen ", Outside(url), " in any feed I watch (or pushed to me)."),))
         )
-    lines: list[Line] = [("Seen ", _when(seen.seen_at), ": ", *_label(seen), ".")]
+    lines: list[Line] = [("Seen ", _when(seen.seen_at, zone), ": ", *_label(seen), ".")]
     if story := story_line(StoryDecision.from_json(seen.story_why)):
         lines.append(story)
     if not verdicts:
@@ -84,7 +90,7 @@ def why_reply(
             "or older than the age limit), so it was not alerted.",
         )
     elif status is not None:
-        footer = _status(status)
+        footer = _status(status, zone)
     elif matched:
         footer = ("No alert was made for it here: the subscription was added after the article arrived.",)
     return reply(Section(lines=tuple(lines), items=tuple(items), footer=(footer,) if footer else ()))
@@ -119,9 +125,9 @@ def story_line(decision: StoryDecision | None) -> Line:
     return ("Story: a story of its own; nothing like it was seen in the window before it.",)
 
 
-def _status(status: AlertStatus) -> Line:
+def _status(status: AlertStatus, zone: str) -> Line:
     if status.status == "sent":
-        when = f" {_when(status.sent_at)}" if status.sent_at else ""
+        when = f" {_when(status.sent_at, zone)}" if status.sent_at else ""
         return (f"The alert was posted here{when}.",)
     if status.status == "failed":
         return ("The alert could not be posted here: ", Outside(status.last_error))
@@ -141,5 +147,7 @@ def _label(seen: SeenArticle) -> Line:
     return (title, " — ", Outside(article.source)) if article.source else (title,)
 
 
-def _when(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%d %b %Y %H:%M UTC")
+def _when(epoch: float, zone: str) -> str:
+    """``24 Nov 2026 08:00 UTC``: with the year, since an article may be old; in the channel's zone."""
+    tz = zone_of(zone)
+    return datetime.fromtimestamp(epoch, tz=tz).strftime("%d %b %Y %H:%M ") + str(tz.key)

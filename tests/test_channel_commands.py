@@ -259,6 +259,17 @@ async def test_timezone_is_checked_kept_and_shown(service: CommandService) -> No
     )
 
 
+async def test_why_gives_its_times_in_the_channels_zone(service: CommandService) -> None:
+    from bot.processing.pipeline import Pipeline
+    from bot.summarise.extractive import ExtractiveSummariser
+
+    await service.run_text(ADMIN, "timezone Asia/Kolkata")
+    kharkiv = Article(id="k", title="Kharkiv power restored", text="Crews worked.", url="https://n.example/k")
+    await Pipeline(service.store, service.book, ExtractiveSummariser()).process([kharkiv])
+    seen = (await service.run_text(ADMIN, "why https://n.example/k")).text.splitlines()[0]
+    assert seen.startswith("Seen ") and " Asia/Kolkata: Kharkiv power restored" in seen
+
+
 @pytest.mark.parametrize(
     ("typed", "message"),
     [
