@@ -28,7 +28,7 @@ from bot.stories import StoryDecision
 from handlers.channel_commands import ChannelCommands
 from handlers.explain import Hit, Verdict, preview_reply, why_reply, would_have_matched
 from handlers.feed_commands import FeedCommands, FindFeed, UrlCheck
-from handlers.help import help_reply
+from handlers.help import TERMINAL_USAGE, HelpUsage, help_reply
 from handlers.query_errors import QueryProblem, query_problem
 from handlers.replies import Button, Item, Outside, Section, reply
 from handlers.replies import Reply as Reply  # where adapters have always found it
@@ -46,6 +46,8 @@ class PlatformWords:
     """Discord: "server admins or members of the trusted role"; Slack: "workspace admins or ..."."""
     group: str = "group"
     """What a subscription may mention: a "role" on Discord, a "user group" on Slack."""
+    usage: HelpUsage = TERMINAL_USAGE
+    """How ``/news help`` shows the commands that have options."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +100,7 @@ class CommandService:
             "pause": self.pause,
             "resume": self.resume,
             "status": lambda inv, _rest: self.status(inv),
-            "help": lambda inv, _rest: self.help(inv.channel.platform),
+            "help": lambda inv, _rest: self.help(inv.words.usage),
         }
 
     @classmethod
@@ -119,7 +121,7 @@ class CommandService:
             text = text.removeprefix("/news").strip()
         name, _, rest = text.partition(" ")
         if not name:
-            return await self.help(invocation.channel.platform)
+            return await self.help(invocation.words.usage)
         handler = self._text_commands.get(name.lower())
         if handler is None:
             known = ", ".join(self._text_commands)
@@ -335,9 +337,9 @@ class CommandService:
             Section(heading="Subscriptions in this channel", items=items, numbered=True, footer=footer)
         )
 
-    async def help(self, platform: str = "") -> Reply:
-        """The commands and the query language, with each command's options as ``platform`` takes them."""
-        return help_reply(platform)
+    async def help(self, usage: HelpUsage = TERMINAL_USAGE) -> Reply:
+        """The commands and the query language, with each command's options as the platform takes them."""
+        return help_reply(usage)
 
 
 def _pick(

@@ -1,31 +1,29 @@
 """``/news help``: the commands and the query language as two lists, each entry a command (or a query)
 in code format and what it does. A command's options are typed differently on each platform, so the
-entries that have options come in each platform's form."""
+entries that have options come in each platform's form (:class:`HelpUsage`, which each platform gives)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from handlers.replies import Code, Item, Reply, Section, reply
 
-_SUBSCRIBE = {
-    "slack": (
-        "/news subscribe <query> [@group] [hourly|daily] [thread]",
-        "alert this channel about articles matching the query. Options, at the end: a user group to "
-        "mention with each alert (admins); hourly or daily for a digest instead of each alert; thread to "
-        "post the day's alerts in one thread",
-    ),
-    "discord": (
-        "/news subscribe query:<query> [mention:<role>] [mode:hourly|daily] [thread:True]",
-        "alert this channel about articles matching the query. Options: a role to ping with each "
-        "alert (admins); hourly or daily for a digest instead of each alert; thread to open a thread for "
-        "each alert (in a forum channel every alert is a post)",
-    ),
-}
-_SUBSCRIBE_PLAIN = (
-    "/news subscribe <query> [hourly|daily]",
-    "alert this channel about articles matching the query; hourly or daily: a digest instead of each alert",
-)
-_FEEDS_ADD = {"discord": "/news feeds add url:<url> [items:n]"}
-_BUTTONS = {"slack": ", each with a button to remove it", "discord": ", with a button to remove each"}
+
+@dataclass(frozen=True, slots=True)
+class HelpUsage:
+    """How a platform types the commands that have options, and what its lists offer. Each platform
+    module gives its own (``handlers/slack/commands.py``, ``handlers/discord/commands.py``); these
+    defaults are the terminal's."""
+
+    subscribe: str = "/news subscribe <query> [hourly|daily]"
+    subscribe_what: str = (
+        "alert this channel about articles matching the query; hourly or daily: a digest instead of "
+        "each alert"
+    )
+    feeds_add: str = "/news feeds add <url> [n]"
+    buttons: str = ""
+    """How a list offers to remove each row (", each with a button to remove it"), if it does."""
+
 
 QUERIES: tuple[tuple[str, str], ...] = (
     ("Ukraine grain", "every word must appear"),
@@ -42,12 +40,14 @@ QUERIES: tuple[tuple[str, str], ...] = (
 )
 
 
-def help_reply(platform: str = "") -> Reply:
-    """The help for ``platform`` ("slack", "discord"; anything else: the terminal)."""
-    subscribe, what = _SUBSCRIBE.get(platform, _SUBSCRIBE_PLAIN)
-    buttons = _BUTTONS.get(platform, "")
+TERMINAL_USAGE = HelpUsage()
+
+
+def help_reply(usage: HelpUsage = TERMINAL_USAGE) -> Reply:
+    """The help, with the commands that have options as ``usage`` (the platform's) types them."""
+    buttons = usage.buttons
     commands = (
-        (subscribe, what),
+        (usage.subscribe, usage.subscribe_what),
         ("/news list", f"this channel's subscriptions, numbered{buttons}"),
         ("/news unsubscribe <n>", "remove subscription number n (or give the query itself)"),
         ("/news pause <n>", "stop subscription n matching for now; the others go on"),
@@ -56,7 +56,7 @@ def help_reply(platform: str = "") -> Reply:
         ("/news why <url>", "was this article seen, and did it match here? If not, why not"),
         ("/news feeds list", f"the feeds this channel added{buttons}"),
         (
-            _FEEDS_ADD.get(platform, "/news feeds add <url> [n]"),
+            usage.feeds_add,
             "watch a feed (admins); its current items are history, or alert its n newest (up to 20)",
         ),
         ("/news feeds remove <n>", "stop watching a feed this channel added (admins)"),

@@ -14,11 +14,13 @@ import pytest
 from bot.core.models import Article, ChannelRef, Headline, Subscription
 from bot.store import AlertStatus, SeenArticle
 from handlers.console import render_console, render_console_reply
+from handlers.discord.commands import DISCORD_USAGE
 from handlers.discord.render import render_discord
 from handlers.discord.replies import render_discord_reply
 from handlers.explain import Hit, Verdict, preview_reply, why_reply
-from handlers.help import help_reply
+from handlers.help import HelpUsage, help_reply
 from handlers.replies import Button, Item, Link, Outside, Reply, Section, reply
+from handlers.slack.commands import SLACK_USAGE
 from handlers.slack.render import render_slack
 from handlers.slack.replies import render_slack_reply
 from tests.render_support import alert
@@ -183,9 +185,12 @@ def test_a_link_the_platform_would_refuse_is_its_label_alone() -> None:
     assert render_discord_reply(answer)["content"] == "https://x.example/a%28b%29%7Cc"
 
 
+USAGE = {"slack": SLACK_USAGE, "discord": DISCORD_USAGE, "console": HelpUsage()}
+
+
 @pytest.mark.parametrize("platform", ["slack", "discord", "console"])
 def test_help_is_a_list_and_tells_near_source_and_the_thread_option(platform: str) -> None:
-    answer = help_reply(platform)
+    answer = help_reply(USAGE[platform])
     text = answer.text
     assert "NEAR/10" in text and "source:Reuters" in text and "site:example.com" in text
     assert ("thread" in text.split("/news list")[0]) == (platform != "console")  # no threads in a terminal

@@ -172,3 +172,9 @@ async def test_an_alerts_open_article_click_is_acknowledged(bot: Bot) -> None:
         assert status == 200
     else:
         assert await bot.fake.wait_ack(await bot.fake.click(button)) is not None
+
+
+async def test_help_on_slack_shows_slacks_own_options(bot: Bot) -> None:
+    """The usage comes from the platform (a user group, the thread word), not the terminal's or Discord's."""
+    answer = json.dumps(await reply_to(bot, "help"))
+    assert "[@group] [hourly|daily] [thread]" in answer and "mention:&lt;role&gt;" not in answer

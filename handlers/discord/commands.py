@@ -22,6 +22,7 @@ from handlers.actions import run_action
 from handlers.commands import CommandService, Invocation, PlatformWords
 from handlers.discord import interactions
 from handlers.discord.buttons import message_options
+from handlers.help import HelpUsage
 from handlers.replies import Reply
 
 log = logging.getLogger(__name__)
@@ -32,10 +33,22 @@ CHOICES = 25
 CHOICE_CHARS = 100
 
 
+DISCORD_USAGE = HelpUsage(
+    subscribe="/news subscribe query:<query> [mention:<role>] [mode:hourly|daily] [thread:True]",
+    subscribe_what=(
+        "alert this channel about articles matching the query. Options: a role to ping with each "
+        "alert (admins); hourly or daily for a digest instead of each alert; thread to open a thread for "
+        "each alert (in a forum channel every alert is a post)"
+    ),
+    feeds_add="/news feeds add url:<url> [items:n]",
+    buttons=", with a button to remove each",
+)
+
+
 def discord_words(admin_role: str) -> PlatformWords:
     """Who may change what a whole channel gets, as Discord calls them."""
     admins = "server admins or members of the trusted role" if admin_role else "server admins"
-    return PlatformWords(admins=admins, group="role")
+    return PlatformWords(admins=admins, group="role", usage=DISCORD_USAGE)
 
 
 def invocation_for(interaction: discord.Interaction, admin_role: str) -> Invocation:
@@ -228,7 +241,7 @@ class NewsGroup(app_commands.Group):
 
     @app_commands.command(name="help", description="How to use /news")
     async def help_(self, interaction: discord.Interaction) -> None:
-        await respond(interaction, await self.service.help("discord"))
+        await respond(interaction, await self.service.help(DISCORD_USAGE))
 
 
 class FeedsGroup(app_commands.Group):

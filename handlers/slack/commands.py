@@ -21,6 +21,7 @@ from bot.core.errors import CommandError
 from bot.core.models import ChannelRef, Mode, mode_named
 from handlers.actions import run_action
 from handlers.commands import CommandService, Invocation, PlatformWords
+from handlers.help import HelpUsage
 from handlers.replies import Reply
 
 log = logging.getLogger(__name__)
@@ -76,10 +77,21 @@ def clicked_in(body: dict[str, Any]) -> str:
 AdminCheck = Callable[[str], Awaitable[bool]]
 
 
+SLACK_USAGE = HelpUsage(
+    subscribe="/news subscribe <query> [@group] [hourly|daily] [thread]",
+    subscribe_what=(
+        "alert this channel about articles matching the query. Options, at the end: a user group to "
+        "mention with each alert (admins); hourly or daily for a digest instead of each alert; thread to "
+        "post the day's alerts in one thread"
+    ),
+    buttons=", each with a button to remove it",
+)
+
+
 def slack_words(admin_group: str) -> PlatformWords:
     """Who may change what a whole channel gets, as Slack calls them."""
     admins = "workspace admins or members of the admin user group" if admin_group else "workspace admins"
-    return PlatformWords(admins=admins, group="user group")
+    return PlatformWords(admins=admins, group="user group", usage=SLACK_USAGE)
 
 
 class SlackAdmins:
