@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import DeliveryConfig
@@ -94,7 +95,8 @@ async def drain(pending: int, api_base: str | None) -> DrainResult:
         if api_base is None:
             notifier = RecordingNotifier()
         else:
-            client = AsyncWebClient(token="xoxb-bench", base_url=api_base)
+            # One connection pool, as the Slack adapter gives its client (handlers/slack/adapter.py).
+            client = AsyncWebClient(token="xoxb-bench", base_url=api_base, session=aiohttp.ClientSession())
             notifier = TimedSlackNotifier(client, store, SubscriptionBook(default_aliases()))
         registry = NotifierRegistry()
         registry.register(notifier)

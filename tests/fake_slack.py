@@ -92,6 +92,8 @@ class FakeSlack:
         self.users: dict[str, dict[str, Any]] = {"UADMIN": {"is_admin": True}, "UUSER": {}}
         self.groups: dict[str, list[str]] = {}
         self.connections_opened = 0
+        self.peers: set[Any] = set()
+        """The client (address, port) of every connection a Web API call came over."""
         self.latency = 0.0
         """Seconds every Web API call takes after it took effect, before its answer leaves (a network)."""
         self._failures: dict[str, list[Failure]] = {}
@@ -345,6 +347,8 @@ class FakeSlack:
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        if request.transport is not None:
+            self.peers.add(request.transport.get_extra_info("peername"))
         args: dict[str, Any] = dict(request.query)
         if request.content_type == "application/json":
             args.update(await request.json())

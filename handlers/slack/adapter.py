@@ -101,13 +101,19 @@ class SlackAdapter:
         self._app_token = app_token
         self._ping_interval = ping_interval
         self._socket: AsyncSocketModeHandler | None = None
+        self._session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
+        # One connection pool for every Web API call, the notifier's and those of bolt's per-request
+        # clients (which take this client's session): without one, slack_sdk connects anew for each call.
+        self._session = self.client.session = aiohttp.ClientSession()
         try:
             identity = await self.client.auth_test()
         except SlackApiError as exc:
+            await self.stop()
             raise SlackError(f"Slack refused the bot token: {exc.response.get('error')}") from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
+            await self.stop()
             raise SlackError(f"cannot reach Slack at {self.client.base_url}: {exc}") from exc
         self.bot_user = str(identity.get("user_id") or "")
         log.info(
@@ -127,6 +133,10 @@ class SlackAdapter:
         if self._socket is not None:
             socket, self._socket = self._socket, None
             await socket.close_async()  # type: ignore[no-untyped-call]
+        if self._session is not None:
+            session, self._session = self._session, None
+            self.client.session = None
+            await session.close()
 
     async def _on_command(self, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()  # within Slack's 3 seconds, before any slow work
