@@ -560,6 +560,19 @@ async def test_thread_option_posts_the_days_alerts_in_one_thread(socket_bot: Bot
     )
 
 
+async def test_the_days_thread_begins_at_the_channels_own_midnight(socket_bot: Bot) -> None:
+    """In Asia/Kolkata (UTC+5:30), 17:00 and 20:00 UTC on the 24th are the 24th and the 25th there."""
+    bot = socket_bot
+    await bot.command("subscribe NATO thread")
+    assert (await bot.command("timezone Asia/Kolkata", user="UADMIN")).startswith("This channel's time zone")
+    bot.adapter.notifier.now = lambda: datetime(2024, 11, 24, 17, tzinfo=UTC)
+    await bot.news(article(1))
+    bot.adapter.notifier.now = lambda: datetime(2024, 11, 24, 20, tzinfo=UTC)
+    await bot.news(article(2, "NATO ministers agree on new air policing rules"))
+    parents = [m.text for m in bot.fake.messages if m.thread_ts is None]
+    assert parents == ["News alerts · 24 Nov 2024", "News alerts · 25 Nov 2024"]
+
+
 async def test_a_thread_reply_slack_stored_before_a_500_is_not_posted_again(socket_bot: Bot) -> None:
     bot = socket_bot
     await bot.command("subscribe NATO thread")

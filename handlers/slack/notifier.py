@@ -28,9 +28,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from bot.core.errors import DeliveryError
+from bot.core.errors import DeliveryError, StoreError
 from bot.core.http import parse_retry_after
 from bot.core.models import Alert, ChannelRef, MessageRef
+from bot.core.zones import zone
 from bot.processing.subscriptions import SubscriptionBook, pause_channel
 from bot.store.base import Store
 from handlers.slack.render import render_slack
@@ -87,13 +88,13 @@ class SlackNotifier:
         self.history_limit = history_limit
         self.replies_limit = replies_limit
         self.now = now
-        """The clock that says which day's thread an alert goes into (UTC days)."""
+        """The clock that says which day's thread an alert goes into (the channel's days)."""
         self._threads: dict[tuple[str, date], str] = {}
         """(channel key, day) -> ts of that day's parent message, for today and yesterday."""
 
     async def send(self, alert: Alert, *, retry: bool = False) -> MessageRef:
         channel = alert.channel.channel_id
-        day = self.now().astimezone(UTC).date()
+        day = await self._day(alert.channel) if alert.thread or retry else self.now().astimezone(UTC).date()
         recent: Mapping[str, Any] = {}
         if retry or (alert.thread and (alert.channel.key, day) not in self._threads):
             recent = await self._recent(alert.channel)  # one look serves the alert and the thread
@@ -122,6 +123,15 @@ class SlackNotifier:
             channel_id=str(response.get("channel") or channel),
             message_id=str(response["ts"]),
         )
+
+    async def _day(self, channel: ChannelRef) -> date:
+        """The channel's date now, in its time zone (``/news timezone``): its day's thread begins at its
+        own midnight. UTC when the store cannot say."""
+        try:
+            name = (await self.store.channel_settings(channel)).timezone
+        except StoreError:
+            name = "UTC"
+        return self.now().astimezone(zone(name)).date()
 
     async def _day_thread(self, channel: ChannelRef, day: date, recent: Mapping[str, Any]) -> str:
         """Subscriptions with the thread option post into one thread per channel per day, under a
