@@ -15,7 +15,7 @@ import pytest
 from discord.http import Route
 
 from bot.app import App
-from bot.config import load_config
+from bot.config import Config, load_config
 from bot.core.errors import DeliveryError, NewsBotError
 from bot.core.models import Alert, Article, ChannelRef
 from handlers.discord.adapter import DiscordAdapter
@@ -43,22 +43,27 @@ TOKEN_ENV = "NEWSBOT_TEST_DISCORD_TOKEN"
 HERE = ChannelRef("discord", CHANNEL_ID, GUILD_ID)
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeDiscord]:
+@pytest.fixture(name="fake")
+async def discord_server() -> AsyncIterator[FakeDiscord]:
+    """The fake Discord, as ``fake``; the other Discord test modules import it."""
     server = FakeDiscord()
     await server.start()
     yield server
     await server.close()
 
 
-async def _app(tmp_path: Path, fake: FakeDiscord, admin_role: str = "") -> AsyncIterator[App]:
+def discord_config(tmp_path: Path, fake: FakeDiscord, admin_role: str = "") -> Config:
+    """A config with Discord on ``fake`` (its token in TOKEN_ENV), no feeds, no subscriptions."""
     extra = (
         "  discord:\n    enabled: true\n"
         f"    token_env: {TOKEN_ENV}\n    api_base: {fake.api_base}\n    dev_guild_ids: ['{GUILD_ID}']\n"
     )
     extra += f"    admin_role: '{admin_role}'\n" if admin_role else ""
-    config = load_config(write_config(tmp_path, extra, feeds="  []\n", subs="  []\n"))
-    application = await App.build(config)
+    return load_config(write_config(tmp_path, extra, feeds="  []\n", subs="  []\n"))
+
+
+async def _app(tmp_path: Path, fake: FakeDiscord, admin_role: str = "") -> AsyncIterator[App]:
+    application = await App.build(discord_config(tmp_path, fake, admin_role))
     await application.start()
     yield application
     await application.close()

@@ -12,16 +12,23 @@ from typing import Any
 import pytest
 
 from bot.app import App
-from bot.config import load_config
 from bot.core.backoff import Backoff
 from bot.core.errors import CommandError
 from handlers.commands import Reply
 from handlers.discord import interactions, sync
 from handlers.discord.commands import NewsGroup, feed_choices
-from tests.conftest import write_config
 from tests.discord_interactions import ANSWER_WITHIN, EPHEMERAL, Exchange
 from tests.fake_discord import CHANNEL_ID, FORUM_CHANNEL_ID, GUILD_ID, TOKEN, FakeDiscord
-from tests.test_discord import HERE, TOKEN_ENV, adapter_of, arrive, article, text_of
+from tests.test_discord import (
+    HERE,
+    TOKEN_ENV,
+    adapter_of,
+    arrive,
+    article,
+    discord_config,
+    discord_server,  # noqa: F401 (the fixture fake)
+    text_of,
+)
 
 SYNC_REFUSED = {
     "code": 50035,
@@ -37,21 +44,9 @@ SYNC_REFUSED = {
 """What a Discord-compatible server that does not know ``autocomplete`` answers the sync with."""
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeDiscord]:
-    server = FakeDiscord()
-    await server.start()
-    yield server
-    await server.close()
-
-
 async def built(tmp_path: Path, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch) -> App:
     monkeypatch.setenv(TOKEN_ENV, TOKEN)
-    extra = (
-        "  discord:\n    enabled: true\n"
-        f"    token_env: {TOKEN_ENV}\n    api_base: {fake.api_base}\n    dev_guild_ids: ['{GUILD_ID}']\n"
-    )
-    return await App.build(load_config(write_config(tmp_path, extra, feeds="  []\n", subs="  []\n")))
+    return await App.build(discord_config(tmp_path, fake))
 
 
 @pytest.fixture

@@ -14,15 +14,17 @@ from typing import Any
 import pytest
 
 from bot.app import App
-from bot.config import load_config
 from bot.core.models import Article
 from handlers.discord.buttons import message_options
 from handlers.replies import Button, Item, Section, reply
-from tests.conftest import write_config
-from tests.fake_discord import ADMIN_ID, CHANNEL_ID, EPHEMERAL, GUILD_ID, MEMBER_ID, TOKEN, FakeDiscord
+from tests.fake_discord import ADMIN_ID, CHANNEL_ID, EPHEMERAL, MEMBER_ID, TOKEN, FakeDiscord
 from tests.reply_support import discord_shown
+from tests.test_discord import (
+    TOKEN_ENV,
+    _app,
+    discord_server,  # noqa: F401 (the fixture fake)
+)
 
-TOKEN_ENV = "NEWSBOT_TEST_DISCORD_TOKEN"
 EVIL = (
     "Ukraine @everyone update: convoy *reaches* Kharkiv <@930000000000000002> <@&940000000000000001> "
     "[see photos](https://evil.example/phish) ||spoiler|| # heading"
@@ -31,24 +33,10 @@ EVIL_URL = "https://harbour.example/convoy?id=1&lang=en"
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeDiscord]:
-    server = FakeDiscord()
-    await server.start()
-    yield server
-    await server.close()
-
-
-@pytest.fixture
 async def app(tmp_path: Path, fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[App]:
     monkeypatch.setenv(TOKEN_ENV, TOKEN)
-    extra = (
-        "  discord:\n    enabled: true\n"
-        f"    token_env: {TOKEN_ENV}\n    api_base: {fake.api_base}\n    dev_guild_ids: ['{GUILD_ID}']\n"
-    )
-    application = await App.build(load_config(write_config(tmp_path, extra, feeds="  []\n", subs="  []\n")))
-    await application.start()
-    yield application
-    await application.close()
+    async for application in _app(tmp_path, fake):
+        yield application
 
 
 def article(n: int, title: str, url: str = "") -> Article:

@@ -6,15 +6,18 @@ reply posted to the response_url), a digest links each story, and the buttons of
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-
 from bot.core.models import Article, ChannelRef
-from tests.fake_slack import TEAM, FakeSlack
-from tests.test_slack import CHANNEL, SECRET, Bot, _bot, article
+from tests.fake_slack import TEAM
+from tests.test_slack import (
+    CHANNEL,
+    SECRET,
+    Bot,
+    article,
+    slack_bot,  # noqa: F401 (the fixture bot)
+    slack_server,  # noqa: F401 (the fixture fake)
+)
 
 EVIL = (
     "Ukraine <!channel> update: convoy *reaches* Kharkiv <@U_USER> <https://evil.example/phish|see photos> "
@@ -26,20 +29,6 @@ ESCAPED = (
     "&lt;https://evil.example/phish|see photos&gt; &lt;#C0GENERAL&gt; &lt;!subteam^S0ALL&gt; @\u200bhere"
 )
 """EVIL as mrkdwn: entities for every angle bracket, look-alikes for markup, a zero-width space after @."""
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeSlack]:
-    slack = FakeSlack()
-    await slack.start()
-    yield slack
-    await slack.stop()
-
-
-@pytest.fixture(params=["socket", "http"])
-async def bot(request: pytest.FixtureRequest, tmp_path: Path, fake: FakeSlack) -> AsyncIterator[Bot]:
-    async for b in _bot(tmp_path, fake, request.param):
-        yield b
 
 
 async def reply_to(bot: Bot, text: str, *, user: str = "UUSER") -> dict[str, Any]:

@@ -136,16 +136,18 @@ async def _no_intake(articles: object) -> int:
     return 0
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeSlack]:
+@pytest.fixture(name="fake")
+async def slack_server() -> AsyncIterator[FakeSlack]:
+    """The fake Slack, as ``fake``; the other Slack test modules import it (and ``slack_bot``)."""
     slack = FakeSlack()
     await slack.start()
     yield slack
     await slack.stop()
 
 
-@pytest.fixture(params=["socket", "http"])
-async def bot(request: pytest.FixtureRequest, tmp_path: Path, fake: FakeSlack) -> AsyncIterator[Bot]:
+@pytest.fixture(name="bot", params=["socket", "http"])
+async def slack_bot(request: pytest.FixtureRequest, tmp_path: Path, fake: FakeSlack) -> AsyncIterator[Bot]:
+    """The bot on the fake Slack, as ``bot``, once in Socket Mode and once in HTTP mode."""
     async for b in _bot(tmp_path, fake, request.param):
         yield b
 

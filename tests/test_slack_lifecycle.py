@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -15,24 +14,18 @@ import pytest
 from bot.core.models import ChannelRef
 from tests.fake_slack import BOT_USER, TEAM, FakeSlack
 from tests.fake_slack_events import app_uninstalled, post_event_http, send_event, tokens_revoked
-from tests.test_slack import CHANNEL, SECRET, Bot, _bot, article
+from tests.test_slack import (
+    CHANNEL,
+    SECRET,
+    Bot,
+    _bot,
+    article,
+    slack_bot,  # noqa: F401 (the fixture bot)
+    slack_server,  # noqa: F401 (the fixture fake)
+)
 
 ELSEWHERE = ChannelRef("slack", "C0ELSE", "T0OTHER")
 """A channel of another workspace (an Enterprise Grid org's), which stays live."""
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeSlack]:
-    slack = FakeSlack()
-    await slack.start()
-    yield slack
-    await slack.stop()
-
-
-@pytest.fixture(params=["socket", "http"])
-async def bot(request: pytest.FixtureRequest, tmp_path: Path, fake: FakeSlack) -> AsyncIterator[Bot]:
-    async for b in _bot(tmp_path, fake, request.param):
-        yield b
 
 
 async def send(bot: Bot, event: dict[str, Any]) -> None:
