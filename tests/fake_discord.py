@@ -293,26 +293,12 @@ class FakeDiscord:
         callback, as :meth:`command` returns it), as ``user``; the bot's callback for the click (a
         component interaction, type 3, carrying that message)."""
         sent = answer["data"]
-        message = {
-            "id": str(980000000000000000 + next(self._ids)),
-            "channel_id": channel,
-            "guild_id": GUILD_ID,
-            "author": user_json(BOT_ID, "newsbot", bot=True),
-            "content": sent.get("content") or "",
-            "embeds": sent.get("embeds") or [],
-            "components": sent.get("components") or [],
-            "flags": sent.get("flags") or 0,
-            "timestamp": "2026-01-01T00:00:00+00:00",
-            "edited_timestamp": None,
-            "tts": False,
-            "mention_everyone": False,
-            "mentions": [],
-            "mention_roles": [],
-            "attachments": [],
-            "pinned": False,
-            "type": 20,
-            "application_id": APP_ID,
-        }
+        shown = {"content": sent.get("content") or "", "embeds": sent.get("embeds") or []}
+        author = user_json(BOT_ID, "newsbot", bot=True)
+        message_id = str(980000000000000000 + next(self._ids))
+        message = message_json(message_id, channel, GUILD_ID, author, shown, flags=sent.get("flags") or 0)
+        # The bot's answer to an interaction: a message of type 20 with the answer's components.
+        message.update(components=sent.get("components") or [], type=20, application_id=APP_ID)
         buttons = [c for row in message["components"] for c in row.get("components", [])]
         assert any(b.get("custom_id") == custom_id for b in buttons), f"no button {custom_id} on {buttons}"
         data = {"custom_id": custom_id, "component_type": 2}
