@@ -21,14 +21,13 @@ from bot.core.models import Alert, ChannelRef, MessageRef
 from bot.platforms import ConsoleSettings, PlatformContext
 from handlers.commands import CommandService, Invocation, PlatformWords
 from handlers.replies import Reply
-from handlers.text import drop_unsafe, mark, single_line, term_spans
+from handlers.text import drop_unsafe, listed_stories, mark, single_line, term_spans
 
 log = logging.getLogger(__name__)
 
 CONSOLE_CHANNEL = ChannelRef(platform="console", channel_id="console")
 CONSOLE_WORDS = PlatformWords(admins="anyone at the terminal", group="group")
 _WIDTH = 100
-DIGEST_STORIES = 25
 _BOLD, _DIM, _CYAN, _RESET = "\033[1m", "\033[2m", "\033[36m", "\033[0m"
 
 
@@ -69,15 +68,16 @@ def render_console(alert: Alert, *, color: bool = False) -> str:
 def _digest(alert: Alert, link: Callable[[str], str]) -> str:
     """A digest's stories, a line each (title and outlet), its link below it."""
     lines = []
-    for headline in alert.headlines[:DIGEST_STORIES]:
+    named, more = listed_stories(alert.headlines)
+    for headline in named:
         source = single_line(headline.source)
         lines.append(
             "  • " + (single_line(headline.title) or "(untitled)") + (f" — {source}" if source else "")
         )
         if url := single_line(headline.url):
             lines.append("    " + link(url))
-    if len(alert.headlines) > DIGEST_STORIES:
-        lines.append(f"  …and {len(alert.headlines) - DIGEST_STORIES} more")
+    if more:
+        lines.append("  " + more)
     return "\n".join(lines)
 
 

@@ -14,7 +14,11 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
 
+from bot.core.models import Headline
+
 ELLIPSIS = "…"
+DIGEST_STORIES = 25
+"""Stories a digest message names, on every platform; the others are counted."""
 ZWSP = "\u200b"
 """Zero-width space: inserted after ``@`` or ``<`` so a platform no longer reads a mention there."""
 
@@ -196,3 +200,10 @@ def as_utc(when: datetime) -> datetime:
 def human_time(when: datetime) -> str:
     """The time as the console shows it: "24 Nov 2026 08:00 UTC"."""
     return as_utc(when).strftime("%d %b %Y %H:%M UTC")
+
+
+def listed_stories(headlines: Sequence[Headline]) -> tuple[Sequence[Headline], str]:
+    """The stories a digest names (the first :data:`DIGEST_STORIES`), and the line that counts the
+    others ("…and 3 more"; "" when none is left out)."""
+    more = len(headlines) - DIGEST_STORIES
+    return headlines[:DIGEST_STORIES], f"{ELLIPSIS}and {more} more" if more > 0 else ""

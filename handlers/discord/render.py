@@ -17,12 +17,12 @@ from typing import NotRequired, TypedDict
 
 from bot.core.models import Alert, Headline
 from handlers.text import (
-    ELLIPSIS,
     ZWSP,
     as_utc,
     fit,
     join_fitting,
     link_target,
+    listed_stories,
     mark,
     paragraphs,
     single_line,
@@ -43,8 +43,6 @@ TERM_LIMIT = 100
 LINK_LIMIT = 1000
 """The longest address a link in text carries; a longer one leaves its label unlinked."""
 LABEL_LIMIT = 300
-DIGEST_STORIES = 25
-"""Stories a digest message lists, each a line linking to it; the others are counted."""
 
 # Readable on both the dark and the light theme; a subscription keeps its colour across alerts.
 PALETTE = (0x3B82F6, 0x10B981, 0x8B5CF6, 0xEC4899, 0x14B8A6, 0xF97316, 0x6366F1, 0x84CC16, 0x06B6D4, 0xE11D48)
@@ -207,12 +205,13 @@ def code(text: str) -> str:
 def _digest(headlines: Sequence[Headline], limit: int) -> str:
     """One line a story: its title linking to it, and its outlet."""
     lines = []
-    for headline in headlines[:DIGEST_STORIES]:
+    named, more = listed_stories(headlines)
+    for headline in named:
         source = fit(single_line(headline.source), LABEL_LIMIT, escape_markdown)
         title = single_line(headline.title) or "(untitled)"
         lines.append("- " + link(headline.url, title) + (f" — {source}" if source else ""))
-    if len(headlines) > DIGEST_STORIES:
-        lines.append(f"{ELLIPSIS}and {len(headlines) - DIGEST_STORIES} more")
+    if more:
+        lines.append(more)
     return join_fitting(lines, "\n", limit)
 
 

@@ -38,6 +38,7 @@ from handlers.text import (
     human_time,
     join_fitting,
     link_target,
+    listed_stories,
     mark,
     paragraphs,
     single_line,
@@ -59,8 +60,6 @@ QUERIES_LIMIT = 1000
 LINK_LIMIT = 1000
 """The longest address a link in a section carries; a longer one leaves its label unlinked."""
 LABEL_LIMIT = 300
-DIGEST_STORIES = 25
-"""Stories a digest message lists, each a line linking to it; the others are counted."""
 
 Block = dict[str, Any]
 
@@ -224,12 +223,13 @@ def pack(lines: Sequence[str], limit: int = SECTION_LIMIT) -> list[str]:
 def _digest_sections(headlines: Sequence[Headline], mention: str) -> list[Block]:
     """One line a story: its title linking to it, and its outlet; the user group first."""
     lines = [mention] if mention else []
-    for headline in headlines[:DIGEST_STORIES]:
+    named, more = listed_stories(headlines)
+    for headline in named:
         source = fit(single_line(headline.source), SOURCE_LIMIT, escape_mrkdwn)
         title = single_line(headline.title) or "(untitled)"
         lines.append("• " + link(headline.url, title) + (f" — {source}" if source else ""))
-    if len(headlines) > DIGEST_STORIES:
-        lines.append(f"…and {len(headlines) - DIGEST_STORIES} more")
+    if more:
+        lines.append(more)
     return [{"type": "section", "text": _mrkdwn(text)} for text in pack(lines)]
 
 
