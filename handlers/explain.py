@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 from bot.core.models import Span, Subscription, unique_terms
-from bot.core.zones import zone as zone_of
+from bot.core.zones import local_time
 from bot.store import AlertStatus, SeenArticle
 from bot.stories import StoryDecision
 from handlers.replies import Item, Line, Link, Outside, Piece, Reply, Section, reply
@@ -65,7 +64,7 @@ def why_reply(
         return reply(
             Section(lines=(("I have not seen ", Outside(url), " in any feed I watch (or pushed to me)."),))
         )
-    lines: list[Line] = [("Seen ", _when(seen.seen_at, zone), ": ", *_label(seen), ".")]
+    lines: list[Line] = [("Seen ", local_time(seen.seen_at, zone, year=True), ": ", *_label(seen), ".")]
     if story := story_line(StoryDecision.from_json(seen.story_why)):
         lines.append(story)
     if not verdicts:
@@ -127,7 +126,7 @@ def story_line(decision: StoryDecision | None) -> Line:
 
 def _status(status: AlertStatus, zone: str) -> Line:
     if status.status == "sent":
-        when = f" {_when(status.sent_at, zone)}" if status.sent_at else ""
+        when = f" {local_time(status.sent_at, zone, year=True)}" if status.sent_at else ""
         return (f"The alert was posted here{when}.",)
     if status.status == "failed":
         return ("The alert could not be posted here: ", Outside(status.last_error))
@@ -145,9 +144,3 @@ def _label(seen: SeenArticle) -> Line:
     article = seen.article
     title: Piece = Link(article.url, article.title) if article.url else Outside(article.title or article.id)
     return (title, " — ", Outside(article.source)) if article.source else (title,)
-
-
-def _when(epoch: float, zone: str) -> str:
-    """``24 Nov 2026 08:00 UTC``: with the year, since an article may be old; in the channel's zone."""
-    tz = zone_of(zone)
-    return datetime.fromtimestamp(epoch, tz=tz).strftime("%d %b %Y %H:%M ") + str(tz.key)

@@ -58,10 +58,13 @@ def zone(name: str) -> ZoneInfo:
         return ZoneInfo(UTC_NAME)
 
 
-def local_time(when: float, name: str) -> str:
-    """``24 Nov 10:00 UTC``, ``24 Nov 12:00 Europe/Kyiv``: a moment as a channel reads it."""
+def local_time(when: float, name: str, *, year: bool = False) -> str:
+    """``24 Nov 10:00 UTC``, ``24 Nov 12:00 Europe/Kyiv``: a moment as a channel reads it; with
+    ``year``, ``24 Nov 2026 12:00 Europe/Kyiv`` (for what may be long past, such as an article)."""
     tz = zone(name)
-    return datetime.fromtimestamp(when, tz=tz).strftime("%d %b %H:%M ") + str(tz.key)
+    return (
+        datetime.fromtimestamp(when, tz=tz).strftime("%d %b %Y %H:%M " if year else "%d %b %H:%M ") + tz.key
+    )
 
 
 def zones_matching(text: str, limit: int = 25) -> list[str]:
