@@ -135,14 +135,19 @@ async def test_items_repeating_a_guid_in_one_feed_all_alert_with_one_warning(
     server.feeds["c"] = rss(*items)
     await store.upsert_feed(server.url("/feeds/c"), "Repeats", backfill=10, max_age=0)
     bot = await make_bot(store, session)
-    with caplog.at_level(logging.WARNING, logger="bot.ingest.feeds"):
+    with caplog.at_level(logging.WARNING, logger="bot.ingest.poller"):
         assert (await bot.cycle(1000.0)).queued == 5
         server.feeds["c"] = rss(*items, stamp="2")
         again = await bot.cycle(2000.0)
+        # Another feed that repeats GUIDs is told about on its own.
+        server.feeds["d"] = rss(item("NATO note", guid="7"), item("NATO memo", guid="7"))
+        await store.upsert_feed(server.url("/feeds/d"), "Repeats too", backfill=10, max_age=0)
+        await bot.cycle(3000.0)
     assert (again.new, again.updated, again.queued) == (0, 0, 0)
     assert await bot.alert_titles() == titles
-    [warning] = [r.getMessage() for r in caplog.records]
+    warning, other = [r.getMessage() for r in caplog.records]  # one a feed, not one a fetch
     assert server.url("/feeds/c") in warning and "5 items share 1 GUID" in warning
+    assert other.startswith(f"feed {server.url('/feeds/d')}: 2 items share 1 GUID")
 
 
 async def test_a_guid_that_starts_repeating_alerts_only_the_new_item(

@@ -6,7 +6,6 @@ import calendar
 import dataclasses
 import logging
 import re
-import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -26,9 +25,6 @@ log = logging.getLogger(__name__)
 
 _TAG = re.compile(r"<[a-zA-Z/!]")
 
-_repeats_logged: set[str] = set()
-_repeats_lock = threading.Lock()
-
 
 @dataclass(frozen=True, slots=True)
 class ParsedFeed:
@@ -38,6 +34,9 @@ class ParsedFeed:
     version: str = ""
     ttl_minutes: int | None = None
     """RSS <ttl>: how long the publisher says the feed may be cached."""
+    repeated_guids: str = ""
+    """When items of the document share GUIDs: what to tell the operator (it is among ``warnings`` too).
+    A feed repeats them on every fetch, so the poller tells it once per feed."""
 
 
 def parse_feed(body: bytes, *, feed_url: str = "", source: str = "") -> ParsedFeed:
@@ -46,7 +45,7 @@ def parse_feed(body: bytes, *, feed_url: str = "", source: str = "") -> ParsedFe
 
     ``feed_url`` is the feed as the bot stores it: item GUIDs are scoped to it (:mod:`bot.core.identity`).
     Items of one document that share a GUID are told apart by their link or title, never merged, and
-    logged once per feed per process."""
+    said in ``repeated_guids``."""
     if body.lstrip()[:1] == b"{":
         title, entries = parse_json_feed(body)
         return _articles(title, entries, [], "json", feed_url=feed_url, source=source)
@@ -81,23 +80,16 @@ def _articles(
             articles.append(_article(entry, feed_url=feed_url, source=name, repeated=repeated))
         except (KeyError, TypeError, ValueError) as exc:
             warnings.append(f"entry {index}: skipped: {exc}")
+    message = ""
     if repeated:
         message = (
             f"{sum(guids[g] for g in repeated)} items share {len(repeated)} GUID(s) with another item "
             f"(such as {sorted(repeated)[0]!r}); told apart by their link or title"
         )
         warnings.append(message)
-        _log_repeats_once(feed_url, message)
-    return ParsedFeed(title=title, articles=articles, warnings=warnings, version=version)
-
-
-def _log_repeats_once(feed_url: str, message: str) -> None:
-    """A feed that repeats GUIDs repeats them on every fetch: warned about once per feed per process."""
-    with _repeats_lock:
-        if feed_url in _repeats_logged:
-            return
-        _repeats_logged.add(feed_url)
-    log.warning("feed %s: %s", feed_url, message)
+    return ParsedFeed(
+        title=title, articles=articles, warnings=warnings, version=version, repeated_guids=message
+    )
 
 
 def _guid(entry: Any) -> str:

@@ -69,6 +69,8 @@ class FeedPoller:
         self.policy = policy
         self._parse = parse
         self._gate = asyncio.Semaphore(policy.concurrency)
+        self._told_repeats: set[str] = set()
+        """Feeds whose repeated GUIDs were logged: a feed repeats them on every fetch, it is told once."""
 
     async def poll_batches(
         self, now: float, size: int = POLL_BATCH, *, every: bool = False
@@ -119,6 +121,9 @@ class FeedPoller:
                 return PollResult(notices=await self._failed(feed, now, interval, exc), failed=1)
         for warning in parsed.warnings:
             log.debug("feed %s: %s", feed.url, warning)
+        if parsed.repeated_guids and feed.url not in self._told_repeats:
+            self._told_repeats.add(feed.url)
+            log.warning("feed %s: %s", feed.url, parsed.repeated_guids)
         notices = await self._succeeded(feed, now, interval, fetched, parsed, digest)
         max_age = self.policy.max_age if feed.max_age is None else feed.max_age
         quiet = quiet_ids(
