@@ -22,6 +22,7 @@ when it has nothing to lay out, and every error (an error may repeat what the us
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
@@ -33,6 +34,8 @@ OUTSIDE_LIMIT = 600
 
 Action = Literal["unsubscribe", "feeds-remove"]
 ACTIONS: tuple[Action, ...] = ("unsubscribe", "feeds-remove")
+BUTTON_ID = re.compile(rf"news:(?P<action>{'|'.join(ACTIONS)}):(?P<key>[0-9A-Za-z_-]{{1,64}})")
+"""A button's id on every platform, as :attr:`Button.custom_id` makes it: ``news:<action>:<key>``."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,9 +11,7 @@ from typing import Any, Protocol, runtime_checkable
 import discord
 
 from handlers.discord.replies import DiscordReply, render_discord_reply
-from handlers.replies import ACTIONS, Reply
-
-TEMPLATE = re.compile(rf"news:(?P<action>{'|'.join(ACTIONS)}):(?P<key>[0-9A-Za-z_-]{{1,64}})")
+from handlers.replies import BUTTON_ID, Reply
 
 
 @runtime_checkable
@@ -21,12 +19,12 @@ class ButtonHost(Protocol):
     async def news_button(self, interaction: discord.Interaction, action: str, key: str) -> None: ...
 
 
-class NewsButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=TEMPLATE):
+class NewsButton(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=BUTTON_ID):
     def __init__(self, custom_id: str, label: str) -> None:
         super().__init__(
             discord.ui.Button(label=label, custom_id=custom_id, style=discord.ButtonStyle.secondary)
         )
-        match = TEMPLATE.fullmatch(custom_id)
+        match = BUTTON_ID.fullmatch(custom_id)
         assert match is not None, custom_id
         self.action, self.key = match["action"], match["key"]
 

@@ -22,7 +22,7 @@ from bot.core.models import ChannelRef, Mode, mode_named
 from handlers.actions import run_action
 from handlers.commands import CommandService, Invocation, PlatformWords
 from handlers.help import HelpUsage
-from handlers.replies import Reply
+from handlers.replies import BUTTON_ID, Reply
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +142,8 @@ class SlashCommands:
         """A reply's button was clicked (a ``block_actions`` payload): its action runs as the typed
         command would (``action_id`` ``news:<action>:<key>``), admin check included. Errors stop here too."""
         action = (body.get("actions") or [{}])[0]
-        name, _, key = str(action.get("action_id") or "").removeprefix("news:").partition(":")
+        clicked = BUTTON_ID.fullmatch(str(action.get("action_id") or ""))
+        name, key = (clicked["action"], clicked["key"]) if clicked else ("", "")  # "": a button gone
         try:
             user = str((body.get("user") or {}).get("id") or "")
             channel = ChannelRef(
