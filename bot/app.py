@@ -423,7 +423,7 @@ class App:
 
     async def _idle_time(self) -> float:
         """Until the next feed is due or the next alert is (a retry, the end of a mute, a digest)."""
-        times = [await self.poller.next_due(), await self.delivery.next_due()]
+        times = [await self.poller.next_due(time.time()), await self.delivery.next_due()]
         next_due = min((t for t in times if t is not None), default=None)
         if next_due is None:
             return IDLE_SLEEP_MAX
