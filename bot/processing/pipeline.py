@@ -46,6 +46,9 @@ class CycleReport:
         )
 
 
+CATCH_UP_MARGIN = 30.0
+
+
 class Pipeline:
     def __init__(
         self,
@@ -56,6 +59,7 @@ class Pipeline:
         *,
         full_text: FullText | None = None,
         stories: StoryDetector | None = None,
+        shared: bool = False,
     ) -> None:
         self.store = store
         self.stories = stories or StoryDetector()
@@ -63,12 +67,26 @@ class Pipeline:
         self.summariser = summariser
         self.clock = clock
         self.full_text = full_text
+        self.shared = shared
+        """Other workers record articles in the same store: their story entries join the window before
+        each batch, so an outlet's report polled by another worker still joins its story."""
+        self._caught_up: float | None = None
 
     async def restore_stories(self) -> int:
         """Rebuild the story window from the store (at start): returns how many articles it holds."""
         now = self.clock()
         rows = await self.store.story_window(now - self.stories.index.window)
+        self._caught_up = now
         return self.stories.restore(rows, now)
+
+    async def _catch_up(self, now: float) -> None:
+        """The story entries other workers recorded since the last look (with a margin for transactions
+        that committed late)."""
+        since = (
+            now - self.stories.index.window if self._caught_up is None else self._caught_up - CATCH_UP_MARGIN
+        )
+        self._caught_up = now
+        self.stories.restore(await self.store.story_window(since), now)
 
     async def process(self, articles: Sequence[Article], quiet: Collection[str] = ()) -> CycleReport:
         """Process a batch. Articles whose id is in ``quiet`` are recorded as seen but never alerted.
@@ -80,6 +98,8 @@ class Pipeline:
         # Oldest first, so a channel reads its alerts in the order the news broke.
         unique.sort(key=lambda a: a.published.timestamp() if a.published else now)
         fresh = await self.store.unseen(unique)
+        if self.shared and fresh:
+            await self._catch_up(now)
         updated = await self.store.changed(unique)
         if updated:
             await self.store.record_updates(updated)
