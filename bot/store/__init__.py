@@ -1,11 +1,12 @@
 """Storage behind one Protocol per domain (``feeds``, ``subscriptions``, ``articles``, ``outbox``,
-``channels``), composed into :class:`Store` (``base``). Each backend is a sub-package implementing them:
-SQLite (``sqlite/``) is the embedded default."""
+``channels``, ``installations``), composed into :class:`Store` (``base``). Each backend is a sub-package
+implementing them: SQLite (``sqlite/``) is the embedded default."""
 
 from bot.store.articles import ArticleStore, Processed, SeenArticle, StoryRow
 from bot.store.base import Store
 from bot.store.channels import ChannelSettings, ChannelStore
 from bot.store.feeds import FeedStore
+from bot.store.installations import InstallationStore, InstalledTeam, SavedInstallation
 from bot.store.outbox import AlertStatus, ChannelOutbox, OutboxItem, OutboxStore
 from bot.store.sqlite import SqliteStore
 from bot.store.subscriptions import SubscriptionStore
@@ -17,9 +18,12 @@ __all__ = [
     "ChannelSettings",
     "ChannelStore",
     "FeedStore",
+    "InstallationStore",
+    "InstalledTeam",
     "OutboxItem",
     "OutboxStore",
     "Processed",
+    "SavedInstallation",
     "SeenArticle",
     "SqliteStore",
     "Store",
