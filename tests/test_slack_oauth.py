@@ -38,6 +38,10 @@ from tests.fake_slack_events import app_uninstalled, post_event_http, tokens_rev
 from tests.test_slack import SECRET, Bot, article, slack_server  # noqa: F401 (the fixture fake)
 from tests.test_slack_lifecycle import until_paused
 
+pytestmark = pytest.mark.filterwarnings(  # slack_sdk's own oauth.v2.access call, not ours
+    "ignore:BasicAuth is deprecated:DeprecationWarning:slack_sdk"
+)
+
 CLIENT_ID, CLIENT_SECRET, STATE_SECRET = "1111.2222", "client-secret-for-tests", "state-secret-for-tests"
 ENV = {
     "SLACK_SIGNING_SECRET": SECRET,
