@@ -333,16 +333,29 @@ def parse_config(source: str, *, base_dir: Path | str = ".", env: Mapping[str, s
             problems.append(ConfigProblem(_dotted(loc), _message(err), _nearest_line(lines, loc)))
         raise ConfigError(problems) from None
     problems.extend(_missing_env_problems(config, missing_env, lines, env))
-    if config.platforms.slack.enabled and config.platforms.slack.mode == "http" and not config.web.enabled:
+    problems.extend(_slack_web_problems(config, lines))
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def _slack_web_problems(config: Config, lines: dict[tuple[str | int, ...], int]) -> list[ConfigProblem]:
+    """Slack's HTTP mode and its install pages are served by the bot's web server."""
+    slack, problems = config.platforms.slack, []
+    if not slack.enabled or config.web.enabled:
+        return []
+    if slack.mode == "http":
         line = _nearest_line(lines, ("platforms", "slack", "mode"))
         problems.append(
             ConfigProblem(
                 "platforms.slack.mode", "http mode needs the web server: set web.enabled: true", line
             )
         )
-    if problems:
-        raise ConfigError(problems)
-    return config
+    if slack.oauth is not None:
+        line = _nearest_line(lines, ("platforms", "slack", "oauth"))
+        why = "the install pages are served by the bot's web server: set web.enabled: true"
+        problems.append(ConfigProblem("platforms.slack.oauth", why, line))
+    return problems
 
 
 def _expand(

@@ -26,6 +26,11 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False, default=str)
 
 
+QUIET_LOGGERS = ("aiohttp.access", "asyncio", "aiosqlite", "discord", "slack_bolt", "slack_sdk")
+"""Libraries kept at WARNING even at level DEBUG: chatty, and their debug lines carry what must not be
+logged (slack_sdk's request and response bodies, aiosqlite's statement parameters: tokens)."""
+
+
 def setup_logging(level: str = "INFO", fmt: str = "auto") -> None:
     handler = logging.StreamHandler(sys.stderr)
     as_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
@@ -38,5 +43,5 @@ def setup_logging(level: str = "INFO", fmt: str = "auto") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("aiohttp.access", "asyncio", "discord", "slack_bolt", "slack_sdk"):
+    for noisy in QUIET_LOGGERS:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

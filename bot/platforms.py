@@ -11,12 +11,13 @@ adding one is a settings class here (and in :data:`PlatformSettings`), its field
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, Protocol
 
 from aiohttp import web
-from pydantic import ConfigDict
+from pydantic import ConfigDict, Field, field_validator, model_validator
 from pydantic.dataclasses import dataclass as settings
 
 from bot.delivery.notify import Notifier
@@ -100,6 +101,73 @@ class DiscordSettings:
         return [("token_env", self.token_env)]
 
 
+SLACK_SCOPES = ("commands", "chat:write", "channels:history", "users:read", "usergroups:read")
+"""The bot scopes the app asks for when installed: the slash command, posting, looking for an earlier
+post after a crash, and the admin check (README, Slack)."""
+_SCOPE = re.compile(r"^[a-z][a-z.]*(:[a-z][a-z.]*)+$")
+
+
+@settings(config=_STRICT)
+class SlackOAuthSettings:
+    """``platforms.slack.oauth``: the app is installed in each workspace through Slack's OAuth flow, from
+    the bot's own web server, and each workspace's bot token is kept in the bot's database."""
+
+    client_id_env: str = "SLACK_CLIENT_ID"
+    client_secret_env: str = "SLACK_CLIENT_SECRET"
+    state_secret_env: str = ""
+    """Signs the install link's ``state``, so that any worker can complete an install another began;
+    empty: derived from the client secret, which every worker already has."""
+    scopes: tuple[str, ...] = SLACK_SCOPES
+    install_path: str = "/slack/install"
+    """Where an admin starts an install (the "Add to Slack" link)."""
+    redirect_path: str = "/slack/oauth_redirect"
+    """Slack sends the admin back here; the app's Redirect URL is ``https://<your host>`` + this."""
+    redirect_url: str = ""
+    """The full Redirect URL to name to Slack, when the app has more than one registered."""
+    authorize_url: str = "https://slack.com/oauth/v2/authorize"
+    """Slack's consent page: GovSlack's (https://slack-gov.com/oauth/v2/authorize), or the tests' fake."""
+
+    @field_validator("scopes")
+    @classmethod
+    def _scopes(cls, scopes: tuple[str, ...]) -> tuple[str, ...]:
+        wrong = [s for s in scopes if not _SCOPE.match(s) and s != "commands"]
+        if wrong:
+            raise ValueError(f"not a Slack scope: {', '.join(wrong)} (scopes look like chat:write)")
+        missing = [s for s in ("commands", "chat:write") if s not in scopes]
+        if missing:
+            raise ValueError(f"the bot needs {' and '.join(missing)}: add it to the scopes")
+        return scopes
+
+    @field_validator("install_path", "redirect_path")
+    @classmethod
+    def _path(cls, path: str) -> str:
+        if not path.startswith("/") or "?" in path or "#" in path:
+            raise ValueError(f"a path on the bot's web server, such as /slack/install, not {path!r}")
+        return path
+
+    @field_validator("redirect_url", "authorize_url")
+    @classmethod
+    def _url(cls, url: str) -> str:
+        if url and not re.match(r"^https?://[^/\s]+", url):
+            raise ValueError(f"an http(s) URL, not {url!r}")
+        return url
+
+    @model_validator(mode="after")
+    def _distinct(self) -> SlackOAuthSettings:
+        if self.install_path == self.redirect_path:
+            raise ValueError("install_path and redirect_path must differ")
+        if "/slack/events" in (self.install_path, self.redirect_path):
+            raise ValueError("/slack/events is where Slack's requests arrive: choose another path")
+        return self
+
+    def required_env(self) -> list[tuple[str, str]]:
+        needed = [
+            ("oauth.client_id_env", self.client_id_env),
+            ("oauth.client_secret_env", self.client_secret_env),
+        ]
+        return needed + ([("oauth.state_secret_env", self.state_secret_env)] if self.state_secret_env else [])
+
+
 @settings(config=_STRICT)
 class SlackSettings:
     adapter: ClassVar[str] = "handlers.slack.adapter:create_adapter"
@@ -115,11 +183,16 @@ class SlackSettings:
     admin_group: str = ""
     """A user group id whose members may, besides workspace admins, change what the whole channel gets:
     its feeds, mute, digest and time zone, and subscriptions that mention a user group."""
+    oauth: SlackOAuthSettings | None = Field(default=None)
+    """Set: one app for many workspaces, each installing it through ``oauth.install_path``; the bot token
+    variable becomes optional (a token given serves its own workspace)."""
 
     def required_env(self) -> list[tuple[str, str]]:
+        token = [] if self.oauth is not None else [("bot_token_env", self.bot_token_env)]
+        oauth = self.oauth.required_env() if self.oauth is not None else []
         if self.mode == "socket":
-            return [("bot_token_env", self.bot_token_env), ("app_token_env", self.app_token_env)]
-        return [("bot_token_env", self.bot_token_env), ("signing_secret_env", self.signing_secret_env)]
+            return [*token, ("app_token_env", self.app_token_env), *oauth]
+        return [*token, ("signing_secret_env", self.signing_secret_env), *oauth]
 
 
 PlatformSettings = ConsoleSettings | DiscordSettings | SlackSettings

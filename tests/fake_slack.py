@@ -20,11 +20,18 @@
   ``interactive`` envelope over Socket Mode).
 - ``post_command_http``, ``post_click_http``: Slack's HTTP mode, signed form POSTs to the bot's
   ``/slack/events`` (a click's payload as JSON in the ``payload`` field, as Slack sends it).
+- Several workspaces: each bot token belongs to a team (:attr:`FakeSlack.tokens`; a token it never
+  issued is the default team's, as before OAuth); a message is stored with the team of the token that
+  posted it, and ``auth.test`` answers for the token's team. OAuth: :meth:`FakeSlack.register_app` knows
+  an app's client id and secret, :meth:`FakeSlack.consent` is an admin approving the install on Slack's
+  page (the code and state the browser brings back), and ``oauth.v2.access`` exchanges a code, once,
+  for a new bot token of that team when the app's credentials (HTTP Basic) are right.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import hmac
 import itertools
@@ -33,7 +40,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import aiohttp
 from aiohttp import web
@@ -79,6 +86,14 @@ class Posted:
     thread_ts: str | None = None
     """The ts of the thread's parent, for a reply; None for a top-level message."""
     edits: list[dict[str, Any]] = field(default_factory=list)
+    team: str = TEAM
+    """The workspace of the token that posted it."""
+    token: str = ""
+
+
+def bot_user(team: str) -> str:
+    """The bot's user id in ``team``: each installation has its own."""
+    return BOT_USER if team == TEAM else f"U0BOT{team}"
 
 
 class FakeSlack:
@@ -109,6 +124,16 @@ class FakeSlack:
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.port = 0
+        self.tokens: dict[str, str] = {}
+        """Bot token -> its team, for every token ``oauth.v2.access`` issued (or a test added)."""
+        self.revoked: set[str] = set()
+        """Tokens Slack refuses (``token_revoked``): the app was uninstalled or its token revoked."""
+        self.apps: dict[str, str] = {}
+        """client id -> client secret of each app that may be installed."""
+        self.team_names: dict[str, str] = {}
+        self._codes: dict[str, tuple[str, str, str]] = {}
+        """code -> (client id, team, installing user), until exchanged."""
+        self._issued = itertools.count(1)
 
     # ---- lifecycle -------------------------------------------------------------------------------
 
@@ -187,12 +212,18 @@ class FakeSlack:
     # ---- Socket Mode -----------------------------------------------------------------------------
 
     def command_payload(
-        self, text: str, *, user: str = "UUSER", channel: str = "C0NEWS", command: str = "/news"
+        self,
+        text: str,
+        *,
+        user: str = "UUSER",
+        channel: str = "C0NEWS",
+        command: str = "/news",
+        team: str = TEAM,
     ) -> dict[str, str]:
         n = next(self._envelope_ids)
         return {
             "token": "verification-token-unused",
-            "team_id": TEAM,
+            "team_id": team,
             "team_domain": "newsroom",
             "channel_id": channel,
             "channel_name": "news",
@@ -354,11 +385,17 @@ class FakeSlack:
             args.update(await request.json())
         elif request.can_read_body:
             args.update(await request.post())
-        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        authorization = request.headers.get("Authorization", "")
+        token = authorization.removeprefix("Bearer ")
         call = Call(method, args, token)
         self.calls.append(call)
         self.events.append(("api", method))
-        response = await self._answer(method, args)
+        if method == "oauth.v2.access":
+            response = web.json_response(self._oauth_access(authorization, args))
+        elif token in self.revoked:
+            response = web.json_response({"ok": False, "error": "token_revoked"})
+        else:
+            response = await self._answer(method, {**args, "_token": token})
         call.status = response.status
         return response
 
@@ -408,14 +445,67 @@ class FakeSlack:
             "usergroups.users.list": self._usergroup_users,
         }
 
+    def team_of(self, token: str) -> str:
+        return self.tokens.get(token, TEAM)
+
     async def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        team = self.team_of(args["_token"])
         return {
-            "url": "https://newsroom.slack.com/",
-            "team": "Newsroom",
+            "url": f"https://{team.lower()}.slack.com/",
+            "team": self.team_names.get(team, "Newsroom"),
             "user": "newsbot",
-            "team_id": TEAM,
-            "user_id": BOT_USER,
-            "bot_id": BOT_ID,
+            "team_id": team,
+            "user_id": bot_user(team),
+            "bot_id": BOT_ID if team == TEAM else f"B0BOT{team}",
+        }
+
+    # ---- OAuth -----------------------------------------------------------------------------------
+
+    def register_app(self, client_id: str, client_secret: str) -> None:
+        self.apps[client_id] = client_secret
+
+    def consent(
+        self, authorize_url: str, *, team: str, user: str = "UADMIN", name: str = ""
+    ) -> dict[str, str]:
+        """An admin of ``team`` approves the install on Slack's page, opened at ``authorize_url``: the
+        query Slack would send the browser back to the app's redirect URL with (``code``, ``state``)."""
+        query = {k: v[0] for k, v in parse_qs(urlsplit(authorize_url).query).items()}
+        if query.get("client_id") not in self.apps:
+            raise AssertionError(f"Slack knows no app {query.get('client_id')!r}")
+        code = f"code-{team}-{next(self._issued)}"
+        self._codes[code] = (query["client_id"], team, user)
+        self.team_names[team] = name or f"Team {team}"
+        return {"code": code, "state": query.get("state", "")}
+
+    def _oauth_access(self, authorization: str, args: dict[str, Any]) -> dict[str, Any]:
+        """https://docs.slack.dev/reference/methods/oauth.v2.access: the app's credentials as HTTP Basic."""
+        try:
+            client_id, _, secret = (
+                base64.b64decode(authorization.removeprefix("Basic ")).decode().partition(":")
+            )
+        except ValueError:
+            return {"ok": False, "error": "invalid_client_id"}
+        if client_id not in self.apps:
+            return {"ok": False, "error": "invalid_client_id"}
+        if not hmac.compare_digest(self.apps[client_id], secret):
+            return {"ok": False, "error": "bad_client_secret"}
+        grant = self._codes.pop(str(args.get("code") or ""), None)
+        if grant is None or grant[0] != client_id:
+            return {"ok": False, "error": "invalid_code"}
+        _, team, user = grant
+        token = f"xoxb-{team}-{next(self._issued)}"
+        self.tokens[token] = team
+        return {
+            "ok": True,
+            "access_token": token,
+            "token_type": "bot",
+            "scope": "commands,chat:write",
+            "bot_user_id": bot_user(team),
+            "app_id": "A0APP",
+            "team": {"id": team, "name": self.team_names.get(team, team)},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "authed_user": {"id": user},
         }
 
     async def _connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -435,7 +525,17 @@ class FakeSlack:
         if thread_ts is not None:  # a reply to a reply goes into the thread of its parent
             parent = self._find(channel, thread_ts)
             thread_ts = parent.thread_ts or parent.ts if parent is not None else thread_ts
-        posted = Posted(channel, ts, str(args.get("text", "")), blocks, metadata, thread_ts)
+        token = str(args.get("_token") or "")
+        posted = Posted(
+            channel,
+            ts,
+            str(args.get("text", "")),
+            blocks,
+            metadata,
+            thread_ts,
+            team=self.team_of(token),
+            token=token,
+        )
         self.messages.append(posted)
         message: dict[str, Any] = {"text": posted.text, "ts": ts}
         if thread_ts is not None:

@@ -159,6 +159,56 @@ def test_slack_http_mode_needs_the_web_server() -> None:
     )
 
 
+OAUTH_ENV = {
+    "SLACK_SIGNING_SECRET": "s",
+    "SLACK_CLIENT_ID": "1.2",
+    "SLACK_CLIENT_SECRET": "c",
+    "NEWSBOT_WEBHOOK_SECRET": "w",
+}
+OAUTH = "web:\n  enabled: true\nplatforms:\n  slack:\n    enabled: true\n    mode: http\n    oauth:\n"
+
+
+def test_slack_oauth_makes_the_bot_token_optional_and_needs_the_apps_credentials() -> None:
+    config = parse_config(OAUTH + "      scopes: [commands, chat:write]\n", env=OAUTH_ENV)
+    oauth = config.platforms.slack.oauth
+    assert oauth is not None and (oauth.install_path, oauth.redirect_path) == (
+        "/slack/install",
+        "/slack/oauth_redirect",
+    )
+    assert problems(OAUTH + "      state_secret_env: STATE\n", env={"SLACK_SIGNING_SECRET": "s"}) == [
+        "platforms.slack.oauth.client_id_env (line 7): environment variable SLACK_CLIENT_ID is not set",
+        "platforms.slack.oauth.client_secret_env (line 7): environment variable SLACK_CLIENT_SECRET is not "
+        "set",
+        "platforms.slack.oauth.state_secret_env (line 8): environment variable STATE is not set",
+    ]
+
+
+def test_slack_oauth_settings_are_checked_with_reasons_an_admin_can_act_on() -> None:
+    found = problems(
+        OAUTH + "      scopes: [chat:write, 'read everything']\n      install_path: install\n"
+        "      authorize_url: slack.com/oauth\n",
+        env=OAUTH_ENV,
+    )
+    assert found == [
+        "platforms.slack.oauth.scopes (line 8): not a Slack scope: read everything "
+        "(scopes look like chat:write)",
+        "platforms.slack.oauth.install_path (line 9): a path on the bot's web server, such as "
+        "/slack/install, not 'install'",
+        "platforms.slack.oauth.authorize_url (line 10): an http(s) URL, not 'slack.com/oauth'",
+    ]
+    assert problems(OAUTH + "      scopes: [chat:write]\n", env=OAUTH_ENV) == [
+        "platforms.slack.oauth.scopes (line 8): the bot needs commands: add it to the scopes"
+    ]
+    assert problems(OAUTH + "      redirect_path: /slack/install\n", env=OAUTH_ENV) == [
+        "platforms.slack.oauth (line 7): install_path and redirect_path must differ"
+    ]
+    socket = "platforms:\n  slack:\n    enabled: true\n    oauth: {}\n"
+    assert problems(socket, env={**OAUTH_ENV, "SLACK_APP_TOKEN": "xapp"}) == [
+        "platforms.slack.oauth (line 4): the install pages are served by the bot's web server: "
+        "set web.enabled: true"
+    ]
+
+
 def test_the_readme_documents_every_section_and_key_of_the_config() -> None:
     """The README's configuration table is where users look: a new key must appear there too."""
     readme = (REPO / "README.md").read_text(encoding="utf-8")

@@ -75,16 +75,18 @@ class Bot:
     clock: list[float]
     events_url: str = ""
 
-    async def command(self, text: str, *, user: str = "UUSER", channel: str = CHANNEL) -> str:
+    async def command(
+        self, text: str, *, user: str = "UUSER", channel: str = CHANNEL, team: str = TEAM
+    ) -> str:
         """Run ``/news <text>`` and return the reply the user sees."""
         count = len(self.fake.responses) + 1
         if self.events_url:
             status, _ = await self.fake.post_command_http(
-                self.events_url, SECRET, text, user=user, channel=channel
+                self.events_url, SECRET, text, user=user, channel=channel, team=team
             )
             assert status == 200
         else:
-            envelope = await self.fake.slash_command(text, user=user, channel=channel)
+            envelope = await self.fake.slash_command(text, user=user, channel=channel, team=team)
             await self.fake.wait_ack(envelope)
         return str((await self.fake.wait_response(count))["text"])
 

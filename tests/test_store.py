@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from bot.core.models import Article, ChannelRef, FeedState, MessageRef
-from bot.store import Processed
+from bot.store import Processed, SavedInstallation
 from bot.store.base import Store
 from tests.store_support import CHAN, alert, sent_ref
 
@@ -226,3 +226,33 @@ async def test_every_change_to_a_subscription_is_logged_for_the_other_workers(an
     later = await any_store.subscription_changes(changes.cursor, now=1e12)
     assert later.ids == {sub.id}
     assert (await any_store.subscriptions_by_id([sub.id]))[sub.id].user_paused
+
+
+async def test_installations_are_kept_per_team_and_installer_and_outlive_a_restart(
+    open_store: Opener,
+) -> None:
+    store = await open_store()
+    await store.save_installation(SavedInstallation("", "TA", "UA1", '{"bot_token": "xoxb-a1"}', 100.0))
+    await store.save_installation(SavedInstallation("", "TA", "UA2", '{"bot_token": "xoxb-a2"}', 200.0))
+    await store.save_installation(SavedInstallation("E1", "TB", "UB", '{"bot_token": "xoxb-b"}', 150.0))
+    await store.save_installation(SavedInstallation("", "TA", "UA1", '{"bot_token": "xoxb-a3"}', 300.0))
+    await store.close()
+
+    store = await open_store()
+    latest = await store.find_installation("", "TA")
+    assert latest is not None and (latest.user_id, latest.data) == ("UA1", '{"bot_token": "xoxb-a3"}')
+    by_user = await store.find_installation(None, "TA", user_id="UA2")
+    assert by_user is not None and by_user.data == '{"bot_token": "xoxb-a2"}'
+    assert (await store.find_installation(None, "TB")) == SavedInstallation(
+        "E1", "TB", "UB", '{"bot_token": "xoxb-b"}', 150.0
+    )
+    assert await store.find_installation("", "TB") is None  # TB is in enterprise E1
+    assert "xoxb" not in repr(latest)
+    teams = [(t.team_id, t.installed_at) for t in await store.installed_teams()]
+    assert teams == [("TB", 150.0), ("TA", 300.0)]
+
+    assert await store.delete_installations(None, "TA", user_id="UA2") == 1
+    assert await store.delete_installations(None, "TA") == 1
+    assert await store.find_installation(None, "TA") is None
+    assert [t.team_id for t in await store.installed_teams()] == ["TB"]
+    await store.close()

@@ -7,12 +7,22 @@ from typing import Protocol
 from bot.store.articles import ArticleStore
 from bot.store.channels import ChannelStore
 from bot.store.feeds import FeedStore
+from bot.store.installations import InstallationStore
 from bot.store.outbox import OutboxStore
 from bot.store.subscriptions import SubscriptionStore
 from bot.store.work import WorkStore
 
 
-class Store(FeedStore, SubscriptionStore, ArticleStore, OutboxStore, ChannelStore, WorkStore, Protocol):
+class Store(
+    FeedStore,
+    SubscriptionStore,
+    ArticleStore,
+    OutboxStore,
+    ChannelStore,
+    InstallationStore,
+    WorkStore,
+    Protocol,
+):
     """Everything the bot persists. Every method raises :class:`bot.core.errors.StoreError` on a storage
     failure and nothing else."""
 

@@ -74,7 +74,8 @@ def clicked_in(body: dict[str, Any]) -> str:
     return str(channel or "")
 
 
-AdminCheck = Callable[[str], Awaitable[bool]]
+AdminCheck = Callable[[str, AsyncWebClient], Awaitable[bool]]
+"""Whether a user (by id) is an admin, asked with the client of the request's workspace."""
 
 
 SLACK_USAGE = HelpUsage(
@@ -96,21 +97,20 @@ def slack_words(admin_group: str) -> PlatformWords:
 
 class SlackAdmins:
     """Whether a Slack user may change what a whole channel gets: a workspace admin or owner (users.info),
-    or a member of the configured user group (usergroups.users.list). An API failure counts as "no" and is
-    logged."""
+    or a member of the configured user group (usergroups.users.list), asked with the client bolt
+    authorised for the request's workspace. An API failure counts as "no" and is logged."""
 
-    def __init__(self, client: AsyncWebClient, admin_group: str = "") -> None:
-        self.client = client
+    def __init__(self, admin_group: str = "") -> None:
         self.admin_group = admin_group
 
-    async def __call__(self, user_id: str) -> bool:
+    async def __call__(self, user_id: str, client: AsyncWebClient) -> bool:
         try:
-            info = await self.client.users_info(user=user_id)
+            info = await client.users_info(user=user_id)
             user: dict[str, Any] = info.get("user") or {}
             if user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"):
                 return True
             if self.admin_group:
-                members = await self.client.usergroups_users_list(usergroup=self.admin_group)
+                members = await client.usergroups_users_list(usergroup=self.admin_group)
                 return user_id in (members.get("users") or [])
         except SlackApiError as exc:
             log.warning(
@@ -128,17 +128,17 @@ class SlashCommands:
         self.is_admin = is_admin
         self.words = words
 
-    async def run(self, command: dict[str, Any]) -> Reply:
+    async def run(self, command: dict[str, Any], client: AsyncWebClient) -> Reply:
         text = str(command.get("text") or "").strip()
         try:
-            return await self._run(command, text)
+            return await self._run(command, text, client)
         except CommandError as exc:
             return Reply(str(exc))
         except Exception:
             log.exception("slack /news %r in %s failed", text, command.get("channel_id"))
             return Reply(GENERIC_ERROR)
 
-    async def press(self, body: dict[str, Any]) -> Reply:
+    async def press(self, body: dict[str, Any], client: AsyncWebClient) -> Reply:
         """A reply's button was clicked (a ``block_actions`` payload): its action runs as the typed
         command would (``action_id`` ``news:<action>:<key>``), admin check included. Errors stop here too."""
         action = (body.get("actions") or [{}])[0]
@@ -151,7 +151,7 @@ class SlashCommands:
                 channel_id=clicked_in(body),
                 workspace_id=str((body.get("team") or {}).get("id") or ""),
             )
-            admin = name == "feeds-remove" and bool(user) and await self.is_admin(user)
+            admin = name == "feeds-remove" and bool(user) and await self.is_admin(user, client)
             invocation = Invocation(channel, user=user, is_admin=admin, words=self.words)
             return await run_action(self.service, invocation, name, key)
         except CommandError as exc:
@@ -160,7 +160,7 @@ class SlashCommands:
             log.exception("slack: the %s button in %s failed", name, clicked_in(body))
             return Reply(GENERIC_ERROR)
 
-    async def _run(self, command: dict[str, Any], text: str) -> Reply:
+    async def _run(self, command: dict[str, Any], text: str, client: AsyncWebClient) -> Reply:
         user = str(command.get("user_id") or "")
         channel = ChannelRef(
             platform=PLATFORM,
@@ -170,7 +170,7 @@ class SlashCommands:
         name, _, rest = text.partition(" ")
         args = parse_subscribe(rest) if name.lower() == "subscribe" else None
         asks = name.lower() in ADMIN_AWARE or (args is not None and bool(args.mention))
-        admin = asks and bool(user) and await self.is_admin(user)
+        admin = asks and bool(user) and await self.is_admin(user, client)
         invocation = Invocation(channel, user=user, is_admin=admin, words=self.words)
         if args is not None:
             return await self.service.subscribe(

@@ -14,12 +14,17 @@ line; a refused token (revoked, expired, the account deactivated) raises ``Deliv
 retryable: the delivery worker holds the platform's alerts until the token works again, so none is
 failed for it; the notifier logs it once, loudly, until a call succeeds again, and nothing is paused
 (every channel is affected alike and a new token fixes it).
+
+Installed per workspace (OAuth), each call goes with the bot token of the alert's workspace (its
+``workspace_id``, the team id), from the installation store. There a refused token, or no installation
+at all, is that workspace's alone: its subscriptions are paused as after ``app_uninstalled`` and the
+alert is held (``DeliveryError(gone=True)``), while the other workspaces' alerts go on.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -32,8 +37,9 @@ from bot.core.errors import DeliveryError, StoreError
 from bot.core.http import parse_retry_after
 from bot.core.models import Alert, ChannelRef, MessageRef
 from bot.core.zones import zone
-from bot.processing.subscriptions import SubscriptionBook, pause_channel
+from bot.processing.subscriptions import SubscriptionBook, pause_channel, pause_workspace
 from bot.store.base import Store
+from handlers.slack.installations import DatabaseInstallations
 from handlers.slack.render import render_slack
 
 log = logging.getLogger(__name__)
@@ -81,8 +87,12 @@ class SlackNotifier:
         history_limit: int = HISTORY_LIMIT,
         replies_limit: int = REPLIES_LIMIT,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        installations: DatabaseInstallations | None = None,
     ) -> None:
         self.client = client
+        self.installations = installations
+        """Where each workspace's bot token is, when the app is installed per workspace (OAuth); None:
+        every call goes with the client's one token."""
         self.store = store
         self.book = book
         self.history_limit = history_limit
@@ -108,15 +118,14 @@ class SlackNotifier:
         response = await self._call(
             alert.channel,
             "chat.postMessage",
-            self.client.chat_postMessage(
-                channel=channel,
-                text=message["text"],
-                blocks=message["blocks"],
-                unfurl_links=message["unfurl_links"],
-                unfurl_media=message["unfurl_media"],
-                metadata=_metadata(alert),
-                thread_ts=thread_ts,
-            ),
+            self.client.chat_postMessage,
+            channel=channel,
+            text=message["text"],
+            blocks=message["blocks"],
+            unfurl_links=message["unfurl_links"],
+            unfurl_media=message["unfurl_media"],
+            metadata=_metadata(alert),
+            thread_ts=thread_ts,
         )
         return MessageRef(
             platform=PLATFORM,
@@ -146,14 +155,13 @@ class SlackNotifier:
         response = await self._call(
             channel,
             "chat.postMessage",
-            self.client.chat_postMessage(
-                channel=channel.channel_id,
-                text=f"News alerts · {day.strftime('%d %b %Y')}",
-                metadata={
-                    "event_type": THREAD_EVENT_TYPE,
-                    "event_payload": {"thread_id": thread_id(channel, day)},
-                },
-            ),
+            self.client.chat_postMessage,
+            channel=channel.channel_id,
+            text=f"News alerts · {day.strftime('%d %b %Y')}",
+            metadata={
+                "event_type": THREAD_EVENT_TYPE,
+                "event_payload": {"thread_id": thread_id(channel, day)},
+            },
         )
         ts = str(response["ts"])
         self._remember(channel, day, ts)
@@ -175,13 +183,12 @@ class SlackNotifier:
         await self._call(
             alert.channel,
             "chat.update",
-            self.client.chat_update(
-                channel=ref.channel_id,
-                ts=ref.message_id,
-                text=message["text"],
-                blocks=message["blocks"],
-                metadata=_metadata(alert),
-            ),
+            self.client.chat_update,
+            channel=ref.channel_id,
+            ts=ref.message_id,
+            text=message["text"],
+            blocks=message["blocks"],
+            metadata=_metadata(alert),
         )
 
     async def _recent(self, channel: ChannelRef) -> dict[str, Any]:
@@ -189,9 +196,10 @@ class SlackNotifier:
         return await self._call(
             channel,
             "conversations.history",
-            self.client.conversations_history(
-                channel=channel.channel_id, limit=self.history_limit, include_all_metadata=True
-            ),
+            self.client.conversations_history,
+            channel=channel.channel_id,
+            limit=self.history_limit,
+            include_all_metadata=True,
             unavailable=NO_LOOK,
         )
 
@@ -217,13 +225,12 @@ class SlackNotifier:
             page = await self._call(
                 channel,
                 "conversations.replies",
-                self.client.conversations_replies(
-                    channel=channel.channel_id,
-                    ts=parent_ts,
-                    limit=self.replies_limit,
-                    cursor=cursor or None,
-                    include_all_metadata=True,
-                ),
+                self.client.conversations_replies,
+                channel=channel.channel_id,
+                ts=parent_ts,
+                limit=self.replies_limit,
+                cursor=cursor or None,
+                include_all_metadata=True,
                 unavailable=NO_LOOK | {"thread_not_found"},
             )
             if ts := _carrying(page, EVENT_TYPE, "alert_id", alert.id):
@@ -237,14 +244,18 @@ class SlackNotifier:
         self,
         channel: ChannelRef,
         method: str,
-        call: Coroutine[Any, Any, AsyncSlackResponse],
+        call: Callable[..., Awaitable[AsyncSlackResponse]],
+        /,
         *,
         unavailable: Collection[str] = (),
+        **args: Any,
     ) -> dict[str, Any]:
-        """The call's response data. Slack's errors become :class:`DeliveryError`, except those in
-        ``unavailable`` (a look back Slack won't allow), which give ``{}`` and a line in the log."""
+        """``call(**args)``'s response data, with the token of the channel's workspace. Slack's errors
+        become :class:`DeliveryError`, except those in ``unavailable`` (a look back Slack won't allow),
+        which give ``{}`` and a line in the log."""
+        token = await self._token(channel, method)
         try:
-            response = await call
+            response = await call(**args, **({"token": token} if token else {}))
         except SlackApiError as exc:
             error = str(exc.response.get("error") or "")
             if error in unavailable:
@@ -263,6 +274,25 @@ class SlackNotifier:
         data: dict[str, Any] = response.data if isinstance(response.data, dict) else {}
         return data
 
+    async def _token(self, channel: ChannelRef, method: str) -> str:
+        """The bot token of the channel's workspace when the app is installed per workspace (OAuth); ""
+        for the client's own token. A workspace without an installation is one the bot was removed from."""
+        if self.installations is None:
+            return ""
+        try:
+            token = await self.installations.bot_token(channel.workspace_id)
+        except StoreError as exc:
+            raise DeliveryError(f"slack {method}: the installation could not be read: {exc}") from exc
+        if not token:
+            await self._workspace_lost(channel, "the app is not installed there (install it again)")
+            raise DeliveryError(f"slack {method}: not installed in {channel.workspace_id}", gone=True)
+        return token
+
+    async def _workspace_lost(self, channel: ChannelRef, reason: str) -> None:
+        await pause_workspace(self.store, self.book, PLATFORM, channel.workspace_id, reason)
+        if self.installations is not None:
+            self.installations.forget(channel.workspace_id)
+
     async def _delivery_error(self, channel: ChannelRef, method: str, exc: SlackApiError) -> DeliveryError:
         error = str(exc.response.get("error") or f"HTTP {exc.response.status_code}")
         where = f"slack channel {channel.channel_id} (workspace {channel.workspace_id or '?'})"
@@ -272,6 +302,12 @@ class SlackNotifier:
         if error in CHANNEL_GONE:
             reason = f"{error} on {method} (invite the bot or unarchive the channel, then re-subscribe)"
             await pause_channel(self.store, self.book, channel, f"{where}: {reason}")
+            return DeliveryError(f"slack {method}: {error}", retryable=False, gone=True)
+        if error in AUTH_DEAD and self.installations is not None:
+            # One workspace's token: its channels wait for a new install, the other workspaces go on.
+            await self._workspace_lost(
+                channel, f"Slack refused its bot token ({error}; install the app again)"
+            )
             return DeliveryError(f"slack {method}: {error}", retryable=False, gone=True)
         if error in AUTH_DEAD:  # the worker logs it, once, and holds the platform
             message = f"slack {method}: {error}; a replaced token needs a restart of the bot"

@@ -16,6 +16,7 @@ from bot.store.postgres.articles import PostgresArticles
 from bot.store.postgres.base import DRIVER_ERRORS
 from bot.store.postgres.channels import PostgresChannels
 from bot.store.postgres.feeds import PostgresFeeds
+from bot.store.postgres.installations import PostgresInstallations
 from bot.store.postgres.outbox import PostgresOutbox
 from bot.store.postgres.subscriptions import PostgresSubscriptions
 from bot.store.postgres.work import PostgresWork
@@ -49,7 +50,13 @@ def redact(url: str) -> str:
 
 
 class PostgresStore(
-    PostgresFeeds, PostgresSubscriptions, PostgresArticles, PostgresOutbox, PostgresChannels, PostgresWork
+    PostgresFeeds,
+    PostgresSubscriptions,
+    PostgresArticles,
+    PostgresOutbox,
+    PostgresChannels,
+    PostgresInstallations,
+    PostgresWork,
 ):
     """The shared :class:`bot.store.base.Store`: each domain's tables in its mixin; opening, migrating and
     closing here."""

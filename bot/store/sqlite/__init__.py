@@ -1,8 +1,8 @@
 """The embedded store: one SQLite file in WAL mode, reached through aiosqlite's worker thread so the
 event loop never waits on the disk. One mixin per domain (``feeds``, ``subscriptions``, ``articles``,
-``outbox``, ``channels``) over the connection of ``base``; :class:`SqliteStore` composes them and opens,
-migrates and closes the database. The migrations are in ``bot/store/migrations/``; the SQL functions of
-:data:`SQL_FUNCTIONS` are there for them to call."""
+``outbox``, ``channels``, ``installations``) over the connection of ``base``; :class:`SqliteStore`
+composes them and opens, migrates and closes the database. The migrations are in
+``bot/store/migrations/``; the SQL functions of :data:`SQL_FUNCTIONS` are there for them to call."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from bot.core.identity import canonical_url, feed_scoped_id, is_web_url, pushed_
 from bot.store.sqlite.articles import SqliteArticles
 from bot.store.sqlite.channels import SqliteChannels
 from bot.store.sqlite.feeds import SqliteFeeds
+from bot.store.sqlite.installations import SqliteInstallations
 from bot.store.sqlite.outbox import SqliteOutbox
 from bot.store.sqlite.subscriptions import SqliteSubscriptions
 from bot.store.sqlite.work import SqliteWork
@@ -51,7 +52,15 @@ def migrations() -> list[tuple[int, str]]:
     return sorted(found)
 
 
-class SqliteStore(SqliteFeeds, SqliteSubscriptions, SqliteArticles, SqliteOutbox, SqliteChannels, SqliteWork):
+class SqliteStore(
+    SqliteFeeds,
+    SqliteSubscriptions,
+    SqliteArticles,
+    SqliteOutbox,
+    SqliteChannels,
+    SqliteInstallations,
+    SqliteWork,
+):
     """The embedded :class:`bot.store.base.Store`: each domain's tables in its mixin; opening,
     migrating and closing here."""
 

@@ -1,4 +1,4 @@
--- 001: the whole schema as SQLite has it after its migration 010, in PostgreSQL's types. Times are
+-- 001: the whole schema as SQLite has it after its migration 011, in PostgreSQL's types. Times are
 -- seconds since the epoch (double precision), as in SQLite, so both stores hand the code the same values.
 
 CREATE TABLE feeds (
@@ -133,3 +133,14 @@ CREATE TABLE leases (
     until DOUBLE PRECISION NOT NULL
 );
 CREATE INDEX leases_by_owner ON leases (owner);
+
+-- The Slack app's installations (see SQLite's 011): the OAuth flow's JSON, which holds tokens (secrets).
+CREATE TABLE slack_installations (
+    enterprise_id TEXT NOT NULL DEFAULT '',
+    team_id       TEXT NOT NULL DEFAULT '',
+    user_id       TEXT NOT NULL DEFAULT '',
+    data          TEXT NOT NULL,
+    installed_at  DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (enterprise_id, team_id, user_id)
+);
+CREATE INDEX slack_installations_team ON slack_installations (team_id, installed_at);
