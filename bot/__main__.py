@@ -1,5 +1,5 @@
-"""The command line: ``run``, ``check``, ``health``, ``replay``, ``feed``, ``feeds``. The only place that
-exits the process.
+"""The command line: ``run``, ``check``, ``health``, ``replay``, ``feed``, ``feeds``, ``store``. The only
+place that exits the process.
 
 Exit codes: 0 success, 2 a user error (bad config, bad query, unreadable input), 1 anything else.
 """
@@ -29,8 +29,9 @@ from bot.ingest.opml import OpmlFeed, new_feeds, parse_opml, render_opml
 from bot.ingest.safety import UrlPolicy
 from bot.logs import setup_logging
 from bot.processing.replay import LineError, Replayer, read_queries
-from bot.store import open_store
+from bot.store import open_store, transfer
 from bot.store.base import Store
+from bot.store.location import describe, scheme
 from bot.summarise.extractive import ExtractiveSummariser
 
 log = logging.getLogger("bot")
@@ -113,7 +114,47 @@ def _parser() -> argparse.ArgumentParser:
     opml_out.add_argument("--out", help="output file (default: stdout)")
     _config_arguments(opml_out, positional=False)
     opml_out.set_defaults(func=cmd_feeds_export)
+
+    store = sub.add_parser("store", help="migrate, back up, or move the store to PostgreSQL")
+    store_sub = store.add_subparsers(dest="store_command", required=True)
+    migrate = store_sub.add_parser("migrate", help="apply the schema migrations now (run does it at start)")
+    _config_arguments(migrate, positional=False)
+    migrate.set_defaults(func=cmd_store_migrate)
+    backup = store_sub.add_parser("backup", help="write a consistent copy of the store (SQLite or pg_dump)")
+    backup.add_argument("out", metavar="FILE", help="a new file")
+    _config_arguments(backup, positional=False)
+    backup.set_defaults(func=cmd_store_backup)
+    copy = store_sub.add_parser(
+        "copy", help="copy a SQLite store into PostgreSQL (only what is missing: run it again at will)"
+    )
+    copy.add_argument("sqlite_path", metavar="SQLITE_PATH")
+    copy.add_argument("postgres_url", metavar="POSTGRES_URL")
+    copy.set_defaults(func=cmd_store_copy)
     return parser
+
+
+def cmd_store_migrate(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    asyncio.run(_with_store(config, lambda store: asyncio.sleep(0)))
+    print(f"{describe(config.store_location())}: schema up to date")
+    return 0
+
+
+def cmd_store_backup(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    transfer.backup(config.store_location(), Path(args.out))
+    print(f"{describe(config.store_location())}: copied to {args.out}")
+    return 0
+
+
+def cmd_store_copy(args: argparse.Namespace) -> int:
+    if scheme(args.postgres_url) == "sqlite":
+        raise InputError(f"{args.postgres_url!r} is not a postgresql:// URL")
+    reports = asyncio.run(transfer.copy_sqlite_to_postgres(args.sqlite_path, args.postgres_url))
+    for report in reports:
+        print(f"{report.table}: {report.read} read, {report.added} added")
+    print(f"{args.sqlite_path} copied to {describe(args.postgres_url)}; point store.url at it")
+    return 0
 
 
 def default_config() -> str:
