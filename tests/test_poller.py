@@ -237,3 +237,22 @@ async def test_due_feeds_come_a_batch_at_a_time(store: SqliteStore, session: aio
     poller = await poller_for(store, session, CountingParse())
     sizes = [len(batch.articles) async for batch in poller.poll_batches(now=1000.0, size=1)]
     assert sizes == [14, 11]
+
+
+async def test_a_batch_whose_articles_were_not_recorded_is_fetched_again_in_full(
+    server: FeedServer, session: aiohttp.ClientSession, store: SqliteStore
+) -> None:
+    """A crash (here: processing raising) between fetching a feed and recording its items must not
+    leave the feed's state saved, or its body hash would say the items were seen and they never alert."""
+    await store.upsert_feed(server.url("/rss"), "With ETag")
+    poller = await poller_for(store, session, CountingParse())
+    with pytest.raises(RuntimeError):
+        async for _batch in poller.poll_batches(now=1000.0):
+            raise RuntimeError("the process died while recording the batch")
+    [feed] = await store.list_feeds()
+    assert feed.etag == "" and feed.next_fetch_at == 0.0  # nothing of that fetch was kept
+    # Its claim runs out; then (this worker or another) fetches it in full again and gets the items.
+    retry = [b async for b in poller.poll_batches(now=1000.0 + poller.lease + 1)]
+    assert sum(len(b.articles) for b in retry) == 14 and server.hits("/rss") == 2
+    [feed] = await store.list_feeds()
+    assert feed.etag == '"v1"' and feed.next_fetch_at > 1000.0

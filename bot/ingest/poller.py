@@ -55,6 +55,10 @@ class PollResult:
     fetched: int = 0
     unchanged: int = 0
     failed: int = 0
+    settle: list[FeedState] = dataclasses.field(default_factory=list)
+    """Feed states to save once the articles are recorded (:meth:`FeedPoller.settle`): saved before, a
+    crash in between would leave the new items behind a body hash that says they were seen."""
+    moves: list[tuple[str, str]] = dataclasses.field(default_factory=list)
 
 
 class FeedPoller:
@@ -96,14 +100,31 @@ class FeedPoller:
             if f.url not in polled
         ]:
             polled.update(f.url for f in feeds)
-            yield await self.poll(feeds, now)
+            result = await self.fetch(feeds, now)
+            yield result
+            await self.settle(result)  # the caller has recorded the batch: not reached if it failed
 
     async def due_feeds(self, now: float) -> list[FeedState]:
         """Every feed due at ``now``, claimed in one go."""
         return await self.store.claim_feeds(self.owner, now, 1_000_000, now + self.lease)
 
     async def poll(self, feeds: Sequence[FeedState], now: float) -> PollResult:
-        """Fetch the given feeds concurrently (within the concurrency limit)."""
+        """:meth:`fetch`, then :meth:`settle` at once (for a caller that keeps the articles elsewhere)."""
+        result = await self.fetch(feeds, now)
+        await self.settle(result)
+        return result
+
+    async def settle(self, result: PollResult) -> None:
+        """Save the states of the feeds whose new items are recorded, releasing their claims."""
+        for state in result.settle:
+            await self.store.save_feed_state(state)
+        for old, new in result.moves:
+            log.info("feed %s moved permanently to %s; following it", old, new)
+            await self.store.move_feed(old, new)
+
+    async def fetch(self, feeds: Sequence[FeedState], now: float) -> PollResult:
+        """Fetch the given feeds concurrently (within the concurrency limit). A feed that failed or did
+        not change is saved at once; one with items waits in :attr:`PollResult.settle`."""
         result = PollResult()
         for outcome in await asyncio.gather(*(self._poll_one(feed, now) for feed in feeds)):
             result.articles.extend(outcome.articles)
@@ -112,6 +133,8 @@ class FeedPoller:
             result.fetched += outcome.fetched
             result.unchanged += outcome.unchanged
             result.failed += outcome.failed
+            result.settle.extend(outcome.settle)
+            result.moves.extend(outcome.moves)
         return result
 
     async def next_due(self, now: float) -> float | None:
@@ -126,8 +149,9 @@ class FeedPoller:
                     "" if fetched.not_modified else hashlib.blake2b(fetched.body, digest_size=16).hexdigest()
                 )
                 if fetched.not_modified or digest == feed.body_hash:
-                    notices = await self._succeeded(feed, now, interval, fetched, None, feed.body_hash)
-                    return PollResult(notices=notices, unchanged=1)
+                    state, notices = self._succeeded(feed, now, interval, fetched, None, feed.body_hash)
+                    await self.store.save_feed_state(state)
+                    return PollResult(notices=notices, unchanged=1, moves=_moved(feed, fetched))
                 # Under the URL it is moving to, if it is: its items' ids are scoped to the feed's URL.
                 parsed = await asyncio.to_thread(
                     self._parse, fetched.body, feed_url=fetched.moved_to or feed.url, source=feed.name
@@ -139,7 +163,7 @@ class FeedPoller:
         if parsed.repeated_guids and feed.url not in self._told_repeats:
             self._told_repeats.add(feed.url)
             log.warning("feed %s: %s", feed.url, parsed.repeated_guids)
-        notices = await self._succeeded(feed, now, interval, fetched, parsed, digest)
+        state, notices = self._succeeded(feed, now, interval, fetched, parsed, digest)
         max_age = self.policy.max_age if feed.max_age is None else feed.max_age
         quiet = quiet_ids(
             parsed.articles,
@@ -148,9 +172,16 @@ class FeedPoller:
             max_age=max_age,
             now=now,
         )
-        return PollResult(articles=parsed.articles, quiet=quiet, notices=notices, fetched=1)
+        return PollResult(
+            articles=parsed.articles,
+            quiet=quiet,
+            notices=notices,
+            fetched=1,
+            settle=[state],
+            moves=_moved(feed, fetched),
+        )
 
-    async def _succeeded(
+    def _succeeded(
         self,
         feed: FeedState,
         now: float,
@@ -158,7 +189,7 @@ class FeedPoller:
         fetched: FetchResult,
         parsed: ParsedFeed | None,
         body_hash: str,
-    ) -> list[FeedNotice]:
+    ) -> tuple[FeedState, list[FeedNotice]]:
         notices = []
         if feed.failures:
             log.info("feed %s recovered after %d failed attempts", feed.url, feed.failures)
@@ -183,11 +214,7 @@ class FeedPoller:
             failing_since=None,
             health_stage=HEALTHY,
         )
-        await self.store.save_feed_state(state)
-        if fetched.moved_to and fetched.moved_to != feed.url:
-            log.info("feed %s moved permanently to %s; following it", feed.url, fetched.moved_to)
-            await self.store.move_feed(feed.url, fetched.moved_to)
-        return notices
+        return state, notices
 
     async def _failed(self, feed: FeedState, now: float, interval: float, exc: FeedError) -> list[FeedNotice]:
         failures = feed.failures + 1
@@ -224,3 +251,7 @@ class FeedPoller:
             )
         )
         return notices
+
+
+def _moved(feed: FeedState, fetched: FetchResult) -> list[tuple[str, str]]:
+    return [(feed.url, fetched.moved_to)] if fetched.moved_to and fetched.moved_to != feed.url else []
