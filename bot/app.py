@@ -34,6 +34,7 @@ from bot.matching import AliasTable, default_aliases, heap
 from bot.matching import build as matching_build
 from bot.platforms import PlatformAdapter, PlatformContext, load_factory
 from bot.processing.follow import SubscriptionFollower
+from bot.processing.heartbeat import Heartbeat
 from bot.processing.pipeline import CycleReport, Pipeline
 from bot.processing.subscriptions import SubscriptionBook
 from bot.store import open_store
@@ -215,6 +216,7 @@ class App:
         self.web: WebServer | None = None
         self._background: set[asyncio.Task[None]] = set()
         self.follower = SubscriptionFollower(store, book)
+        self.heartbeat = Heartbeat(store, self.worker, config.store.lease)
 
     @classmethod
     async def build(cls, config: Config) -> App:
@@ -305,6 +307,7 @@ class App:
 
     async def start(self) -> None:
         self._spawn(self.follower.run())
+        self._spawn(self.heartbeat.run())
         for adapter in self.adapters:
             await adapter.start()
         web_config = self.config.web

@@ -256,3 +256,14 @@ async def test_installations_are_kept_per_team_and_installer_and_outlive_a_resta
     assert await store.find_installation(None, "TA") is None
     assert [t.team_id for t in await store.installed_teams()] == ["TB"]
     await store.close()
+
+
+async def test_a_workers_heartbeat_keeps_what_it_holds_and_nothing_it_gave_up(any_store: Store) -> None:
+    for n in range(3):
+        await any_store.upsert_feed(f"https://f.example/{n}", f"F{n}")
+    *_, third = await any_store.claim_feeds("w1", now=1.0, limit=3, until=10.0)
+    assert await any_store.take_lease("discord:shard:0", "w1", now=1.0, until=10.0)
+    await any_store.save_feed_state(FeedState(third.url, third.name, next_fetch_at=1.0))  # fetched: released
+    assert await any_store.renew("w1", until=100.0) == 3  # two feeds and the lease
+    assert [f.url for f in await any_store.claim_feeds("w2", now=50.0, limit=5, until=60.0)] == [third.url]
+    assert not await any_store.take_lease("discord:shard:0", "w2", now=50.0, until=60.0)

@@ -60,6 +60,11 @@ class WorkStore(Protocol):
         another owner holds it."""
         ...
 
+    async def renew(self, owner: str, until: float) -> int:
+        """Extend every claim and lease ``owner`` still holds to ``until`` (a worker's heartbeat, so that
+        work longer than a lease is not taken from it); returns how many."""
+        ...
+
     async def release(self, owner: str) -> None:
         """Give up every claim and lease ``owner`` holds (a worker stopping)."""
         ...

@@ -4,6 +4,7 @@
 ALTER TABLE feeds ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';
 ALTER TABLE feeds ADD COLUMN claimed_until REAL NOT NULL DEFAULT 0;
 CREATE INDEX feeds_due ON feeds (next_fetch_at) WHERE paused = 0;
+CREATE INDEX feeds_claimed ON feeds (claimed_by) WHERE claimed_until > 0;
 
 CREATE TABLE leases (
     name  TEXT PRIMARY KEY,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from bot.core.models import FeedState, Subscription
-from bot.store.postgres.base import PostgresBase
+from bot.store.postgres.base import PostgresBase, changed_rows
 from bot.store.postgres.feeds import feed_from_record
 from bot.store.postgres.subscriptions import subscription_from_record
 from bot.store.sqlite.work import CHANNEL, RECHECK
@@ -92,6 +92,14 @@ class PostgresWork(PostgresBase):
             now,
         )
         return taken > 0
+
+    async def renew(self, owner: str, until: float) -> int:
+        async with self._transaction("renewing claims") as db:
+            feeds = await db.execute(
+                "UPDATE feeds SET claimed_until=$1 WHERE claimed_by=$2 AND claimed_until > 0", until, owner
+            )
+            leases = await db.execute("UPDATE leases SET until=$1 WHERE owner=$2", until, owner)
+        return changed_rows(feeds) + changed_rows(leases)
 
     async def release(self, owner: str) -> None:
         async with self._transaction("releasing claims") as db:

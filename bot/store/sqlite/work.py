@@ -88,6 +88,15 @@ class SqliteWork(SqliteBase):
         )
         return taken > 0
 
+    async def renew(self, owner: str, until: float) -> int:
+        async with self._transaction("renewing claims") as db:
+            async with db.execute(
+                "UPDATE feeds SET claimed_until=? WHERE claimed_by=? AND claimed_until > 0", (until, owner)
+            ) as cur:
+                feeds = cur.rowcount
+            async with db.execute("UPDATE leases SET until=? WHERE owner=?", (until, owner)) as cur:
+                return feeds + cur.rowcount
+
     async def release(self, owner: str) -> None:
         async with self._transaction("releasing claims") as db:
             await db.execute("DELETE FROM leases WHERE owner=?", (owner,))

@@ -22,6 +22,7 @@ CREATE TABLE feeds (
     claimed_until   DOUBLE PRECISION NOT NULL DEFAULT 0
 );
 CREATE INDEX feeds_due ON feeds (next_fetch_at) WHERE NOT paused;
+CREATE INDEX feeds_claimed ON feeds (claimed_by) WHERE claimed_until > 0;
 
 CREATE TABLE feed_channels (
     feed_url  TEXT NOT NULL,
