@@ -4,6 +4,9 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
+import pytest
+
+from bot.core.errors import StoreError
 from bot.core.models import Article, ChannelRef, FeedState, MessageRef
 from bot.store import Processed, SqliteStore
 from bot.store.sqlite import migrations
@@ -173,3 +176,41 @@ async def test_migration_9_keeps_what_an_older_database_held(tmp_path: Path) -> 
         assert sub.paused and not sub.user_paused
     finally:
         await store.close()
+
+
+async def test_pruning_blanks_old_text_but_the_article_stays_seen(store: SqliteStore) -> None:
+    old, recent = article(1), article(2)
+    await store.record_processed([Processed(old, "a1", ("url:old",), story_entry="entry")], [], now=100.0)
+    await store.record_processed([Processed(recent, "a2", ("url:new",), story_entry="entry")], [], now=300.0)
+    assert await store.prune_text(before=200.0) == 1
+    assert await store.prune_text(before=200.0) == 0  # nothing left to blank
+    assert await store.unseen([old, recent]) == []  # still seen: it never alerts again
+    assert await store.changed([old]) == []  # nor counts as an update of itself
+    seen = {a.article.id: a for a in await store.recent_articles(10)}
+    assert seen["a1"].article.text == "" and seen["a1"].story_id == "a1"
+    assert seen["a2"].article.text == "Body."
+    assert [row.article_id for row in await store.story_window(0.0)] == ["a2"]
+    assert await store.find_story(["url:old"], since=0.0) is None
+    assert await store.find_story(["url:new"], since=0.0) == "a2"
+
+
+async def test_outbox_depth_counts_pending_and_dates_the_oldest_due(store: SqliteStore) -> None:
+    assert (await store.outbox_depth(now=10.0)).pending == 0
+    await store.queue_alerts([alert("s1")], now=1.0)
+    await store.queue_alerts([alert("s2"), alert("s3", OTHER)], now=5.0)
+    await store.defer(alert("s1").id, until=50.0)  # a mute: not waiting on the bot
+    depth = await store.outbox_depth(now=10.0)
+    assert (depth.pending, depth.oldest_due_at) == (3, 5.0)
+    await store.mark_delivered(alert("s2").id, MessageRef("console", "console", "m"), now=11.0)
+    await store.mark_failed(alert("s3", OTHER).id, "gone")
+    depth = await store.outbox_depth(now=12.0)
+    assert (depth.pending, depth.oldest_due_at) == (1, None)
+    assert (await store.outbox_depth(now=60.0)).oldest_due_at == 1.0
+
+
+async def test_ping_answers_until_the_store_is_closed(tmp_path: Path) -> None:
+    store = await SqliteStore.open(tmp_path / "bot.db")
+    await store.ping()
+    await store.close()
+    with pytest.raises(StoreError, match="not open"):
+        await store.ping()

@@ -6,7 +6,7 @@ from bot.store.articles import ArticleStore, Processed, SeenArticle, StoryRow
 from bot.store.base import Store
 from bot.store.channels import ChannelSettings, ChannelStore
 from bot.store.feeds import FeedStore
-from bot.store.outbox import AlertStatus, ChannelOutbox, OutboxItem, OutboxStore
+from bot.store.outbox import AlertStatus, ChannelOutbox, OutboxDepth, OutboxItem, OutboxStore
 from bot.store.sqlite import SqliteStore
 from bot.store.subscriptions import SubscriptionStore
 
@@ -17,6 +17,7 @@ __all__ = [
     "ChannelSettings",
     "ChannelStore",
     "FeedStore",
+    "OutboxDepth",
     "OutboxItem",
     "OutboxStore",
     "Processed",

@@ -28,6 +28,12 @@ class SqliteBase:
         self.path = path
         self._lock = asyncio.Lock()
 
+    async def ping(self) -> None:
+        try:
+            await self._rows("SELECT 1")
+        except ValueError as exc:  # aiosqlite's answer once the connection is closed
+            raise StoreError(f"the database is not open: {exc}") from exc
+
     async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         try:
             async with self._lock, self._db.execute(sql, params) as cur:
