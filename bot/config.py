@@ -55,6 +55,9 @@ Duration = Annotated[float, Field(ge=0), BeforeValidator(_seconds)]
 @dataclass(config=_STRICT)
 class StoreConfig:
     path: str = "data/newsbot.db"
+    keep_text: Duration = 30 * 86400.0
+    """Articles' text is blanked this long after they were seen (0: kept forever); what makes an item
+    seen stays, so it never alerts twice. At least ``stories.window``, which rebuilds from it."""
 
 
 @dataclass(config=_STRICT)
@@ -314,9 +317,21 @@ def parse_config(source: str, *, base_dir: Path | str = ".", env: Mapping[str, s
                 "platforms.slack.mode", "http mode needs the web server: set web.enabled: true", line
             )
         )
+    problems.extend(_retention_problems(config, lines))
     if problems:
         raise ConfigError(problems)
     return config
+
+
+def _retention_problems(config: Config, lines: dict[tuple[str | int, ...], int]) -> list[ConfigProblem]:
+    keep, window = config.store.keep_text, config.stories.window
+    if not keep or keep >= window:
+        return []
+    reason = (
+        f"{keep / 3600:g}h is shorter than stories.window ({window / 3600:g}h): the story window is rebuilt "
+        "from the articles it holds; keep text at least that long, or 0 to keep it forever"
+    )
+    return [ConfigProblem("store.keep_text", reason, _nearest_line(lines, ("store", "keep_text")))]
 
 
 def _expand(
