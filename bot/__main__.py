@@ -20,7 +20,8 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TextIO, TypeVar
 
-from bot.app import App, build_aliases
+from bot.app import App
+from bot.assembly import build_aliases
 from bot.config import Config, load_config
 from bot.core.errors import ConfigError, FeedError, InputError, NewsBotError, QueryError, StoreOpenError
 from bot.ingest.fetch import HttpLimits

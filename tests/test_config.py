@@ -204,4 +204,6 @@ def test_article_text_is_kept_at_least_as_long_as_the_story_window() -> None:
         "store.keep_text (line 2): 48h is shorter than stories.window (72h): the story window is rebuilt "
         "from the articles it holds; keep text at least that long, or 0 to keep it forever"
     ]
-    assert parse_config("store:\n  keep_text: 2d\nstories:\n  window: 1d\n", env={}).store.keep_text == 2 * 86400
+    assert (
+        parse_config("store:\n  keep_text: 2d\nstories:\n  window: 1d\n", env={}).store.keep_text == 2 * 86400
+    )

@@ -9,6 +9,7 @@ import logging
 import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from bot.core.errors import StoreError
 from bot.core.identity import content_hash
@@ -46,6 +47,12 @@ class CycleReport:
         )
 
 
+class QueueMetrics(Protocol):
+    """Told what each batch queued (:class:`bot.observe.metrics.Metrics`)."""
+
+    def alerts_queued(self, platforms: Sequence[str], queued: int) -> None: ...
+
+
 class Pipeline:
     def __init__(
         self,
@@ -56,6 +63,7 @@ class Pipeline:
         *,
         full_text: FullText | None = None,
         stories: StoryDetector | None = None,
+        metrics: QueueMetrics | None = None,
     ) -> None:
         self.store = store
         self.stories = stories or StoryDetector()
@@ -63,6 +71,7 @@ class Pipeline:
         self.summariser = summariser
         self.clock = clock
         self.full_text = full_text
+        self.metrics = metrics
 
     async def restore_stories(self) -> int:
         """Rebuild the story window from the store (at start): returns how many articles it holds."""
@@ -126,6 +135,7 @@ class Pipeline:
                 processed.append(Processed(article, article.id))
                 failed += 1
         queued = await self.store.record_processed(processed, alerts, now)
+        self._count_queued(alerts, queued)
         return CycleReport(
             received=len(articles),
             new=len(fresh),
@@ -142,4 +152,10 @@ class Pipeline:
         for notice in notices:
             channels = await self.store.feed_channels(notice.feed_url)
             alerts.extend(notice_alerts(notice.feed_url, notice.feed_name, notice.message, channels, now))
-        return await self.store.queue_alerts(alerts, now) if alerts else 0
+        queued = await self.store.queue_alerts(alerts, now) if alerts else 0
+        self._count_queued(alerts, queued)
+        return queued
+
+    def _count_queued(self, alerts: Sequence[Alert], queued: int) -> None:
+        if self.metrics is not None and alerts:
+            self.metrics.alerts_queued([alert.channel.platform for alert in alerts], queued)
