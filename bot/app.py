@@ -41,7 +41,7 @@ from bot.store.base import Store
 from bot.stories import StoryDetector
 from bot.summarise import Summariser
 from bot.summarise.llm import close_summariser
-from bot.web.server import WebServer, create_web_app
+from bot.web.server import WebServer, WebServerError, create_web_app
 from bot.web.websub import WebSubCallbacks
 
 log = logging.getLogger(__name__)
@@ -265,7 +265,10 @@ class App:
             metrics=lambda: self.metrics.scrape(self.store, time.time()),
         )
         self.web = WebServer(app)
-        await self.web.start(web_config.host, web_config.port)
+        try:
+            await self.web.start(web_config.host, web_config.port)
+        except WebServerError as exc:
+            raise WebServerError(f"{exc} (web.host, web.port; web.enabled: false turns it off)") from exc
         if self.websub is not None:
             task = asyncio.create_task(self._subscribe_all(self.websub))
             self._background.add(task)

@@ -162,3 +162,18 @@ async def test_newsbot_health_prints_why_a_bot_whose_loop_stalled_is_unhealthy(t
     assert re.search(
         r"answered HTTP 503: the last poll cycle completed \d+s ago \(limit 2760s\)$", check.stderr
     )
+
+
+async def test_a_port_in_use_is_a_clear_error_naming_the_settings(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = write_config(tmp_path, WEB.format(port=port))
+        check = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", str(config), cwd=REPO, stderr=asyncio.subprocess.PIPE
+        )
+        _, err = await check.communicate()
+    assert check.returncode == 1
+    assert err.decode().splitlines()[-1].startswith(f"error: cannot listen on 127.0.0.1:{port}: ")
+    assert "(web.host, web.port; web.enabled: false turns it off)" in err.decode()
