@@ -20,9 +20,15 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.app import App
 from bot.config import load_config
+from bot.core.errors import DeliveryError
 from bot.core.models import ChannelRef
+from bot.delivery.notify import NotifierRegistry
+from bot.delivery.worker import DeliveryWorker, RetryPolicy
+from bot.observe.metrics import Metrics, share_by_platform
+from bot.store import SqliteStore
 from tests.conftest import REPO, write_config
 from tests.store_support import alert
+from tests.test_delivery import A, B, Clock, ScriptedNotifier
 
 WEB = "web:\n  enabled: true\n  host: 127.0.0.1\n  port: {port}\n"
 
@@ -177,3 +183,41 @@ async def test_a_port_in_use_is_a_clear_error_naming_the_settings(tmp_path: Path
     assert check.returncode == 1
     assert err.decode().splitlines()[-1].startswith(f"error: cannot listen on 127.0.0.1:{port}: ")
     assert "(web.host, web.port; web.enabled: false turns it off)" in err.decode()
+
+
+async def test_sends_that_fail_count_as_retried_or_failed_and_a_send_counts_its_wait(
+    store: SqliteStore,
+) -> None:
+    """A real worker and store, a platform whose first send to A is refused for a while and whose
+    send to B is refused for good."""
+    clock = Clock()
+    notifier = ScriptedNotifier(
+        {"A": [DeliveryError("503")], "B": [DeliveryError("no access", retryable=False)]}
+    )
+    registry = NotifierRegistry()
+    registry.register(notifier)
+    metrics = Metrics()
+    worker = DeliveryWorker(store, registry, RetryPolicy(base=1.0), clock=clock, metrics=metrics)
+    await store.queue_alerts([alert("a1", A), alert("b1", B)], now=clock.now)
+    await worker.deliver_due()
+    clock.now += 90  # the retry is due; A's alert has waited a minute and a half since it was queued
+    await worker.deliver_due()
+    body, _ = await metrics.scrape(store, clock.now)
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(body.decode())
+        for s in family.samples
+    }
+    assert value(samples, "newsbot_alerts_retried_total", platform="test") == 1
+    assert value(samples, "newsbot_alerts_failed_total", platform="test") == 1
+    assert value(samples, "newsbot_alerts_sent_total", platform="test") == 1
+    assert value(samples, "newsbot_alert_delivery_seconds_bucket", platform="test", le="60.0") == 0
+    assert value(samples, "newsbot_alert_delivery_seconds_bucket", platform="test", le="300.0") == 1
+
+
+def test_alerts_queued_are_shared_by_platform_and_sum_to_what_the_store_queued() -> None:
+    assert share_by_platform(["slack", "slack", "discord"], 3) == {"slack": 2, "discord": 1}
+    assert share_by_platform(["slack", "slack", "slack"], 1) == {"slack": 1}  # one platform: exact
+    shared = share_by_platform(["slack"] * 5 + ["discord"] * 2, 4)
+    assert sum(shared.values()) == 4 and shared["slack"] >= shared["discord"]
+    assert share_by_platform(["slack", "discord"], 0) == {}
