@@ -30,7 +30,7 @@ from bot.ingest.opml import OpmlFeed, new_feeds, parse_opml, render_opml
 from bot.ingest.safety import UrlPolicy
 from bot.logs import setup_logging
 from bot.processing.replay import LineError, Replayer, read_queries
-from bot.store import SqliteStore
+from bot.store import open_store
 from bot.store.base import Store
 from bot.summarise.extractive import ExtractiveSummariser
 
@@ -311,7 +311,7 @@ def cmd_feeds_export(args: argparse.Namespace) -> int:
 
 
 async def _with_store(config: Config, action: Callable[[Store], Awaitable[T]]) -> T:
-    store = await SqliteStore.open(config.resolve(config.store.path))
+    store = await open_store(config.store_location())
     try:
         return await action(store)
     finally:

@@ -8,8 +8,9 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Coroutine, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 
@@ -34,10 +35,12 @@ from bot.matching import heap
 from bot.observe.health import HealthCheck, cycle_limit
 from bot.observe.metrics import Metrics
 from bot.platforms import PlatformAdapter, PlatformContext, load_factory
+from bot.processing.follow import SubscriptionFollower
 from bot.processing.pipeline import CycleReport, Pipeline
 from bot.processing.subscriptions import SubscriptionBook
-from bot.store import SqliteStore
+from bot.store import open_store
 from bot.store.base import Store
+from bot.store.location import scheme, worker_name
 from bot.stories import StoryDetector
 from bot.summarise import Summariser
 from bot.summarise.llm import close_summariser
@@ -88,6 +91,8 @@ class App:
         """Set when there is work now (a pushed article queued alerts, a command added a feed or ended a
         mute): the loop stops idling at once."""
         self.store = store
+        self.worker = worker_name(config.store_location())
+        """This worker's name on its claims (:mod:`bot.store.work`)."""
         self.session = session
         self.adapters = adapters
         self.book = book
@@ -113,6 +118,8 @@ class App:
                 notify_after=config.feed_health.notify_after,
                 pause_after=config.feed_health.pause_after,
             ),
+            owner=self.worker,
+            lease=config.store.lease,
         )
         full_text = None
         if config.extraction.enabled:
@@ -129,6 +136,7 @@ class App:
             summariser,
             full_text=full_text,
             stories=StoryDetector(config.stories.window, config.stories.join),
+            shared=scheme(config.store_location()) != "sqlite",
             metrics=self.metrics,
         )
         self.delivery = DeliveryWorker(
@@ -142,6 +150,8 @@ class App:
             batch=config.delivery.batch,
             channel_rate=config.delivery.channel_rate,
             paced={name for name, section in config.platforms.sections() if section.paced},
+            owner=self.worker,
+            lease=config.store.lease,
             metrics=self.metrics,
         )
         self._processing = asyncio.Lock()
@@ -149,6 +159,7 @@ class App:
         self.websub: WebSubSubscriber | None = None
         self.web: WebServer | None = None
         self._background: set[asyncio.Task[None]] = set()
+        self.follower = SubscriptionFollower(store, book)
 
     @classmethod
     async def build(cls, config: Config) -> App:
@@ -158,7 +169,7 @@ class App:
         async with contextlib.AsyncExitStack() as opened:
             summariser = build_summariser(config.summary, None, os.environ)
             opened.push_async_callback(close_summariser, summariser)
-            store = await SqliteStore.open(config.resolve(config.store.path))
+            store = await open_store(config.store_location())
             opened.push_async_callback(store.close)
             book = SubscriptionBook(build_aliases(config))
             wake = asyncio.Event()
@@ -193,6 +204,7 @@ class App:
             query = self.book.parse(declared.query)
             channel = ChannelRef(platform=declared.platform, channel_id=declared.channel)
             await self.store.add_subscription(channel, query.canonical, declared.query, created_by="config")
+        await self.follower.start()
         for subscription in await self.store.list_subscriptions():
             self.book.add(subscription)
         self.book.compact()
@@ -232,7 +244,13 @@ class App:
             self.wake.set()
         return report.new
 
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
     async def start(self) -> None:
+        self._spawn(self.follower.run())
         for adapter in self.adapters:
             await adapter.start()
         web_config = self.config.web
@@ -270,9 +288,7 @@ class App:
         except WebServerError as exc:
             raise WebServerError(f"{exc} (web.host, web.port; web.enabled: false turns it off)") from exc
         if self.websub is not None:
-            task = asyncio.create_task(self._subscribe_all(self.websub))
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
+            self._spawn(self._subscribe_all(self.websub))
 
     async def _subscribe_all(self, subscriber: WebSubSubscriber) -> None:
         """Subscribe at the hub of every http(s) feed that advertises one; in the background, since
@@ -295,6 +311,14 @@ class App:
                 await adapter.stop()
         await close_summariser(self.pipeline.summariser)
         await self.session.close()
+        try:
+            await self.store.release(self.worker)  # its feeds and channels go to the other workers now
+        except StoreError as exc:
+            log.warning(
+                "could not release this worker's claims (%s); they run out in %gs",
+                exc,
+                self.config.store.lease,
+            )
         await self.store.close()
 
     async def run_cycle(self, *, force: bool = False) -> CycleResult:
@@ -391,7 +415,7 @@ class App:
 
     async def _idle_time(self) -> float:
         """Until the next feed is due or the next alert is (a retry, the end of a mute, a digest)."""
-        times = [await self.poller.next_due(), await self.delivery.next_due()]
+        times = [await self.poller.next_due(time.time()), await self.delivery.next_due()]
         next_due = min((t for t in times if t is not None), default=None)
         if next_due is None:
             return IDLE_SLEEP_MAX

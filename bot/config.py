@@ -52,12 +52,34 @@ def _seconds(value: object) -> object:
 Duration = Annotated[float, Field(ge=0), BeforeValidator(_seconds)]
 
 
+DEFAULT_STORE_PATH = "data/newsbot.db"
+
+
 @dataclass(config=_STRICT)
 class StoreConfig:
-    path: str = "data/newsbot.db"
+    path: str = ""
+    """A SQLite file (the default, ``data/newsbot.db``): one process."""
+    url: str = ""
+    """``postgresql://user:password@host/db``: several workers share it. Exactly one of the two."""
     keep_text: Duration = 30 * 86400.0
     """Articles' text is blanked this long after they were seen (0: kept forever); what makes an item
     seen stays, so it never alerts twice. At least ``stories.window``, which rebuilds from it."""
+    lease: Duration = Field(default=120.0, gt=0)
+    """How long a worker's claim on a feed, a channel's alerts or a Discord shard lasts unrenewed: a
+    worker that dies leaves its work to the others after this."""
+
+    @model_validator(mode="after")
+    def _one_store(self) -> StoreConfig:
+        if self.path and self.url:
+            raise ValueError("give store.path (a SQLite file) or store.url (PostgreSQL), not both")
+        if self.url and not self.url.startswith(("postgresql://", "postgres://")):
+            raise ValueError(f"store.url must start with postgresql:// (got {self.url.split('://')[0]}://…)")
+        return self
+
+    @property
+    def location(self) -> str:
+        """The URL, or the SQLite path (relative to the config file: :meth:`Config.store_location`)."""
+        return self.url or self.path or DEFAULT_STORE_PATH
 
 
 @dataclass(config=_STRICT)
@@ -258,6 +280,10 @@ class Config:
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     base_dir: str = "."
     """Directory of the config file; relative paths in it (store, file feeds) resolve against it."""
+
+    def store_location(self) -> str:
+        """Where :func:`bot.store.open_store` finds the store: a PostgreSQL URL, or the SQLite file's path."""
+        return self.store.url or str(self.resolve(self.store.location))
 
     def resolve(self, path: str) -> Path:
         p = Path(path).expanduser()

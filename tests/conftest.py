@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import aiohttp
@@ -10,7 +10,10 @@ from bot.matching import build as matching_build
 from bot.matching import default_aliases
 from bot.processing.subscriptions import SubscriptionBook
 from bot.store import SqliteStore
+from bot.store.base import Store
+from bot.store.postgres import PostgresStore
 from handlers.commands import CommandService
+from tests import postgres
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures"
@@ -44,6 +47,39 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
     s = await SqliteStore.open(tmp_path / "bot.db")
+    yield s
+    await s.close()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[postgres.Cluster]:
+    """One PostgreSQL server for the session, started on first use; each test takes a new database."""
+    cluster = postgres.Cluster(postgres.require()).start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a store lives, once per backend: a SQLite file, or a new database on the test cluster."""
+    if request.param == "sqlite":
+        return str(tmp_path / "bot.db")
+    cluster: postgres.Cluster = request.getfixturevalue("pg_cluster")
+    return cluster.database()
+
+
+@pytest.fixture
+def open_store(store_location: str) -> Callable[[], Awaitable[Store]]:
+    """Opens the store at :func:`store_location` (again, for a restart)."""
+    if store_location.startswith("postgresql://"):
+        return lambda: PostgresStore.open(store_location)
+    return lambda: SqliteStore.open(store_location)
+
+
+@pytest.fixture
+async def any_store(open_store: Callable[[], Awaitable[Store]]) -> AsyncIterator[Store]:
+    """A fresh store of each backend: the tests using it run against both."""
+    s = await open_store()
     yield s
     await s.close()
 

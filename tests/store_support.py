@@ -4,11 +4,14 @@ not part of the :class:`bot.store.Store` protocol."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from bot.core.models import Alert, ChannelRef, MessageRef
 from bot.processing.alerts import alert_id
 from bot.store import SqliteStore
+from bot.store.base import Store
+from bot.store.postgres import PostgresStore
 
 CHAN = ChannelRef("console", "console")
 
@@ -29,11 +32,14 @@ def alert(story: str, channel: ChannelRef = CHAN, *, summary: str = "Summary.") 
     )
 
 
-async def sent_ref(store: SqliteStore, alert_id: str) -> MessageRef | None:
+async def sent_ref(store: Store, alert_id: str) -> MessageRef | None:
     """The message a sent alert was posted as; None when it was not sent (yet)."""
-    rows = await store._rows(
-        "SELECT platform, message_channel, message_id FROM outbox WHERE id=? AND status='sent'", (alert_id,)
-    )
+    sql = "SELECT platform, message_channel, message_id FROM outbox WHERE id=? AND status='sent'"
+    if isinstance(store, PostgresStore):
+        rows: Sequence[Mapping[str, str]] = await store._rows(sql.replace("?", "$1"), alert_id)
+    else:
+        assert isinstance(store, SqliteStore)
+        rows = await store._rows(sql, (alert_id,))
     if not rows:
         return None
     return MessageRef(rows[0]["platform"], rows[0]["message_channel"], rows[0]["message_id"])

@@ -24,7 +24,7 @@ def test_shipped_config_is_valid_and_runs_on_the_bundled_samples() -> None:
     assert [f.url for f in config.feeds] == ["examples/world-news.rss", "examples/europe-desk.atom"]
     assert {s.query for s in config.subscriptions} == {"Ukraine", "NATO"}
     assert config.platforms.enabled() == ["console"]
-    assert config.resolve(config.store.path) == REPO / "data" / "newsbot.db"
+    assert config.store_location() == str(REPO / "data" / "newsbot.db")
 
 
 def test_defaults_need_no_file_content() -> None:

@@ -32,7 +32,7 @@ import yaml
 from aiohttp import web
 from packaging.requirements import Requirement
 
-from bot.config import StoreConfig, load_config
+from bot.config import load_config
 from bot.platforms import DiscordSettings, SlackSettings
 from tests.conftest import REPO, write_config
 
@@ -343,9 +343,6 @@ def test_both_workers_use_the_one_postgres_database_of_the_compose_file() -> Non
     assert COMPOSE["services"]["postgres"]["volumes"] == ["postgres-data:/var/lib/postgresql/data"]
 
 
-@pytest.mark.skipif(
-    "url" not in StoreConfig.__dataclass_fields__, reason="the PostgreSQL store (store.url) has not landed"
-)
 def test_the_compose_config_is_a_valid_config() -> None:
     env = {"POSTGRES_PASSWORD": "pw", "SLACK_BOT_TOKEN": "xoxb", "SLACK_APP_TOKEN": "xapp"}
     load_config(REPO / "deploy" / "compose-config.yaml", env=env)

@@ -145,7 +145,7 @@ def bot(*args: str) -> subprocess.CompletedProcess[str]:
 
 async def stored(config: Path) -> dict[str, str]:
     loaded = load_config(config)
-    store = await SqliteStore.open(loaded.resolve(loaded.store.path))
+    store = await SqliteStore.open(loaded.store_location())
     try:
         return {feed.url: feed.name for feed in await store.list_feeds()}
     finally:
@@ -190,7 +190,7 @@ async def test_import_adds_every_feed_once_and_export_writes_them_back(tmp_path:
 async def test_a_name_the_user_gave_is_kept_when_the_list_is_imported_again(tmp_path: Path) -> None:
     config = write_config(tmp_path)
     loaded = load_config(config)
-    store = await SqliteStore.open(loaded.resolve(loaded.store.path))
+    store = await SqliteStore.open(loaded.store_location())
     await store.upsert_feed("https://top.example/top.xml", "My top feed", 600.0)
     await store.close()
     opml = tmp_path / "subscriptions.opml"

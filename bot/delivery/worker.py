@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 
 
 FLOOD_WINDOW = 60.0
+LEASE = 300.0
+"""How long a claim on a channel's alerts lasts: a worker killed mid-send leaves them to others after this."""
+CLAIM_CHANNELS = 200
+"""Channels claimed at a time, beside those held already."""
 TOKEN_RETRY = Backoff(base=60.0, cap=900.0)
 """How often a platform that refused the token is tried again."""
 DIGEST_MAX = 1000
@@ -83,10 +87,15 @@ class DeliveryWorker:
         channel_rate: int = 0,
         paced: Collection[str] = (),
         clock: Callable[[], float] = time.time,
+        owner: str = "delivery",
+        lease: float = LEASE,
         metrics: SendMetrics | None = None,
     ) -> None:
         self.store = store
         self.metrics = metrics
+        self.owner = owner
+        """Who claims the channels it sends to (:class:`bot.store.work.WorkStore`): one worker of several."""
+        self.lease = lease
         self.channel_rate = channel_rate
         """Messages a channel may get a minute (0: no limit): see :mod:`bot.delivery.flood`."""
         self.paced = frozenset(paced)
@@ -104,7 +113,7 @@ class DeliveryWorker:
 
     async def next_due(self) -> float | None:
         """When there is next something to send: an alert falling due, or a refused token to try again."""
-        times = [await self.store.next_attempt_at(list(self.notifiers))]
+        times = [await self.store.next_attempt_at(list(self.notifiers), self.owner, self.clock())]
         times += [until for _, until in self._refused.values()]
         return min((t for t in times if t is not None), default=None)
 
@@ -116,7 +125,31 @@ class DeliveryWorker:
         counts: Counter[str] = Counter()
         platforms = list(self.notifiers)
         settings: dict[str, ChannelSettings] = {}
-        while items := await self.store.due_alerts(self.clock(), self.batch, self._sendable(platforms)):
+        try:
+            await self._deliver_claimed(platforms, settings, counts)
+        finally:
+            await self.store.release_channels(self.owner)
+        counts["edited"] += await self._edit_due(self._sendable(platforms))
+        return DeliveryReport(
+            sent=counts["sent"],
+            retrying=counts["retry"],
+            failed=counts["failed"],
+            held=counts["held"],
+            edited=counts["edited"],
+        )
+
+    async def _claimed_due(self, platforms: list[str]) -> list[OutboxItem]:
+        """Due alerts of the channels this worker holds, claiming more first (and renewing its own)."""
+        now, sendable = self.clock(), self._sendable(platforms)
+        channels = await self.store.claim_channels(
+            self.owner, now, now + self.lease, sendable, CLAIM_CHANNELS
+        )
+        return await self.store.due_alerts(now, self.batch, sendable, channels)
+
+    async def _deliver_claimed(
+        self, platforms: list[str], settings: dict[str, ChannelSettings], counts: Counter[str]
+    ) -> None:
+        while items := await self._claimed_due(platforms):
             for channel in {i.alert.channel for i in items}:
                 if channel.key not in settings:
                     settings[channel.key] = await self.store.channel_settings(channel)
@@ -135,14 +168,6 @@ class DeliveryWorker:
                 counts.update(await self._deliver_group([item], blocked))
             for group in decided.folded:
                 counts.update(await self._deliver_group(group, blocked))
-        counts["edited"] += await self._edit_due(self._sendable(platforms))
-        return DeliveryReport(
-            sent=counts["sent"],
-            retrying=counts["retry"],
-            failed=counts["failed"],
-            held=counts["held"],
-            edited=counts["edited"],
-        )
 
     async def _within_budget(self, decided: Plan, channel_keys: set[str]) -> Plan:
         now = self.clock()

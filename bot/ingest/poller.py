@@ -21,6 +21,8 @@ from bot.store.base import Store
 log = logging.getLogger(__name__)
 
 POLL_BATCH = 500
+LEASE = 300.0
+"""How long a claim on a feed lasts: a worker killed mid-fetch leaves its feeds to others after this."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -63,8 +65,13 @@ class FeedPoller:
         policy: PollPolicy,
         *,
         parse: Callable[..., ParsedFeed] = parse_feed,
+        owner: str = "poller",
+        lease: float = LEASE,
     ) -> None:
         self.store = store
+        self.owner = owner
+        """Who claims the feeds it polls (:class:`bot.store.work.WorkStore`): one worker of several."""
+        self.lease = lease
         self.readers = readers
         self.policy = policy
         self._parse = parse
@@ -78,13 +85,22 @@ class FeedPoller:
         """The due feeds (``every``: every unpaused feed, due or not) a batch at a time, so memory is
         bounded by the batch, not by the feed count: the caller processes each batch's articles before
         the next is fetched. ``now`` is the real time either way: item ages and the next fetch are
-        reckoned from it."""
-        due = await self.due_feeds(float("inf") if every else now)
-        for start in range(0, len(due), size):
-            yield await self.poll(due[start : start + size], now)
+        reckoned from it. Each batch is claimed first, so that workers sharing the store never fetch
+        one feed twice; saving a feed's state releases it."""
+        if every:
+            await self.store.make_feeds_due(now)
+        polled: set[str] = set()
+        while feeds := [
+            f
+            for f in await self.store.claim_feeds(self.owner, now, size, now + self.lease)
+            if f.url not in polled
+        ]:
+            polled.update(f.url for f in feeds)
+            yield await self.poll(feeds, now)
 
     async def due_feeds(self, now: float) -> list[FeedState]:
-        return [f for f in await self.store.list_feeds() if f.next_fetch_at <= now and not f.paused]
+        """Every feed due at ``now``, claimed in one go."""
+        return await self.store.claim_feeds(self.owner, now, 1_000_000, now + self.lease)
 
     async def poll(self, feeds: Sequence[FeedState], now: float) -> PollResult:
         """Fetch the given feeds concurrently (within the concurrency limit)."""
@@ -98,9 +114,8 @@ class FeedPoller:
             result.failed += outcome.failed
         return result
 
-    async def next_due(self) -> float | None:
-        feeds = await self.store.list_feeds()
-        return min((f.next_fetch_at for f in feeds if not f.paused), default=None)
+    async def next_due(self, now: float) -> float | None:
+        return await self.store.next_feed_due(self.owner, now)
 
     async def _poll_one(self, feed: FeedState, now: float) -> PollResult:
         interval = feed.interval or self.policy.interval

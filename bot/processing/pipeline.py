@@ -47,6 +47,9 @@ class CycleReport:
         )
 
 
+CATCH_UP_MARGIN = 30.0
+
+
 class QueueMetrics(Protocol):
     """Told what each batch queued (:class:`bot.observe.metrics.Metrics`)."""
 
@@ -63,6 +66,7 @@ class Pipeline:
         *,
         full_text: FullText | None = None,
         stories: StoryDetector | None = None,
+        shared: bool = False,
         metrics: QueueMetrics | None = None,
     ) -> None:
         self.store = store
@@ -71,13 +75,27 @@ class Pipeline:
         self.summariser = summariser
         self.clock = clock
         self.full_text = full_text
+        self.shared = shared
+        """Other workers record articles in the same store: their story entries join the window before
+        each batch, so an outlet's report polled by another worker still joins its story."""
+        self._caught_up: float | None = None
         self.metrics = metrics
 
     async def restore_stories(self) -> int:
         """Rebuild the story window from the store (at start): returns how many articles it holds."""
         now = self.clock()
         rows = await self.store.story_window(now - self.stories.index.window)
+        self._caught_up = now
         return self.stories.restore(rows, now)
+
+    async def _catch_up(self, now: float) -> None:
+        """The story entries other workers recorded since the last look (with a margin for transactions
+        that committed late)."""
+        since = (
+            now - self.stories.index.window if self._caught_up is None else self._caught_up - CATCH_UP_MARGIN
+        )
+        self._caught_up = now
+        self.stories.restore(await self.store.story_window(since), now)
 
     async def process(self, articles: Sequence[Article], quiet: Collection[str] = ()) -> CycleReport:
         """Process a batch. Articles whose id is in ``quiet`` are recorded as seen but never alerted.
@@ -89,6 +107,8 @@ class Pipeline:
         # Oldest first, so a channel reads its alerts in the order the news broke.
         unique.sort(key=lambda a: a.published.timestamp() if a.published else now)
         fresh = await self.store.unseen(unique)
+        if self.shared and fresh:
+            await self._catch_up(now)
         updated = await self.store.changed(unique)
         if updated:
             await self.store.record_updates(updated)

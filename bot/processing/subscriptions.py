@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Iterable, Mapping
 
 from bot.core.errors import QueryError
 from bot.core.models import Article, ChannelRef, Match, Subscription
@@ -19,6 +20,8 @@ class SubscriptionBook:
         self.aliases = aliases
         self._index = SubscriptionIndex(aliases)
         self._by_query: dict[str, dict[int, Subscription]] = {}
+        self._queries: dict[int, str] = {}
+        """subscription id -> its query, to remove by id."""
 
     def parse(self, text: str) -> Query:
         """Parse a query as typed by a user. Raises :class:`QueryError`."""
@@ -35,12 +38,14 @@ class SubscriptionBook:
                 return
             self._by_query[key] = {}
         self._by_query[key][subscription.id] = subscription
+        self._queries[subscription.id] = key
 
     def compact(self) -> None:
         """After loading many subscriptions at once (see :meth:`SubscriptionIndex.compact`)."""
         self._index.compact()
 
     def remove(self, subscription: Subscription) -> None:
+        self._queries.pop(subscription.id, None)
         group = self._by_query.get(subscription.query)
         if group is None:
             return
@@ -48,6 +53,20 @@ class SubscriptionBook:
         if not group:
             del self._by_query[subscription.query]
             self._index.remove(subscription.query)
+
+    def follow(self, ids: Iterable[int], stored: Mapping[int, Subscription]) -> int:
+        """Another worker changed the subscriptions ``ids``: index each as ``stored`` holds it now, or
+        drop it when it is gone. Returns how many were added or removed."""
+        moved = 0
+        for sub_id in ids:
+            subscription = stored.get(sub_id)
+            if subscription is not None:
+                moved += sub_id not in self._queries
+                self.add(subscription)
+            elif (query := self._queries.get(sub_id)) is not None:
+                self.remove(self._by_query[query][sub_id])
+                moved += 1
+        return moved
 
     def replace(self, subscription: Subscription) -> None:
         """A stored subscription changed (paused or resumed with a command): match with the new one."""

@@ -1,12 +1,15 @@
 """Storage behind one Protocol per domain (``feeds``, ``subscriptions``, ``articles``, ``outbox``,
 ``channels``), composed into :class:`Store` (``base``). Each backend is a sub-package implementing them:
-SQLite (``sqlite/``) is the embedded default."""
+SQLite (``sqlite/``) is the embedded default, PostgreSQL (``postgres/``) the one several workers share;
+:func:`open_store` picks by location. Work the workers share is :mod:`bot.store.work`."""
 
 from bot.store.articles import ArticleStore, Processed, SeenArticle, StoryRow
 from bot.store.base import Store
 from bot.store.channels import ChannelSettings, ChannelStore
 from bot.store.feeds import FeedStore
+from bot.store.location import open_store
 from bot.store.outbox import AlertStatus, ChannelOutbox, OutboxDepth, OutboxItem, OutboxStore
+from bot.store.postgres import PostgresStore
 from bot.store.sqlite import SqliteStore
 from bot.store.subscriptions import SubscriptionStore
 
@@ -20,10 +23,12 @@ __all__ = [
     "OutboxDepth",
     "OutboxItem",
     "OutboxStore",
+    "PostgresStore",
     "Processed",
     "SeenArticle",
     "SqliteStore",
     "Store",
     "StoryRow",
     "SubscriptionStore",
+    "open_store",
 ]

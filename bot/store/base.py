@@ -9,9 +9,10 @@ from bot.store.channels import ChannelStore
 from bot.store.feeds import FeedStore
 from bot.store.outbox import OutboxStore
 from bot.store.subscriptions import SubscriptionStore
+from bot.store.work import WorkStore
 
 
-class Store(FeedStore, SubscriptionStore, ArticleStore, OutboxStore, ChannelStore, Protocol):
+class Store(FeedStore, SubscriptionStore, ArticleStore, OutboxStore, ChannelStore, WorkStore, Protocol):
     """Everything the bot persists. Every method raises :class:`bot.core.errors.StoreError` on a storage
     failure and nothing else."""
 

@@ -8,6 +8,9 @@ from typing import Protocol
 
 from bot.core.models import Alert, ChannelRef, MessageRef
 
+HELD_FOR_CHANNEL = 1e18
+"""``next_attempt_at`` of an alert waiting for its channel to be resumed: never due by the clock."""
+
 
 @dataclass(frozen=True, slots=True)
 class AlertStatus:
@@ -59,18 +62,25 @@ class OutboxStore(Protocol):
         """Queue alerts not tied to an article (feed health notices). Same de-duplication by id."""
         ...
 
-    async def due_alerts(self, now: float, limit: int, platforms: Collection[str]) -> list[OutboxItem]:
-        """Pending alerts for ``platforms`` whose next attempt is due, in queue order. An alert waiting
-        behind an earlier one of its channel that is backing off is not due: a channel's alerts never
-        overtake. Alerts for a platform that is not running wait, untouched, until it runs."""
+    async def due_alerts(
+        self, now: float, limit: int, platforms: Collection[str], channels: Collection[str] | None = None
+    ) -> list[OutboxItem]:
+        """Pending alerts for ``platforms`` whose next attempt is due, in queue order; only those of
+        ``channels`` (keys) when given: the channels this worker claimed. An alert waiting behind an
+        earlier one of its channel that is backing off is not due: a channel's alerts never overtake.
+        Alerts for a platform that is not running wait, untouched, until it runs."""
         ...
 
     async def due_in_channel(self, channel: ChannelRef, now: float, limit: int) -> list[OutboxItem]:
         """One channel's pending alerts that are due, in queue order (to complete a digest)."""
         ...
 
-    async def next_attempt_at(self, platforms: Collection[str]) -> float | None:
-        """When the earliest pending alert for ``platforms`` falls due (a retry, a mute's end, a digest)."""
+    async def next_attempt_at(
+        self, platforms: Collection[str], owner: str = "", now: float = 0.0
+    ) -> float | None:
+        """When the earliest pending alert for ``platforms`` falls due (a retry, a mute's end, a digest).
+        Given ``owner``, an alert of a channel another owner holds at ``now`` counts from the end of
+        that claim."""
         ...
 
     async def recent_sends(self, channel_keys: Collection[str], since: float) -> dict[str, list[float]]:

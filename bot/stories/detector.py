@@ -77,9 +77,12 @@ class StoryDetector:
         return decision, entry
 
     def restore(self, stored: Iterable[StoredEntry], now: float) -> int:
-        """Rebuild the window from the store's entries, oldest first; returns how many were taken."""
+        """Rebuild the window from the store's entries, oldest first, or add those other workers recorded
+        (an article the window holds already is left as it is); returns how many were taken."""
         taken = 0
         for row in stored:
+            if row.article_id in self.index:
+                continue
             entry = decode(row)
             if entry is not None and entry.at >= now - self.index.window:
                 self.index.add(entry)

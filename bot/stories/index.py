@@ -83,6 +83,9 @@ class StoryIndex:
     def __len__(self) -> int:
         return len(self._entries)
 
+    def __contains__(self, article_id: object) -> bool:
+        return article_id in self._slots
+
     def idf(self, term: str) -> float:
         return math.log((self._docs + 2) / (self._df.get(term, 0) + 1)) + 1.0
 

@@ -22,6 +22,7 @@ from bot.store.sqlite.channels import SqliteChannels
 from bot.store.sqlite.feeds import SqliteFeeds
 from bot.store.sqlite.outbox import SqliteOutbox
 from bot.store.sqlite.subscriptions import SqliteSubscriptions
+from bot.store.sqlite.work import SqliteWork
 
 __all__ = ["SQL_FUNCTIONS", "SqliteStore", "migrations"]
 
@@ -50,7 +51,7 @@ def migrations() -> list[tuple[int, str]]:
     return sorted(found)
 
 
-class SqliteStore(SqliteFeeds, SqliteSubscriptions, SqliteArticles, SqliteOutbox, SqliteChannels):
+class SqliteStore(SqliteFeeds, SqliteSubscriptions, SqliteArticles, SqliteOutbox, SqliteChannels, SqliteWork):
     """The embedded :class:`bot.store.base.Store`: each domain's tables in its mixin; opening,
     migrating and closing here."""
 

@@ -30,15 +30,16 @@ class SqliteFeeds(SqliteBase):
             (url, name, interval, backfill, max_age, time.time()),
         )
         rows = await self._rows("SELECT * FROM feeds WHERE url=?", (url,))
-        return _feed(rows[0])
+        return feed_from_row(rows[0])
 
     async def list_feeds(self) -> list[FeedState]:
-        return [_feed(r) for r in await self._rows("SELECT * FROM feeds ORDER BY added_at, url")]
+        return [feed_from_row(r) for r in await self._rows("SELECT * FROM feeds ORDER BY added_at, url")]
 
     async def save_feed_state(self, state: FeedState) -> None:
         await self._write(
             "UPDATE feeds SET etag=?, last_modified=?, body_hash=?, next_fetch_at=?, failures=?,"
-            " last_error=?, last_success_at=?, failing_since=?, health_stage=?, paused=? WHERE url=?",
+            " last_error=?, last_success_at=?, failing_since=?, health_stage=?, paused=?, claimed_until=0"
+            " WHERE url=?",
             (
                 state.etag,
                 state.last_modified,
@@ -111,7 +112,7 @@ class SqliteFeeds(SqliteBase):
         return [r["feed_url"] for r in rows]
 
 
-def _feed(row: sqlite3.Row) -> FeedState:
+def feed_from_row(row: sqlite3.Row) -> FeedState:
     return FeedState(
         url=row["url"],
         name=row["name"],

@@ -10,11 +10,8 @@ import aiosqlite
 
 from bot.core.models import Alert, ChannelRef, MessageRef
 from bot.store.codec import alert_from_json, alert_to_json
-from bot.store.outbox import AlertStatus, ChannelOutbox, OutboxDepth, OutboxItem
+from bot.store.outbox import HELD_FOR_CHANNEL, AlertStatus, ChannelOutbox, OutboxDepth, OutboxItem
 from bot.store.sqlite.base import SqliteBase
-
-HELD_FOR_CHANNEL = 1e18
-"""``next_attempt_at`` of an alert waiting for its channel to be resumed: never due by the clock."""
 
 
 class SqliteOutbox(SqliteBase):
@@ -33,17 +30,20 @@ class SqliteOutbox(SqliteBase):
         async with self._transaction("queueing alerts") as db:
             return await insert_alerts(db, alerts, now)
 
-    async def due_alerts(self, now: float, limit: int, platforms: Collection[str]) -> list[OutboxItem]:
-        if not platforms:
+    async def due_alerts(
+        self, now: float, limit: int, platforms: Collection[str], channels: Collection[str] | None = None
+    ) -> list[OutboxItem]:
+        if not platforms or (channels is not None and not channels):
             return []
         marks = ",".join("?" * len(platforms))
+        only = "" if channels is None else f" AND channel_key IN ({','.join('?' * len(channels))})"
         rows = await self._rows(
             "SELECT payload, attempts, created_at FROM outbox AS o INDEXED BY outbox_pending_queue"
-            f" WHERE status='pending' AND next_attempt_at <= ? AND platform IN ({marks})"
+            f" WHERE status='pending' AND next_attempt_at <= ? AND platform IN ({marks}){only}"
             " AND NOT EXISTS (SELECT 1 FROM outbox AS e WHERE e.channel_key = o.channel_key"
             "   AND e.status = 'pending' AND e.attempts > 0 AND e.rowid < o.rowid AND e.next_attempt_at > ?)"
             " ORDER BY rowid LIMIT ?",
-            (now, *platforms, now, limit),
+            (now, *platforms, *(channels or ()), now, limit),
         )
         return [OutboxItem(alert_from_json(r["payload"]), int(r["attempts"]), r["created_at"]) for r in rows]
 
@@ -55,14 +55,18 @@ class SqliteOutbox(SqliteBase):
         )
         return [OutboxItem(alert_from_json(r["payload"]), int(r["attempts"]), r["created_at"]) for r in rows]
 
-    async def next_attempt_at(self, platforms: Collection[str]) -> float | None:
+    async def next_attempt_at(
+        self, platforms: Collection[str], owner: str = "", now: float = 0.0
+    ) -> float | None:
         if not platforms:
             return None
         marks = ",".join("?" * len(platforms))
         rows = await self._rows(
-            "SELECT min(next_attempt_at) AS due FROM outbox"
-            f" WHERE status='pending' AND platform IN ({marks})",
-            tuple(platforms),
+            "SELECT min(CASE WHEN l.until > ? AND l.owner != ? THEN max(l.until, o.next_attempt_at)"
+            " ELSE o.next_attempt_at END) AS due FROM outbox AS o"
+            " LEFT JOIN leases AS l ON l.name = 'channel:' || o.channel_key AND ? != ''"
+            f" WHERE o.status='pending' AND o.platform IN ({marks})",
+            (now, owner, owner, *platforms),
         )
         due = rows[0]["due"] if rows else None
         return float(due) if due is not None else None

@@ -44,7 +44,7 @@ class SqliteSubscriptions(SqliteBase):
             "SELECT * FROM subscriptions WHERE platform=? AND workspace=? AND channel=? AND query=?",
             (channel.platform, channel.workspace_id, channel.channel_id, query),
         )
-        return _subscription(rows[0]), added > 0
+        return subscription_from_row(rows[0]), added > 0
 
     async def remove_subscription(self, subscription_id: int) -> bool:
         return await self._write("DELETE FROM subscriptions WHERE id=?", (subscription_id,)) > 0
@@ -61,7 +61,7 @@ class SqliteSubscriptions(SqliteBase):
                 "SELECT * FROM subscriptions WHERE platform=? AND workspace=? AND channel=? ORDER BY id",
                 (channel.platform, channel.workspace_id, channel.channel_id),
             )
-        return [_subscription(r) for r in rows]
+        return [subscription_from_row(r) for r in rows]
 
     async def pause_channel(self, channel: ChannelRef) -> int:
         return await self._set_paused(channel, True)
@@ -76,7 +76,7 @@ class SqliteSubscriptions(SqliteBase):
         )
 
 
-def _subscription(row: sqlite3.Row) -> Subscription:
+def subscription_from_row(row: sqlite3.Row) -> Subscription:
     return Subscription(
         id=int(row["id"]),
         channel=ChannelRef(
