@@ -20,7 +20,8 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TextIO, TypeVar
 
-from bot.app import App, build_aliases
+from bot.app import App
+from bot.assembly import build_aliases
 from bot.config import Config, load_config
 from bot.core.errors import ConfigError, FeedError, InputError, NewsBotError, QueryError, StoreOpenError
 from bot.ingest.fetch import HttpLimits
@@ -204,7 +205,8 @@ def cmd_health(args: argparse.Namespace) -> int:
         with direct.open(url, timeout=args.timeout) as response:
             status = json.load(response).get("status")
     except urllib.error.HTTPError as exc:
-        print(f"unhealthy: {url} answered HTTP {exc.code}", file=sys.stderr)
+        reasons = _reasons(exc)
+        print(f"unhealthy: {url} answered HTTP {exc.code}{': ' if reasons else ''}{reasons}", file=sys.stderr)
         return 1
     except urllib.error.URLError as exc:
         print(f"unhealthy: {url}: {exc.reason}", file=sys.stderr)
@@ -217,6 +219,15 @@ def cmd_health(args: argparse.Namespace) -> int:
         return 1
     print(f"healthy: {url}")
     return 0
+
+
+def _reasons(answer: urllib.error.HTTPError) -> str:
+    """The ``reasons`` of an unhealthy bot's JSON answer, joined; empty when it gives none."""
+    try:
+        reasons = json.loads(answer.read(65536)).get("reasons")
+    except (OSError, ValueError, AttributeError):
+        return ""
+    return "; ".join(str(r) for r in reasons) if isinstance(reasons, list) else ""
 
 
 def cmd_run(args: argparse.Namespace) -> int:

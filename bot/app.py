@@ -5,33 +5,35 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import logging
 import os
 import time
-from collections.abc import Collection, Coroutine, Mapping, Sequence
+from collections.abc import Collection, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 
-from bot.config import Config, SummaryConfig
+from bot.assembly import build_aliases, build_summariser, http_reader
+from bot.config import Config
 from bot.core.backoff import Backoff
-from bot.core.errors import ConfigError, ConfigProblem, NewsBotError, StoreError
+from bot.core.errors import NewsBotError, StoreError
 from bot.core.models import Article, ChannelRef
 from bot.delivery.notify import NotifierRegistry
 from bot.delivery.worker import DeliveryReport, DeliveryWorker, RetryPolicy
 from bot.ingest.discover import FeedFinder
 from bot.ingest.extract import ArticlePageFetcher
-from bot.ingest.fetch import FileReader, HttpReader, ReaderRegistry
+from bot.ingest.fetch import FileReader, ReaderRegistry
 from bot.ingest.fulltext import FullText
 from bot.ingest.policy import quiet_ids
 from bot.ingest.poller import FeedPoller, PollPolicy
 from bot.ingest.safety import UrlPolicy, guarded_session
 from bot.ingest.websub import MemoryWebSubRegistry, WebSubError
 from bot.ingest.websub_client import WebSubSubscriber
-from bot.matching import AliasTable, default_aliases, heap
 from bot.matching import build as matching_build
+from bot.matching import heap
+from bot.observe.health import HealthCheck, cycle_limit
+from bot.observe.metrics import Metrics
 from bot.platforms import PlatformAdapter, PlatformContext, load_factory
 from bot.processing.follow import SubscriptionFollower
 from bot.processing.heartbeat import Heartbeat
@@ -42,9 +44,8 @@ from bot.store.base import Store
 from bot.store.location import scheme, worker_name
 from bot.stories import StoryDetector
 from bot.summarise import Summariser
-from bot.summarise.extractive import ExtractiveSummariser
-from bot.summarise.llm import LlmSummariser, close_summariser
-from bot.web.server import WebServer, create_web_app
+from bot.summarise.llm import close_summariser
+from bot.web.server import WebServer, WebServerError, create_web_app
 from bot.web.websub import WebSubCallbacks
 
 log = logging.getLogger(__name__)
@@ -54,59 +55,8 @@ SHUTDOWN_GRACE = 5.0
 MIN_IDLE = 0.05
 """Between two cycles with work due at once: enough for the event loop to serve commands and pushes."""
 LOOP_ERROR_BACKOFF = Backoff(base=2.0, cap=60.0, jitter=0.0)
-
-
-def build_aliases(config: Config) -> AliasTable:
-    groups = [list(g) for g in config.matching.aliases]
-    if config.matching.default_aliases:
-        return default_aliases().extended(groups)
-    return AliasTable.from_groups(groups)
-
-
-def build_summariser(
-    config: SummaryConfig, session: aiohttp.ClientSession | None, env: Mapping[str, str]
-) -> Summariser:
-    """The configured summariser: extractive, or (``llm.enabled``) an :class:`LlmSummariser` falling back
-    to it. ``session`` is for the LLM requests; ``None`` lets the summariser own one (close it with
-    :func:`close_summariser`). The API key is read from ``env[llm.api_key_env]``. Raises
-    :class:`ConfigError` for a missing key or a base URL that is not http(s)."""
-    extractive = ExtractiveSummariser(max_sentences=config.max_sentences, max_chars=config.max_chars)
-    llm = config.llm
-    if not llm.enabled:
-        return extractive
-    api_key = env.get(llm.api_key_env, "").strip()
-    if not api_key:
-        raise ConfigError(
-            [ConfigProblem("summary.llm.api_key_env", f"environment variable {llm.api_key_env} is not set")]
-        )
-    try:
-        summariser = LlmSummariser(
-            session,
-            llm.base_url,
-            llm.model,
-            api_key,
-            llm.timeout,
-            llm.max_input_chars,
-            config.max_chars,
-            extractive,
-        )
-    except ValueError as exc:
-        raise ConfigError([ConfigProblem("summary.llm.base_url", str(exc))]) from exc
-    if summariser.url.scheme == "http" and not _is_loopback(summariser.url.host or ""):
-        log.warning(
-            "summary.llm.base_url is plain http: the API key is sent to %s unencrypted", summariser.url.host
-        )
-    log.info("llm summaries from %s (model %s); extractive summary on any failure", summariser.url, llm.model)
-    return summariser
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+PRUNE_EVERY = 3600.0
+"""How often old articles' text is blanked (``store.keep_text``)."""
 
 
 def _report_failures(report: CycleReport, where: str) -> None:
@@ -118,17 +68,6 @@ def _report_failures(report: CycleReport, where: str) -> None:
             report.failed,
             report.new,
         )
-
-
-def _http_reader(config: Config, session: aiohttp.ClientSession, *, timeout: float) -> HttpReader:
-    """Feeds are fetched with the polling limits: by the poller, and for ``/news feeds add``."""
-    return HttpReader(
-        session,
-        timeout=timeout,
-        max_body_bytes=config.polling.max_body_bytes,
-        user_agent=config.polling.user_agent,
-        per_host=config.polling.per_host,
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,8 +100,12 @@ class App:
         self.notifiers = NotifierRegistry()
         for adapter in adapters:
             self.notifiers.register(adapter.notifier)
-        http = _http_reader(config, session, timeout=config.polling.timeout)
-        readers = ReaderRegistry({"file": FileReader(config.resolve(".")), "http": http, "https": http})
+        self.metrics = Metrics()
+        self.health = HealthCheck(store, adapters, cycle_limit(config.polling.interval), time.time())
+        self._pruned_at = 0.0
+        http = self.metrics.timed(http_reader(config, session, timeout=config.polling.timeout))
+        files = self.metrics.timed(FileReader(config.resolve(".")))
+        readers = ReaderRegistry({"file": files, "http": http, "https": http})
         self.poller = FeedPoller(
             store,
             readers,
@@ -195,6 +138,7 @@ class App:
             full_text=full_text,
             stories=StoryDetector(config.stories.window, config.stories.join),
             shared=scheme(config.store_location()) != "sqlite",
+            metrics=self.metrics,
         )
         self.delivery = DeliveryWorker(
             store,
@@ -209,6 +153,7 @@ class App:
             paced={name for name, section in config.platforms.sections() if section.paced},
             owner=self.worker,
             lease=config.store.lease,
+            metrics=self.metrics,
         )
         self._processing = asyncio.Lock()
         self.websub_registry = MemoryWebSubRegistry()
@@ -232,7 +177,7 @@ class App:
             wake = asyncio.Event()
             session = guarded_session(policy)
             opened.push_async_callback(session.close)
-            finder = FeedFinder(_http_reader(config, session, timeout=min(config.polling.timeout, 10.0)))
+            finder = FeedFinder(http_reader(config, session, timeout=min(config.polling.timeout, 10.0)))
             context = PlatformContext(
                 store, book, policy.check_url, config.web.enabled, os.environ, wake.set, finder.find
             )
@@ -295,6 +240,7 @@ class App:
         woken when they queued alerts, so they go out now rather than at the next idle tick."""
         async with self._processing:
             report = await self.pipeline.process(articles, quiet)
+        self.metrics.processed(report)
         _report_failures(report, where)
         if report.queued:
             self.wake.set()
@@ -336,9 +282,14 @@ class App:
             max_body_bytes=web_config.max_body_bytes,
             websub=callbacks,
             routes=[route for adapter in self.adapters for route in adapter.routes],
+            health=lambda: self.health.check(time.time()),
+            metrics=lambda: self.metrics.scrape(self.store, time.time()),
         )
         self.web = WebServer(app)
-        await self.web.start(web_config.host, web_config.port)
+        try:
+            await self.web.start(web_config.host, web_config.port)
+        except WebServerError as exc:
+            raise WebServerError(f"{exc} (web.host, web.port; web.enabled: false turns it off)") from exc
         if self.websub is not None:
             self._spawn(self._subscribe_all(self.websub))
 
@@ -379,6 +330,7 @@ class App:
         now = time.time()
         totals = CycleReport(received=0, new=0, matched=0, queued=0)
         async for polled in self.poller.poll_batches(now, every=force):
+            self.metrics.polled(polled)
             async with self._processing:
                 report = await self.pipeline.process(polled.articles, polled.quiet)
             await self.pipeline.notify(polled.notices)
@@ -387,6 +339,11 @@ class App:
         if self.websub is not None:
             await self.websub.renew_due()
         delivered = await self.delivery.deliver_due()
+        await self._prune(now)
+        done = time.time()
+        self.metrics.processed(report)
+        self.metrics.cycle_completed(done)
+        self.health.cycle_completed(done, delivered.sent)
         log.info(
             "cycle: %d items, %d new, %d not processed, %d matched, %d alerts queued, %d sent, "
             "%d to retry, %d given up",
@@ -401,6 +358,17 @@ class App:
         )
         _report_failures(report, "cycle")
         return CycleResult(report, delivered)
+
+    async def _prune(self, now: float) -> None:
+        """Blank the text of articles older than ``store.keep_text``, at most once an hour."""
+        keep = self.config.store.keep_text
+        if not keep or now - self._pruned_at < PRUNE_EVERY:
+            return
+        self._pruned_at = now
+        if pruned := await self.store.prune_text(now - keep):
+            log.info(
+                "blanked the text of %d articles seen over %gd ago (store.keep_text)", pruned, keep / 86400
+            )
 
     async def run_until_stopped(self, stop: asyncio.Event) -> None:
         """:meth:`run_forever`, and when ``stop`` is set, at most :data:`SHUTDOWN_GRACE` seconds for the

@@ -61,6 +61,9 @@ class StoreConfig:
     """A SQLite file (the default, ``data/newsbot.db``): one process."""
     url: str = ""
     """``postgresql://user:password@host/db``: several workers share it. Exactly one of the two."""
+    keep_text: Duration = 30 * 86400.0
+    """Articles' text is blanked this long after they were seen (0: kept forever); what makes an item
+    seen stays, so it never alerts twice. At least ``stories.window``, which rebuilds from it."""
     lease: Duration = Field(default=120.0, gt=0)
     """How long a worker's claim on a feed, a channel's alerts or a Discord shard lasts unrenewed: a
     worker that dies leaves its work to the others after this."""
@@ -334,6 +337,7 @@ def parse_config(source: str, *, base_dir: Path | str = ".", env: Mapping[str, s
         raise ConfigError(problems) from None
     problems.extend(_missing_env_problems(config, missing_env, lines, env))
     problems.extend(_slack_web_problems(config, lines))
+    problems.extend(_retention_problems(config, lines))
     if problems:
         raise ConfigError(problems)
     return config
@@ -356,6 +360,17 @@ def _slack_web_problems(config: Config, lines: dict[tuple[str | int, ...], int])
         why = "the install pages are served by the bot's web server: set web.enabled: true"
         problems.append(ConfigProblem("platforms.slack.oauth", why, line))
     return problems
+
+
+def _retention_problems(config: Config, lines: dict[tuple[str | int, ...], int]) -> list[ConfigProblem]:
+    keep, window = config.store.keep_text, config.stories.window
+    if not keep or keep >= window:
+        return []
+    reason = (
+        f"{keep / 3600:g}h is shorter than stories.window ({window / 3600:g}h): the story window is rebuilt "
+        "from the articles it holds; keep text at least that long, or 0 to keep it forever"
+    )
+    return [ConfigProblem("store.keep_text", reason, _nearest_line(lines, ("store", "keep_text")))]
 
 
 def _expand(

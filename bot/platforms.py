@@ -42,6 +42,11 @@ class PlatformAdapter(Protocol):
 
     async def stop(self) -> None: ...
 
+    async def is_connected(self) -> bool:
+        """Whether the platform can take commands and alerts now (``/healthz`` shows it): its gateway or
+        socket is up. A platform that reconnects by itself may be briefly false."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class PlatformContext:

@@ -143,6 +143,9 @@ class ConsoleAdapter:
             self._task = asyncio.create_task(self._read_loop(stdin), name="console-commands")
             self._print("Type /news help for commands.")
 
+    async def is_connected(self) -> bool:
+        return True  # the terminal is always there
+
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()

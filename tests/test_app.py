@@ -167,3 +167,47 @@ async def test_a_pushed_article_is_posted_at_once_not_at_the_next_idle_tick(
         await asyncio.wait_for(loop, timeout=30)
         await app.close()
     assert "━━━ Ukraine and NATO open talks" in capsys.readouterr().out
+
+
+async def test_old_article_text_is_blanked_and_the_same_item_never_alerts_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    feed = tmp_path / "world.rss"
+    feed.write_text((EXAMPLES / "world-news.rss").read_text(encoding="utf-8"), encoding="utf-8")
+    feeds = f"  - url: {feed}\n    name: Meridian Wire\n    backfill: 100\n    max_age: 0\n"
+    config = write_config(tmp_path, feeds=feeds)
+    text = config.read_text(encoding="utf-8").replace("store:\n", "store:\n  keep_text: 3d\n", 1)
+    config.write_text(text, encoding="utf-8")
+    app = await App.build(load_config(config))
+    try:
+        first = await app.run_cycle(force=True)
+        assert first.delivery.sent > 0
+        [story] = await app.store.recent_articles(1)
+        assert story.article.text
+        # Four days later, as far as the store can tell: past keep_text.
+        await app.store._write("UPDATE articles SET seen_at = seen_at - 4 * 86400")
+        await app.store._write("UPDATE story_keys SET seen_at = seen_at - 4 * 86400")
+    finally:
+        await app.close()
+    capsys.readouterr()
+    # The publisher rebuilds the feed (the body changes, so every item is parsed again) and the bot restarts.
+    rebuilt = feed.read_text(encoding="utf-8").replace(
+        "08:00:00 GMT</lastBuildDate>", "09:00:00 GMT</lastBuildDate>"
+    )
+    feed.write_text(rebuilt, encoding="utf-8")
+    caplog.set_level(logging.INFO, logger="bot.app")
+    app = await App.build(load_config(config))
+    try:
+        again = await app.run_cycle(force=True)
+        kept = await app.store.find_article(story.article.url)
+    finally:
+        await app.close()
+    assert (again.ingest.received, again.ingest.new, again.ingest.queued, again.delivery.sent) == (
+        first.ingest.received,
+        0,
+        0,
+        0,
+    )
+    assert "━━━" not in capsys.readouterr().out
+    assert kept is not None and kept.article.text == "" and kept.article.title == story.article.title
+    assert f"blanked the text of {first.ingest.new} articles" in caplog.text

@@ -20,14 +20,15 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"matching", "store", "stories", "summarise"}),
     frozenset({"ingest"}),
     frozenset({"processing", "delivery", "web"}),
-    frozenset({"platforms"}),
+    frozenset({"platforms", "observe"}),
     frozenset({"config"}),
+    frozenset({"assembly"}),
     frozenset({"app", "logs"}),
     frozenset({"__main__"}),
 )
 """bot/'s stages from the bottom up. A stage imports itself and the layers below it, never one beside
 or above it; handlers/ stands on top and may use everything below the composition root."""
-COMPOSITION = frozenset({"app", "__main__", "logs", "config"})
+COMPOSITION = frozenset({"app", "__main__", "logs", "config", "assembly"})
 
 
 def stage(module: str) -> str | None:
@@ -101,7 +102,7 @@ def test_only_the_composition_root_and_the_cli_read_the_config() -> None:
     readers = {
         m for m, imported in imports_by_module().items() if any(stage(i) == "config" for i in imported)
     }
-    assert readers == {"bot.app", "bot.__main__"}
+    assert readers == {"bot.app", "bot.assembly", "bot.__main__"}
 
 
 def test_the_layer_check_would_catch_an_upward_import() -> None:

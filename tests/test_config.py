@@ -244,3 +244,16 @@ def test_a_replaced_key_names_its_replacement() -> None:
         "e.g. 24h"
     ]
     assert parse_config("delivery:\n  give_up_after: 2d\n", env={}).delivery.give_up_after == 172800
+
+
+def test_article_text_is_kept_at_least_as_long_as_the_story_window() -> None:
+    assert parse_config("", env={}).store.keep_text == 30 * 86400
+    assert parse_config("store:\n  keep_text: 0\n", env={}).store.keep_text == 0  # forever
+    found = problems("store:\n  keep_text: 2d\n")
+    assert found == [
+        "store.keep_text (line 2): 48h is shorter than stories.window (72h): the story window is rebuilt "
+        "from the articles it holds; keep text at least that long, or 0 to keep it forever"
+    ]
+    assert (
+        parse_config("store:\n  keep_text: 2d\nstories:\n  window: 1d\n", env={}).store.keep_text == 2 * 86400
+    )

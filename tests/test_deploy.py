@@ -24,12 +24,16 @@ import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
 from aiohttp import web
 from packaging.requirements import Requirement
 
+from bot.config import load_config
+from bot.platforms import DiscordSettings, SlackSettings
 from tests.conftest import REPO, write_config
 
 DOCKERFILE = (REPO / "Dockerfile").read_text(encoding="utf-8")
@@ -275,3 +279,70 @@ def test_the_lock_pins_every_requirement_of_pyproject_within_its_range() -> None
             unpinned.append(f"{requirement} (lock: {version})")
     assert unpinned == []
     assert "pip" in normalised  # the image brings pip to the locked version before it reads the lock
+
+
+COMPOSE = yaml.safe_load((REPO / "compose.yaml").read_text(encoding="utf-8"))
+WORKERS = ("bot-1", "bot-2")
+
+
+def compose_config() -> dict[str, Any]:
+    """The config file each worker mounts as the image's config (both mount the same one: checked below)."""
+    [mount] = [m for m in COMPOSE["services"]["bot-1"]["volumes"] if m.split(":")[1] == "/app/config.yaml"]
+    config: dict[str, Any] = yaml.safe_load((REPO / mount.split(":")[0]).read_text(encoding="utf-8"))
+    return config
+
+
+def test_compose_mounts_files_that_exist_where_the_image_reads_its_config() -> None:
+    """(No container engine runs here: compose.yaml is read, never brought up.)"""
+    for name, service in COMPOSE["services"].items():
+        for mount in service.get("volumes", []):
+            source = mount.split(":")[0]
+            if source.startswith("."):
+                assert (REPO / source).is_file(), f"{name} mounts {source}, which is not in the repository"
+    assert f"{instruction('WORKDIR')}/{dockerfile_env()['NEWSBOT_CONFIG']}" == "/app/config.yaml"
+    for worker in WORKERS:
+        assert COMPOSE["services"][worker]["build"] == "."
+        assert COMPOSE["services"][worker]["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+
+
+def test_compose_healthchecks_run_commands_that_exist() -> None:
+    postgres = COMPOSE["services"]["postgres"]
+    [shell, probe] = postgres["healthcheck"]["test"]
+    env = postgres["environment"]
+    assert shell == "CMD-SHELL" and probe == f"pg_isready -U {env['POSTGRES_USER']} -d {env['POSTGRES_DB']}"
+    for worker in WORKERS:
+        kind, *command = COMPOSE["services"][worker]["healthcheck"]["test"]
+        assert kind == "CMD" and command == exec_form("HEALTHCHECK")  # the image's own
+        assert run([*as_process(command), "--help"], REPO).returncode == 0
+
+
+def test_every_variable_the_compose_config_needs_is_passed_to_each_worker() -> None:
+    config = compose_config()
+    needed = set(re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", yaml.safe_dump(config)))
+    platforms = {"discord": DiscordSettings, "slack": SlackSettings}
+    for name, settings in platforms.items():
+        section = config["platforms"][name]
+        if section.get("enabled"):
+            needed |= {var for _, var in settings(**section).required_env()}
+    assert needed >= {"POSTGRES_PASSWORD", "SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"}
+    for worker in WORKERS:
+        passed = set(COMPOSE["services"][worker]["environment"])
+        assert needed <= passed, f"{worker} is not given {sorted(needed - passed)}"
+
+
+def test_both_workers_use_the_one_postgres_database_of_the_compose_file() -> None:
+    mounts = {tuple(COMPOSE["services"][worker]["volumes"]) for worker in WORKERS}
+    assert len(mounts) == 1  # one config file for the fleet
+    store = compose_config()["store"]
+    assert "path" not in store  # exactly one of store.path and store.url
+    url = urlsplit(store["url"])
+    postgres = COMPOSE["services"]["postgres"]["environment"]
+    assert (url.scheme, url.hostname, url.port) == ("postgresql", "postgres", 5432)
+    assert (url.username, url.path) == (postgres["POSTGRES_USER"], "/" + postgres["POSTGRES_DB"])
+    assert url.password == "${POSTGRES_PASSWORD}" and "POSTGRES_PASSWORD" in postgres["POSTGRES_PASSWORD"]
+    assert COMPOSE["services"]["postgres"]["volumes"] == ["postgres-data:/var/lib/postgresql/data"]
+
+
+def test_the_compose_config_is_a_valid_config() -> None:
+    env = {"POSTGRES_PASSWORD": "pw", "SLACK_BOT_TOKEN": "xoxb", "SLACK_APP_TOKEN": "xapp"}
+    load_config(REPO / "deploy" / "compose-config.yaml", env=env)

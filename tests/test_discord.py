@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -418,8 +419,14 @@ async def test_a_refused_token_is_an_auth_error_and_a_refused_channel_is_not(
 
 async def test_a_token_the_gateway_refuses_is_an_auth_error(app: App, fake: FakeDiscord) -> None:
     """Reset in the developer portal: the gateway refuses it on reconnecting (4004), discord.py closes
-    the client, and every send says so instead of "not connected"."""
+    the client, and every send says so instead of "not connected". /healthz shows Discord disconnected,
+    but the bot stays healthy: a restart would not mend the token."""
     adapter = adapter_of(app)
+    for _ in range(250):  # READY follows the connection
+        if await adapter.is_connected():
+            break
+        await asyncio.sleep(0.02)
+    assert (await app.health.check(time.time())).body["platforms"] == {"discord": "connected"}
     fake.revoke_token()
     await fake.drop_gateway()
     for _ in range(250):  # discord.py closes the client, then the adapter learns why (close 4004)
@@ -427,6 +434,8 @@ async def test_a_token_the_gateway_refuses_is_an_auth_error(app: App, fake: Fake
             break
         await asyncio.sleep(0.02)
     assert adapter.client.is_closed()
+    health = await app.health.check(time.time())
+    assert health.healthy and health.body["platforms"] == {"discord": "disconnected"}
 
     with pytest.raises(DeliveryError) as raised:
         await adapter.notifier.send(alert_to(CHANNEL_ID))

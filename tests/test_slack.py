@@ -528,6 +528,13 @@ async def test_the_app_serves_slack_http_mode_on_its_own_web_server(
 # ---- Socket Mode reconnect -------------------------------------------------------------------------
 
 
+async def test_the_adapter_is_connected_from_start_to_stop(bot: Bot) -> None:
+    """What /healthz shows for Slack: Socket Mode's websocket is open, or HTTP mode is serving."""
+    assert await bot.adapter.is_connected()
+    await bot.adapter.stop()
+    assert not await bot.adapter.is_connected()
+
+
 async def test_socket_mode_reconnect_loses_no_command_or_alert(socket_bot: Bot) -> None:
     bot, fake = socket_bot, socket_bot.fake
     assert fake.connections_opened == 1

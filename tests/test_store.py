@@ -6,6 +6,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
+import pytest
+
+from bot.core.errors import StoreError
 from bot.core.models import Article, ChannelRef, FeedState, MessageRef
 from bot.store import Processed, SavedInstallation
 from bot.store.base import Store
@@ -267,3 +270,43 @@ async def test_a_workers_heartbeat_keeps_what_it_holds_and_nothing_it_gave_up(an
     assert await any_store.renew("w1", until=100.0) == 3  # two feeds and the lease
     assert [f.url for f in await any_store.claim_feeds("w2", now=50.0, limit=5, until=60.0)] == [third.url]
     assert not await any_store.take_lease("discord:shard:0", "w2", now=50.0, until=60.0)
+
+
+async def test_pruning_blanks_old_text_but_the_article_stays_seen(any_store: Store) -> None:
+    old, recent = article(1), article(2)
+    await any_store.record_processed([Processed(old, "a1", ("url:old",), story_entry="entry")], [], now=100.0)
+    await any_store.record_processed(
+        [Processed(recent, "a2", ("url:new",), story_entry="entry")], [], now=300.0
+    )
+    assert await any_store.prune_text(before=200.0) == 1
+    assert await any_store.prune_text(before=200.0) == 0  # nothing left to blank
+    assert await any_store.unseen([old, recent]) == []  # still seen: it never alerts again
+    assert await any_store.changed([old]) == []  # nor counts as an update of itself
+    seen = {a.article.id: a for a in await any_store.recent_articles(10)}
+    assert seen["a1"].article.text == "" and seen["a1"].story_id == "a1"
+    assert seen["a2"].article.text == "Body."
+    assert [row.article_id for row in await any_store.story_window(0.0)] == ["a2"]
+    assert await any_store.find_story(["url:old"], since=0.0) is None
+    assert await any_store.find_story(["url:new"], since=0.0) == "a2"
+
+
+async def test_outbox_depth_counts_pending_and_dates_the_oldest_due(any_store: Store) -> None:
+    assert (await any_store.outbox_depth(now=10.0)).pending == 0
+    await any_store.queue_alerts([alert("s1")], now=1.0)
+    await any_store.queue_alerts([alert("s2"), alert("s3", OTHER)], now=5.0)
+    await any_store.defer(alert("s1").id, until=50.0)  # a mute: not waiting on the bot
+    depth = await any_store.outbox_depth(now=10.0)
+    assert (depth.pending, depth.oldest_due_at) == (3, 5.0)
+    await any_store.mark_delivered(alert("s2").id, MessageRef("console", "console", "m"), now=11.0)
+    await any_store.mark_failed(alert("s3", OTHER).id, "gone")
+    depth = await any_store.outbox_depth(now=12.0)
+    assert (depth.pending, depth.oldest_due_at) == (1, None)
+    assert (await any_store.outbox_depth(now=60.0)).oldest_due_at == 1.0
+
+
+async def test_ping_answers_until_the_store_is_closed(open_store: Opener) -> None:
+    store = await open_store()
+    await store.ping()
+    await store.close()
+    with pytest.raises(StoreError):
+        await store.ping()

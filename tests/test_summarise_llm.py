@@ -14,7 +14,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.app import build_summariser
+from bot.assembly import build_summariser
 from bot.config import LlmConfig, SummaryConfig
 from bot.core.errors import ConfigError
 from bot.core.models import Article, ChannelRef

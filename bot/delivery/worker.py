@@ -10,8 +10,9 @@ import logging
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from bot.core.backoff import Backoff
 from bot.core.errors import DeliveryError
@@ -65,6 +66,16 @@ class DeliveryReport:
     edited: int = 0
 
 
+class SendMetrics(Protocol):
+    """Told what each send came to (:class:`bot.observe.metrics.Metrics`)."""
+
+    def alerts_sent(self, platform: str, waited: Sequence[float]) -> None:
+        """``waited``: each alert's seconds from queued to sent."""
+
+    def alerts_unsent(self, platform: str, outcome: str, count: int) -> None:
+        """``outcome``: ``retry`` or ``failed``."""
+
+
 class DeliveryWorker:
     def __init__(
         self,
@@ -78,8 +89,10 @@ class DeliveryWorker:
         clock: Callable[[], float] = time.time,
         owner: str = "delivery",
         lease: float = LEASE,
+        metrics: SendMetrics | None = None,
     ) -> None:
         self.store = store
+        self.metrics = metrics
         self.owner = owner
         """Who claims the channels it sends to (:class:`bot.store.work.WorkStore`): one worker of several."""
         self.lease = lease
@@ -199,6 +212,9 @@ class DeliveryWorker:
                 blocked.add(channel.key)
                 return Counter(held=len(group))
             outcomes = Counter([await self._retry_or_fail(item, exc) for item in group])
+            if self.metrics is not None:
+                for outcome, count in outcomes.items():
+                    self.metrics.alerts_unsent(channel.platform, outcome, count)
             if outcomes["retry"]:
                 blocked.add(channel.key)
             return outcomes
@@ -206,6 +222,8 @@ class DeliveryWorker:
             log.warning("%s accepts the bot's token again; sending the alerts it held", channel.platform)
         for item in group:
             await self.store.mark_delivered(item.alert.id, ref, self.clock())
+        if self.metrics is not None:
+            self.metrics.alerts_sent(channel.platform, [self.clock() - item.created_at for item in group])
         return Counter(sent=len(group))
 
     async def _token_refused(

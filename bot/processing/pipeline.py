@@ -9,6 +9,7 @@ import logging
 import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from bot.core.errors import StoreError
 from bot.core.identity import content_hash
@@ -49,6 +50,12 @@ class CycleReport:
 CATCH_UP_MARGIN = 30.0
 
 
+class QueueMetrics(Protocol):
+    """Told what each batch queued (:class:`bot.observe.metrics.Metrics`)."""
+
+    def alerts_queued(self, platforms: Sequence[str], queued: int) -> None: ...
+
+
 class Pipeline:
     def __init__(
         self,
@@ -60,6 +67,7 @@ class Pipeline:
         full_text: FullText | None = None,
         stories: StoryDetector | None = None,
         shared: bool = False,
+        metrics: QueueMetrics | None = None,
     ) -> None:
         self.store = store
         self.stories = stories or StoryDetector()
@@ -71,6 +79,7 @@ class Pipeline:
         """Other workers record articles in the same store: their story entries join the window before
         each batch, so an outlet's report polled by another worker still joins its story."""
         self._caught_up: float | None = None
+        self.metrics = metrics
 
     async def restore_stories(self) -> int:
         """Rebuild the story window from the store (at start): returns how many articles it holds."""
@@ -146,6 +155,7 @@ class Pipeline:
                 processed.append(Processed(article, article.id))
                 failed += 1
         queued = await self.store.record_processed(processed, alerts, now)
+        self._count_queued(alerts, queued)
         return CycleReport(
             received=len(articles),
             new=len(fresh),
@@ -162,4 +172,10 @@ class Pipeline:
         for notice in notices:
             channels = await self.store.feed_channels(notice.feed_url)
             alerts.extend(notice_alerts(notice.feed_url, notice.feed_name, notice.message, channels, now))
-        return await self.store.queue_alerts(alerts, now) if alerts else 0
+        queued = await self.store.queue_alerts(alerts, now) if alerts else 0
+        self._count_queued(alerts, queued)
+        return queued
+
+    def _count_queued(self, alerts: Sequence[Alert], queued: int) -> None:
+        if self.metrics is not None and alerts:
+            self.metrics.alerts_queued([alert.channel.platform for alert in alerts], queued)

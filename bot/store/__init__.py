@@ -9,7 +9,7 @@ from bot.store.channels import ChannelSettings, ChannelStore
 from bot.store.feeds import FeedStore
 from bot.store.installations import InstallationStore, InstalledTeam, SavedInstallation
 from bot.store.location import open_store
-from bot.store.outbox import AlertStatus, ChannelOutbox, OutboxItem, OutboxStore
+from bot.store.outbox import AlertStatus, ChannelOutbox, OutboxDepth, OutboxItem, OutboxStore
 from bot.store.postgres import PostgresStore
 from bot.store.sqlite import SqliteStore
 from bot.store.subscriptions import SubscriptionStore
@@ -23,6 +23,7 @@ __all__ = [
     "FeedStore",
     "InstallationStore",
     "InstalledTeam",
+    "OutboxDepth",
     "OutboxItem",
     "OutboxStore",
     "PostgresStore",

@@ -89,3 +89,10 @@ class ArticleStore(Protocol):
     async def find_article(self, canonical_url: str) -> SeenArticle | None:
         """The article seen under this canonical link, if any (the newest when several were)."""
         ...
+
+    async def prune_text(self, before: float) -> int:
+        """Blank the text and story-window entry of the articles seen before ``before``, and forget the
+        story keys linked before it (``store.keep_text``; ``before`` is never inside the story window).
+        The rows stay, ids, content hash, canonical link and story included, so an old item fetched
+        again is still seen and never alerts twice. Returns how many articles lost their text."""
+        ...

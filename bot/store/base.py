@@ -26,4 +26,9 @@ class Store(
     """Everything the bot persists. Every method raises :class:`bot.core.errors.StoreError` on a storage
     failure and nothing else."""
 
+    async def ping(self) -> None:
+        """Return when the store answers a trivial query (``/healthz``); raise :class:`StoreError` when
+        it cannot (the database is closed, gone or unreachable)."""
+        ...
+
     async def close(self) -> None: ...

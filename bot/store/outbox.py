@@ -42,6 +42,17 @@ class OutboxItem:
     created_at: float = 0.0
 
 
+@dataclass(frozen=True, slots=True)
+class OutboxDepth:
+    """How far behind delivery is, for the metrics."""
+
+    pending: int
+    """Alerts neither sent nor failed, whatever they wait for (a retry, a mute, a digest, a channel)."""
+    oldest_due_at: float | None
+    """When the oldest alert that is due now was queued: waiting on the bot, not on a mute, a digest,
+    a retry's backoff or a lost channel. None when none is due."""
+
+
 class OutboxStore(Protocol):
     """Alerts queued, due, deferred, delivered, retried, failed and edited. Alerts tied to an article
     are queued by :meth:`bot.store.articles.ArticleStore.record_processed`. Every method raises
@@ -113,6 +124,7 @@ class OutboxStore(Protocol):
     async def alert_status(self, alert_id: str) -> AlertStatus | None: ...
 
     async def pending_count(self) -> int:
-        """How many alerts wait in the outbox (pending: neither sent nor failed). For the metrics and
-        ``/news status``; neither reads it yet."""
+        """How many alerts wait in the outbox (pending: neither sent nor failed)."""
         ...
+
+    async def outbox_depth(self, now: float) -> OutboxDepth: ...

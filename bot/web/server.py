@@ -1,11 +1,11 @@
 """The bot's web server: the aiohttp application (push intake from :mod:`bot.web.intake`, the WebSub
-callbacks from :mod:`bot.web.websub`, ``/healthz`` and the routes platforms add) and
+callbacks from :mod:`bot.web.websub`, ``/healthz``, ``/metrics`` and the routes platforms add) and
 :class:`WebServer`, which runs it on a port."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 
 from aiohttp import hdrs, web
 
@@ -19,6 +19,11 @@ __all__ = ["WebServer", "WebServerError", "add_routes", "create_web_app"]
 
 log = logging.getLogger(__name__)
 
+HealthAnswer = Callable[[], Awaitable[tuple[bool, Mapping[str, object]]]]
+"""Whether the bot is healthy, and the JSON that says so and why (:mod:`bot.observe.health`)."""
+MetricsAnswer = Callable[[], Awaitable[tuple[bytes, str]]]
+"""The metrics exposition and its content type (:mod:`bot.observe.metrics`)."""
+
 
 class WebServerError(NewsBotError):
     """The web server could not start (address in use, no permission)."""
@@ -31,15 +36,28 @@ def create_web_app(
     max_body_bytes: int,
     websub: WebSubCallbacks | None = None,
     routes: Iterable[web.AbstractRouteDef] = (),
+    health: HealthAnswer | None = None,
+    metrics: MetricsAnswer | None = None,
 ) -> web.Application:
     """The aiohttp application: ``/articles`` (``secret`` signs pushed articles; without one, push
-    intake is off), ``/healthz``, the WebSub callbacks when ``websub`` is given, and any extra
-    ``routes``. Raises ``ValueError`` when two routes claim the same method and path."""
+    intake is off), ``/healthz`` (200, or 503 when ``health`` says unhealthy; without it, always ok),
+    ``/metrics`` when ``metrics`` is given, the WebSub callbacks when ``websub`` is given, and any
+    extra ``routes``. Raises ``ValueError`` when two routes claim the same method and path."""
     table = web.RouteTableDef()
 
     @table.get("/healthz")
     async def healthz(request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
+        if health is None:
+            return web.json_response({"status": "ok"})
+        healthy, body = await health()
+        return web.json_response(dict(body), status=200 if healthy else 503)
+
+    if metrics is not None:
+
+        @table.get("/metrics")
+        async def scrape(request: web.Request) -> web.Response:
+            body, content_type = await metrics()
+            return web.Response(body=body, headers={hdrs.CONTENT_TYPE: content_type})
 
     callbacks = websub_routes(websub, max_body_bytes) if websub is not None else ()
     app = web.Application(middlewares=[json_errors], client_max_size=max_body_bytes)

@@ -168,6 +168,11 @@ class DiscordAdapter:
             self.store, self.book, "discord", guild_id, "the bot was removed from the server"
         )
 
+    async def is_connected(self) -> bool:
+        """The gateway has said READY since the last (re)connection, and no refused token closed it."""
+        client = self.client
+        return client.is_ready() and not client.is_closed() and not self.notifier.token_refused
+
     async def stop(self) -> None:
         with contextlib.suppress(Exception):
             await self.client.close()

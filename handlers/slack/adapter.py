@@ -175,6 +175,13 @@ class SlackAdapter:
             raise SlackError(f"cannot read the Slack installations: {exc}") from exc
         log.info("slack: installed in %d workspace(s) (%s mode)", len(teams), self.mode)
 
+    async def is_connected(self) -> bool:
+        """Socket Mode: its websocket is open and answers pings. HTTP mode: Slack calls us, so started
+        is connected."""
+        if self.mode == "http":
+            return self._session is not None
+        return self._socket is not None and await self._socket.client.is_connected()
+
     async def stop(self) -> None:
         if self._socket is not None:
             socket, self._socket = self._socket, None

@@ -13,6 +13,9 @@ from bot.store.articles import Processed, SeenArticle, StoryRow
 from bot.store.postgres.base import PostgresBase
 from bot.store.postgres.outbox import insert_alerts
 
+PRUNE_BATCH = 2000
+"""Articles blanked a statement: a first prune of a large store never holds many rows locked long."""
+
 
 class PostgresArticles(PostgresBase):
     """:class:`bot.store.articles.ArticleStore` on the ``articles`` and ``story_keys`` tables;
@@ -115,6 +118,21 @@ class PostgresArticles(PostgresBase):
             canonical_url,
         )
         return _seen(rows[0]) if rows else None
+
+    async def prune_text(self, before: float) -> int:
+        pruned = 0
+        while True:
+            changed = await self._write(
+                "UPDATE articles SET text='', story_entry='' WHERE id IN (SELECT id FROM articles"
+                " WHERE seen_at < $1 AND (text <> '' OR story_entry <> '') LIMIT $2)",
+                before,
+                PRUNE_BATCH,
+            )
+            pruned += changed
+            if changed < PRUNE_BATCH:
+                break
+        await self._write("DELETE FROM story_keys WHERE seen_at < $1", before)
+        return pruned
 
 
 def _seen(row: asyncpg.Record) -> SeenArticle:

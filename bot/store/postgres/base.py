@@ -30,6 +30,9 @@ class PostgresBase:
         self._pool = pool
         self.url = url
 
+    async def ping(self) -> None:
+        await self._rows("SELECT 1")
+
     async def _rows(self, sql: str, *params: Any) -> list[asyncpg.Record]:
         try:
             return list(await self._pool.fetch(sql, *params))

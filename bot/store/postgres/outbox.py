@@ -11,7 +11,7 @@ import asyncpg
 
 from bot.core.models import Alert, ChannelRef, MessageRef
 from bot.store.codec import alert_from_json, alert_to_json
-from bot.store.outbox import HELD_FOR_CHANNEL, AlertStatus, ChannelOutbox, OutboxItem
+from bot.store.outbox import HELD_FOR_CHANNEL, AlertStatus, ChannelOutbox, OutboxDepth, OutboxItem
 from bot.store.postgres.base import PostgresBase
 
 if TYPE_CHECKING:
@@ -182,6 +182,15 @@ class PostgresOutbox(PostgresBase):
     async def pending_count(self) -> int:
         rows = await self._rows("SELECT count(*) AS n FROM outbox WHERE status='pending'")
         return int(rows[0]["n"])
+
+    async def outbox_depth(self, now: float) -> OutboxDepth:
+        [row] = await self._rows(
+            "SELECT count(*) AS n, min(created_at) FILTER (WHERE next_attempt_at <= $1) AS oldest"
+            " FROM outbox WHERE status='pending'",
+            now,
+        )
+        oldest = row["oldest"]
+        return OutboxDepth(int(row["n"]), float(oldest) if oldest is not None else None)
 
 
 def _item(row: asyncpg.Record) -> OutboxItem:

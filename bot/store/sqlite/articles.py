@@ -12,6 +12,9 @@ from bot.store.articles import Processed, SeenArticle, StoryRow
 from bot.store.sqlite.base import SqliteBase
 from bot.store.sqlite.outbox import insert_alerts
 
+PRUNE_BATCH = 2000
+"""Articles blanked a transaction: a first prune of a large store never holds the connection long."""
+
 
 class SqliteArticles(SqliteBase):
     """:class:`bot.store.articles.ArticleStore` on the ``articles`` and ``story_keys`` tables;
@@ -115,6 +118,20 @@ class SqliteArticles(SqliteBase):
             "SELECT * FROM articles WHERE canonical_url=? ORDER BY seen_at DESC LIMIT 1", (canonical_url,)
         )
         return _seen(rows[0]) if rows else None
+
+    async def prune_text(self, before: float) -> int:
+        pruned = 0
+        while True:
+            changed = await self._write(
+                "UPDATE articles SET text='', story_entry='' WHERE rowid IN (SELECT rowid FROM articles"
+                " WHERE seen_at < ? AND (text != '' OR story_entry != '') LIMIT ?)",
+                (before, PRUNE_BATCH),
+            )
+            pruned += changed
+            if changed < PRUNE_BATCH:
+                break
+        await self._write("DELETE FROM story_keys WHERE seen_at < ?", (before,))
+        return pruned
 
 
 def _seen(row: sqlite3.Row) -> SeenArticle:

@@ -28,12 +28,17 @@ class SqliteBase:
         self.path = path
         self._lock = asyncio.Lock()
 
+    async def ping(self) -> None:
+        await self._rows("SELECT 1")
+
     async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         try:
             async with self._lock, self._db.execute(sql, params) as cur:
                 return list(await cur.fetchall())
         except sqlite3.Error as exc:
             raise StoreError(f"database read failed: {exc}") from exc
+        except ValueError as exc:  # aiosqlite's answer once the connection is closed
+            raise StoreError(f"the database is not open: {exc}") from exc
 
     async def _write(self, sql: str, params: Sequence[Any] = ()) -> int:
         async with self._transaction("database write") as db, db.execute(sql, params) as cur:
@@ -46,6 +51,12 @@ class SqliteBase:
         async with self._lock:
             try:
                 await self._db.execute("BEGIN")
+            except ValueError as exc:  # aiosqlite's answer once the connection is closed
+                raise StoreError(f"{what} failed: the database is not open: {exc}") from exc
+            except sqlite3.Error as exc:
+                await self._db.rollback()
+                raise StoreError(f"{what} failed: {exc}") from exc
+            try:
                 yield self._db
                 await self._db.commit()
             except sqlite3.Error as exc:

@@ -10,7 +10,7 @@ import aiosqlite
 
 from bot.core.models import Alert, ChannelRef, MessageRef
 from bot.store.codec import alert_from_json, alert_to_json
-from bot.store.outbox import HELD_FOR_CHANNEL, AlertStatus, ChannelOutbox, OutboxItem
+from bot.store.outbox import HELD_FOR_CHANNEL, AlertStatus, ChannelOutbox, OutboxDepth, OutboxItem
 from bot.store.sqlite.base import SqliteBase
 
 
@@ -171,6 +171,15 @@ class SqliteOutbox(SqliteBase):
     async def pending_count(self) -> int:
         rows = await self._rows("SELECT count(*) AS n FROM outbox WHERE status='pending'")
         return int(rows[0]["n"])
+
+    async def outbox_depth(self, now: float) -> OutboxDepth:
+        [row] = await self._rows(
+            "SELECT count(*) AS n, min(CASE WHEN next_attempt_at <= ? THEN created_at END) AS oldest"
+            " FROM outbox WHERE status='pending'",
+            (now,),
+        )
+        oldest = row["oldest"]
+        return OutboxDepth(int(row["n"]), float(oldest) if oldest is not None else None)
 
 
 async def insert_alerts(db: aiosqlite.Connection, alerts: Sequence[Alert], now: float) -> int:
