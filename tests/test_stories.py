@@ -15,11 +15,12 @@ from bot.core.models import Article, ChannelRef, MessageRef
 from bot.matching import default_aliases
 from bot.processing.pipeline import Pipeline
 from bot.processing.subscriptions import SubscriptionBook
-from bot.store import SqliteStore
+from bot.store import PostgresStore, SqliteStore
 from bot.stories import StoryDecision, StoryDetector, story_keys
 from bot.summarise.extractive import ExtractiveSummariser
 from tests.conftest import REPO
 from tests.events import EVENTS
+from tests.postgres import Cluster
 
 HOUR = 3600.0
 DESK = ChannelRef("console", "desk")
@@ -199,3 +200,33 @@ async def test_a_development_is_a_new_alert_in_the_channel(tmp_path: Path) -> No
     titles = [i.alert.title for i in await store.due_alerts(clock[0] + 1, 10, ["console"])]
     assert titles == [ARTICLES["izmir-reuters"].title, ARTICLES["izmir-toll"].title]
     await store.close()
+
+
+async def test_an_outlets_report_taken_in_by_another_worker_joins_the_story_on_a_shared_store(
+    pg_cluster: Cluster,
+) -> None:
+    """Two workers on one PostgreSQL database, each with its own story window: the second catches up
+    from the store before it decides, so the AP report of Izmir that it polls joins the Reuters story
+    the first recorded, and the channel's one alert is edited instead of a second one being posted."""
+    url = pg_cluster.database()
+    clock = [time.time()]
+    stores = [await PostgresStore.open(url), await PostgresStore.open(url)]
+    try:
+        book = SubscriptionBook(default_aliases())
+        sub, _ = await stores[0].add_subscription(DESK, book.parse("earthquake").canonical, "earthquake")
+        book.add(sub)
+        workers = [
+            Pipeline(s, book, ExtractiveSummariser(), clock=lambda: clock[0], shared=True) for s in stores
+        ]
+        for worker in workers:
+            await worker.restore_stories()
+        assert (await workers[0].process([ARTICLES["izmir-reuters"]])).queued == 1
+        [item] = await stores[0].due_alerts(clock[0] + 1, 10, ["console"])
+        await stores[0].mark_delivered(item.alert.id, MessageRef("console", "desk", "m1"), clock[0])
+        clock[0] += HOUR
+        assert (await workers[1].process([ARTICLES["izmir-ap"]])).queued == 0
+        [(edited, ref)] = await stores[1].edits_due(["console"], 10)
+        assert ref.message_id == "m1" and edited.alert.also == ("Harbour Gazette",)
+    finally:
+        for s in stores:
+            await s.close()
