@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
-
-import asyncpg
 
 from bot.core.identity import canonical_url, content_hash
 from bot.core.models import Alert, Article
 from bot.store.articles import Processed, SeenArticle, StoryRow
 from bot.store.postgres.base import PostgresBase
 from bot.store.postgres.outbox import insert_alerts
+from bot.store.rows import seen_from_row
 
 PRUNE_BATCH = 2000
 """Articles blanked a statement: a first prune of a large store never holds many rows locked long."""
@@ -110,14 +108,14 @@ class PostgresArticles(PostgresBase):
 
     async def recent_articles(self, limit: int) -> list[SeenArticle]:
         rows = await self._rows("SELECT * FROM articles ORDER BY seen_at DESC, seq DESC LIMIT $1", limit)
-        return [_seen(r) for r in rows]
+        return [seen_from_row(r) for r in rows]
 
     async def find_article(self, canonical_url: str) -> SeenArticle | None:
         rows = await self._rows(
             "SELECT * FROM articles WHERE canonical_url=$1 ORDER BY seen_at DESC, seq DESC LIMIT 1",
             canonical_url,
         )
-        return _seen(rows[0]) if rows else None
+        return seen_from_row(rows[0]) if rows else None
 
     async def prune_text(self, before: float) -> int:
         pruned = 0
@@ -133,19 +131,3 @@ class PostgresArticles(PostgresBase):
                 break
         await self._write("DELETE FROM story_keys WHERE seen_at < $1", before)
         return pruned
-
-
-def _seen(row: asyncpg.Record) -> SeenArticle:
-    published = row["published"]
-    article = Article(
-        id=row["id"],
-        title=row["title"],
-        text=row["text"],
-        url=row["url"],
-        source=row["source"],
-        feed_url=row["feed_url"],
-        published=datetime.fromisoformat(published) if published else None,
-    )
-    return SeenArticle(
-        article, row["story_id"] or row["id"], row["seen_at"], bool(row["quiet"]), row["story_why"]
-    )

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import time
 
-import asyncpg
-
 from bot.core.identity import feed_scope
 from bot.core.models import ChannelRef, FeedState
 from bot.store.postgres.base import PostgresBase
+from bot.store.rows import feed_from_row
 
 
 class PostgresFeeds(PostgresBase):
@@ -36,10 +35,10 @@ class PostgresFeeds(PostgresBase):
             max_age,
             time.time(),
         )
-        return feed_from_record(rows[0])
+        return feed_from_row(rows[0])
 
     async def list_feeds(self) -> list[FeedState]:
-        return [feed_from_record(r) for r in await self._rows("SELECT * FROM feeds ORDER BY added_at, url")]
+        return [feed_from_row(r) for r in await self._rows("SELECT * FROM feeds ORDER BY added_at, url")]
 
     async def save_feed_state(self, state: FeedState) -> None:
         await self._write(
@@ -132,23 +131,3 @@ class PostgresFeeds(PostgresBase):
             channel.channel_id,
         )
         return [r["feed_url"] for r in rows]
-
-
-def feed_from_record(row: asyncpg.Record) -> FeedState:
-    return FeedState(
-        url=row["url"],
-        name=row["name"],
-        interval=row["interval"],
-        etag=row["etag"],
-        last_modified=row["last_modified"],
-        body_hash=row["body_hash"],
-        next_fetch_at=row["next_fetch_at"],
-        failures=row["failures"],
-        last_error=row["last_error"],
-        last_success_at=row["last_success_at"],
-        backfill=row["backfill"],
-        max_age=row["max_age"],
-        failing_since=row["failing_since"],
-        health_stage=row["health_stage"],
-        paused=bool(row["paused"]),
-    )

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncpg
-
 from bot.store.installations import InstalledTeam, SavedInstallation
 from bot.store.postgres.base import PostgresBase
+from bot.store.rows import installation_from_row
 
 
 class PostgresInstallations(PostgresBase):
@@ -32,7 +31,7 @@ class PostgresInstallations(PostgresBase):
             enterprise_id,
             user_id,
         )
-        return _installation(rows[0]) if rows else None
+        return installation_from_row(rows[0]) if rows else None
 
     async def delete_installations(
         self, enterprise_id: str | None, team_id: str, *, user_id: str | None = None
@@ -51,9 +50,3 @@ class PostgresInstallations(PostgresBase):
 
 MATCHING = "team_id=$1 AND ($2::text IS NULL OR enterprise_id=$2) AND ($3::text IS NULL OR user_id=$3)"
 """A team's installations; of one enterprise and one installing user when those are given."""
-
-
-def _installation(row: asyncpg.Record) -> SavedInstallation:
-    return SavedInstallation(
-        row["enterprise_id"], row["team_id"], row["user_id"], row["data"], row["installed_at"]
-    )

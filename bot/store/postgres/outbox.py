@@ -7,12 +7,11 @@ import dataclasses
 from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
-import asyncpg
-
 from bot.core.models import Alert, ChannelRef, MessageRef
 from bot.store.codec import alert_from_json, alert_to_json
 from bot.store.outbox import HELD_FOR_CHANNEL, AlertStatus, ChannelOutbox, OutboxDepth, OutboxItem
 from bot.store.postgres.base import PostgresBase
+from bot.store.rows import item_from_row
 
 if TYPE_CHECKING:
     from bot.store.postgres.base import Connection
@@ -51,7 +50,7 @@ class PostgresOutbox(PostgresBase):
             None if channels is None else list(channels),
             limit,
         )
-        return [_item(r) for r in rows]
+        return [item_from_row(r) for r in rows]
 
     async def due_in_channel(self, channel: ChannelRef, now: float, limit: int) -> list[OutboxItem]:
         rows = await self._rows(
@@ -61,7 +60,7 @@ class PostgresOutbox(PostgresBase):
             now,
             limit,
         )
-        return [_item(r) for r in rows]
+        return [item_from_row(r) for r in rows]
 
     async def next_attempt_at(
         self, platforms: Collection[str], owner: str = "", now: float = 0.0
@@ -191,10 +190,6 @@ class PostgresOutbox(PostgresBase):
         )
         oldest = row["oldest"]
         return OutboxDepth(int(row["n"]), float(oldest) if oldest is not None else None)
-
-
-def _item(row: asyncpg.Record) -> OutboxItem:
-    return OutboxItem(alert_from_json(row["payload"]), int(row["attempts"]), row["created_at"])
 
 
 async def insert_alerts(db: Connection, alerts: Sequence[Alert], now: float) -> int:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import time
 
-import asyncpg
-
 from bot.core.errors import StoreError
 from bot.core.models import ChannelRef, Mode, Subscription
 from bot.store.postgres.base import PostgresBase
+from bot.store.rows import subscription_from_row
 
 
 class PostgresSubscriptions(PostgresBase):
@@ -41,14 +40,14 @@ class PostgresSubscriptions(PostgresBase):
                 thread,
             )
             if added is not None:
-                return subscription_from_record(added), True
+                return subscription_from_row(added), True
             row = await db.fetchrow(
                 "SELECT * FROM subscriptions WHERE platform=$1 AND workspace=$2 AND channel=$3 AND query=$4",
                 *where,
             )
         if row is None:  # removed between the two statements
             raise StoreError(f"subscription {query!r} was removed while it was being added")
-        return subscription_from_record(row), False
+        return subscription_from_row(row), False
 
     async def remove_subscription(self, subscription_id: int) -> bool:
         return await self._write("DELETE FROM subscriptions WHERE id=$1", subscription_id) > 0
@@ -67,7 +66,7 @@ class PostgresSubscriptions(PostgresBase):
                 channel.workspace_id,
                 channel.channel_id,
             )
-        return [subscription_from_record(r) for r in rows]
+        return [subscription_from_row(r) for r in rows]
 
     async def pause_channel(self, channel: ChannelRef) -> int:
         return await self._set_paused(channel, True)
@@ -84,20 +83,3 @@ class PostgresSubscriptions(PostgresBase):
             channel.workspace_id,
             channel.channel_id,
         )
-
-
-def subscription_from_record(row: asyncpg.Record) -> Subscription:
-    return Subscription(
-        id=int(row["id"]),
-        channel=ChannelRef(
-            platform=row["platform"], channel_id=row["channel"], workspace_id=row["workspace"]
-        ),
-        query=row["query"],
-        raw_query=row["raw_query"],
-        created_by=row["created_by"],
-        mention=row["mention"],
-        mode=row["mode"],
-        paused=bool(row["paused"]),
-        thread=bool(row["thread"]),
-        user_paused=bool(row["user_paused"]),
-    )

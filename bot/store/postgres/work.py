@@ -9,8 +9,7 @@ from collections.abc import Collection
 
 from bot.core.models import FeedState, Subscription
 from bot.store.postgres.base import PostgresBase, changed_rows
-from bot.store.postgres.feeds import feed_from_record
-from bot.store.postgres.subscriptions import subscription_from_record
+from bot.store.rows import feed_from_row, subscription_from_row
 from bot.store.sqlite.work import CHANNEL, RECHECK
 from bot.store.work import SubscriptionChanges
 
@@ -30,7 +29,7 @@ class PostgresWork(PostgresBase):
             limit,
         )
         rows.sort(key=lambda r: (r["next_fetch_at"], r["added_at"], r["url"]))
-        return [feed_from_record(r) for r in rows]
+        return [feed_from_row(r) for r in rows]
 
     async def make_feeds_due(self, now: float) -> int:
         return await self._write(
@@ -122,7 +121,7 @@ class PostgresWork(PostgresBase):
 
     async def subscriptions_by_id(self, ids: Collection[int]) -> dict[int, Subscription]:
         rows = await self._rows("SELECT * FROM subscriptions WHERE id = ANY($1::bigint[])", list(ids))
-        return {int(r["id"]): subscription_from_record(r) for r in rows}
+        return {int(r["id"]): subscription_from_row(r) for r in rows}
 
     async def prune_subscription_changes(self, before: float) -> int:
         return await self._write("DELETE FROM subscription_changes WHERE at < $1", before)

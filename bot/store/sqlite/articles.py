@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
-from datetime import datetime
 
 from bot.core.identity import canonical_url, content_hash
 from bot.core.models import Alert, Article
 from bot.store.articles import Processed, SeenArticle, StoryRow
+from bot.store.rows import seen_from_row
 from bot.store.sqlite.base import SqliteBase
 from bot.store.sqlite.outbox import insert_alerts
 
@@ -111,13 +110,13 @@ class SqliteArticles(SqliteBase):
 
     async def recent_articles(self, limit: int) -> list[SeenArticle]:
         rows = await self._rows("SELECT * FROM articles ORDER BY seen_at DESC, rowid DESC LIMIT ?", (limit,))
-        return [_seen(r) for r in rows]
+        return [seen_from_row(r) for r in rows]
 
     async def find_article(self, canonical_url: str) -> SeenArticle | None:
         rows = await self._rows(
             "SELECT * FROM articles WHERE canonical_url=? ORDER BY seen_at DESC LIMIT 1", (canonical_url,)
         )
-        return _seen(rows[0]) if rows else None
+        return seen_from_row(rows[0]) if rows else None
 
     async def prune_text(self, before: float) -> int:
         pruned = 0
@@ -132,19 +131,3 @@ class SqliteArticles(SqliteBase):
                 break
         await self._write("DELETE FROM story_keys WHERE seen_at < ?", (before,))
         return pruned
-
-
-def _seen(row: sqlite3.Row) -> SeenArticle:
-    published = row["published"]
-    article = Article(
-        id=row["id"],
-        title=row["title"],
-        text=row["text"],
-        url=row["url"],
-        source=row["source"],
-        feed_url=row["feed_url"],
-        published=datetime.fromisoformat(published) if published else None,
-    )
-    return SeenArticle(
-        article, row["story_id"] or row["id"], row["seen_at"], bool(row["quiet"]), row["story_why"]
-    )

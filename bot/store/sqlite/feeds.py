@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
 
 from bot.core.identity import feed_scope
 from bot.core.models import ChannelRef, FeedState
+from bot.store.rows import feed_from_row
 from bot.store.sqlite.base import SqliteBase
 
 
@@ -110,23 +110,3 @@ class SqliteFeeds(SqliteBase):
             (channel.platform, channel.workspace_id, channel.channel_id),
         )
         return [r["feed_url"] for r in rows]
-
-
-def feed_from_row(row: sqlite3.Row) -> FeedState:
-    return FeedState(
-        url=row["url"],
-        name=row["name"],
-        interval=row["interval"],
-        etag=row["etag"],
-        last_modified=row["last_modified"],
-        body_hash=row["body_hash"],
-        next_fetch_at=row["next_fetch_at"],
-        failures=row["failures"],
-        last_error=row["last_error"],
-        last_success_at=row["last_success_at"],
-        backfill=row["backfill"],
-        max_age=row["max_age"],
-        failing_since=row["failing_since"],
-        health_stage=row["health_stage"],
-        paused=bool(row["paused"]),
-    )

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 
 from bot.store.installations import InstalledTeam, SavedInstallation
+from bot.store.rows import installation_from_row
 from bot.store.sqlite.base import SqliteBase
 
 
@@ -33,7 +33,7 @@ class SqliteInstallations(SqliteBase):
         rows = await self._rows(
             f"SELECT * FROM slack_installations WHERE {where} ORDER BY installed_at DESC LIMIT 1", params
         )
-        return _installation(rows[0]) if rows else None
+        return installation_from_row(rows[0]) if rows else None
 
     async def delete_installations(
         self, enterprise_id: str | None, team_id: str, *, user_id: str | None = None
@@ -58,9 +58,3 @@ def _matching(enterprise_id: str | None, team_id: str, user_id: str | None) -> t
         clauses.append("user_id=?")
         params.append(user_id)
     return " AND ".join(clauses), params
-
-
-def _installation(row: sqlite3.Row) -> SavedInstallation:
-    return SavedInstallation(
-        row["enterprise_id"], row["team_id"], row["user_id"], row["data"], row["installed_at"]
-    )

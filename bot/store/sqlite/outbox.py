@@ -11,6 +11,7 @@ import aiosqlite
 from bot.core.models import Alert, ChannelRef, MessageRef
 from bot.store.codec import alert_from_json, alert_to_json
 from bot.store.outbox import HELD_FOR_CHANNEL, AlertStatus, ChannelOutbox, OutboxDepth, OutboxItem
+from bot.store.rows import item_from_row
 from bot.store.sqlite.base import SqliteBase
 
 
@@ -45,7 +46,7 @@ class SqliteOutbox(SqliteBase):
             " ORDER BY rowid LIMIT ?",
             (now, *platforms, *(channels or ()), now, limit),
         )
-        return [OutboxItem(alert_from_json(r["payload"]), int(r["attempts"]), r["created_at"]) for r in rows]
+        return [item_from_row(r) for r in rows]
 
     async def due_in_channel(self, channel: ChannelRef, now: float, limit: int) -> list[OutboxItem]:
         rows = await self._rows(
@@ -53,7 +54,7 @@ class SqliteOutbox(SqliteBase):
             " AND next_attempt_at <= ? ORDER BY rowid LIMIT ?",
             (channel.key, now, limit),
         )
-        return [OutboxItem(alert_from_json(r["payload"]), int(r["attempts"]), r["created_at"]) for r in rows]
+        return [item_from_row(r) for r in rows]
 
     async def next_attempt_at(
         self, platforms: Collection[str], owner: str = "", now: float = 0.0

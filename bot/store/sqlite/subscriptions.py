@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
 
 from bot.core.models import ChannelRef, Mode, Subscription
+from bot.store.rows import subscription_from_row
 from bot.store.sqlite.base import SqliteBase
 
 
@@ -74,20 +74,3 @@ class SqliteSubscriptions(SqliteBase):
             "UPDATE subscriptions SET paused=? WHERE platform=? AND workspace=? AND channel=? AND paused<>?",
             (int(paused), channel.platform, channel.workspace_id, channel.channel_id, int(paused)),
         )
-
-
-def subscription_from_row(row: sqlite3.Row) -> Subscription:
-    return Subscription(
-        id=int(row["id"]),
-        channel=ChannelRef(
-            platform=row["platform"], channel_id=row["channel"], workspace_id=row["workspace"]
-        ),
-        query=row["query"],
-        raw_query=row["raw_query"],
-        created_by=row["created_by"],
-        mention=row["mention"],
-        mode=row["mode"],
-        paused=bool(row["paused"]),
-        thread=bool(row["thread"]),
-        user_paused=bool(row["user_paused"]),
-    )

@@ -7,9 +7,8 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from bot.core.models import FeedState, Subscription
+from bot.store.rows import feed_from_row, subscription_from_row
 from bot.store.sqlite.base import SqliteBase
-from bot.store.sqlite.feeds import feed_from_row
-from bot.store.sqlite.subscriptions import subscription_from_row
 from bot.store.work import SubscriptionChanges
 
 RECHECK = 10.0

@@ -1,0 +1,81 @@
+"""Stored rows to the store's values, for both backends: a ``sqlite3.Row`` and an ``asyncpg.Record`` are
+both read by column name, and both stores keep the same columns (booleans as 0/1 in SQLite)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Protocol
+
+from bot.core.models import Article, ChannelRef, FeedState, Subscription
+from bot.store.articles import SeenArticle
+from bot.store.codec import alert_from_json
+from bot.store.installations import SavedInstallation
+from bot.store.outbox import OutboxItem
+
+
+class Row(Protocol):
+    def __getitem__(self, key: str, /) -> Any: ...
+
+
+def feed_from_row(row: Row) -> FeedState:
+    return FeedState(
+        url=row["url"],
+        name=row["name"],
+        interval=row["interval"],
+        etag=row["etag"],
+        last_modified=row["last_modified"],
+        body_hash=row["body_hash"],
+        next_fetch_at=row["next_fetch_at"],
+        failures=row["failures"],
+        last_error=row["last_error"],
+        last_success_at=row["last_success_at"],
+        backfill=row["backfill"],
+        max_age=row["max_age"],
+        failing_since=row["failing_since"],
+        health_stage=row["health_stage"],
+        paused=bool(row["paused"]),
+    )
+
+
+def subscription_from_row(row: Row) -> Subscription:
+    return Subscription(
+        id=int(row["id"]),
+        channel=ChannelRef(
+            platform=row["platform"], channel_id=row["channel"], workspace_id=row["workspace"]
+        ),
+        query=row["query"],
+        raw_query=row["raw_query"],
+        created_by=row["created_by"],
+        mention=row["mention"],
+        mode=row["mode"],
+        paused=bool(row["paused"]),
+        thread=bool(row["thread"]),
+        user_paused=bool(row["user_paused"]),
+    )
+
+
+def seen_from_row(row: Row) -> SeenArticle:
+    published = row["published"]
+    article = Article(
+        id=row["id"],
+        title=row["title"],
+        text=row["text"],
+        url=row["url"],
+        source=row["source"],
+        feed_url=row["feed_url"],
+        published=datetime.fromisoformat(published) if published else None,
+    )
+    return SeenArticle(
+        article, row["story_id"] or row["id"], row["seen_at"], bool(row["quiet"]), row["story_why"]
+    )
+
+
+def item_from_row(row: Row) -> OutboxItem:
+    """An outbox row read with its ``payload``, ``attempts`` and ``created_at``."""
+    return OutboxItem(alert_from_json(row["payload"]), int(row["attempts"]), row["created_at"])
+
+
+def installation_from_row(row: Row) -> SavedInstallation:
+    return SavedInstallation(
+        row["enterprise_id"], row["team_id"], row["user_id"], row["data"], row["installed_at"]
+    )
