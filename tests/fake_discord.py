@@ -7,7 +7,12 @@ bot's interaction callback (:meth:`FakeDiscord.interact`: the whole exchange, fo
 by tests/discord_interactions.py); :meth:`FakeDiscord.press` clicks a button of that answer (a
 component interaction) and returns the bot's callback for the click; ``messages`` holds what the bot
 posted; ``requests`` records every REST call with its arrival time; :meth:`rate_limit` makes the next
-matching calls answer 429; :meth:`drop_gateway` closes the websocket so the client has to resume.
+matching calls answer 429; :meth:`drop_gateway` closes the websockets so the clients have to resume.
+
+Shards: each IDENTIFY names its shard (``[id, count]``, else ``[0, 1]``) and makes a :class:`Session`;
+a session's READY lists the guild only when Discord's formula puts it on that shard, and the guild's
+events (commands, clicks) go to the live sessions of that shard. :meth:`FakeDiscord.live_sessions` and
+:meth:`FakeDiscord.identified_shards` count the gateway connections, per shard.
 """
 
 from __future__ import annotations
