@@ -179,8 +179,10 @@ class DiscordAdapter:
         says so (auth) and the outbox holds the alerts until a restart with a token Discord takes."""
         self.notifier.token_refused = True
         self.shards.halted = True
+        # Shielded: this runs in the shard's task, which stopping cancels; a cancel reaching discord.py's
+        # closing task would make every later close() of the client raise CancelledError.
         with contextlib.suppress(Exception):
-            await self.client.close()
+            await asyncio.shield(self.client.close())
 
     async def stop(self) -> None:
         await self.shards.stop()
