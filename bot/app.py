@@ -86,13 +86,14 @@ class App:
         book: SubscriptionBook,
         summariser: Summariser,
         wake: asyncio.Event | None = None,
+        worker: str = "",
     ) -> None:
         self.config = config
         self.wake = wake or asyncio.Event()
         """Set when there is work now (a pushed article queued alerts, a command added a feed or ended a
         mute): the loop stops idling at once."""
         self.store = store
-        self.worker = worker_name(config.store_location())
+        self.worker = worker or worker_name(config.store_location())
         """This worker's name on its claims (:mod:`bot.store.work`)."""
         self.session = session
         self.adapters = adapters
@@ -178,8 +179,17 @@ class App:
             session = guarded_session(policy)
             opened.push_async_callback(session.close)
             finder = FeedFinder(http_reader(config, session, timeout=min(config.polling.timeout, 10.0)))
+            worker = worker_name(config.store_location())
             context = PlatformContext(
-                store, book, policy.check_url, config.web.enabled, os.environ, wake.set, finder.find
+                store,
+                book,
+                policy.check_url,
+                config.web.enabled,
+                os.environ,
+                wake.set,
+                finder.find,
+                worker=worker,
+                lease=config.store.lease,
             )
             enabled = config.platforms.enabled()
             adapters = [
@@ -187,7 +197,7 @@ class App:
                 for name, section in config.platforms.sections()
                 if name in enabled
             ]
-            app = cls(config, store, session, adapters, book, summariser, wake)
+            app = cls(config, store, session, adapters, book, summariser, wake, worker)
             opened.pop_all()  # the app owns them now: App.close releases them
         try:
             await app._sync_config()

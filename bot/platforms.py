@@ -64,6 +64,10 @@ class PlatformContext:
     find_feed: Callable[[str], Awaitable[FoundFeed]] | None = None
     """The feed to watch for a URL typed in ``/news feeds add`` (the URL itself, or the feed its page
     names): :meth:`bot.ingest.discover.FeedFinder.find`. None: the URL is taken as typed, unchecked."""
+    worker: str = "local"
+    """This worker's name on the leases it takes (:attr:`bot.app.App.worker`)."""
+    lease: float = 120.0
+    """How long a lease lasts unrenewed (``store.lease``): a Discord shard's gateway is held by one worker."""
 
 
 AdapterFactory = Callable[[Any, PlatformContext], PlatformAdapter]
@@ -100,6 +104,9 @@ class DiscordSettings:
     admin_role: str = ""
     """A role id whose members may, besides those with Manage Server, change what the whole channel gets:
     its feeds, mute, digest and time zone, and subscriptions that mention a role."""
+    shards: int = Field(default=1, ge=1)
+    """Gateway shards: each is one gateway connection, held by whichever worker holds its lease. Discord
+    requires more than one past 2,500 servers (``GET /gateway/bot`` says how many it recommends)."""
 
     def required_env(self) -> list[tuple[str, str]]:
         """(setting, variable) for each environment variable the platform cannot start without."""

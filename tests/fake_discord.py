@@ -7,7 +7,12 @@ bot's interaction callback (:meth:`FakeDiscord.interact`: the whole exchange, fo
 by tests/discord_interactions.py); :meth:`FakeDiscord.press` clicks a button of that answer (a
 component interaction) and returns the bot's callback for the click; ``messages`` holds what the bot
 posted; ``requests`` records every REST call with its arrival time; :meth:`rate_limit` makes the next
-matching calls answer 429; :meth:`drop_gateway` closes the websocket so the client has to resume.
+matching calls answer 429; :meth:`drop_gateway` closes the websockets so the clients have to resume.
+
+Shards: each IDENTIFY names its shard (``[id, count]``, else ``[0, 1]``) and makes a :class:`Session`;
+a session's READY lists the guild only when Discord's formula puts it on that shard, and the guild's
+events (commands, clicks) go to the live sessions of that shard. :meth:`FakeDiscord.live_sessions` and
+:meth:`FakeDiscord.identified_shards` count the gateway connections, per shard.
 """
 
 from __future__ import annotations
@@ -88,6 +93,21 @@ class Posted:
         return merged
 
 
+@dataclass
+class Session:
+    """A gateway session: the shard it identified as (of ``count``), its websocket while connected."""
+
+    id: str
+    shard: int
+    count: int
+    ws: web.WebSocketResponse | None
+    events: list[tuple[int, str, Any]] = field(default_factory=list)
+
+    def serves(self, guild_id: str) -> bool:
+        """Discord's sharding formula: a guild's events go to shard ``(guild_id >> 22) % count``."""
+        return (int(guild_id) >> 22) % self.count == self.shard
+
+
 def text_channel_id(i: int) -> str:
     """The id of the ``i``-th extra text channel (news-i) of ``FakeDiscord(text_channels=n)``."""
     return str(TEXT_CHANNEL_BASE + i)
@@ -131,9 +151,8 @@ class FakeDiscord:
         self._nonces: dict[tuple[str, str], tuple[float, Posted]] = {}
         """(author, nonce) -> when, and the message it created: Create Message's ``enforce_nonce``."""
         self.interactions = Interactions(GUILD_ID, user_json(BOT_ID, "newsbot", bot=True))
-        self._ws: web.WebSocketResponse | None = None
-        self._session_id = ""
-        self._events: list[tuple[int, str, Any]] = []
+        self.sessions: list[Session] = []
+        """Every gateway session identified, in order (a resumed one is the same session)."""
         self._pending: list[tuple[str, Any]] = []
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -169,8 +188,9 @@ class FakeDiscord:
         self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
 
     async def close(self) -> None:
-        if self._ws is not None:
-            await self._ws.close()
+        for session in self.live_sessions():
+            if session.ws is not None:
+                await session.ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -218,11 +238,24 @@ class FakeDiscord:
         self._lost_answers.append((method, path_part))
 
     async def drop_gateway(self) -> None:
-        """Close the websocket as a network blip would: the client should resume its session."""
+        """Close the websockets as a network blip would: the clients should resume their sessions."""
         self.connected.clear()
-        ws, self._ws = self._ws, None
-        if ws is not None:
-            await ws.close(code=4000, message=b"dropped by test")
+        for session in self.live_sessions():
+            ws, session.ws = session.ws, None
+            if ws is not None:
+                await ws.close(code=4000, message=b"dropped by test")
+
+    def live_sessions(self, shard: int | None = None) -> list[Session]:
+        """The sessions with an open websocket now (of ``shard`` only, when given)."""
+        return [s for s in self.sessions if s.ws is not None and shard in (None, s.shard)]
+
+    def identified_shards(self) -> list[int]:
+        """The shard of each IDENTIFY, in order: a shard that appears twice was connected anew."""
+        return [s.shard for s in self.sessions]
+
+    def _serving(self) -> list[Session]:
+        """The live sessions that get GUILD_ID's events: those of the shard the guild is on."""
+        return [s for s in self.live_sessions() if s.serves(GUILD_ID)]
 
     async def command(
         self,
@@ -357,22 +390,26 @@ class FakeDiscord:
     # ---- gateway ---------------------------------------------------------------------------------
 
     async def dispatch(self, event: str, data: Any) -> None:
-        """Send an event; while the bot is disconnected it waits, and goes out on resume."""
-        if self._ws is None or not self._session_id:
+        """Send an event to the sessions of the guild's shard (every one of them, as Discord would if two
+        connections identified as one shard); while none is connected it waits, and goes out on resume."""
+        serving = self._serving()
+        if not serving:
             self._pending.append((event, data))
             return
-        await self._send_event(event, data)
+        for session in serving:
+            await self._send_event(session, event, data)
 
-    async def _send_event(self, event: str, data: Any) -> None:
-        seq = len(self._events) + 1
-        self._events.append((seq, event, data))
-        if self._ws is not None:
-            await self._ws.send_str(json.dumps({"op": 0, "t": event, "s": seq, "d": data}))
+    async def _send_event(self, session: Session, event: str, data: Any) -> None:
+        seq = len(session.events) + 1
+        session.events.append((seq, event, data))
+        if session.ws is not None:
+            await session.ws.send_str(json.dumps({"op": 0, "t": event, "s": seq, "d": data}))
 
     async def _gateway_ws(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         await ws.send_str(json.dumps({"op": 10, "d": {"heartbeat_interval": self.heartbeat_interval_ms}}))
+        session: Session | None = None
         async for msg in ws:
             if msg.type is not WSMsgType.TEXT:
                 continue
@@ -386,34 +423,38 @@ class FakeDiscord:
                     await ws.close(code=4004, message=b"Authentication failed.")
                     break
                 self.identifies += 1
-                self._ws = ws
-                self._session_id = f"session-{self.identifies}"
-                self._events = []
-                await self._send_event("READY", self._ready())
-                await self._send_event("GUILD_CREATE", self._guild())
-                await self._flush_pending()
+                shard, count = d.get("shard") or (0, 1)
+                session = Session(f"session-{self.identifies}", int(shard), int(count), ws)
+                self.sessions.append(session)
+                await self._send_event(session, "READY", self._ready(session))
+                if session.serves(GUILD_ID):
+                    await self._send_event(session, "GUILD_CREATE", self._guild())
+                await self._flush_pending(session)
             elif op == 6:
-                if d.get("session_id") != self._session_id or not self._accepts(d.get("token")):
+                known = next((s for s in self.sessions if s.id == d.get("session_id")), None)
+                if known is None or not self._accepts(d.get("token")):
                     await ws.send_str(json.dumps({"op": 9, "d": False}))
                     continue
                 self.resumes += 1
-                self._ws = ws
-                for seq, event, data in self._events:
+                session, session.ws = known, ws
+                for seq, event, data in session.events:
                     if seq > (d.get("seq") or 0):
                         await ws.send_str(json.dumps({"op": 0, "t": event, "s": seq, "d": data}))
-                await self._send_event("RESUMED", {})
-                await self._flush_pending()
-        if self._ws is ws:
-            self._ws = None
+                await self._send_event(session, "RESUMED", {})
+                await self._flush_pending(session)
+        if session is not None and session.ws is ws:
+            session.ws = None
         return ws
 
-    async def _flush_pending(self) -> None:
+    async def _flush_pending(self, session: Session) -> None:
+        if not session.serves(GUILD_ID):
+            return
         self.connected.set()
         pending, self._pending = self._pending, []
         for event, data in pending:
-            await self._send_event(event, data)
+            await self._send_event(session, event, data)
 
-    def _ready(self) -> dict[str, Any]:
+    def _ready(self, session: Session) -> dict[str, Any]:
         return {
             "v": 10,
             "user": {
@@ -422,8 +463,8 @@ class FakeDiscord:
                 "mfa_enabled": False,
                 "flags": 0,
             },
-            "guilds": [{"id": GUILD_ID, "unavailable": True}],
-            "session_id": self._session_id,
+            "guilds": [{"id": GUILD_ID, "unavailable": True}] if session.serves(GUILD_ID) else [],
+            "session_id": session.id,
             "resume_gateway_url": self.gateway_url,
             "application": {"id": APP_ID, "flags": 0},
             "private_channels": [],

@@ -11,9 +11,12 @@
   metadata when asked with ``include_all_metadata``.
 - Socket Mode: ``apps.connections.open`` hands out ``ws://127.0.0.1:<port>/link/?ticket=<n>``; the
   websocket says hello, delivers ``slash_commands`` envelopes (and ``events_api`` ones, built by
-  tests/fake_slack_events.py) and records the acks. ``drop()`` closes the connection (the client
-  reconnects through ``apps.connections.open``); envelopes sent while no
-  client is connected, or not acked when the connection went, are delivered on the next one.
+  tests/fake_slack_events.py) and records the acks. Several connections may be open at once for one
+  app (Slack allows 10: one per worker), and each envelope goes to one of them, in turn (round robin);
+  :attr:`FakeSlack.delivered_on` and :attr:`FakeSlack.acked_on` say over which (by ticket).
+  ``drop()`` closes the connections (the clients reconnect through ``apps.connections.open``);
+  envelopes sent while no client is connected, or not acked when their connection went, are delivered
+  on another open one, or the next one to open.
 - ``/respond/<n>``: the response_url of each slash command and button click; what bolt's ``respond()``
   posts lands in :attr:`FakeSlack.responses`.
 - ``click``: a click on a button of a message the bot sent, as a ``block_actions`` payload (an
@@ -32,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import hmac
 import itertools
@@ -118,9 +122,17 @@ class FakeSlack:
         self._holds: dict[str, asyncio.Event] = {}
         self._ts = itertools.count(1)
         self._envelope_ids = itertools.count(1)
-        self._socket: web.WebSocketResponse | None = None
+        self._sockets: dict[web.WebSocketResponse, int] = {}
+        """The open Socket Mode connections, oldest first, and the ticket each was opened with."""
+        self._turn = 0
         self._connected = asyncio.Event()
         self._unacked: dict[str, dict[str, Any]] = {}
+        self._sent_on: dict[str, web.WebSocketResponse] = {}
+        """Envelope id -> the connection an unacked envelope went out on."""
+        self.delivered_on: dict[str, list[int]] = {}
+        """Envelope id -> the ticket of each connection it was sent over (more than one: resent)."""
+        self.acked_on: dict[str, list[int]] = {}
+        """Envelope id -> the ticket of each connection that acked it (more than one: acked twice)."""
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -150,8 +162,8 @@ class FakeSlack:
     async def stop(self) -> None:
         for gate in self._holds.values():
             gate.set()  # a test that failed mid-hold must not hang the teardown
-        if self._socket is not None:
-            await self._socket.close()
+        for socket in list(self._sockets):
+            await socket.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -196,6 +208,15 @@ class FakeSlack:
 
     async def wait_connected(self) -> None:
         await asyncio.wait_for(self._connected.wait(), WAIT)
+
+    async def wait_connections(self, count: int) -> None:
+        """Until ``count`` Socket Mode connections are open at once."""
+        await self._wait(lambda: len(self._sockets) >= count)
+
+    @property
+    def open_connections(self) -> list[int]:
+        """The tickets of the Socket Mode connections open now, oldest first."""
+        return list(self._sockets.values())
 
     async def wait_ack(self, envelope_id: str) -> dict[str, Any]:
         result: dict[str, Any] = await self._wait(lambda: self.acks.get(envelope_id))
@@ -291,37 +312,68 @@ class FakeSlack:
         return envelope_id
 
     async def deliver(self, envelope: dict[str, Any]) -> None:
-        """Send a Socket Mode envelope now, or when a client next connects; again until it is acked."""
+        """Send a Socket Mode envelope over the next open connection in turn, or over the first to open;
+        again (on another) until it is acked."""
         self._unacked[str(envelope["envelope_id"])] = envelope
-        if self._socket is not None and not self._socket.closed:
-            await self._socket.send_json(envelope)
+        if sockets := [socket for socket in self._sockets if not socket.closed]:
+            self._turn += 1
+            await self._send(sockets[self._turn % len(sockets)], envelope)
+
+    async def _send(self, socket: web.WebSocketResponse, envelope: dict[str, Any]) -> None:
+        envelope_id = str(envelope["envelope_id"])
+        self._sent_on[envelope_id] = socket
+        self.delivered_on.setdefault(envelope_id, []).append(self._sockets.get(socket, 0))
+        with contextlib.suppress(ConnectionError, RuntimeError):  # closing: it goes over the next one
+            await socket.send_json(envelope)
 
     async def drop(self) -> None:
-        """Close the websocket as a Slack server restart would."""
-        socket, self._socket = self._socket, None
+        """Close every Socket Mode connection as a Slack server restart would."""
+        sockets = list(self._sockets)
+        self._sockets.clear()
         self._connected.clear()
-        if socket is not None:
+        for socket in sockets:
             await socket.close()
 
     async def _websocket(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
-        self._socket = ws
-        await ws.send_json({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0APP"}})
-        for envelope in list(self._unacked.values()):
-            await ws.send_json(envelope)
+        self._sockets[ws] = int(request.query.get("ticket", "0"))
+        hello = {
+            "type": "hello",
+            "num_connections": len(self._sockets),
+            "connection_info": {"app_id": "A0APP"},
+        }
+        await ws.send_json(hello)
+        await self._resend(ws)
         self._connected.set()
-        async for message in ws:
-            if message.type != aiohttp.WSMsgType.TEXT:
-                continue
-            data = json.loads(message.data)
-            envelope_id = data.get("envelope_id")
-            if envelope_id:
-                self._unacked.pop(envelope_id, None)
-                self.acks[envelope_id] = data
-                self.events.append(("ack", envelope_id))
-                await self._notify()
+        await self._notify()
+        try:
+            async for message in ws:
+                if message.type != aiohttp.WSMsgType.TEXT:
+                    continue
+                data = json.loads(message.data)
+                envelope_id = data.get("envelope_id")
+                if envelope_id:
+                    self._unacked.pop(envelope_id, None)
+                    self._sent_on.pop(envelope_id, None)
+                    self.acks[envelope_id] = data
+                    self.acked_on.setdefault(envelope_id, []).append(self._sockets.get(ws, 0))
+                    self.events.append(("ack", envelope_id))
+                    await self._notify()
+        finally:
+            self._sockets.pop(ws, None)
+            if not self._sockets:
+                self._connected.clear()
+            else:  # Slack sends what this connection left unacked over another
+                await self._resend(next(iter(self._sockets)))
         return ws
+
+    async def _resend(self, socket: web.WebSocketResponse) -> None:
+        """Send over ``socket`` every unacked envelope whose connection is gone (or that none took)."""
+        for envelope_id, envelope in list(self._unacked.items()):
+            sent_on = self._sent_on.get(envelope_id)
+            if sent_on is None or sent_on not in self._sockets:
+                await self._send(socket, envelope)
 
     # ---- response_url ----------------------------------------------------------------------------
 

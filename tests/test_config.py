@@ -93,6 +93,13 @@ def test_disabled_platform_needs_no_token_and_enabled_one_with_token_passes() ->
     assert config.platforms.enabled() == ["discord"]
 
 
+def test_discord_has_one_shard_unless_told_and_never_none() -> None:
+    config = parse_config("platforms:\n  discord:\n    enabled: true\n", env={"DISCORD_TOKEN": "t"})
+    assert config.platforms.discord.shards == 1
+    found = problems("platforms:\n  discord:\n    enabled: true\n    shards: 0\n", env={"DISCORD_TOKEN": "t"})
+    assert found == ["platforms.discord.shards (line 4): Input should be greater than or equal to 1"]
+
+
 def run_check(path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "bot", "check", "--config", str(path)],

@@ -265,11 +265,15 @@ async def test_a_workers_heartbeat_keeps_what_it_holds_and_nothing_it_gave_up(an
     for n in range(3):
         await any_store.upsert_feed(f"https://f.example/{n}", f"F{n}")
     *_, third = await any_store.claim_feeds("w1", now=1.0, limit=3, until=10.0)
+    await any_store.queue_alerts([alert("s1")], now=1.0)
+    assert await any_store.claim_channels("w1", 1.0, 10.0, ["console"], 5) == [CHAN.key]
     assert await any_store.take_lease("discord:shard:0", "w1", now=1.0, until=10.0)
     await any_store.save_feed_state(FeedState(third.url, third.name, next_fetch_at=1.0))  # fetched: released
-    assert await any_store.renew("w1", until=100.0) == 3  # two feeds and the lease
+    assert await any_store.renew("w1", until=100.0) == 3  # two feeds and the channel
     assert [f.url for f in await any_store.claim_feeds("w2", now=50.0, limit=5, until=60.0)] == [third.url]
-    assert not await any_store.take_lease("discord:shard:0", "w2", now=50.0, until=60.0)
+    assert await any_store.claim_channels("w2", 50.0, 60.0, ["console"], 5) == []
+    # A named lease is its taker's to renew: a worker that stopped wanting a shard lets it run out.
+    assert await any_store.take_lease("discord:shard:0", "w2", now=50.0, until=60.0)
 
 
 async def test_pruning_blanks_old_text_but_the_article_stays_seen(any_store: Store) -> None:

@@ -1,4 +1,4 @@
-"""A worker's heartbeat: while it runs, every claim and lease it holds is renewed a third of a lease
+"""A worker's heartbeat: while it runs, every feed and channel it holds is renewed a third of a lease
 ahead, so work that outlasts one lease (a batch of slow feeds, a channel's long backlog) stays its own,
 and when it dies the heartbeat stops and its claims run out for the other workers to take."""
 

@@ -61,8 +61,9 @@ class WorkStore(Protocol):
         ...
 
     async def renew(self, owner: str, until: float) -> int:
-        """Extend every claim and lease ``owner`` still holds to ``until`` (a worker's heartbeat, so that
-        work longer than a lease is not taken from it); returns how many."""
+        """Extend the feeds and channels ``owner`` still holds to ``until`` (a worker's heartbeat, so that
+        work longer than a lease is not taken from it); returns how many. Named leases are renewed by
+        whoever took them (:meth:`take_lease` again), which knows whether it still wants them."""
         ...
 
     async def release(self, owner: str) -> None:

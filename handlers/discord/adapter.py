@@ -1,8 +1,14 @@
 """Discord as a chat platform: /news slash commands over the gateway, alerts over REST.
 
-Uses the unmodified discord.py client with default (non-privileged) intents. Two process-wide
-settings of discord.py are pointed at the configured URLs when the adapter starts, and put back
-when it stops (so one Discord adapter per process):
+Uses the unmodified discord.py client with default (non-privileged) intents. Each worker has one
+client logged in for REST (:attr:`DiscordAdapter.client`: alerts and the command sync), whether or not it
+holds a gateway shard, and one gateway connection per shard it holds (:mod:`handlers.discord.gateway`,
+:mod:`handlers.discord.shards`): ``platforms.discord.shards`` shards, each held by one worker at a time
+through a lease in the store, so a slash command is answered by the worker holding its server's shard.
+One worker alone holds every shard.
+
+Two process-wide settings of discord.py are pointed at the configured URLs while an adapter runs, and put
+back when the last one in the process stops:
 
 - ``discord.http.DiscordRoute.BASE``: the REST base (``platforms.discord.api_base``), for a REST proxy or
   the tests' fake Discord;
@@ -34,38 +40,37 @@ from bot.platforms import DiscordSettings, PlatformContext
 from bot.processing.subscriptions import SubscriptionBook, pause_workspace
 from bot.store.base import Store
 from handlers.commands import CommandService
-from handlers.discord.buttons import NewsButton
 from handlers.discord.commands import NewsGroup, NewsTree
+from handlers.discord.gateway import ShardGateway
 from handlers.discord.notifier import RATE_LIMIT_WAIT, DiscordNotifier
+from handlers.discord.shards import ShardLeases
 from handlers.discord.sync import CommandSync
 
 log = logging.getLogger(__name__)
 
 READY_TIMEOUT = 30.0
-GATEWAY_AUTH_FAILED = 4004
-"""The gateway's close code for a token it refuses; discord.py closes the client on it."""
 
 
-class _Client(discord.Client):
-    """Pauses the subscriptions of channels and guilds the bot loses."""
+class _Endpoints:
+    """discord.py's REST base and gateway URL are class attributes: set while any adapter of the process
+    runs (several workers in one test process share them), put back when the last one stops."""
 
-    def __init__(self, adapter: DiscordAdapter, **options: object) -> None:
-        super().__init__(intents=discord.Intents.default(), **options)  # type: ignore[arg-type]
-        self.adapter = adapter
+    users = 0
+    saved: tuple[str, yarl.URL] | None = None
 
-    async def on_connect(self) -> None:
-        self.adapter.connected.set()
+    @classmethod
+    def enter(cls, api_base: str) -> None:
+        if cls.users == 0:
+            cls.saved = (DiscordRoute.BASE, DiscordWebSocket.DEFAULT_GATEWAY)
+        cls.users += 1
+        DiscordRoute.BASE = api_base.rstrip("/")
 
-    async def news_button(self, interaction: discord.Interaction, action: str, key: str) -> None:
-        """A reply's button (:class:`handlers.discord.buttons.NewsButton`) was clicked."""
-        await self.adapter.news.press(interaction, action, key)
-
-    async def on_guild_remove(self, guild: discord.Guild) -> None:
-        await self.adapter.pause_guild(str(guild.id))
-
-    async def on_guild_channel_delete(self, channel: discord.abc.GuildChannel) -> None:
-        ref = ChannelRef("discord", str(channel.id), str(channel.guild.id))
-        await self.adapter.notifier.pause(ref, "channel deleted")
+    @classmethod
+    def leave(cls) -> None:
+        cls.users -= 1
+        if cls.users == 0 and cls.saved is not None:
+            DiscordRoute.BASE, DiscordWebSocket.DEFAULT_GATEWAY = cls.saved
+            cls.saved = None
 
 
 class DiscordAdapter:
@@ -79,26 +84,38 @@ class DiscordAdapter:
         store: Store,
         book: SubscriptionBook,
         token: str,
+        *,
+        worker: str = "local",
+        lease: float = 120.0,
     ) -> None:
         self.config = config
         self.store = store
         self._token = token
-        self.connected = asyncio.Event()
-        self.client = _Client(self, max_ratelimit_timeout=30.0)
+        self.client = discord.Client(intents=discord.Intents.default(), max_ratelimit_timeout=30.0)
+        """Logged in, never connected: REST only (alerts, the command sync)."""
         self.tree = NewsTree(self.client)
         self.news = NewsGroup(commands, config.admin_role)
         self.tree.add_command(self.news)
-        self.client.add_dynamic_items(NewsButton)
-        self.notifier = DiscordNotifier(self.client, store, book)
+        self.notifier = DiscordNotifier(self.client, store, book, find_channel=self._cached_channel)
         self.book = book
         self.sync = CommandSync(self.tree, config.dev_guild_ids)
-        self._task: asyncio.Task[None] | None = None
+        self.shards = ShardLeases(store, worker, lease, config.shards, self._gateway)
         self._sync_task: asyncio.Task[None] | None = None
-        self._saved: tuple[str, yarl.URL] | None = None
+        self._entered = False
+
+    def _gateway(self, shard_id: int) -> ShardGateway:
+        return ShardGateway(self, self._token, shard_id, self.config.shards)
+
+    def _cached_channel(self, channel_id: int) -> object | None:
+        """The channel as a held shard's gateway knows it (None: on no shard this worker holds)."""
+        for connection in self.shards.held().values():
+            if isinstance(connection, ShardGateway) and (found := connection.client.get_channel(channel_id)):
+                return found
+        return None
 
     async def start(self) -> None:
-        self._saved = (DiscordRoute.BASE, DiscordWebSocket.DEFAULT_GATEWAY)
-        DiscordRoute.BASE = self.config.api_base.rstrip("/")
+        _Endpoints.enter(self.config.api_base)
+        self._entered = True
         try:
             await self.client.login(self._token)
             gateway = self.config.gateway_url or (await self.client.http.get_bot_gateway())[1]
@@ -118,41 +135,27 @@ class DiscordAdapter:
         # least discord.py's constructor takes; it reads the attribute for each new route bucket and at
         # each 429, so the start-up calls' buckets keep their 30 s.
         self.client.http.max_ratelimit_timeout = RATE_LIMIT_WAIT
-        self._task = asyncio.create_task(self._connect(), name="discord-gateway")
-        ready = asyncio.create_task(self.connected.wait())
-        done, _ = await asyncio.wait(
-            {ready, self._task}, timeout=READY_TIMEOUT, return_when="FIRST_COMPLETED"
-        )
-        if ready not in done:
-            ready.cancel()
-            await self.stop()
-            raise NewsBotError("could not connect to Discord's gateway (see the log)")
-        log.info("discord: connected as %s", self.client.user)
+        await self._first_shards()
+        self.shards.start()
         if not self.sync.done:
             self._sync_task = asyncio.create_task(self.sync.retry(), name="discord-command-sync")
 
-    async def _connect(self) -> None:
-        """discord.py reconnects and resumes by itself; this loop only outlives what it gives up on
-        (an event it could not parse, an unhandled close code), with a growing pause."""
-        delay = 1.0
-        while not self.client.is_closed():
-            try:
-                await self.client.connect(reconnect=True)
-            except (discord.LoginFailure, discord.PrivilegedIntentsRequired):
-                log.error("discord: the gateway refused this bot's login; not reconnecting", exc_info=True)
-                return
-            except Exception as exc:
-                if isinstance(exc, discord.ConnectionClosed) and exc.code == GATEWAY_AUTH_FAILED:
-                    # discord.py has closed the client: nothing goes out until a restart with a token
-                    # Discord takes; the notifier says so (auth), and the outbox holds the alerts.
-                    self.notifier.token_refused = True
-                    log.error("discord: Discord refused the bot token in $%s (4004)", self.config.token_env)
-                    return
-                log.exception("discord: the gateway connection failed; reconnecting in %.0fs", delay)
-            if self.client.is_closed():
-                return
-            await asyncio.sleep(delay)
-            delay = min(60.0, delay * 2)
+    async def _first_shards(self) -> None:
+        """The shards free now are taken and connected before the bot starts; a worker that finds them
+        all held starts without a gateway (it sends alerts, and takes a shard over when one is left)."""
+        await self.shards.round()
+        for shard, connection in self.shards.held().items():
+            assert isinstance(connection, ShardGateway)
+            if not await connection.wait_connected(READY_TIMEOUT):
+                await self.stop()
+                raise NewsBotError(f"could not connect to Discord's gateway (shard {shard}; see the log)")
+        held = sorted(self.shards.held())
+        log.info(
+            "discord: logged in as %s; gateway shards held here: %s of %d",
+            self.client.user,
+            ", ".join(map(str, held)) or "none",
+            self.config.shards,
+        )
 
     async def _first_sync(self) -> None:
         """One try while starting; a refusal is logged by the sync and retried once connected."""
@@ -169,11 +172,30 @@ class DiscordAdapter:
         )
 
     async def is_connected(self) -> bool:
-        """The gateway has said READY since the last (re)connection, and no refused token closed it."""
-        client = self.client
-        return client.is_ready() and not client.is_closed() and not self.notifier.token_refused
+        """Its token is taken, and every shard gateway this worker holds has taken its session (a
+        worker holding no shard sends alerts over REST alone, which is connected enough)."""
+        if self.notifier.token_refused:
+            return False
+        return all(
+            not isinstance(held, ShardGateway) or (held.client.is_ready() and not held.client.is_closed())
+            for held in self.shards.held().values()
+        )
+
+    async def lose_channel(self, channel: ChannelRef, reason: str) -> None:
+        await self.notifier.pause(channel, reason)
+
+    async def token_refused(self) -> None:
+        """A gateway was refused the token (4004): the REST client is closed too, so that every send
+        says so (auth) and the outbox holds the alerts until a restart with a token Discord takes."""
+        self.notifier.token_refused = True
+        self.shards.halted = True
+        # Shielded: this runs in the shard's task, which stopping cancels; a cancel reaching discord.py's
+        # closing task would make every later close() of the client raise CancelledError.
+        with contextlib.suppress(Exception):
+            await asyncio.shield(self.client.close())
 
     async def stop(self) -> None:
+        await self.shards.stop()
         with contextlib.suppress(Exception):
             await self.client.close()
         if self._sync_task is not None:
@@ -181,18 +203,21 @@ class DiscordAdapter:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sync_task
             self._sync_task = None
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        if self._saved is not None:
-            DiscordRoute.BASE, DiscordWebSocket.DEFAULT_GATEWAY = self._saved
-            self._saved = None
+        if self._entered:
+            self._entered = False
+            _Endpoints.leave()
 
 
 def create_adapter(settings: DiscordSettings, context: PlatformContext) -> DiscordAdapter:
     token = context.env.get(settings.token_env, "")
     if not token:
         raise NewsBotError(f"environment variable {settings.token_env} (the Discord bot token) is not set")
-    return DiscordAdapter(settings, CommandService.from_context(context), context.store, context.book, token)
+    return DiscordAdapter(
+        settings,
+        CommandService.from_context(context),
+        context.store,
+        context.book,
+        token,
+        worker=context.worker,
+        lease=context.lease,
+    )

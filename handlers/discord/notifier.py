@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any
 
 import aiohttp
@@ -82,7 +82,13 @@ class DiscordNotifier:
     platform = "discord"
 
     def __init__(
-        self, client: discord.Client, store: Store, book: SubscriptionBook, *, timeout: float = 15.0
+        self,
+        client: discord.Client,
+        store: Store,
+        book: SubscriptionBook,
+        *,
+        timeout: float = 15.0,
+        find_channel: Callable[[int], object | None] | None = None,
     ) -> None:
         self.client = client
         self.store = store
@@ -90,12 +96,16 @@ class DiscordNotifier:
         self.timeout = timeout
         self.token_refused = False
         """Set by the adapter when the gateway refused the token and the client closed for good."""
+        self._find_channel = find_channel or client.get_channel
+        """A channel as a gateway's cache knows it; None for one on a shard this worker does not hold."""
+        self._forums: dict[int, int | None] = {}
+        """A channel no held shard knows: its guild if it is a forum (None if not), as Discord said once
+        (a channel's type never changes to or from forum)."""
 
     async def send(self, alert: Alert, *, retry: bool = False) -> MessageRef:
         channel_id = _snowflake(alert.channel)
-        channel = self.client.get_channel(channel_id)
-        if isinstance(channel, discord.ForumChannel):
-            return await self._forum_post(alert, channel, retry=retry)
+        if (guild_id := await self._forum_guild(alert.channel, channel_id)) is not None:
+            return await self._forum_post(alert, channel_id, guild_id, retry=retry)
         body = {**message_body(alert), **nonce_fields(alert)}
         route = Route("POST", "/channels/{channel_id}/messages", channel_id=channel_id)
         data = await self._call(alert.channel, route, body)
@@ -104,28 +114,48 @@ class DiscordNotifier:
             await self._open_thread(alert, channel_id, message_id)
         return MessageRef(self.platform, alert.channel.channel_id, message_id)
 
-    async def _forum_post(self, alert: Alert, forum: discord.ForumChannel, *, retry: bool) -> MessageRef:
+    async def _forum_guild(self, channel: ChannelRef, channel_id: int) -> int | None:
+        """The guild of a forum channel; None for any other channel. From the gateway's cache when a
+        held shard has the channel, else asked of Discord once (a worker holding no shard of the
+        channel's server still sends its alerts). A channel Discord will not show is taken as a text
+        channel: the post that follows says what is wrong with it."""
+        cached = self._find_channel(channel_id)
+        if cached is not None:
+            return cached.guild.id if isinstance(cached, discord.ForumChannel) else None
+        if channel_id not in self._forums:
+            route = Route("GET", "/channels/{channel_id}", channel_id=channel_id)
+            try:
+                data = await self._call(channel, route, lose=False)
+            except DeliveryError as exc:
+                if exc.retryable:
+                    raise
+                return None
+            forum = (data or {}).get("type") == discord.ChannelType.forum.value
+            self._forums[channel_id] = int(data["guild_id"]) if forum else None
+        return self._forums[channel_id]
+
+    async def _forum_post(self, alert: Alert, forum_id: int, guild_id: int, *, retry: bool) -> MessageRef:
         """A forum channel takes posts, not messages: each alert is a post titled by its headline."""
-        if retry and (earlier := await self._earlier_post(alert, forum)) is not None:
-            log.info("alert %s was already posted in forum %s; not posting it again", alert.id, forum.id)
+        if retry and (earlier := await self._earlier_post(alert, forum_id, guild_id)) is not None:
+            log.info("alert %s was already posted in forum %s; not posting it again", alert.id, forum_id)
             return earlier
-        route = Route("POST", "/channels/{channel_id}/threads", channel_id=forum.id)
+        route = Route("POST", "/channels/{channel_id}/threads", channel_id=forum_id)
         body = {"name": thread_name(alert), "message": {**message_body(alert), **nonce_fields(alert)}}
         data = await self._call(alert.channel, route, body)
         thread_id = str(data["id"])
         message = data.get("message") or {}
         return MessageRef(self.platform, thread_id, str(message.get("id", thread_id)))
 
-    async def _earlier_post(self, alert: Alert, forum: discord.ForumChannel) -> MessageRef | None:
+    async def _earlier_post(self, alert: Alert, forum_id: int, guild_id: int) -> MessageRef | None:
         """The post an earlier attempt made for ``alert`` in ``forum``, if Discord shows one: among the
         guild's active threads, the bot's in that forum named for the alert, newest first, whose first
         message (a post's thread and first message share an id) has the alert's title, link and text.
         A lookup Discord refuses (no Read Message History) is logged and the alert posted."""
         me = str(self.client.user.id) if self.client.user is not None else ""
-        route = Route("GET", "/guilds/{guild_id}/threads/active", guild_id=forum.guild.id)
+        route = Route("GET", "/guilds/{guild_id}/threads/active", guild_id=guild_id)
         try:
             active = await self._call(alert.channel, route, lose=False)
-            wanted_thread = (str(forum.id), me, thread_name(alert))
+            wanted_thread = (str(forum_id), me, thread_name(alert))
             mine = [
                 int(t["id"])
                 for t in active.get("threads") or []
@@ -145,7 +175,7 @@ class DiscordNotifier:
         except DeliveryError as exc:
             if exc.retryable:
                 raise
-            log.warning("alert %s: can't look for an earlier post in forum %s (%s)", alert.id, forum.id, exc)
+            log.warning("alert %s: can't look for an earlier post in forum %s (%s)", alert.id, forum_id, exc)
         return None
 
     async def _open_thread(self, alert: Alert, channel_id: int, message_id: str) -> None:

@@ -97,7 +97,9 @@ class PostgresWork(PostgresBase):
             feeds = await db.execute(
                 "UPDATE feeds SET claimed_until=$1 WHERE claimed_by=$2 AND claimed_until > 0", until, owner
             )
-            leases = await db.execute("UPDATE leases SET until=$1 WHERE owner=$2", until, owner)
+            leases = await db.execute(
+                "UPDATE leases SET until=$1 WHERE owner=$2 AND name LIKE $3", until, owner, CHANNEL + "%"
+            )
         return changed_rows(feeds) + changed_rows(leases)
 
     async def release(self, owner: str) -> None:

@@ -93,7 +93,9 @@ class SqliteWork(SqliteBase):
                 "UPDATE feeds SET claimed_until=? WHERE claimed_by=? AND claimed_until > 0", (until, owner)
             ) as cur:
                 feeds = cur.rowcount
-            async with db.execute("UPDATE leases SET until=? WHERE owner=?", (until, owner)) as cur:
+            async with db.execute(
+                "UPDATE leases SET until=? WHERE owner=? AND name LIKE ?", (until, owner, CHANNEL + "%")
+            ) as cur:
                 return feeds + cur.rowcount
 
     async def release(self, owner: str) -> None:
