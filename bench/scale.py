@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -143,6 +144,7 @@ def main() -> int:
     parser.add_argument("--no-sqlite", action="store_true", help="leave out the SQLite baseline")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds a run may take (default 900)")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that the cluster and the workers stop
     if args.quick:
         args.feeds, args.workers = min(args.feeds, 1000), "1,2"
     counts = [int(n) for n in args.workers.split(",") if n.strip()]

@@ -34,6 +34,8 @@ from tests.postgres import Cluster
 REPO = Path(__file__).resolve().parents[1]
 SETTLE = 2.0
 """Seconds watched after the last alert, for a late duplicate fetch or alert."""
+STALLED = 60.0
+"""Seconds without a feed fetched or an alert posted, once fetching began, after which a run is stuck."""
 RESET_QUERY = "SELECT pg_advisory_unlock_all()"
 """How asyncpg's pool reset query (sent on every release) starts."""
 
@@ -194,6 +196,7 @@ async def watch(
     """Until every feed was fetched and every alert posted (then :data:`SETTLE` seconds more)."""
     deadline = time.monotonic() + limit_s
     done_at = None
+    progress, moved_at = (-1, -1), time.monotonic()
     while time.monotonic() < deadline:
         for proc in procs:
             if proc.returncode is not None:
@@ -201,6 +204,13 @@ async def watch(
         stats = await feed_stats(session, base)
         if stats["first_at"] and not run.startup_cpu_s:
             run.startup_cpu_s = [proc_cpu(p.pid) for p in procs]
+        if (stats["fetched"], slack.delivered()) != progress:
+            progress, moved_at = (stats["fetched"], slack.delivered()), time.monotonic()
+        elif stats["first_at"] and time.monotonic() - moved_at > STALLED:
+            raise RuntimeError(
+                f"{run.label}: stuck for {STALLED:g} s at {progress[0]} of {run.feeds} feeds fetched,"
+                f" {progress[1]} of {run.expected} alerts posted (see the workers' logs)"
+            )
         finished = stats["fetched"] >= run.feeds and slack.delivered() >= run.expected
         if finished and done_at is None:
             done_at = time.monotonic()
