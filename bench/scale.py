@@ -122,13 +122,15 @@ async def main_async(args: argparse.Namespace, counts: list[int]) -> list[Run]:
     try:
         connector = aiohttp.TCPConnector(limit=4)
         async with aiohttp.ClientSession(connector=connector) as session:
-            if not args.no_sqlite:
-                runs.append(
-                    await run_one("SQLite, 1 worker", 1, args.feeds, base, session, None, args.timeout)
-                )
-            for n in counts if cluster else []:
-                label = f"PostgreSQL, {n} worker{'s' if n > 1 else ''}"
-                runs.append(await run_one(label, n, args.feeds, base, session, cluster, args.timeout))
+            plan: list[tuple[str, int, Cluster | None]] = (
+                [] if args.no_sqlite else [("SQLite, 1 worker", 1, None)]
+            )
+            plan += [(f"PostgreSQL, {n} worker{'s' if n > 1 else ''}", n, cluster) for n in counts if cluster]
+            for label, n, where in plan:
+                profile = args.profile if not runs else None  # the first run's first worker
+                run = await run_one(label, n, args.feeds, base, session, where, args.timeout, profile)
+                print(f"{label}: {run.wall_s:.1f} s, {sum(run.cpu_s):.1f} s CPU", file=sys.stderr, flush=True)
+                runs.append(run)
     finally:
         server.terminate()
         if cluster:
@@ -142,6 +144,9 @@ def main() -> int:
     parser.add_argument("--workers", default="1,2,4", help="PostgreSQL worker counts (default 1,2,4)")
     parser.add_argument("--quick", action="store_true", help="1,000 feeds, 1 and 2 workers: a try-out")
     parser.add_argument("--no-sqlite", action="store_true", help="leave out the SQLite baseline")
+    parser.add_argument(
+        "--profile", type=Path, help="run the first run's worker under cProfile, to this file"
+    )
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds a run may take (default 900)")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that the cluster and the workers stop

@@ -130,11 +130,21 @@ async def fill(location: str, base: str, feeds: int) -> None:
         await store.close()
 
 
-async def start_worker(config: Path, log: Path) -> asyncio.subprocess.Process:
+async def start_worker(config: Path, log: Path, profile: Path | None = None) -> asyncio.subprocess.Process:
     env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_APP_TOKEN": "xapp-bench"}
+    cprofile = ["-m", "cProfile", "-o", str(profile)] if profile else []
     with log.open("wb") as out:
         return await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", str(config), cwd=REPO, env=env, stdout=out, stderr=out
+            sys.executable,
+            *cprofile,
+            "-m",
+            "bot",
+            "run",
+            str(config),
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=out,
         )
 
 
@@ -146,6 +156,7 @@ async def run_one(
     session: aiohttp.ClientSession,
     cluster: Cluster | None,
     limit_s: float,
+    profile: Path | None = None,
 ) -> Run:
     run = Run(label, workers, feeds, expected_alerts(feeds))
     with tempfile.TemporaryDirectory(prefix="newsbot-scale-") as tmp:
@@ -164,7 +175,7 @@ async def run_one(
             await resp.read()
         logs = [folder / f"worker{k}.log" for k in range(workers)]
         started = time.time()
-        procs = [await start_worker(config, log) for log in logs]
+        procs = [await start_worker(config, log, profile if k == 0 else None) for k, log in enumerate(logs)]
         try:
             await watch(run, procs, session, base, slack, started, limit_s)
             for proc in procs:  # measured while they run: exited processes have no /proc entry
