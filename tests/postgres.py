@@ -59,7 +59,9 @@ class Cluster:
         self.port = _free_port()
         self._count = 0
 
-    def start(self) -> Cluster:
+    def start(self, options: str = "") -> Cluster:
+        """``options``: more server options, appended to the defaults (``-c name=value ...``); a bench
+        passes ``-c shared_preload_libraries=pg_stat_statements`` to count statements."""
         # initdb refuses to run as root; so does the server. Under root, both run as an unprivileged user.
         run_as = _unprivileged() if os.geteuid() == 0 else None
         if run_as is not None:
@@ -79,10 +81,10 @@ class Cluster:
             ],
             run_as,
         )
-        options = (
+        server = (
             f"-h 127.0.0.1 -p {self.port} -k {self.folder} -F -c fsync=off -c synchronous_commit=off"
             " -c full_page_writes=off -c max_connections=300 -c shared_buffers=128MB"
-        )
+        ) + (f" {options}" if options else "")
         self._run(
             [
                 str(self.bin / "pg_ctl"),
@@ -94,7 +96,7 @@ class Cluster:
                 "-t",
                 "60",
                 "-o",
-                options,
+                server,
                 "start",
             ],
             run_as,
