@@ -14,9 +14,10 @@ round, not the figure):
   for 500 feeds (the same owner claims them again each time: the statement's cost, not contention);
 - ``concurrent``: 50 tasks each running the ``pk`` query, at once.
 
-asyncpg three ways: through ``asyncpg.create_pool`` as the store uses it (``pool.fetch``: an acquire,
+asyncpg three ways: through ``asyncpg.create_pool`` with its default reset (``pool.fetch``: an acquire,
 and a release that runs the pool's reset query, per statement; 50 connections for ``concurrent``); the
-same pool with ``reset=`` a no-op (asyncpg still rolls back a transaction left open); and on connections
+same pool with ``reset=`` a no-op, as the store opens it (asyncpg still rolls back a transaction left
+open); and on connections
 of its own (the driver alone). psycopg_pool is not installed in this venv, so psycopg uses one
 ``AsyncConnection`` for the serial statements and one per task for ``concurrent``: compare it with
 asyncpg's own connections. psycopg prepares a statement after its fifth run (``prepare_threshold``,
@@ -106,7 +107,9 @@ class AsyncpgOps:
         self.name = "asyncpg 0.32, one connection"
         if pooled:
             self.name = (
-                "asyncpg, create_pool (as the store)" if reset else "asyncpg, create_pool(reset=no-op)"
+                "asyncpg, create_pool (its default reset)"
+                if reset
+                else "asyncpg, create_pool(reset=no-op), as the store"
             )
 
     async def open(self, url: str) -> None:

@@ -4,7 +4,9 @@ throwaway cluster, see tests/postgres.py): what one backend does, the other must
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Awaitable, Callable
+from unittest.mock import ANY
 
 import pytest
 
@@ -66,8 +68,8 @@ async def test_articles_are_new_until_recorded_with_their_alerts(any_store: Stor
     queued = await any_store.record_processed([Processed(a1, "a1", ("url:x",))], [alert("a1")], now=100.0)
     assert queued == 1
     assert await any_store.unseen([a1, a2]) == [a2]
-    assert await any_store.find_story(["url:x", "url:y"], since=0.0) == "a1"
-    assert await any_store.find_story(["url:x"], since=101.0) is None  # outside the window
+    assert await any_store.linked_stories(["url:x", "url:y"], since=0.0) == {"url:x": ("a1", 100.0)}
+    assert await any_store.linked_stories(["url:x"], since=101.0) == {}  # outside the window
     assert await any_store.pending_count() == 1
 
 
@@ -290,8 +292,7 @@ async def test_pruning_blanks_old_text_but_the_article_stays_seen(any_store: Sto
     assert seen["a1"].article.text == "" and seen["a1"].story_id == "a1"
     assert seen["a2"].article.text == "Body."
     assert [row.article_id for row in await any_store.story_window(0.0)] == ["a2"]
-    assert await any_store.find_story(["url:old"], since=0.0) is None
-    assert await any_store.find_story(["url:new"], since=0.0) == "a2"
+    assert await any_store.linked_stories(["url:old", "url:new"], since=0.0) == {"url:new": ("a2", ANY)}
 
 
 async def test_outbox_depth_counts_pending_and_dates_the_oldest_due(any_store: Store) -> None:
@@ -314,3 +315,19 @@ async def test_ping_answers_until_the_store_is_closed(open_store: Opener) -> Non
     await store.close()
     with pytest.raises(StoreError):
         await store.ping()
+
+
+async def test_an_edit_made_while_the_story_gained_another_source_stays_due(any_store: Store) -> None:
+    first = alert("s1")
+    await any_store.queue_alerts([first], now=1.0)
+    await any_store.mark_delivered(first.id, MessageRef("console", "console", "m1"), now=2.0)
+    await any_store.queue_alerts([dataclasses.replace(first, source="Outlet B")], now=3.0)
+    [(read, _)] = await any_store.edits_due(["console"], 10)
+    assert read.alert.also == ("Outlet B",)
+    # While that edit is being sent, a third outlet reports the story (another worker records it).
+    await any_store.queue_alerts([dataclasses.replace(first, source="Outlet C")], now=4.0)
+    await any_store.mark_edited(read.alert)
+    [(again, _)] = await any_store.edits_due(["console"], 10)  # the message must show Outlet C too
+    assert again.alert.also == ("Outlet B", "Outlet C")
+    await any_store.mark_edited(again.alert)
+    assert await any_store.edits_due(["console"], 10) == []

@@ -271,7 +271,7 @@ class DeliveryWorker:
                 log.exception("editing alert %s raised; the edit is dropped", item.alert.id)
             else:
                 edited += 1
-            await self.store.mark_edited(item.alert.id)
+            await self.store.mark_edited(item.alert)
         return edited
 
     async def _retry_or_fail(self, item: OutboxItem, exc: DeliveryError) -> str:

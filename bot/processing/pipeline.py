@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -120,13 +120,17 @@ class Pipeline:
         processed: list[Processed] = []
         alerts: list[Alert] = []
         batch_stories: dict[str, str] = {}
+        keys_of = {a.id: story_keys(a) for a in fresh}
+        linked = await self.store.linked_stories(
+            [k for keys in keys_of.values() for k in keys], now - self.stories.index.window
+        )
         matched = failed = 0
         for article in fresh:
             try:
-                keys = story_keys(article)
+                keys = keys_of[article.id]
                 known = next((batch_stories[k] for k in keys if k in batch_stories), None)
                 if known is None:
-                    known = await self.store.find_story(keys, now - self.stories.index.window)
+                    known = earliest_story(keys, linked)
                 story, entry = self.stories.assign(article, now, known)
                 batch_stories.update(dict.fromkeys(keys, story.story_id))
                 matches = [] if article.id in quiet else self.book.match(article)
@@ -179,3 +183,9 @@ class Pipeline:
     def _count_queued(self, alerts: Sequence[Alert], queued: int) -> None:
         if self.metrics is not None and alerts:
             self.metrics.alerts_queued([alert.channel.platform for alert in alerts], queued)
+
+
+def earliest_story(keys: Sequence[str], linked: Mapping[str, tuple[str, float]]) -> str | None:
+    """The story the first of ``keys`` to be linked joined (:meth:`ArticleStore.linked_stories`)."""
+    found = [linked[k] for k in keys if k in linked]
+    return min(found, key=lambda pair: pair[1])[0] if found else None

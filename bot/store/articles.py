@@ -65,8 +65,9 @@ class ArticleStore(Protocol):
 
     async def record_updates(self, articles: Sequence[Article]) -> None: ...
 
-    async def find_story(self, keys: Sequence[str], since: float) -> str | None:
-        """The story any of ``keys`` was linked to at or after ``since``, if one was."""
+    async def linked_stories(self, keys: Sequence[str], since: float) -> dict[str, tuple[str, float]]:
+        """Of ``keys``, those linked to a story at or after ``since``: key -> (story, when). One call for
+        a whole batch's keys."""
         ...
 
     async def story_window(self, since: float) -> list[StoryRow]:

@@ -43,16 +43,15 @@ class PostgresArticles(PostgresBase):
             [(content_hash(a), a.title, a.url, a.text, a.id) for a in articles],
         )
 
-    async def find_story(self, keys: Sequence[str], since: float) -> str | None:
+    async def linked_stories(self, keys: Sequence[str], since: float) -> dict[str, tuple[str, float]]:
         if not keys:
-            return None
+            return {}
         rows = await self._rows(
-            "SELECT story_id FROM story_keys WHERE key = ANY($1::text[]) AND seen_at >= $2"
-            " ORDER BY seen_at LIMIT 1",
-            list(keys),
+            "SELECT key, story_id, seen_at FROM story_keys WHERE key = ANY($1::text[]) AND seen_at >= $2",
+            list(dict.fromkeys(keys)),
             since,
         )
-        return str(rows[0]["story_id"]) if rows else None
+        return {r["key"]: (str(r["story_id"]), float(r["seen_at"])) for r in rows}
 
     async def record_processed(
         self, processed: Sequence[Processed], alerts: Sequence[Alert], now: float

@@ -164,8 +164,13 @@ class PostgresOutbox(PostgresBase):
             for r in rows
         ]
 
-    async def mark_edited(self, alert_id: str) -> None:
-        await self._write("UPDATE outbox SET needs_edit=FALSE WHERE id=$1", alert_id)
+    async def mark_edited(self, edited: Alert) -> None:
+        await self._write(
+            "UPDATE outbox SET needs_edit=FALSE"
+            " WHERE id=$1 AND json_array_length(payload::json -> 'also') <= $2",
+            edited.id,
+            len(edited.also),
+        )
 
     async def mark_retry(self, alert_id: str, error: str, next_attempt_at: float) -> None:
         await self._write(

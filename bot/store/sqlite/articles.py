@@ -50,16 +50,18 @@ class SqliteArticles(SqliteBase):
                 [(content_hash(a), a.title, a.url, a.text, a.id) for a in articles],
             )
 
-    async def find_story(self, keys: Sequence[str], since: float) -> str | None:
-        if not keys:
-            return None
-        marks = ",".join("?" * len(keys))
-        rows = await self._rows(
-            f"SELECT story_id FROM story_keys WHERE key IN ({marks}) AND seen_at >= ?"
-            " ORDER BY seen_at LIMIT 1",
-            (*keys, since),
-        )
-        return str(rows[0]["story_id"]) if rows else None
+    async def linked_stories(self, keys: Sequence[str], since: float) -> dict[str, tuple[str, float]]:
+        found: dict[str, tuple[str, float]] = {}
+        wanted = list(dict.fromkeys(keys))
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = await self._rows(
+                f"SELECT key, story_id, seen_at FROM story_keys WHERE key IN ({marks}) AND seen_at >= ?",
+                (*chunk, since),
+            )
+            found.update((r["key"], (str(r["story_id"]), float(r["seen_at"]))) for r in rows)
+        return found
 
     async def record_processed(
         self, processed: Sequence[Processed], alerts: Sequence[Alert], now: float

@@ -154,8 +154,11 @@ class SqliteOutbox(SqliteBase):
             for r in rows
         ]
 
-    async def mark_edited(self, alert_id: str) -> None:
-        await self._write("UPDATE outbox SET needs_edit=0 WHERE id=?", (alert_id,))
+    async def mark_edited(self, edited: Alert) -> None:
+        await self._write(
+            "UPDATE outbox SET needs_edit=0 WHERE id=? AND json_array_length(payload, '$.also') <= ?",
+            (edited.id, len(edited.also)),
+        )
 
     async def mark_retry(self, alert_id: str, error: str, next_attempt_at: float) -> None:
         await self._write(
