@@ -14,19 +14,23 @@ from typing import Any
 
 import aiohttp
 
-from bot.assembly import build_aliases, build_summariser, http_reader
+from bot.assembly import (
+    build_aliases,
+    build_delivery,
+    build_full_text,
+    build_poller,
+    build_summariser,
+    http_reader,
+)
 from bot.config import Config
 from bot.core.backoff import Backoff
 from bot.core.errors import NewsBotError, StoreError
 from bot.core.models import Article, ChannelRef
 from bot.delivery.notify import NotifierRegistry
-from bot.delivery.worker import DeliveryReport, DeliveryWorker, RetryPolicy
+from bot.delivery.worker import DeliveryReport
 from bot.ingest.discover import FeedFinder
-from bot.ingest.extract import ArticlePageFetcher
 from bot.ingest.fetch import FileReader, ReaderRegistry
-from bot.ingest.fulltext import FullText
 from bot.ingest.policy import quiet_ids
-from bot.ingest.poller import FeedPoller, PollPolicy
 from bot.ingest.safety import UrlPolicy, guarded_session
 from bot.ingest.websub import MemoryWebSubRegistry, WebSubError
 from bot.ingest.websub_client import WebSubSubscriber
@@ -107,55 +111,17 @@ class App:
         http = self.metrics.timed(http_reader(config, session, timeout=config.polling.timeout))
         files = self.metrics.timed(FileReader(config.resolve(".")))
         readers = ReaderRegistry({"file": files, "http": http, "https": http})
-        self.poller = FeedPoller(
-            store,
-            readers,
-            PollPolicy(
-                interval=config.polling.interval,
-                min_interval=config.polling.min_interval,
-                max_interval=config.polling.max_interval,
-                max_backoff=config.polling.max_backoff,
-                concurrency=config.polling.concurrency,
-                max_age=config.polling.max_age,
-                notify_after=config.feed_health.notify_after,
-                pause_after=config.feed_health.pause_after,
-            ),
-            owner=self.worker,
-            lease=config.store.lease,
-        )
-        full_text = None
-        if config.extraction.enabled:
-            pages = ArticlePageFetcher(
-                session,
-                timeout=config.extraction.timeout,
-                max_body_bytes=config.polling.max_body_bytes,
-                user_agent=config.polling.user_agent,
-            )
-            full_text = FullText(pages, min_chars=config.extraction.min_body_chars)
+        self.poller = build_poller(config, store, readers, self.worker)
         self.pipeline = Pipeline(
             store,
             book,
             summariser,
-            full_text=full_text,
+            full_text=build_full_text(config, session),
             stories=StoryDetector(config.stories.window, config.stories.join),
             shared=scheme(config.store_location()) != "sqlite",
             metrics=self.metrics,
         )
-        self.delivery = DeliveryWorker(
-            store,
-            self.notifiers,
-            RetryPolicy(
-                give_up_after=config.delivery.give_up_after,
-                base=config.delivery.retry_base,
-                cap=config.delivery.retry_max,
-            ),
-            batch=config.delivery.batch,
-            channel_rate=config.delivery.channel_rate,
-            paced={name for name, section in config.platforms.sections() if section.paced},
-            owner=self.worker,
-            lease=config.store.lease,
-            metrics=self.metrics,
-        )
+        self.delivery = build_delivery(config, store, self.notifiers, self.worker, self.metrics)
         self._processing = asyncio.Lock()
         self.websub_registry = MemoryWebSubRegistry()
         self.websub: WebSubSubscriber | None = None

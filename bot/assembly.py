@@ -1,5 +1,5 @@
 """The parts the composition root (:mod:`bot.app`) builds from the config besides the app itself: the
-alias table, the summariser, the feed reader for HTTP."""
+alias table, the summariser, the feed reader for HTTP, the poller, full text and the delivery worker."""
 
 from __future__ import annotations
 
@@ -11,8 +11,14 @@ import aiohttp
 
 from bot.config import Config, SummaryConfig
 from bot.core.errors import ConfigError, ConfigProblem
-from bot.ingest.fetch import HttpReader
+from bot.delivery.notify import NotifierRegistry
+from bot.delivery.worker import DeliveryWorker, RetryPolicy, SendMetrics
+from bot.ingest.extract import ArticlePageFetcher
+from bot.ingest.fetch import HttpReader, ReaderRegistry
+from bot.ingest.fulltext import FullText
+from bot.ingest.poller import FeedPoller, PollPolicy
 from bot.matching import AliasTable, default_aliases
+from bot.store.base import Store
 from bot.summarise import Summariser
 from bot.summarise.extractive import ExtractiveSummariser
 from bot.summarise.llm import LlmSummariser
@@ -81,4 +87,49 @@ def http_reader(config: Config, session: aiohttp.ClientSession, *, timeout: floa
         max_body_bytes=config.polling.max_body_bytes,
         user_agent=config.polling.user_agent,
         per_host=config.polling.per_host,
+    )
+
+
+def build_poller(config: Config, store: Store, readers: ReaderRegistry, worker: str) -> FeedPoller:
+    polling = config.polling
+    policy = PollPolicy(
+        interval=polling.interval,
+        min_interval=polling.min_interval,
+        max_interval=polling.max_interval,
+        max_backoff=polling.max_backoff,
+        concurrency=polling.concurrency,
+        max_age=polling.max_age,
+        notify_after=config.feed_health.notify_after,
+        pause_after=config.feed_health.pause_after,
+    )
+    return FeedPoller(store, readers, policy, owner=worker, lease=config.store.lease)
+
+
+def build_full_text(config: Config, session: aiohttp.ClientSession) -> FullText | None:
+    """Article pages fetched for teaser-only items, when ``extraction.enabled``."""
+    if not config.extraction.enabled:
+        return None
+    pages = ArticlePageFetcher(
+        session,
+        timeout=config.extraction.timeout,
+        max_body_bytes=config.polling.max_body_bytes,
+        user_agent=config.polling.user_agent,
+    )
+    return FullText(pages, min_chars=config.extraction.min_body_chars)
+
+
+def build_delivery(
+    config: Config, store: Store, notifiers: NotifierRegistry, worker: str, metrics: SendMetrics | None
+) -> DeliveryWorker:
+    delivery = config.delivery
+    return DeliveryWorker(
+        store,
+        notifiers,
+        RetryPolicy(give_up_after=delivery.give_up_after, base=delivery.retry_base, cap=delivery.retry_max),
+        batch=delivery.batch,
+        channel_rate=delivery.channel_rate,
+        paced={name for name, section in config.platforms.sections() if section.paced},
+        owner=worker,
+        lease=config.store.lease,
+        metrics=metrics,
     )
