@@ -14,7 +14,8 @@ from typing import Final
 from urllib.parse import urlsplit
 
 from bot.core.models import Article, Span
-from bot.matching.text import NORMS, TOKEN_RE, Norm, is_shouting, normalise, words
+from bot.matching.text import KEYS, NORMS, Norm, is_shouting, normalise, possessive_trim, words
+from bot.matching.text import tokens as tokenise
 
 _new_span: Final[Callable[[tuple[int, int, str]], Span]] = partial(tuple.__new__, Span)
 """Builds a Span without NamedTuple's Python-level ``__new__`` (spans are made by the thousand)."""
@@ -41,6 +42,30 @@ def domain_of(url: str) -> str:
     return host.removeprefix("www.")
 
 
+_ASCII_LOWER: Final = re.compile("[a-z]").search
+
+_OUTLETS: dict[tuple[str, str], tuple[tuple[str, ...], tuple[str, ...]]] = {}
+"""(domain, source name) -> what :func:`_outlet_keys` makes of them: a feed's articles share both."""
+
+
+def _outlet_keys(domain: str, source: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The keys of a source name, and the anchor keys that ``site:`` and ``source:`` terms are filed
+    under for this domain and source name."""
+    found = _OUTLETS.get((domain, source))
+    if found is None:
+        source_keys = tuple(n.key for n in words(source))
+        anchors: set[str] = {SOURCE + k for k in source_keys}
+        if domain:
+            labels = domain.split(".")
+            anchors.update(SITE + ".".join(labels[i:]) for i in range(len(labels)))
+            anchors.update(SITE + label for label in labels)
+        found = (source_keys, tuple(sorted(anchors)))
+        if len(_OUTLETS) >= 10_000:
+            _OUTLETS.clear()
+        _OUTLETS[domain, source] = found
+    return found
+
+
 class Document:
     """Title + body as :attr:`bot.core.models.Article.match_text` joins them, plus source name and domain.
 
@@ -55,6 +80,7 @@ class Document:
         "_base_cache",
         "_base_norms",
         "_key_cache",
+        "_norms",
         "_positions",
         "_sorted_bases",
         "anchor_keys",
@@ -63,7 +89,6 @@ class Document:
         "ends",
         "keys",
         "n_title",
-        "norms",
         "source",
         "source_keys",
         "starts",
@@ -79,31 +104,34 @@ class Document:
         self.source = source
         self.url = url
         self.text = text = f"{title}\n\n{body}" if title and body else title or body
-        self.domain = domain_of(url) if url else ""
-        self.source_keys = tuple(n.key for n in words(source))
+        self.domain = domain = domain_of(url) if url else ""
 
-        found = list(TOKEN_RE.finditer(text))
-        self.starts = [m.start() for m in found]
-        self.ends = [m.end() for m in found]
-        cached = NORMS.get
-        self.surfaces = surfaces = [m.group() for m in found]
-        self.norms: list[Norm] = [cached(s) or normalise(s) for s in surfaces]
-        self.keys = keys = [n.key for n in self.norms]
+        # The per-token tables in one loop; the normal forms beyond the key are looked up when first used.
+        self.starts, self.ends, self.surfaces = starts, _, surfaces = tokenise(text)
+        cached = KEYS.get
+        keys: list[str] = []
         by_key: dict[str, list[int]] = {}
-        for i, key in enumerate(keys):
+        for i, surface in enumerate(surfaces):
+            key = cached(surface)
+            if key is None:
+                key = normalise(surface).key
+            keys.append(key)
             hits = by_key.get(key)
             if hits is None:
                 by_key[key] = [i]
             else:
                 hits.append(i)
+        self.keys = keys
         self.by_key = by_key
-        self.n_title = bisect_left(self.starts, len(title)) if title else 0
+        self.n_title = bisect_left(starts, len(title)) if title else 0
         self.unknown_case = self._shouting_tokens()
 
+        outlet = _outlet_keys(domain, source)
+        self.source_keys = outlet[0]
         anchor_keys = set(by_key)
-        anchor_keys.update(self._site_keys())
-        anchor_keys.update(SOURCE + k for k in self.source_keys)
+        anchor_keys.update(outlet[1])
         self.anchor_keys = anchor_keys  # a set, not a frozenset: dict_keys & set iterates the smaller side
+        self._norms: list[Norm] | None = None
         self._positions: list[int] | None = None
         self._base_norms: dict[str, Norm] | None = None
         self._sorted_bases: list[str] | None = None
@@ -114,25 +142,25 @@ class Document:
     def from_article(cls, article: Article) -> Document:
         return cls(article.title, article.text, article.source, article.url)
 
+    @property
+    def norms(self) -> list[Norm]:
+        """The normal forms of each token (only case-sensitive terms and prefixes need more than keys)."""
+        if self._norms is None:
+            cached = NORMS.get
+            self._norms = [cached(s) or normalise(s) for s in self.surfaces]
+        return self._norms
+
     def _shouting_tokens(self) -> frozenset[int]:
         unknown: list[int] = []
+        starts = self.starts
         line_start = 0
         for line in self.text.split("\n"):
             line_end = line_start + len(line)
-            if is_shouting(line):
-                unknown.extend(
-                    range(bisect_left(self.starts, line_start), bisect_left(self.starts, line_end))
-                )
+            # A lower-case ASCII letter, found within a few characters, says no (is_shouting copies the line).
+            if _ASCII_LOWER(line) is None and is_shouting(line):
+                unknown.extend(range(bisect_left(starts, line_start), bisect_left(starts, line_end)))
             line_start = line_end + 1
         return frozenset(unknown)
-
-    def _site_keys(self) -> list[str]:
-        if not self.domain:
-            return []
-        labels = self.domain.split(".")
-        keys = {SITE + ".".join(labels[i:]) for i in range(len(labels))}
-        keys.update(SITE + label for label in labels)
-        return sorted(keys)
 
     @property
     def positions(self) -> list[int]:
@@ -172,10 +200,10 @@ class Document:
 
     def spans_at(self, indices: list[int]) -> list[Span]:
         """The spans of these tokens (a possessive ``'s`` left out: "NATO's" highlights "NATO")."""
-        starts, ends, surfaces, norms = self.starts, self.ends, self.surfaces, self.norms
+        starts, ends, surfaces = self.starts, self.ends, self.surfaces
         spans = []
         for i in indices:
-            if norms[i].trim:
+            if possessive_trim(surfaces[i]):
                 spans.append(self.span(i, i))
             else:
                 spans.append(_new_span((starts[i], ends[i], surfaces[i])))
@@ -199,7 +227,7 @@ class Document:
 
     def span(self, first: int, last: int) -> Span:
         """The span from token ``first`` to token ``last`` (inclusive)."""
-        start, end = self.starts[first], self.ends[last] - self.norms[last].trim
+        start, end = self.starts[first], self.ends[last] - possessive_trim(self.surfaces[last])
         return _new_span((start, end, self.text[start:end]))
 
     def key_hits(self, key: str) -> tuple[Span, ...]:
