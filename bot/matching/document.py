@@ -79,6 +79,7 @@ class Document:
     __slots__ = (
         "_base_cache",
         "_base_norms",
+        "_ends",
         "_key_cache",
         "_norms",
         "_positions",
@@ -86,7 +87,6 @@ class Document:
         "anchor_keys",
         "by_key",
         "domain",
-        "ends",
         "keys",
         "n_title",
         "source",
@@ -106,16 +106,15 @@ class Document:
         self.text = text = f"{title}\n\n{body}" if title and body else title or body
         self.domain = domain = domain_of(url) if url else ""
 
-        # The per-token tables in one loop; the normal forms beyond the key are looked up when first used.
-        self.starts, self.ends, self.surfaces = starts, _, surfaces = tokenise(text)
-        cached = KEYS.get
+        # The normal forms beyond the key, and where tokens end, are found when first used.
+        starts, surfaces = tokenise(text)
+        self.starts, self.surfaces = starts, surfaces
         keys: list[str] = []
+        for surface in surfaces:
+            key = KEYS.get(surface)
+            keys.append(normalise(surface).key if key is None else key)
         by_key: dict[str, list[int]] = {}
-        for i, surface in enumerate(surfaces):
-            key = cached(surface)
-            if key is None:
-                key = normalise(surface).key
-            keys.append(key)
+        for i, key in enumerate(keys):
             hits = by_key.get(key)
             if hits is None:
                 by_key[key] = [i]
@@ -132,6 +131,7 @@ class Document:
         anchor_keys.update(outlet[1])
         self.anchor_keys = anchor_keys  # a set, not a frozenset: dict_keys & set iterates the smaller side
         self._norms: list[Norm] | None = None
+        self._ends: list[int] | None = None
         self._positions: list[int] | None = None
         self._base_norms: dict[str, Norm] | None = None
         self._sorted_bases: list[str] | None = None
@@ -141,6 +141,15 @@ class Document:
     @classmethod
     def from_article(cls, article: Article) -> Document:
         return cls(article.title, article.text, article.source, article.url)
+
+    @property
+    def ends(self) -> list[int]:
+        """Where each token ends (the spans compute it from ``starts`` and ``surfaces`` themselves)."""
+        if self._ends is None:
+            self._ends = [
+                start + len(surface) for start, surface in zip(self.starts, self.surfaces, strict=True)
+            ]
+        return self._ends
 
     @property
     def norms(self) -> list[Norm]:
@@ -200,13 +209,14 @@ class Document:
 
     def spans_at(self, indices: list[int]) -> list[Span]:
         """The spans of these tokens (a possessive ``'s`` left out: "NATO's" highlights "NATO")."""
-        starts, ends, surfaces = self.starts, self.ends, self.surfaces
+        starts, surfaces = self.starts, self.surfaces
         spans = []
         for i in indices:
-            if possessive_trim(surfaces[i]):
+            surface = surfaces[i]
+            if possessive_trim(surface):
                 spans.append(self.span(i, i))
             else:
-                spans.append(_new_span((starts[i], ends[i], surfaces[i])))
+                spans.append(_new_span((starts[i], starts[i] + len(surface), surface)))
         return spans
 
     def sorted_bases(self) -> list[str]:
@@ -227,7 +237,9 @@ class Document:
 
     def span(self, first: int, last: int) -> Span:
         """The span from token ``first`` to token ``last`` (inclusive)."""
-        start, end = self.starts[first], self.ends[last] - possessive_trim(self.surfaces[last])
+        last_surface = self.surfaces[last]
+        start = self.starts[first]
+        end = self.starts[last] + len(last_surface) - possessive_trim(last_surface)
         return _new_span((start, end, self.text[start:end]))
 
     def key_hits(self, key: str) -> tuple[Span, ...]:

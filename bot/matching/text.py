@@ -44,8 +44,8 @@ non-ASCII characters are these takes the ASCII path: English news is mostly ASCI
 dashes and currency signs."""
 _NOT_ASCII_SAFE = re.compile(f"[^\x00-\x7f{ASCII_SEPARATORS}]").search
 
-Tokens = tuple[list[int], list[int], list[str]]
-"""Start offsets, end offsets and texts of the tokens of a text, in order."""
+Tokens = tuple[list[int], list[str]]
+"""Where the tokens of a text start, and their texts, in order (a token ends where its text does)."""
 
 
 def ascii_path(text: str) -> bool:
@@ -61,8 +61,7 @@ def tokens(text: str) -> Tokens:
 def general_tokens(text: str) -> Tokens:
     """:func:`tokens` for any text: one split by :data:`TOKEN_RE`, offsets as running lengths."""
     parts = _SPLIT(text)  # [gap, token, gap, token, ..., gap]
-    offsets = list(accumulate(map(len, parts)))
-    return offsets[0:-1:2], offsets[1::2], parts[1::2]
+    return list(accumulate(map(len, parts)))[0:-1:2], parts[1::2]
 
 
 def ascii_tokens(text: str) -> Tokens:
@@ -76,7 +75,6 @@ def ascii_tokens(text: str) -> Tokens:
     """
     parts = _ASCII_RUNS(text)  # [gap, run, gap, run, ..., gap]
     starts: list[int] = []
-    ends: list[int] = []
     surfaces: list[str] = []
     last_run = len(parts) - 2
     pos = len(parts[0])
@@ -107,11 +105,10 @@ def ascii_tokens(text: str) -> Tokens:
                     break
             surface = text[start:end]
         starts.append(start)
-        ends.append(end)
         surfaces.append(surface)
         pos = end + len(gap)
         j += 2
-    return starts, ends, surfaces
+    return starts, surfaces
 
 
 _UNIFY = str.maketrans(
@@ -250,7 +247,7 @@ def possessive_trim(surface: str) -> int:
 
 def words(text: str) -> list[Norm]:
     """Normalised tokens of a short text (a query term, an alias, a source name)."""
-    return [normalise(surface) for surface in tokens(text)[2]]
+    return [normalise(surface) for surface in tokens(text)[1]]
 
 
 def is_shouting(line: str) -> bool:
