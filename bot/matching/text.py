@@ -4,9 +4,10 @@ Both sides go through the same functions, so a query term and an article word me
 
 * ``base``: NFKC, apostrophes and invisible characters unified, accents folded, dots of ``U.S.`` dropped,
   possessive ``'s`` dropped, case folded. Prefix wildcards compare against it.
-* ``key``: ``base`` with a plural ``s``/``es`` taken off (``missiles`` -> ``missile``, ``taxes`` ->
-  ``tax``, ``countries`` -> ``country``), applied to singular forms too so that both meet
-  (``house``/``houses`` -> ``hous``). Words compare on it.
+* ``key``: ``base`` cut back to its singular when it is a plural (``missiles`` -> ``missile``, ``taxes``
+  -> ``tax``, ``countries`` -> ``country``, ``movies`` -> ``movie``, ``CEOs`` -> ``CEO``), so that a word
+  and its plural meet; anything else is its own key (``Carrie`` never becomes ``carry``, ``Louise`` never
+  ``Louis``, ``Hamas`` never ``Hama``). Words compare on it. See the folding lists below.
 * ``cased``: like ``key`` but keeping case; case-sensitive terms (``US``, ``=Apple``) compare on it.
 
 Tokens are runs of letters and digits with inner apostrophes (``NATO's``, ``O'Brien``); hyphens and every
@@ -141,8 +142,61 @@ _UNIFY = str.maketrans(
     }
 )
 
-# Words whose final "s" is not a plural (or whose stem would collide with a common word).
-_NOT_PLURAL = frozenset({"news", "does", "series", "species", "lens", "chaos", "thanks"})
+
+def _word_set(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Folding: a word and its plural meet on one key, and nothing else does. A word is never cut unless it
+# is a plural, and a plural is cut back to its singular as written; where a spelling could be the plural
+# of two singulars ("movies", "cities"; "niches", "churches"; "houses", "buses"), the lists below say
+# which, and a missing entry only loses a plural's match, never invents one.
+_NOT_PLURAL = _word_set(
+    # Words and names whose final "s" is not a plural, above all those that would become another word or
+    # name without it (Hamas -> Hama, Carlos -> Carlo, Williams -> William, Mars -> mar).
+    """
+    news does series species lens chaos thanks texas christmas atlas bias alias canvas pancreas
+    hamas vegas lucas andreas nicolas carlos marcos santos lagos mars wales athens
+    williams roberts edwards adams peters daniels evans stevens stephens phillips collins richards andrews
+    matthews rogers reynolds simons owens gibbs perkins sanders davies achilles hercules
+    """
+)
+_IE_SINGULARS = _word_set(
+    # Nouns in "-ie" whose plural is "-ies": other "-ies" plurals are of "-y" nouns (cities -> city).
+    """
+    movie cookie zombie rookie calorie brownie selfie hippie goalie prairie smoothie newbie hoodie auntie
+    sweetie genie veggie yuppie techie foodie bookie junkie indie collie birdie magpie necktie pixie sortie
+    talkie walkie groupie hottie cutie oldie goodie baddie freebie quickie eyrie menagerie coterie reverie
+    rotisserie boogie bogie budgie wheelie beanie pinkie roomie aussie lassie laddie lingerie bowtie
+    kiddie nightie townie trekkie commie stogie sheltie yorkie
+    """
+)
+_CHE_SINGULARS = _word_set(
+    # Nouns in "-che": other "-ches" plurals are of "-ch" nouns (churches -> church).
+    """
+    ache headache toothache backache earache heartache stomachache niche cache cliche avalanche moustache
+    mustache psyche quiche tranche creche attache pastiche brioche cloche fiche microfiche douche porsche
+    apache comanche gouache synecdoche
+    """
+)
+_OE_SINGULARS = _word_set(
+    # Nouns in "-oe": other "-oes" plurals are of "-o" nouns (heroes -> hero).
+    "shoe toe foe hoe canoe oboe floe sloe throe woe aloe tiptoe horseshoe snowshoe mistletoe roe doe joe zoe"
+)
+_US_BEFORE = frozenset("bcdgilnprst")
+"""Before "-uses", these letters make a plural of "-us" (buses, viruses, bonuses, campuses, statuses);
+others one of "-use" (houses, causes, fuses, muses)."""
+_IRREGULAR = {
+    # Plurals the rules above would read wrong: "-is" nouns, "-as" words, and "-use" nouns after one of
+    # _US_BEFORE.
+    "crises": "crisis", "analyses": "analysis", "theses": "thesis", "hypotheses": "hypothesis",
+    "diagnoses": "diagnosis", "oases": "oasis", "emphases": "emphasis", "syntheses": "synthesis",
+    "parentheses": "parenthesis", "prognoses": "prognosis", "gases": "gas", "biases": "bias",
+    "aliases": "alias", "atlases": "atlas", "canvases": "canvas", "lenses": "lens", "quizzes": "quiz",
+    "whizzes": "whiz", "fezzes": "fez", "axes": "axe", "abuses": "abuse", "excuses": "excuse",
+    "accuses": "accuse", "ruses": "ruse", "peruses": "peruse", "recluses": "recluse",
+    "hypotenuses": "hypotenuse", "misuses": "misuse", "disuses": "disuse", "overuses": "overuse",
+}  # fmt: skip
 
 
 class Norm(NamedTuple):
@@ -167,19 +221,30 @@ def fold_accents(text: str) -> str:
 
 
 def _stem_cut(low: str) -> tuple[int, str]:
-    """How many trailing characters of a case-folded word to replace, and with what."""
-    if len(low) <= 3 or low in _NOT_PLURAL or not low[-1].isalpha():
+    """How many trailing characters of a case-folded word to replace, and with what, to make its
+    singular: (0, "") for a word that is not a plural (see the folding lists above)."""
+    if len(low) <= 3 or low[-1] != "s" or low.endswith(("ss", "us", "is")) or low in _NOT_PLURAL:
         return 0, ""
-    cut = 0
-    if low[-1] == "s" and not low.endswith(("ss", "us", "is")):
-        cut = 1
-    rest = low[: len(low) - cut]
-    if len(rest) > 3:
-        if rest.endswith("ie"):
-            return cut + 2, "y"
-        if rest.endswith(("se", "xe", "ze", "che", "she", "oe")):
-            return cut + 1, ""
-    return cut, ""
+    singular = _IRREGULAR.get(low)
+    if singular is not None:
+        same = 0
+        while same < len(singular) and low[same] == singular[same]:
+            same += 1
+        return len(low) - same, singular[same:]
+    if not low.endswith("es"):
+        return 1, ""  # missiles, CEOs, photos
+    if low.endswith("ies") and len(low) > 4:
+        return (1, "") if low[:-1] in _IE_SINGULARS else (3, "y")  # movies -> movie, cities -> city
+    if len(low) > 4:  # "-es" after a sibilant, when the singular keeps three letters or more
+        if low.endswith(("sses", "xes", "zzes", "tzes", "shes")):
+            return 2, ""  # glasses, taxes, buzzes, waltzes, bushes
+        if low.endswith("ches"):
+            return (1, "") if low[:-1] in _CHE_SINGULARS else (2, "")  # niches -> niche, churches -> church
+        if low.endswith("oes"):
+            return (1, "") if low[:-1] in _OE_SINGULARS else (2, "")  # shoes -> shoe, heroes -> hero
+        if low.endswith("uses") and low[-5] in _US_BEFORE:
+            return 2, ""  # buses -> bus (houses -> house below)
+    return 1, ""  # houses, sizes, games
 
 
 def stem(low: str) -> str:
