@@ -14,7 +14,8 @@ from typing import Final
 from urllib.parse import urlsplit
 
 from bot.core.models import Article, Span
-from bot.matching.text import NORMS, TOKEN_RE, Norm, is_shouting, normalise, words
+from bot.matching.text import KEYS, NORMS, Norm, is_shouting, normalise, possessive_trim, words
+from bot.matching.text import tokens as tokenise
 
 _new_span: Final[Callable[[tuple[int, int, str]], Span]] = partial(tuple.__new__, Span)
 """Builds a Span without NamedTuple's Python-level ``__new__`` (spans are made by the thousand)."""
@@ -41,6 +42,30 @@ def domain_of(url: str) -> str:
     return host.removeprefix("www.")
 
 
+_ASCII_LOWER: Final = re.compile("[a-z]").search
+
+_OUTLETS: dict[tuple[str, str], tuple[tuple[str, ...], tuple[str, ...]]] = {}
+"""(domain, source name) -> what :func:`_outlet_keys` makes of them: a feed's articles share both."""
+
+
+def _outlet_keys(domain: str, source: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The keys of a source name, and the anchor keys that ``site:`` and ``source:`` terms are filed
+    under for this domain and source name."""
+    found = _OUTLETS.get((domain, source))
+    if found is None:
+        source_keys = tuple(n.key for n in words(source))
+        anchors: set[str] = {SOURCE + k for k in source_keys}
+        if domain:
+            labels = domain.split(".")
+            anchors.update(SITE + ".".join(labels[i:]) for i in range(len(labels)))
+            anchors.update(SITE + label for label in labels)
+        found = (source_keys, tuple(sorted(anchors)))
+        if len(_OUTLETS) >= 10_000:
+            _OUTLETS.clear()
+        _OUTLETS[domain, source] = found
+    return found
+
+
 class Document:
     """Title + body as :attr:`bot.core.models.Article.match_text` joins them, plus source name and domain.
 
@@ -54,16 +79,16 @@ class Document:
     __slots__ = (
         "_base_cache",
         "_base_norms",
+        "_ends",
         "_key_cache",
+        "_norms",
         "_positions",
         "_sorted_bases",
         "anchor_keys",
         "by_key",
         "domain",
-        "ends",
         "keys",
         "n_title",
-        "norms",
         "source",
         "source_keys",
         "starts",
@@ -79,16 +104,15 @@ class Document:
         self.source = source
         self.url = url
         self.text = text = f"{title}\n\n{body}" if title and body else title or body
-        self.domain = domain_of(url) if url else ""
-        self.source_keys = tuple(n.key for n in words(source))
+        self.domain = domain = domain_of(url) if url else ""
 
-        found = list(TOKEN_RE.finditer(text))
-        self.starts = [m.start() for m in found]
-        self.ends = [m.end() for m in found]
-        cached = NORMS.get
-        self.surfaces = surfaces = [m.group() for m in found]
-        self.norms: list[Norm] = [cached(s) or normalise(s) for s in surfaces]
-        self.keys = keys = [n.key for n in self.norms]
+        # The normal forms beyond the key, and where tokens end, are found when first used.
+        starts, surfaces = tokenise(text)
+        self.starts, self.surfaces = starts, surfaces
+        keys: list[str] = []
+        for surface in surfaces:
+            key = KEYS.get(surface)
+            keys.append(normalise(surface).key if key is None else key)
         by_key: dict[str, list[int]] = {}
         for i, key in enumerate(keys):
             hits = by_key.get(key)
@@ -96,14 +120,18 @@ class Document:
                 by_key[key] = [i]
             else:
                 hits.append(i)
+        self.keys = keys
         self.by_key = by_key
-        self.n_title = bisect_left(self.starts, len(title)) if title else 0
+        self.n_title = bisect_left(starts, len(title)) if title else 0
         self.unknown_case = self._shouting_tokens()
 
+        outlet = _outlet_keys(domain, source)
+        self.source_keys = outlet[0]
         anchor_keys = set(by_key)
-        anchor_keys.update(self._site_keys())
-        anchor_keys.update(SOURCE + k for k in self.source_keys)
+        anchor_keys.update(outlet[1])
         self.anchor_keys = anchor_keys  # a set, not a frozenset: dict_keys & set iterates the smaller side
+        self._norms: list[Norm] | None = None
+        self._ends: list[int] | None = None
         self._positions: list[int] | None = None
         self._base_norms: dict[str, Norm] | None = None
         self._sorted_bases: list[str] | None = None
@@ -114,25 +142,34 @@ class Document:
     def from_article(cls, article: Article) -> Document:
         return cls(article.title, article.text, article.source, article.url)
 
+    @property
+    def ends(self) -> list[int]:
+        """Where each token ends (the spans compute it from ``starts`` and ``surfaces`` themselves)."""
+        if self._ends is None:
+            self._ends = [
+                start + len(surface) for start, surface in zip(self.starts, self.surfaces, strict=True)
+            ]
+        return self._ends
+
+    @property
+    def norms(self) -> list[Norm]:
+        """The normal forms of each token (only case-sensitive terms and prefixes need more than keys)."""
+        if self._norms is None:
+            cached = NORMS.get
+            self._norms = [cached(s) or normalise(s) for s in self.surfaces]
+        return self._norms
+
     def _shouting_tokens(self) -> frozenset[int]:
         unknown: list[int] = []
+        starts = self.starts
         line_start = 0
         for line in self.text.split("\n"):
             line_end = line_start + len(line)
-            if is_shouting(line):
-                unknown.extend(
-                    range(bisect_left(self.starts, line_start), bisect_left(self.starts, line_end))
-                )
+            # A lower-case ASCII letter, found within a few characters, says no (is_shouting copies the line).
+            if _ASCII_LOWER(line) is None and is_shouting(line):
+                unknown.extend(range(bisect_left(starts, line_start), bisect_left(starts, line_end)))
             line_start = line_end + 1
         return frozenset(unknown)
-
-    def _site_keys(self) -> list[str]:
-        if not self.domain:
-            return []
-        labels = self.domain.split(".")
-        keys = {SITE + ".".join(labels[i:]) for i in range(len(labels))}
-        keys.update(SITE + label for label in labels)
-        return sorted(keys)
 
     @property
     def positions(self) -> list[int]:
@@ -172,13 +209,14 @@ class Document:
 
     def spans_at(self, indices: list[int]) -> list[Span]:
         """The spans of these tokens (a possessive ``'s`` left out: "NATO's" highlights "NATO")."""
-        starts, ends, surfaces, norms = self.starts, self.ends, self.surfaces, self.norms
+        starts, surfaces = self.starts, self.surfaces
         spans = []
         for i in indices:
-            if norms[i].trim:
+            surface = surfaces[i]
+            if possessive_trim(surface):
                 spans.append(self.span(i, i))
             else:
-                spans.append(_new_span((starts[i], ends[i], surfaces[i])))
+                spans.append(_new_span((starts[i], starts[i] + len(surface), surface)))
         return spans
 
     def sorted_bases(self) -> list[str]:
@@ -199,7 +237,9 @@ class Document:
 
     def span(self, first: int, last: int) -> Span:
         """The span from token ``first`` to token ``last`` (inclusive)."""
-        start, end = self.starts[first], self.ends[last] - self.norms[last].trim
+        last_surface = self.surfaces[last]
+        start = self.starts[first]
+        end = self.starts[last] + len(last_surface) - possessive_trim(last_surface)
         return _new_span((start, end, self.text[start:end]))
 
     def key_hits(self, key: str) -> tuple[Span, ...]:

@@ -1,0 +1,116 @@
+"""Tokenising: the ASCII path, the general path and the tokeniser's definition never disagree.
+
+Articles are cut into tokens on one of two paths (text whose only non-ASCII characters are typographic
+quotes, dashes and the like takes a cheaper ASCII path); both must find exactly the tokens of the
+reference pattern below, the one the module docstring of ``bot.matching.text`` describes, with the same
+offsets, so that no query matches differently because of the path an article took.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from bot.matching import Document, evaluate, parse_query
+from bot.matching.text import (
+    ASCII_SEPARATORS,
+    TOKEN_RE,
+    ascii_path,
+    ascii_tokens,
+    general_tokens,
+    normalise,
+    tokens,
+)
+
+_WORD = r"[^\W_][\w\u0300-\u036f\u00ad\u200c\u200d]*"
+REFERENCE = re.compile(
+    r"[^\W\d_]\.(?:[^\W\d_]\.)+"  # dotted abbreviation: U.S., U.K., D.C.
+    rf"|{_WORD}(?:['’‘ʼ′]{_WORD})*"
+)
+"""The tokeniser as first written: plain and slow, kept here as the definition the fast paths must meet."""
+
+
+def reference(text: str) -> tuple[list[int], list[str]]:
+    """Where the tokens start, and their texts (each ends where its text does)."""
+    found = list(REFERENCE.finditer(text))
+    return [m.start() for m in found], [m.group() for m in found]
+
+
+# Characters chosen to meet every rule: dots and letters (abbreviations), apostrophes of all kinds,
+# underscores and digits (word characters that cannot start a word), line breaks, accents (composed and
+# combining), a soft hyphen, a letter that is an apostrophe (ʼ), and separators of the ASCII path.
+TRICKY = "aZxU.S'’‘′ʼ _-\n09é\u0301\u00ad£“—"
+ASCII_TRICKY = "aAbU.S.'’‘′ _-\n09£“—…"
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.text(alphabet=TRICKY, max_size=40))
+@example("U.S.-led talks, O’Brien's rock'n'roll; the U.S.Army and D.C.'s a.b.c. 3.a.b. x'U.S.A.")
+def test_every_path_finds_the_reference_tokens(text: str) -> None:
+    expected = reference(text)
+    assert general_tokens(text) == expected
+    assert tokens(text) == expected
+    if ascii_path(text):
+        assert ascii_tokens(text) == expected
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.text(alphabet=ASCII_TRICKY, max_size=60))
+@example("U.S. U.S U.S.A. a.b U.S.'s NATO’s don't ''x x'' rock'n'roll_ 3.4. _a 'tis a.'b")
+def test_ascii_path_takes_ascii_text_with_typographic_punctuation(text: str) -> None:
+    assert ascii_path(text)
+    assert ascii_tokens(text) == reference(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=30))
+def test_any_text_is_tokenised_as_the_reference_does(text: str) -> None:
+    assert tokens(text) == reference(text)
+
+
+def test_the_pattern_is_the_reference() -> None:
+    text = "U.S.-led talks in Kyiv, O’Brien said; Erdoğan’s cafe\u0301; rock'n'roll at 3.30 p.m."
+    assert [m.group() for m in TOKEN_RE.finditer(text)] == reference(text)[1]
+
+
+@pytest.mark.parametrize("char", ASCII_SEPARATORS)
+def test_ascii_separators_are_never_part_of_a_word(char: str) -> None:
+    joined = char in "’‘′"  # apostrophes join words, as ' does
+    assert REFERENCE.findall(f"a{char}b") == ([f"a{char}b"] if joined else ["a", "b"])
+    assert REFERENCE.findall(f"{char}b{char}") == ["b"]
+
+
+def test_text_with_letters_beyond_ascii_takes_the_general_path() -> None:
+    assert ascii_path("O’Brien paid £3 – “quoted” …")
+    for text in ["Erdoğan", "cafe\u0301", "Zelen\u00adskyy", "NATOʼs", "x²"]:
+        assert not ascii_path(text)
+
+
+@pytest.mark.parametrize(
+    ("curly", "straight"),
+    [("NATO’s allies", "NATO's allies"), ("O’Brien spoke", "O'Brien spoke"), ("Kyiv — “war”", "Kyiv - war")],
+)
+def test_documents_on_either_path_match_alike(curly: str, straight: str) -> None:
+    for query in ["NATO", "O'Brien", '"nato allies"', "kyiv", "war"]:
+        a, b = (
+            evaluate(parse_query(query), Document(curly, "")),
+            evaluate(parse_query(query), Document(straight, "")),
+        )
+        assert (a is None) == (b is None), query
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=TRICKY + "BCnt", max_size=60))
+def test_document_tables_follow_the_tokens(text: str) -> None:
+    doc = Document(text, "")
+    starts, surfaces = reference(doc.text)
+    assert (doc.starts, doc.surfaces) == (starts, surfaces)
+    assert doc.ends == [m.end() for m in REFERENCE.finditer(doc.text)]
+    assert doc.keys == [normalise(s).key for s in surfaces]
+    assert doc.norms == [normalise(s) for s in surfaces]
+    assert sorted(i for hits in doc.by_key.values() for i in hits) == list(range(len(surfaces)))
+    for key, hits in doc.by_key.items():
+        assert all(doc.keys[i] == key for i in hits)
