@@ -28,7 +28,7 @@ from bot.core.models import Span
 from bot.matching.aliases import AliasTable, default_aliases
 from bot.matching.document import Document, sorted_spans
 from bot.matching.evaluate import EVALUATORS, Ranges
-from bot.matching.parser import parse_query, parse_simple
+from bot.matching.parser import parse_query, parse_simple, simple_word_key
 from bot.matching.query import And, Node, Not, Or, Phrase, Prefix, Query, Term, Word
 from bot.matching.selectivity import anchors, key_cost
 from bot.matching.slots import Entry, Item, Slot, Verified, change, post_in
@@ -54,13 +54,16 @@ class SubscriptionIndex:
     kept as an :class:`Entry` with their tree, shared by the keys that have the same query.
     """
 
-    __slots__ = ("_aliases", "_by_key", "_entries", "_heads", "_prefixes", "_short", "_slots")
+    __slots__ = ("_aliases", "_by_key", "_entries", "_heads", "_prefixes", "_short", "_slots", "_words")
 
     def __init__(self, aliases: AliasTable | None = None) -> None:
         self._aliases = aliases
         self._by_key: dict[str, Entry | str] = {}
         """Key -> its entry, or the canonical text of its compact query."""
         self._entries: dict[Query, Entry] = {}
+        self._words: dict[str, str | list[str]] = {}
+        """Word key -> the subscription key (or keys) of the queries that are that one plain word: the
+        commonest query, kept without a :class:`Slot` (a hit is a match, with the word's spans)."""
         self._slots: dict[str, Slot] = {}
         self._prefixes: dict[str, Slot] = {}
         self._heads: dict[str, dict[int, int]] = {}
@@ -105,6 +108,13 @@ class SubscriptionIndex:
         gc.disable()
         try:
             for key, text in queries:
+                word = simple_word_key(text, aliases) if " " not in text else None
+                if word is not None:  # the commonest query, filed without a tree
+                    if key in self._by_key:
+                        self.remove(key)
+                    self._by_key[key] = text
+                    self._post_word(word, key, add=True)
+                    continue
                 node = parse_simple(text, aliases, terms)
                 if node is None:
                     try:
@@ -169,14 +179,19 @@ class SubscriptionIndex:
         by_key, keys, starts, text = doc.by_key, doc.keys, doc.starts, doc.text
         last = len(keys) - 1
         hits: Ranges
+        words = self._words
         for token_key in anchor_keys:
+            found = words.get(token_key)
+            if found is not None:
+                spans = doc.key_hits(token_key)
+                if isinstance(found, str):
+                    out[found] = spans
+                else:
+                    for key in found:
+                        out[key] = spans
             slot = slots.get(token_key)
             if slot is None:
                 continue
-            if slot.keys:
-                spans = doc.key_hits(token_key)
-                for key in slot.keys:
-                    out[key] = spans
             if slot.branches:
                 hits = doc.key_hits(token_key)
                 for item in slot.branches:
@@ -282,11 +297,11 @@ class SubscriptionIndex:
         """File (or unfile) an item under its anchors; the anchors are recomputed on removal. ``whole``:
         ``node`` is all of a compact query (a plain word's spans are then the query's)."""
         if _is_plain(node):
-            slot = self._slot(node.key)
             if whole and isinstance(item, str):
-                slot.keys = change(slot.keys, item, add)
-            else:
-                slot.branches = change(slot.branches, item, add)
+                self._post_word(node.key, item, add)
+                return
+            slot = self._slot(node.key)
+            slot.branches = change(slot.branches, item, add)
             self._drop_if_empty(node.key, slot, add)
             return
         if _is_plain_prefix(node):
@@ -329,6 +344,24 @@ class SubscriptionIndex:
             slot = self._prefix_slot(prefix)
             slot.verify = change(slot.verify, item, add)
             self._count_prefix(prefix, slot, add)
+
+    def _post_word(self, word: str, key: str, add: bool) -> None:
+        """File (or unfile) ``key`` as a query of the one plain word whose key is ``word``."""
+        words = self._words
+        found = words.get(word)
+        if add:
+            if found is None:
+                words[word] = key
+            elif isinstance(found, str):
+                words[word] = [found, key]
+            else:
+                found.append(key)
+        elif isinstance(found, str):
+            del words[word]
+        elif found is not None:
+            found.remove(key)
+            if len(found) == 1:
+                words[word] = found[0]
 
     def _prefix_slot(self, prefix: str) -> Slot:
         slot = self._prefixes.get(prefix)

@@ -463,7 +463,8 @@ def _simple_term(chunk: str, aliases: AliasTable, terms: dict[str, Term] | None)
 
 def _new_simple_term(chunk: str, aliases: AliasTable) -> Term | None:
     if _SIMPLE_WORD.fullmatch(chunk):
-        return _simple_word(chunk, aliases)
+        key = simple_word_key(chunk, aliases)
+        return None if key is None else Word(sys.intern(key), sys.intern(chunk))
     if chunk[-1:] == "*":
         prefix = chunk[:-1]
         if not _SIMPLE_WORD.fullmatch(prefix) or sum(c.isalpha() for c in prefix) < 3:
@@ -483,6 +484,10 @@ def _new_simple_term(chunk: str, aliases: AliasTable) -> Term | None:
     return None
 
 
-def _simple_word(chunk: str, aliases: AliasTable) -> Word | None:
-    key = sys.intern(stem(chunk))
-    return None if aliases.alternatives(key) else Word(key, sys.intern(chunk))
+def simple_word_key(text: str, aliases: AliasTable) -> str | None:
+    """The key of the word ``text`` when :func:`parse_simple` would take it as a query of one plain word
+    (lower-case ASCII letters and digits, no aliases), else None."""
+    if not _SIMPLE_WORD.fullmatch(text):
+        return None
+    key = stem(text)
+    return None if aliases.alternatives(key) else key

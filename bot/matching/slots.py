@@ -54,13 +54,12 @@ Keyset = tuple[Item, tuple[str, ...], tuple[str, ...]]
 
 
 class Slot:
-    """Everything filed under one key. ``keys``: the subscription keys of compact queries that a hit
-    matches (in a word slot, whole queries of one plain word, whose spans are the word's; in a prefix
-    slot, also branches and prefixes whose spans are merged). ``branches``: other items a hit matches
-    (spans merged). ``keysets``: a match when their other keys are present and none of their excluded
-    keys. ``verify``: items to evaluate. ``both[other]``: ANDs waiting for a second key anywhere.
-    ``bigrams[other]``: two-word phrases that match when the next word has the key ``other``;
-    ``after[other]``: longer phrases to evaluate then."""
+    """Everything filed under one key. ``keys`` (prefix slots): the subscription keys of compact queries
+    that a hit matches. ``branches``: other items a hit matches (spans merged). ``keysets``: a match when
+    their other keys are present and none of their excluded keys. ``verify``: items to evaluate.
+    ``both[other]``: ANDs waiting for a second key anywhere. ``bigrams[other]``: two-word phrases that
+    match when the next word has the key ``other``; ``after[other]``: longer phrases to evaluate then.
+    (Queries of one plain word are not in slots: see ``SubscriptionIndex._words``.)"""
 
     __slots__ = ("after", "bigrams", "both", "branches", "keys", "keysets", "verify")
 
