@@ -17,23 +17,28 @@ rebuild.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterable
 from itertools import compress
 from operator import itemgetter
 from typing import TypeGuard
 
+from bot.core.errors import QueryError
 from bot.core.models import Span
-from bot.matching.aliases import AliasTable
+from bot.matching.aliases import AliasTable, default_aliases
 from bot.matching.document import Document, sorted_spans
 from bot.matching.evaluate import EVALUATORS, Ranges
-from bot.matching.query import And, Node, Not, Phrase, Prefix, Query, Word
+from bot.matching.parser import parse_query, parse_simple, simple_word_key
+from bot.matching.query import And, Node, Not, Or, Phrase, Prefix, Query, Term, Word
 from bot.matching.selectivity import anchors, key_cost
-from bot.matching.slots import Entry, Item, Slot, change, keys_of, post_in
+from bot.matching.slots import Entry, Item, Slot, Verified, change, post_in
 
 _HEAD = 5
 """Prefixes at least this long are found through their first ``_HEAD`` letters (few words share them);
 shorter ones by trying each of their lengths on every word."""
 _HEAD_OF: Callable[[str], str] = itemgetter(slice(0, _HEAD))
+_NO_ALIASES = AliasTable()
+"""Compact queries have no aliases: their canonical text parsed with no table gives their tree back."""
 
 
 class SubscriptionIndex:
@@ -41,14 +46,24 @@ class SubscriptionIndex:
 
     With ``aliases``, every added query is re-expanded with that table, so the whole index agrees on
     aliases whatever table each query was parsed with.
+
+    Most queries are stored compactly: one whose match is decided from the key tables alone (a plain
+    word or prefix, a keyset, a two-word phrase of plain words, an ``OR`` of those) and that has no
+    aliases is filed as its subscription key, and remembered only by its canonical text (the key itself
+    when they are equal), from which :meth:`get` and :meth:`remove` parse it again. Other queries are
+    kept as an :class:`Entry` with their tree, shared by the keys that have the same query.
     """
 
-    __slots__ = ("_aliases", "_by_key", "_entries", "_heads", "_prefixes", "_short", "_slots")
+    __slots__ = ("_aliases", "_by_key", "_entries", "_heads", "_prefixes", "_short", "_slots", "_words")
 
     def __init__(self, aliases: AliasTable | None = None) -> None:
         self._aliases = aliases
-        self._by_key: dict[str, Entry] = {}
+        self._by_key: dict[str, Entry | str] = {}
+        """Key -> its entry, or the canonical text of its compact query."""
         self._entries: dict[Query, Entry] = {}
+        self._words: dict[str, str | list[str]] = {}
+        """Word key -> the subscription key (or keys) of the queries that are that one plain word: the
+        commonest query, kept without a :class:`Slot` (a hit is a match, with the word's spans)."""
         self._slots: dict[str, Slot] = {}
         self._prefixes: dict[str, Slot] = {}
         self._heads: dict[str, dict[int, int]] = {}
@@ -60,44 +75,94 @@ class SubscriptionIndex:
         """Index ``query`` under ``key``, replacing what ``key`` had."""
         if self._aliases is not None:
             query = query.with_aliases(self._aliases)
+        compact = _compact(query)
         old = self._by_key.get(key)
         if old is not None:
-            if old.query == query:
+            if (compact and old == query.canonical) if isinstance(old, str) else old.query == query:
                 return
             self.remove(key)
+        if compact:
+            self._by_key[key] = key if key == query.canonical else query.canonical
+            self._file_compact(key, query.root, add=True)
+            return
         entry = self._entries.get(query)
         if entry is None:
             entry = self._entries[query] = Entry(query)
             entry.keys = (key,)
             for item in entry.items():
-                self._file(item, add=True)
+                self._file(item, item.node, add=True)
         else:
             entry.keys = (*entry.keys, key)
-            self._sync_keys(entry)
         self._by_key[key] = entry
+
+    def add_many(self, queries: Iterable[tuple[str, str]]) -> list[tuple[str, QueryError]]:
+        """Index many ``(key, query text)`` pairs at once (loading stored subscriptions), as :meth:`add`
+        would each parsed one, but faster: canonical texts of the common shapes skip the general parser
+        (:func:`bot.matching.parser.parse_simple`) and are filed with no query object made, and the
+        garbage collector, which would walk the growing index again and again, waits until the end.
+        Returns the keys whose text does not parse, with the error; they are not indexed."""
+        aliases = self._aliases if self._aliases is not None else default_aliases()
+        failed: list[tuple[str, QueryError]] = []
+        terms: dict[str, Term] = {}  # parse_simple's words, prefixes and phrases: many queries share them
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            for key, text in queries:
+                word = simple_word_key(text, aliases) if " " not in text else None
+                if word is not None:  # the commonest query, filed without a tree
+                    if key in self._by_key:
+                        self.remove(key)
+                    self._by_key[key] = text
+                    self._post_word(word, key, add=True)
+                    continue
+                node = parse_simple(text, aliases, terms)
+                if node is None:
+                    try:
+                        query = parse_query(text, aliases)
+                    except QueryError as exc:
+                        failed.append((key, exc))
+                        continue
+                    self.add(key, query)
+                    continue
+                old = self._by_key.get(key)
+                if old is not None:
+                    if old == text:
+                        continue
+                    self.remove(key)
+                self._by_key[key] = text  # parse_simple answers only for a canonical text
+                self._file_compact(key, node, add=True)
+        finally:
+            if collecting:
+                gc.enable()
+        return failed
 
     def remove(self, key: str) -> None:
         """Forget ``key``; unknown keys are ignored."""
-        entry = self._by_key.pop(key, None)
-        if entry is None:
+        found = self._by_key.pop(key, None)
+        if found is None:
             return
+        if isinstance(found, str):
+            self._file_compact(key, _reparse(found).root, add=False)
+            return
+        entry = found
         entry.keys = tuple(k for k in entry.keys if k != key)
         if entry.keys:
-            self._sync_keys(entry)
             return
         del self._entries[entry.query]
         for item in entry.items():
-            self._file(item, add=False)
+            self._file(item, item.node, add=False)
 
     def compact(self) -> None:
         """Copy every slot and what it holds into fresh objects, slot after slot, so that what one
-        lookup touches sits together in memory (after loading many subscriptions at once)."""
+        lookup touches sits together in memory (after adding many subscriptions one by one)."""
         self._slots = {key: slot.copy() for key, slot in self._slots.items()}
         self._prefixes = {key: slot.copy() for key, slot in self._prefixes.items()}
 
     def get(self, key: str) -> Query | None:
-        entry = self._by_key.get(key)
-        return None if entry is None else entry.query
+        found = self._by_key.get(key)
+        if found is None:
+            return None
+        return _reparse(found) if isinstance(found, str) else found.query
 
     def __len__(self) -> int:
         return len(self._by_key)
@@ -108,24 +173,29 @@ class SubscriptionIndex:
     def match(self, doc: Document) -> dict[str, tuple[Span, ...]]:
         """Every key whose query matches ``doc``, with the spans that made it fire."""
         out: dict[str, tuple[Span, ...]] = {}
-        candidates: set[Item] = set()
+        candidates: set[Verified] = set()
         anchor_keys = doc.anchor_keys
         slots = self._slots
         by_key, keys, starts, text = doc.by_key, doc.keys, doc.starts, doc.text
         last = len(keys) - 1
         hits: Ranges
+        words = self._words
         for token_key in anchor_keys:
+            found = words.get(token_key)
+            if found is not None:
+                spans = doc.key_hits(token_key)
+                if isinstance(found, str):
+                    out[found] = spans
+                else:
+                    for key in found:
+                        out[key] = spans
             slot = slots.get(token_key)
             if slot is None:
                 continue
-            if slot.keys:
-                spans = doc.key_hits(token_key)
-                for key in slot.keys:
-                    out[key] = spans
             if slot.branches:
                 hits = doc.key_hits(token_key)
-                for branch in slot.branches:
-                    _merge(out, branch.entry, hits)
+                for item in slot.branches:
+                    _merge(out, item, hits)
             if slot.keysets:
                 for item, others, excluded in slot.keysets:
                     for other in others:
@@ -139,7 +209,7 @@ class SubscriptionIndex:
                             hits = doc.key_hits(token_key)
                             if others:
                                 hits = [*hits, *(span for k in others for span in doc.key_hits(k))]
-                            _merge(out, item.entry, hits)
+                            _merge(out, item, hits)
             if slot.verify:
                 candidates.update(slot.verify)
             if slot.both:
@@ -163,7 +233,7 @@ class SubscriptionIndex:
                         if phrases and text.find("\n", starts[i], starts[i + 1]) < 0:
                             hits = [doc.span(i, i + 1)]
                             for item in phrases:
-                                _merge(out, item.entry, hits)
+                                _merge(out, item, hits)
         if self._heads or self._short:
             self._walk_prefixes(doc, out, candidates)
 
@@ -172,10 +242,12 @@ class SubscriptionIndex:
             node = item.node
             verified = evaluators[type(node)](node, doc)
             if verified is not None:
-                _merge(out, item.entry, verified)
+                _merge(out, item, verified)
         return out
 
-    def _walk_prefixes(self, doc: Document, out: dict[str, tuple[Span, ...]], candidates: set[Item]) -> None:
+    def _walk_prefixes(
+        self, doc: Document, out: dict[str, tuple[Span, ...]], candidates: set[Verified]
+    ) -> None:
         """Each distinct word once through the prefix table: plain prefixes are matches right away."""
         heads, short, prefixes = self._heads, self._short, self._prefixes
         words: Iterable[str] = doc.base_norms
@@ -196,10 +268,14 @@ class SubscriptionIndex:
                     if n <= len(base) and (slot := prefixes.get(base[:n])) is not None:
                         hit.append((base, slot))
         for base, slot in hit:
-            if slot.plain or slot.branches:
+            if slot.keys:
                 hits = doc.base_hits(base)
-                for item in (*(slot.plain or ()), *(slot.branches or ())):
-                    _merge(out, item.entry, hits)
+                for key in slot.keys:
+                    _merge(out, key, hits)
+            if slot.branches:
+                hits = doc.base_hits(base)
+                for item in slot.branches:
+                    _merge(out, item, hits)
             if slot.verify:
                 candidates.update(slot.verify)
 
@@ -209,22 +285,29 @@ class SubscriptionIndex:
             slot = self._slots[key] = Slot()
         return slot
 
-    def _file(self, item: Item, *, add: bool) -> None:
-        """File (or unfile) an item under its anchors; the anchors are recomputed on removal."""
-        node = item.node
+    def _file_compact(self, key: str, root: Node, add: bool) -> None:
+        """File (or unfile) the compact query ``root`` under its anchors, with ``key`` as its item."""
+        if isinstance(root, Or):
+            for child in root.children:
+                self._file(key, child, add, whole=False)
+        else:
+            self._file(key, root, add)
+
+    def _file(self, item: Item, node: Node, add: bool, whole: bool = True) -> None:
+        """File (or unfile) an item under its anchors; the anchors are recomputed on removal. ``whole``:
+        ``node`` is all of a compact query (a plain word's spans are then the query's)."""
         if _is_plain(node):
+            if whole and isinstance(item, str):
+                self._post_word(node.key, item, add)
+                return
             slot = self._slot(node.key)
-            if isinstance(item, Entry):
-                slot.plain = change(slot.plain, item, add)
-                slot.keys = keys_of(slot.plain)
-            else:
-                slot.branches = change(slot.branches, item, add)
-            self._drop_if_empty(node.key, slot)
+            slot.branches = change(slot.branches, item, add)
+            self._drop_if_empty(node.key, slot, add)
             return
-        if isinstance(node, Prefix) and node.cased is None and not node.title:
+        if _is_plain_prefix(node):
             slot = self._prefix_slot(node.prefix)
-            if isinstance(item, Entry):
-                slot.plain = change(slot.plain, item, add)
+            if isinstance(item, str):
+                slot.keys = change(slot.keys, item, add)
             else:
                 slot.branches = change(slot.branches, item, add)
             self._count_prefix(node.prefix, slot, add)
@@ -234,42 +317,51 @@ class SubscriptionIndex:
             first, others, excluded = keyset
             slot = self._slot(first)
             slot.keysets = change(slot.keysets, (item, others, excluded), add)
-            self._drop_if_empty(first, slot)
+            self._drop_if_empty(first, slot, add)
             return
+        if _is_bigram(node):
+            first, second = node.words[0].key, node.words[1].key  # as anchors() pairs them
+            slot = self._slot(first)
+            slot.bigrams = post_in(slot.bigrams, second, item, add)
+            self._drop_if_empty(first, slot, add)
+            return
+        assert not isinstance(item, str), "only queries decided from the key tables are stored compactly"
         found = anchors(node)
         assert found is not None, "parse_query refuses queries that only exclude"
         for key in found.keys:
             slot = self._slot(key)
             slot.verify = change(slot.verify, item, add)
-            self._drop_if_empty(key, slot)
+            self._drop_if_empty(key, slot, add)
         for first, second in found.both:
             slot = self._slot(first)
             slot.both = post_in(slot.both, second, item, add)
-            self._drop_if_empty(first, slot)
-        bigram = (
-            isinstance(node, Phrase)
-            and len(node.words) == 2
-            and not node.title
-            and all(_is_plain(word) for word in node.words)
-        )
+            self._drop_if_empty(first, slot, add)
         for first, second in found.pairs:
             slot = self._slot(first)
-            if bigram:
-                slot.bigrams = post_in(slot.bigrams, second, item, add)
-            else:
-                slot.after = post_in(slot.after, second, item, add)
-            self._drop_if_empty(first, slot)
+            slot.after = post_in(slot.after, second, item, add)
+            self._drop_if_empty(first, slot, add)
         for prefix in found.prefixes:
             slot = self._prefix_slot(prefix)
             slot.verify = change(slot.verify, item, add)
             self._count_prefix(prefix, slot, add)
 
-    def _sync_keys(self, entry: Entry) -> None:
-        """After ``entry`` gained or lost a key: a plain word's slot keeps its queries' keys at hand."""
-        node = entry.node
-        if _is_plain(node):
-            slot = self._slots[node.key]
-            slot.keys = keys_of(slot.plain)
+    def _post_word(self, word: str, key: str, add: bool) -> None:
+        """File (or unfile) ``key`` as a query of the one plain word whose key is ``word``."""
+        words = self._words
+        found = words.get(word)
+        if add:
+            if found is None:
+                words[word] = key
+            elif isinstance(found, str):
+                words[word] = [found, key]
+            else:
+                found.append(key)
+        elif isinstance(found, str):
+            del words[word]
+        elif found is not None:
+            found.remove(key)
+            if len(found) == 1:
+                words[word] = found[0]
 
     def _prefix_slot(self, prefix: str) -> Slot:
         slot = self._prefixes.get(prefix)
@@ -280,7 +372,7 @@ class SubscriptionIndex:
     def _count_prefix(self, prefix: str, slot: Slot, add: bool) -> None:
         """After a prefix query came or went: drop the prefix's slot once empty, and keep the length
         counts in step (``_short``, or ``_heads`` under the prefix's first letters)."""
-        if slot.empty():
+        if not add and slot.empty():
             del self._prefixes[prefix]
         head = prefix[:_HEAD]
         lengths = self._short if len(prefix) < _HEAD else self._heads.setdefault(head, {})
@@ -292,16 +384,20 @@ class SubscriptionIndex:
             if not lengths and len(prefix) >= _HEAD:
                 del self._heads[head]
 
-    def _drop_if_empty(self, key: str, slot: Slot) -> None:
-        if slot.empty():
+    def _drop_if_empty(self, key: str, slot: Slot, add: bool) -> None:
+        if not add and slot.empty():
             del self._slots[key]
 
 
-def _merge(out: dict[str, tuple[Span, ...]], entry: Entry, hits: Ranges) -> None:
-    """Record that ``entry``'s query matched with ``hits``, adding them to the spans of an earlier match
+def _merge(out: dict[str, tuple[Span, ...]], item: Item, hits: Ranges) -> None:
+    """Record that ``item``'s query matched with ``hits``, adding them to the spans of an earlier match
     (another branch, another word with the prefix, another place of the phrase). Every key of an entry
     is written together, so the first one says whether the query matched before."""
-    keys = entry.keys
+    if isinstance(item, str):
+        before = out.get(item)
+        out[item] = sorted_spans(hits) if before is None else sorted_spans([*before, *hits])
+        return
+    keys = item.entry.keys
     before = out.get(keys[0])
     spans = sorted_spans(hits) if before is None else sorted_spans([*before, *hits])
     for key in keys:
@@ -311,6 +407,49 @@ def _merge(out: dict[str, tuple[Span, ...]], entry: Entry, hits: Ranges) -> None
 def _is_plain(node: Node) -> TypeGuard[Word]:
     """A word that any token with its key matches, and only such a token."""
     return isinstance(node, Word) and node.cased is None and not node.aliases and not node.title
+
+
+def _is_plain_prefix(node: Node) -> TypeGuard[Prefix]:
+    return isinstance(node, Prefix) and node.cased is None and not node.title
+
+
+def _is_bigram(node: Node) -> TypeGuard[Phrase]:
+    """A phrase of two plain words: it matches where the second word comes right after the first."""
+    return (
+        isinstance(node, Phrase)
+        and len(node.words) == 2
+        and not node.title
+        and _is_plain(node.words[0])
+        and _is_plain(node.words[1])
+    )
+
+
+def _compact(query: Query) -> bool:
+    """Whether ``query`` can be stored as its canonical text: decided from the key tables alone, no
+    aliases anywhere, and given back by parsing its canonical text with no aliases (checked for text that
+    is not ASCII, where folding might not be idempotent)."""
+    root = query.root
+    if not all(map(_decided, root.children if isinstance(root, Or) else (root,))):
+        return False
+    return query.canonical.isascii() or _reparse(query.canonical).root == root
+
+
+def _decided(node: Node) -> bool:
+    """A plain word or prefix, a keyset whose excluded words have no aliases, or a two-word phrase of
+    plain words."""
+    if _is_plain(node) or _is_plain_prefix(node) or _is_bigram(node):
+        return True
+    if not isinstance(node, And) or _keyset(node) is None:
+        return False
+    return not any(
+        isinstance(c, Not) and isinstance(c.child, Word) and c.child.aliases for c in node.children
+    )
+
+
+def _reparse(canonical: str) -> Query:
+    """A compact query again, from its canonical text."""
+    node = parse_simple(canonical, _NO_ALIASES)
+    return Query(node, canonical) if node is not None else parse_query(canonical, _NO_ALIASES)
 
 
 def _keyset(node: Node) -> tuple[str, tuple[str, ...], tuple[str, ...]] | None:

@@ -1,7 +1,9 @@
 """What the subscription index files under one key (see :mod:`bot.matching.index`).
 
-A :class:`Slot` holds the items filed under a word key or a prefix; an :class:`Entry` is one distinct
-query with the subscription keys that share it, and a :class:`Branch` one top-level ``OR`` branch of it.
+A :class:`Slot` holds the items filed under a word key or a prefix. An item is what a hit is credited
+to: a subscription key (a ``str``) for a query stored compactly (one whose match is decided from the key
+tables alone: no tree is kept for it), else an :class:`Entry`, one distinct query with the subscription
+keys that share it, or a :class:`Branch`, one top-level ``OR`` branch of an entry.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ class Entry:
         root = query.root
         self.branches = tuple(Branch(self, c) for c in root.children) if isinstance(root, Or) else None
 
-    def items(self) -> tuple[Item, ...]:
+    def items(self) -> tuple[Verified, ...]:
         return (self,) if self.branches is None else self.branches
 
 
@@ -41,40 +43,43 @@ class Branch:
         self.node = node
 
 
-Item = Entry | Branch
+Verified = Entry | Branch
+"""An item that keeps its query's tree (it may need evaluating)."""
+
+Item = Entry | Branch | str
+"""What a hit is credited to; a ``str`` is the key of a compactly stored query."""
 
 Keyset = tuple[Item, tuple[str, ...], tuple[str, ...]]
 """An item that is plain words only, some excluded: (item, the other required keys, excluded keys)."""
 
 
 class Slot:
-    """Everything filed under one key: plain-word queries and OR branches (a hit is a match), keysets
-    (a match when their other keys are present and none of their excluded keys), items to verify, ANDs
-    waiting for a second key anywhere (``both[other]``), two-word phrases that match when the next word
-    has the key ``other`` (``bigrams[other]``), and longer phrases to verify then (``after[other]``)."""
+    """Everything filed under one key. ``keys`` (prefix slots): the subscription keys of compact queries
+    that a hit matches. ``branches``: other items a hit matches (spans merged). ``keysets``: a match when
+    their other keys are present and none of their excluded keys. ``verify``: items to evaluate.
+    ``both[other]``: ANDs waiting for a second key anywhere. ``bigrams[other]``: two-word phrases that
+    match when the next word has the key ``other``; ``after[other]``: longer phrases to evaluate then.
+    (Queries of one plain word are not in slots: see ``SubscriptionIndex._words``.)"""
 
-    __slots__ = ("after", "bigrams", "both", "branches", "keys", "keysets", "plain", "verify")
+    __slots__ = ("after", "bigrams", "both", "branches", "keys", "keysets", "verify")
 
     def __init__(self) -> None:
-        self.plain: list[Entry] | None = None
-        self.keys: tuple[str, ...] | None = None
-        """The keys of the plain-word queries in ``plain`` (word slots; a prefix slot needs entries)."""
-        self.branches: list[Branch] | None = None
+        self.keys: list[str] | None = None
+        self.branches: list[Item] | None = None
         self.keysets: list[Keyset] | None = None
-        self.verify: list[Item] | None = None
-        self.both: dict[str, list[Item]] | None = None
-        self.after: dict[str, list[Item]] | None = None
+        self.verify: list[Verified] | None = None
+        self.both: dict[str, list[Verified]] | None = None
+        self.after: dict[str, list[Verified]] | None = None
         self.bigrams: dict[str, list[Item]] | None = None
 
     def empty(self) -> bool:
-        parts = (self.plain, self.branches, self.keysets, self.verify, self.both, self.after, self.bigrams)
+        parts = (self.keys, self.branches, self.keysets, self.verify, self.both, self.after, self.bigrams)
         return not any(parts)
 
     def copy(self) -> Slot:
         """A deep copy of the containers (not of the entries they hold), allocated together."""
         new = Slot()
-        new.plain = None if self.plain is None else list(self.plain)
-        new.keys = None if self.keys is None else (*self.keys,)
+        new.keys = None if self.keys is None else list(self.keys)
         new.branches = None if self.branches is None else list(self.branches)
         new.keysets = None if self.keysets is None else [(i, (*o,), (*e,)) for i, o, e in self.keysets]
         new.verify = None if self.verify is None else list(self.verify)
@@ -82,10 +87,6 @@ class Slot:
         new.after = None if self.after is None else {k: list(v) for k, v in self.after.items()}
         new.bigrams = None if self.bigrams is None else {k: list(v) for k, v in self.bigrams.items()}
         return new
-
-
-def keys_of(entries: list[Entry] | None) -> tuple[str, ...] | None:
-    return None if entries is None else tuple(key for entry in entries for key in entry.keys)
 
 
 def change(items: list[_T] | None, item: _T, add: bool) -> list[_T] | None:

@@ -15,11 +15,15 @@ from bot.store.base import Store
 log = logging.getLogger(__name__)
 
 
+Group = Subscription | dict[int, Subscription]
+"""The subscriptions of one query: most queries have one, kept as it is (a dict costs ~200 bytes)."""
+
+
 class SubscriptionBook:
     def __init__(self, aliases: AliasTable) -> None:
         self.aliases = aliases
         self._index = SubscriptionIndex(aliases)
-        self._by_query: dict[str, dict[int, Subscription]] = {}
+        self._by_query: dict[str, Group] = {}
         self._queries: dict[int, str] = {}
         """subscription id -> its query, to remove by id."""
 
@@ -36,23 +40,70 @@ class SubscriptionBook:
             except QueryError as exc:
                 log.error("subscription %d: stored query %r no longer parses: %s", subscription.id, key, exc)
                 return
-            self._by_query[key] = {}
-        self._by_query[key][subscription.id] = subscription
+        self._put(subscription)
+
+    def add_many(self, subscriptions: Iterable[Subscription]) -> None:
+        """Index many stored subscriptions at once (loading them at start): as :meth:`add` each, in one
+        pass through :meth:`SubscriptionIndex.add_many`."""
+        subscriptions = list(subscriptions)
+        new: dict[str, str] = {}
+        for subscription in subscriptions:
+            if subscription.query not in self._by_query:
+                new.setdefault(subscription.query, subscription.query)
+        failed = dict(self._index.add_many(new.items()))
+        for subscription in subscriptions:
+            exc = failed.get(subscription.query)
+            if exc is not None:
+                log.error(
+                    "subscription %d: stored query %r no longer parses: %s",
+                    subscription.id,
+                    subscription.query,
+                    exc,
+                )
+            else:
+                self._put(subscription)
+
+    def _put(self, subscription: Subscription) -> None:
+        """File ``subscription`` under its query (already indexed), replacing one with its id."""
+        key = subscription.query
+        old = self._queries.get(subscription.id)
+        if old is not None and old != key:
+            self.remove(self._subscriptions(old)[subscription.id])
+        group = self._by_query.get(key)
+        if group is None or (isinstance(group, Subscription) and group.id == subscription.id):
+            self._by_query[key] = subscription
+        elif isinstance(group, Subscription):
+            self._by_query[key] = {group.id: group, subscription.id: subscription}
+        else:
+            group[subscription.id] = subscription
         self._queries[subscription.id] = key
 
+    def _subscriptions(self, query: str) -> dict[int, Subscription]:
+        """The subscriptions of ``query`` by id (a copy when the query has one)."""
+        group = self._by_query.get(query)
+        if group is None:
+            return {}
+        return {group.id: group} if isinstance(group, Subscription) else group
+
     def compact(self) -> None:
-        """After loading many subscriptions at once (see :meth:`SubscriptionIndex.compact`)."""
+        """After adding many subscriptions one by one (see :meth:`SubscriptionIndex.compact`)."""
         self._index.compact()
 
     def remove(self, subscription: Subscription) -> None:
-        self._queries.pop(subscription.id, None)
+        if self._queries.get(subscription.id) == subscription.query:
+            del self._queries[subscription.id]
         group = self._by_query.get(subscription.query)
         if group is None:
             return
-        group.pop(subscription.id, None)
-        if not group:
-            del self._by_query[subscription.query]
-            self._index.remove(subscription.query)
+        if isinstance(group, dict):
+            group.pop(subscription.id, None)
+            if len(group) == 1:
+                self._by_query[subscription.query] = next(iter(group.values()))
+            return
+        if group.id != subscription.id:
+            return
+        del self._by_query[subscription.query]
+        self._index.remove(subscription.query)
 
     def follow(self, ids: Iterable[int], stored: Mapping[int, Subscription]) -> int:
         """Another worker changed the subscriptions ``ids``: index each as ``stored`` holds it now, or
@@ -64,34 +115,48 @@ class SubscriptionBook:
                 moved += sub_id not in self._queries
                 self.add(subscription)
             elif (query := self._queries.get(sub_id)) is not None:
-                self.remove(self._by_query[query][sub_id])
+                self.remove(self._subscriptions(query)[sub_id])
                 moved += 1
         return moved
 
     def replace(self, subscription: Subscription) -> None:
         """A stored subscription changed (paused or resumed with a command): match with the new one."""
         group = self._by_query.get(subscription.query)
-        if group is not None and subscription.id in group:
-            group[subscription.id] = subscription
+        if isinstance(group, dict):
+            if subscription.id in group:
+                group[subscription.id] = subscription
+        elif group is not None and group.id == subscription.id:
+            self._by_query[subscription.query] = subscription
 
     def set_paused(self, channel: ChannelRef, paused: bool) -> None:
-        for group in self._by_query.values():
-            for sub_id, subscription in group.items():
-                if subscription.channel == channel:
-                    group[sub_id] = dataclasses.replace(subscription, paused=paused)
+        for query, group in self._by_query.items():
+            if isinstance(group, dict):
+                for sub_id, subscription in group.items():
+                    if subscription.channel == channel:
+                        group[sub_id] = dataclasses.replace(subscription, paused=paused)
+            elif group.channel == channel:
+                self._by_query[query] = dataclasses.replace(group, paused=paused)
 
     def match(self, article: Article) -> list[Match]:
         hits = self._index.match(Document.from_article(article))
         matches = []
+        by_query = self._by_query
         for key, spans in hits.items():
-            for subscription in self._by_query.get(key, {}).values():
+            group = by_query.get(key)
+            if group is None:
+                continue
+            if isinstance(group, Subscription):
+                if group.live:
+                    matches.append(Match(group, tuple(spans)))
+                continue
+            for subscription in group.values():
                 if subscription.live:
                     matches.append(Match(subscription, tuple(spans)))
         matches.sort(key=lambda m: m.subscription.id)
         return matches
 
     def __len__(self) -> int:
-        return sum(len(group) for group in self._by_query.values())
+        return len(self._queries)
 
 
 async def pause_channel(store: Store, book: SubscriptionBook, channel: ChannelRef, reason: str) -> int:
