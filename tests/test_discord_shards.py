@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from bot.app import App
-from bot.config import load_config
 from handlers.discord.shards import lease_name
 from tests.fake_discord import CHANNEL_ID, FORUM_CHANNEL_ID, GUILD_ID, TOKEN, FakeDiscord
+from tests.fleet_support import Start, fleet, until
 from tests.postgres import Cluster
 from tests.test_discord import (
     TOKEN_ENV,
@@ -45,9 +45,6 @@ def fleet_config(tmp_path: Path, fake: FakeDiscord, url: str, name: str) -> Path
     return path
 
 
-Start = Callable[[str], Awaitable[App]]
-
-
 @pytest.fixture
 async def start_worker(
     tmp_path: Path, fake: FakeDiscord, pg_cluster: Cluster, monkeypatch: pytest.MonkeyPatch
@@ -55,24 +52,8 @@ async def start_worker(
     """Starts a worker (``newsbot run``'s App) on the test's database; all are closed after the test."""
     monkeypatch.setenv(TOKEN_ENV, TOKEN)
     url = pg_cluster.database()
-    workers: list[App] = []
-
-    async def start(name: str) -> App:
-        app = await App.build(load_config(fleet_config(tmp_path, fake, url, name)))
-        workers.append(app)
-        await app.start()
-        return app
-
-    yield start
-    for app in reversed(workers):
-        await app.close()
-
-
-async def until(predicate: Callable[[], object], within: float = 15.0) -> None:
-    deadline = time.monotonic() + within
-    while not predicate():
-        assert time.monotonic() < deadline, "it did not happen in time"
-        await asyncio.sleep(0.05)
+    async with fleet(lambda name: fleet_config(tmp_path, fake, url, name)) as start:
+        yield start
 
 
 def held(app: App) -> set[int]:

@@ -5,15 +5,13 @@ answered once, by the worker it reached; a subscription made through one worker 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from bot.app import App
-from bot.config import load_config
 from tests.fake_slack import FakeSlack
+from tests.fleet_support import Start, fleet, until
 from tests.postgres import Cluster
 from tests.test_slack import (
     CHANNEL,
@@ -21,8 +19,6 @@ from tests.test_slack import (
     article,
     slack_server,  # noqa: F401 (the fixture fake)
 )
-
-Start = Callable[[str], Awaitable[App]]
 
 
 def fleet_config(tmp_path: Path, fake: FakeSlack, url: str, name: str) -> Path:
@@ -43,24 +39,8 @@ async def start_worker(
     for name, value in ENV.items():
         monkeypatch.setenv(name, value)
     url = pg_cluster.database()
-    workers: list[App] = []
-
-    async def start(name: str) -> App:
-        app = await App.build(load_config(fleet_config(tmp_path, fake, url, name)))
-        workers.append(app)
-        await app.start()
-        return app
-
-    yield start
-    for app in reversed(workers):
-        await app.close()
-
-
-async def until(predicate: Callable[[], object], within: float = 5.0) -> None:
-    deadline = time.monotonic() + within
-    while not predicate():
-        assert time.monotonic() < deadline, "it did not happen in time"
-        await asyncio.sleep(0.02)
+    async with fleet(lambda name: fleet_config(tmp_path, fake, url, name)) as start:
+        yield start
 
 
 async def test_each_worker_holds_a_connection_and_every_command_is_answered_once(
