@@ -52,7 +52,7 @@ test: lint typecheck $(BUILT)
 	$(BIN)/python -m pytest
 
 # Each runs even when one before it cannot (a bench whose data is missing exits 2 with one line).
-BENCHES := matching matching_peers matching_scale summaries extraction parsers feeds delivery stories store_drivers scale
+BENCHES := matching matching_peers matching_scale store_listing summaries extraction parsers feeds delivery stories store_drivers scale
 bench: $(BUILT)
 	NEWSBOT_COMPILE=0 $(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	@failed=""; for bench in $(BENCHES); do \

@@ -31,7 +31,8 @@ SOURCE = "\x01source:"
 
 def sorted_spans(found: Sequence[Span]) -> tuple[Span, ...]:
     """Sorted and de-duplicated. A tuple already is: tuples only come from :meth:`Document.key_hits` and
-    :meth:`Document.base_hits` (whatever joins two sequences of spans makes a list)."""
+    :meth:`Document.base_hits`, or hold one span (a two-word phrase's, in the index); whatever joins two
+    sequences of spans makes a list."""
     if type(found) is tuple:
         return found
     return tuple(sorted(set(found)))

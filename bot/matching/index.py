@@ -231,7 +231,7 @@ class SubscriptionIndex:
                     if bigrams is not None:
                         phrases = bigrams.get(following)
                         if phrases and text.find("\n", starts[i], starts[i + 1]) < 0:
-                            hits = [doc.span(i, i + 1)]
+                            hits = (doc.span(i, i + 1),)  # one span: sorted and unique as it is
                             for item in phrases:
                                 _merge(out, item, hits)
         if self._heads or self._short:

@@ -7,7 +7,7 @@ import time
 from bot.core.errors import StoreError
 from bot.core.models import ChannelRef, Mode, Subscription
 from bot.store.postgres.base import PostgresBase
-from bot.store.rows import subscription_from_row
+from bot.store.rows import SUBSCRIPTION_COLUMNS, subscription_from_row, subscriptions_from_rows
 
 
 class PostgresSubscriptions(PostgresBase):
@@ -57,16 +57,17 @@ class PostgresSubscriptions(PostgresBase):
         return await self._write(sql, paused, subscription_id) > 0
 
     async def list_subscriptions(self, channel: ChannelRef | None = None) -> list[Subscription]:
+        sql = f"SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions"
         if channel is None:
-            rows = await self._rows("SELECT * FROM subscriptions ORDER BY id")
+            rows = await self._rows(f"{sql} ORDER BY id")
         else:
             rows = await self._rows(
-                "SELECT * FROM subscriptions WHERE platform=$1 AND workspace=$2 AND channel=$3 ORDER BY id",
+                f"{sql} WHERE platform=$1 AND workspace=$2 AND channel=$3 ORDER BY id",
                 channel.platform,
                 channel.workspace_id,
                 channel.channel_id,
             )
-        return [subscription_from_row(r) for r in rows]
+        return subscriptions_from_rows(rows)
 
     async def pause_channel(self, channel: ChannelRef) -> int:
         return await self._set_paused(channel, True)

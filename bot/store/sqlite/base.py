@@ -40,6 +40,17 @@ class SqliteBase:
         except ValueError as exc:  # aiosqlite's answer once the connection is closed
             raise StoreError(f"the database is not open: {exc}") from exc
 
+    async def _tuples(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Like :meth:`_rows`, as plain tuples (read by position: cheaper by the hundred thousand)."""
+        try:
+            async with self._lock, self._db.execute(sql, params) as cur:
+                cur.row_factory = None
+                return list(await cur.fetchall())  # type: ignore[arg-type]
+        except sqlite3.Error as exc:
+            raise StoreError(f"database read failed: {exc}") from exc
+        except ValueError as exc:  # aiosqlite's answer once the connection is closed
+            raise StoreError(f"the database is not open: {exc}") from exc
+
     async def _write(self, sql: str, params: Sequence[Any] = ()) -> int:
         async with self._transaction("database write") as db, db.execute(sql, params) as cur:
             return cur.rowcount

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from bot.core.models import ChannelRef, Mode, Subscription
-from bot.store.rows import subscription_from_row
+from bot.store.rows import SUBSCRIPTION_COLUMNS, subscription_from_row, subscriptions_from_rows
 from bot.store.sqlite.base import SqliteBase
 
 
@@ -54,14 +54,15 @@ class SqliteSubscriptions(SqliteBase):
         return await self._write(sql, (int(paused), subscription_id)) > 0
 
     async def list_subscriptions(self, channel: ChannelRef | None = None) -> list[Subscription]:
+        sql = f"SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions"
         if channel is None:
-            rows = await self._rows("SELECT * FROM subscriptions ORDER BY id")
+            rows = await self._tuples(f"{sql} ORDER BY id")
         else:
-            rows = await self._rows(
-                "SELECT * FROM subscriptions WHERE platform=? AND workspace=? AND channel=? ORDER BY id",
+            rows = await self._tuples(
+                f"{sql} WHERE platform=? AND workspace=? AND channel=? ORDER BY id",
                 (channel.platform, channel.workspace_id, channel.channel_id),
             )
-        return [subscription_from_row(r) for r in rows]
+        return subscriptions_from_rows(rows)
 
     async def pause_channel(self, channel: ChannelRef) -> int:
         return await self._set_paused(channel, True)

@@ -1,0 +1,143 @@
+"""Listing every subscription at start (``list_subscriptions``, before the book loads them): the store's
+read beside the read it replaced, by measurement.
+
+One SQLite file in a temporary folder and, where PostgreSQL is installed, one throwaway cluster
+(tests/postgres.py), each migrated by the store itself and filled with ``--size`` subscriptions (2,000
+channels on two platforms, some paused, some in threads) in one ``executemany``. Then, alternating over
+``--rounds`` rounds (the median is printed): ``list_subscriptions`` (its columns named in the ``SELECT``,
+rows read by position, plain tuples in SQLite, one ``ChannelRef`` per channel), and the read before it
+(``SELECT *``, rows read by column name through ``sqlite3.Row`` or ``asyncpg.Record``, one
+``ChannelRef`` per row). Both must give equal lists, or the run fails.
+
+    python bench/store_listing.py [--size 100000] [--rounds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bot.core.models import Subscription  # noqa: E402
+from bot.store.postgres import PostgresStore  # noqa: E402
+from bot.store.rows import subscription_from_row  # noqa: E402
+from bot.store.sqlite import SqliteStore  # noqa: E402
+from tests.postgres import Cluster, binaries  # noqa: E402
+
+COLUMNS = "platform, workspace, channel, query, raw_query, created_by, mention, mode, created_at, thread"
+List = Callable[[], Awaitable[list[Subscription]]]
+
+
+def rows(size: int) -> list[tuple[Any, ...]]:
+    found = []
+    for i in range(size):
+        c = (i * 7919) % 2000
+        platform = "slack" if c % 3 else "discord"
+        found.append(
+            (
+                platform,
+                f"T{c % 50}" if platform == "slack" else "",
+                f"C{c}",
+                f"word{i}",
+                f"Word{i}",
+                f"U{c}",
+                "" if i % 7 else "@here",
+                ("instant", "hourly", "daily")[i % 3],
+                1.0e9 + i,
+                i % 5 == 0,
+            )
+        )
+    return found
+
+
+async def sqlite_listers(path: str, size: int) -> tuple[List, List, Callable[[], Awaitable[None]]]:
+    store = await SqliteStore.open(path)
+    values = [(*r[:-1], int(r[-1])) for r in rows(size)]
+    async with store._transaction("filling") as db:
+        await db.executemany(f"INSERT INTO subscriptions ({COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)", values)
+        await db.execute("UPDATE subscriptions SET paused=1 WHERE id % 11 = 0")
+        await db.execute("UPDATE subscriptions SET user_paused=1 WHERE id % 13 = 0")
+
+    async def before() -> list[Subscription]:
+        return [
+            subscription_from_row(r) for r in await store._rows("SELECT * FROM subscriptions ORDER BY id")
+        ]
+
+    return store.list_subscriptions, before, store.close
+
+
+async def postgres_listers(url: str, size: int) -> tuple[List, List, Callable[[], Awaitable[None]]]:
+    store = await PostgresStore.open(url)
+    async with store._transaction("filling") as db:
+        marks = ", ".join(f"${n}" for n in range(1, 11))
+        await db.executemany(f"INSERT INTO subscriptions ({COLUMNS}) VALUES ({marks})", rows(size))
+        await db.execute("UPDATE subscriptions SET paused=true WHERE id % 11 = 0")
+        await db.execute("UPDATE subscriptions SET user_paused=true WHERE id % 13 = 0")
+
+    async def before() -> list[Subscription]:
+        return [
+            subscription_from_row(r) for r in await store._rows("SELECT * FROM subscriptions ORDER BY id")
+        ]
+
+    return store.list_subscriptions, before, store.close
+
+
+async def measure(
+    listers: Awaitable[tuple[List, List, Callable[[], Awaitable[None]]]], rounds: int
+) -> tuple[float, float]:
+    ours, before, close = await listers
+    times: dict[str, list[float]] = {"ours": [], "before": []}
+    try:
+        for _ in range(rounds):
+            found: dict[str, list[Subscription]] = {}
+            for name, run in (("before", before), ("ours", ours)):
+                start = time.perf_counter()
+                found[name] = await run()
+                times[name].append(time.perf_counter() - start)
+            if found["ours"] != found["before"]:
+                raise SystemExit("store_listing bench: list_subscriptions and the read before it differ")
+    finally:
+        await close()
+    return statistics.median(times["ours"]), statistics.median(times["before"])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--size", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    results: dict[str, tuple[float, float]] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        results["SQLite"] = asyncio.run(measure(sqlite_listers(f"{folder}/bench.db", args.size), args.rounds))
+    pg = binaries()
+    if pg is None:
+        print("store_listing bench: PostgreSQL is not installed; SQLite only")
+    else:
+        cluster = Cluster(pg).start()
+        try:
+            found = asyncio.run(measure(postgres_listers(cluster.database(), args.size), args.rounds))
+            results["PostgreSQL"] = found
+        finally:
+            cluster.stop()
+    print(
+        f"\n# listing {args.size:,} subscriptions at start, median of {args.rounds} rounds, the two reads "
+        "alternating (equal lists)\n"
+    )
+    print("| store | list_subscriptions | SELECT * read by column name (before) | ratio |")
+    print("|---|---:|---:|---:|")
+    for name, (ours, before) in results.items():
+        print(f"| {name} | {ours:.3f} s | {before:.3f} s | {before / ours:.2f}x |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
