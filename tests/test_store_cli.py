@@ -7,6 +7,7 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
+from bot.store import transfer
 from tests.conftest import write_config
 from tests.postgres import Cluster
 from tests.test_cli import SEED_TITLE, bot
@@ -82,3 +83,12 @@ def test_copy_refuses_a_missing_sqlite_file_and_a_url_that_is_not_postgresql(tmp
     assert not (tmp_path / "nope.db").exists()
     wrong = bot("store", "copy", str(tmp_path / "nope.db"), "mysql://x@h/db")
     assert wrong.returncode == 2 and "is not a postgresql:// URL" in wrong.stderr
+
+
+def test_a_backup_gives_pg_dump_the_password_in_its_environment_not_on_its_command_line() -> None:
+    """A command line is visible to every user of the machine (``ps``)."""
+    url, env = transfer._without_password("postgresql://newsbot:s%40cret@db.internal:5432/newsbot")
+    assert url == "postgresql://newsbot@db.internal:5432/newsbot" and env["PGPASSWORD"] == "s@cret"
+    assert (
+        transfer._without_password("postgresql://newsbot@db/newsbot")[0] == "postgresql://newsbot@db/newsbot"
+    )

@@ -5,11 +5,13 @@ inserts only what the target lacks, so a second run after new activity brings th
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import sqlite3
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from bot.core.errors import StoreError
 from bot.store.location import scheme
@@ -106,16 +108,31 @@ def backup(location: str, out: Path) -> None:
         raise StoreError(
             "pg_dump is not installed: install PostgreSQL's client programs to back up PostgreSQL"
         )
+    url, env = _without_password(location)
     done = subprocess.run(
-        [dump, "--format=custom", "--no-owner", f"--file={out}", location],
+        [dump, "--format=custom", "--no-owner", f"--file={out}", url],
         capture_output=True,
         text=True,
         check=False,
+        env=env,
     )
     if done.returncode != 0:
         out.unlink(missing_ok=True)
         reason = done.stderr.strip().replace(location, redact(location))
         raise StoreError(f"pg_dump of {redact(location)} failed: {reason}")
+
+
+def _without_password(url: str) -> tuple[str, dict[str, str]]:
+    """The URL without its password, and the environment that gives pg_dump the password instead: a
+    command line is visible to every user of the machine (``ps``), the environment is not."""
+    parts = urlsplit(url)
+    env = dict(os.environ)
+    if parts.password is None:
+        return url, env
+    env["PGPASSWORD"] = unquote(parts.password)
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    user = parts.netloc.rsplit("@", 1)[0].split(":", 1)[0]
+    return urlunsplit(parts._replace(netloc=f"{user}@{netloc}")), env
 
 
 def _sqlite_backup(path: str, out: Path) -> None:
