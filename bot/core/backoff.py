@@ -3,9 +3,12 @@ not take, a WebSub hub that did not verify, the run loop after a store error).""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import NoReturn
 
 _MAX_DOUBLINGS = 64
 """Past this the cap has long been reached; it keeps ``2.0 ** n`` from overflowing."""
@@ -26,3 +29,29 @@ class Backoff:
         doublings = min(_MAX_DOUBLINGS, max(0, failures - 1))
         wait = min(self.cap, self.base * 2.0**doublings)
         return wait * (1.0 - self.jitter + 2.0 * self.jitter * rand())
+
+
+async def repeat(
+    step: Callable[[], Awaitable[object]],
+    every: float,
+    *,
+    retried: tuple[type[Exception], ...],
+    backoff: Backoff,
+    what: str,
+    log: logging.Logger,
+    ceiling: float = float("inf"),
+) -> NoReturn:
+    """A background loop, until cancelled: ``step`` every ``every`` seconds; one of the ``retried``
+    exceptions is logged (``what`` failed) and retried with ``backoff``, never waiting longer than
+    ``ceiling``. Any other exception ends the loop: a bug, not an outage."""
+    failures = 0
+    while True:
+        try:
+            await step()
+            failures = 0
+            delay = every
+        except retried as exc:
+            failures += 1
+            delay = min(ceiling, backoff.delay(failures))
+            log.warning("%s failed (%s); again in %.0fs", what, exc, delay)
+        await asyncio.sleep(delay)

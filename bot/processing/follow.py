@@ -4,11 +4,10 @@ reads the log and re-reads what changed."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 
-from bot.core.backoff import Backoff
+from bot.core.backoff import Backoff, repeat
 from bot.core.errors import StoreError
 from bot.processing.subscriptions import SubscriptionBook
 from bot.store.base import Store
@@ -28,6 +27,7 @@ class SubscriptionFollower:
         self.store = store
         self.book = book
         self._cursor: int | None = None
+        self._pruned = 0.0
 
     async def start(self) -> None:
         """Mark the current position of the log: call it before the index is built from the store."""
@@ -47,18 +47,17 @@ class SubscriptionFollower:
     async def run(self) -> None:
         """:meth:`follow` every :data:`EVERY` seconds until cancelled, pruning the log once an hour. A
         :class:`StoreError` is logged and retried with backoff."""
-        failures = 0
-        pruned = 0.0
-        while True:
-            try:
-                await self.follow()
-                if time.time() - pruned > PRUNE_EVERY:
-                    pruned = time.time()
-                    await self.store.prune_subscription_changes(pruned - KEPT)
-                failures = 0
-                delay = EVERY
-            except StoreError as exc:
-                failures += 1
-                delay = RETRY.delay(failures)
-                log.warning("following subscription changes failed (%s); retrying in %.0fs", exc, delay)
-            await asyncio.sleep(delay)
+        await repeat(
+            self._step,
+            EVERY,
+            retried=(StoreError,),
+            backoff=RETRY,
+            what="following subscription changes",
+            log=log,
+        )
+
+    async def _step(self) -> None:
+        await self.follow()
+        if time.time() - self._pruned > PRUNE_EVERY:
+            self._pruned = time.time()
+            await self.store.prune_subscription_changes(self._pruned - KEPT)

@@ -4,11 +4,10 @@ and when it dies the heartbeat stops and its claims run out for the other worker
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 
-from bot.core.backoff import Backoff
+from bot.core.backoff import Backoff, repeat
 from bot.core.errors import StoreError
 from bot.store.base import Store
 
@@ -29,14 +28,12 @@ class Heartbeat:
     async def run(self) -> None:
         """:meth:`beat` every third of a lease until cancelled; a :class:`StoreError` is logged and
         retried sooner, with backoff (a beat missed for a whole lease lets the claims go)."""
-        failures = 0
-        while True:
-            try:
-                await self.beat()
-                failures = 0
-                delay = self.lease / 3
-            except StoreError as exc:
-                failures += 1
-                delay = min(self.lease / 3, RETRY.delay(failures))
-                log.warning("renewing this worker's claims failed (%s); again in %.0fs", exc, delay)
-            await asyncio.sleep(delay)
+        await repeat(
+            self.beat,
+            self.lease / 3,
+            retried=(StoreError,),
+            backoff=RETRY,
+            what="renewing this worker's claims",
+            log=log,
+            ceiling=self.lease / 3,
+        )
