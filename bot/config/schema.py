@@ -22,6 +22,7 @@ from bot.core.errors import QueryError
 from bot.ingest.safety import UrlPolicy
 from bot.matching import AliasTable, parse_query
 from bot.platforms import ConsoleSettings, DiscordSettings, PlatformSettings, SlackSettings
+from bot.store.work import LEASE
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -54,7 +55,7 @@ class StoreConfig:
     keep_text: Duration = 30 * 86400.0
     """Articles' text is blanked this long after they were seen (0: kept forever); what makes an item
     seen stays, so it never alerts twice. At least ``stories.window``, which rebuilds from it."""
-    lease: Duration = Field(default=120.0, gt=0)
+    lease: Duration = Field(default=LEASE, gt=0)
     """How long a worker's claim on a feed, a channel's alerts or a Discord shard lasts unrenewed: a
     worker that dies leaves its work to the others after this."""
 

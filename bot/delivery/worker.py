@@ -21,13 +21,12 @@ from bot.delivery.flood import budget, within_budget
 from bot.delivery.notify import NotifierRegistry
 from bot.delivery.schedule import Plan, digest_alert, plan
 from bot.store import ChannelSettings, OutboxItem, Store
+from bot.store.work import LEASE
 
 log = logging.getLogger(__name__)
 
 
 FLOOD_WINDOW = 60.0
-LEASE = 300.0
-"""How long a claim on a channel's alerts lasts: a worker killed mid-send leaves them to others after this."""
 CLAIM_CHANNELS = 200
 """Channels claimed at a time, beside those held already."""
 TOKEN_RETRY = Backoff(base=60.0, cap=900.0)

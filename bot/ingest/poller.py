@@ -17,12 +17,11 @@ from bot.ingest.feeds import ParsedFeed, parse_feed
 from bot.ingest.fetch import FetchResult, ReaderRegistry
 from bot.ingest.policy import HEALTHY, PAUSED, health_step, next_interval, quiet_ids
 from bot.store.base import Store
+from bot.store.work import LEASE
 
 log = logging.getLogger(__name__)
 
 POLL_BATCH = 500
-LEASE = 300.0
-"""How long a claim on a feed lasts: a worker killed mid-fetch leaves its feeds to others after this."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

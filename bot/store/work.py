@@ -13,6 +13,9 @@ from typing import Protocol
 
 from bot.core.models import FeedState, Subscription
 
+LEASE = 120.0
+"""How long a claim lasts unrenewed (``store.lease``): a worker that dies leaves its work after this."""
+
 
 @dataclass(frozen=True, slots=True)
 class SubscriptionChanges:
