@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml setup.py | $(BIN)/python
 # The matching package compiled with mypyc, in place (see setup.py); NEWSBOT_COMPILE=0 runs it as pure
 # Python. The extensions are touched after each build: mypyc keeps an unchanged one as it was, older
 # than its source. The stamp names the mode, so that switching modes rebuilds.
-MATCHING_SOURCES := $(wildcard bot/matching/*.py)
+MATCHING_SOURCES := $(wildcard bot/matching/*.py bot/matching/*.c)
 COMPILE := $(if $(filter 0,$(NEWSBOT_COMPILE)),0,1)
 BUILT := $(VENV)/.built-$(COMPILE)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import Extension, setup
 
 NOT_COMPILED = {"__init__.py", "build.py"}
 """``build.py`` reports on the compiled modules, so it must run whether or not they were built."""
@@ -23,7 +23,8 @@ def extensions() -> list[object]:
     from mypyc.build import mypycify
 
     sources = sorted(str(p) for p in Path("bot/matching").glob("*.py") if p.name not in NOT_COMPILED)
-    return list(mypycify(sources, group_name="bot.matching._compiled"))
+    scanner = Extension("bot.matching._scan", ["bot/matching/_scan.c"], extra_compile_args=["-O2"])
+    return [*mypycify(sources, group_name="bot.matching._compiled"), scanner]
 
 
 setup(ext_modules=extensions())

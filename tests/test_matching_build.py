@@ -1,4 +1,5 @@
 import importlib
+import importlib.util
 import os
 from importlib.machinery import EXTENSION_SUFFIXES, ExtensionFileLoader
 from pathlib import Path
@@ -31,6 +32,9 @@ def test_an_extension_older_than_its_source_is_stale_in_a_checkout(tmp_path: Pat
     assert build.stale(package) == []  # installed: unpacking a wheel sets the times it likes
     _write(tmp_path / "setup.py", 100)
     assert build.stale(package) == ["index.py"]
+    _write(package / "_scan.c", 300)
+    _write(package / f"_scan{SUFFIX}", 200)
+    assert build.stale(package) == ["_scan.c", "index.py"]
 
 
 def test_what_is_reported_compiled_is_what_python_imported() -> None:
@@ -38,4 +42,7 @@ def test_what_is_reported_compiled_is_what_python_imported() -> None:
     for name in ("document", "index", "parser", "text"):
         loader = importlib.import_module(f"bot.matching.{name}").__spec__.loader
         assert isinstance(loader, ExtensionFileLoader) == (name in modules)
-    assert build.describe() == (f"compiled with mypyc ({len(modules)} modules)" if modules else "pure Python")
+    scanner = importlib.util.find_spec("bot.matching._scan") is not None
+    assert build.scanner() == scanner
+    expected = f"compiled with mypyc ({len(modules)} modules)" + (" and the C tokeniser" if scanner else "")
+    assert build.describe() == (expected if modules else "pure Python")

@@ -123,7 +123,7 @@ def test_compact_queries_under_several_keys_match_replace_and_go() -> None:
     )
     for key in ("a", "b", "c", "d", "d"):
         index.remove(key)
-    assert index.match(DOC) == {} and len(index) == 0 and not index._slots and not index._words
+    assert index.match(DOC) == {} and len(index) == 0 and not index._table
 
 
 def channel(n: int) -> ChannelRef:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import doctest
+import itertools
 
 import bot.matching
 from bot.matching import AliasTable, Document, SubscriptionIndex, default_aliases, evaluate, parse_query
@@ -73,7 +74,7 @@ def test_identical_queries_under_many_keys_are_stored_once() -> None:
     assert index.get("c") == query
     index.remove("c")
     assert index.match(DOC) == {}
-    assert not any((index._slots, index._prefixes, index._heads, index._short))
+    assert not any((index._table, index._prefixes, index._heads, index._short))
 
 
 def test_prefixes_are_found_per_token_and_removed_cleanly() -> None:
@@ -196,4 +197,20 @@ def test_a_compacted_index_answers_the_same_and_still_adds_and_removes() -> None
     assert set(index.match(DOC)) == {*before, "late"}
     for key in [*(parse_query(text).canonical for text in queries), "late"]:
         index.remove(key)
-    assert index.match(DOC) == {} and not index._slots and not index._prefixes
+    assert index.match(DOC) == {} and not index._table and not index._prefixes
+
+
+def test_a_word_and_longer_queries_under_one_key_come_and_go_in_any_order() -> None:
+    # The plain word is filed as its subscription key alone, or beside the others in the key's slot.
+    doc = Document("Kyiv based analysts", "")
+    queries = ["kyiv", '"kyiv based"', "kyiv -football", "kyiv OR lviv"]
+    for order in itertools.permutations(queries):
+        index = SubscriptionIndex()
+        for text in order:
+            index.add(text, parse_query(text))
+        assert set(index.match(doc)) == set(queries)
+        for n, text in enumerate(order):
+            index.remove(text)
+            assert set(index.match(doc)) == set(order[n + 1 :])
+            assert index.match(doc) == {k: evaluate(parse_query(k), doc) for k in order[n + 1 :]}
+        assert not index._table

@@ -17,10 +17,14 @@ from hypothesis import strategies as st
 from bot.matching import Document, evaluate, parse_query
 from bot.matching.text import (
     ASCII_SEPARATORS,
+    KEYS,
+    SCAN,
     TOKEN_RE,
+    Tables,
     ascii_path,
     ascii_tokens,
     general_tokens,
+    key_of,
     normalise,
     tokens,
 )
@@ -55,6 +59,18 @@ def test_every_path_finds_the_reference_tokens(text: str) -> None:
     assert tokens(text) == expected
     if ascii_path(text):
         assert ascii_tokens(text) == expected
+    if SCAN is not None:
+        tables = SCAN(text, KEYS, key_of, ASCII_SEPARATORS)
+        assert tables == (tables_of(expected) if ascii_path(text) else None)
+
+
+def tables_of(found: tuple[list[int], list[str]]) -> Tables:
+    """What :func:`bot.matching.text.token_tables` must give for these tokens."""
+    keys = [normalise(surface).key for surface in found[1]]
+    by_key: dict[str, list[int]] = {}
+    for i, key in enumerate(keys):
+        by_key.setdefault(key, []).append(i)
+    return found[0], found[1], keys, by_key
 
 
 @settings(max_examples=1500, deadline=None)
@@ -63,6 +79,36 @@ def test_every_path_finds_the_reference_tokens(text: str) -> None:
 def test_ascii_path_takes_ascii_text_with_typographic_punctuation(text: str) -> None:
     assert ascii_path(text)
     assert ascii_tokens(text) == reference(text)
+    if SCAN is not None:
+        assert SCAN(text, KEYS, key_of, ASCII_SEPARATORS) == tables_of(reference(text))
+
+
+PIECES = ["U.S.", "us", "US", "cities", "city", "O'Brien", "’", " ", "."]
+
+
+@pytest.mark.skipif(SCAN is None, reason="the package is not compiled (NEWSBOT_COMPILE=0)")
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=99))
+def test_the_c_tables_of_long_texts_with_repeated_words(parts: list[str]) -> None:
+    # Many distinct words (the C table of surfaces met grows several times), each met again and again,
+    # and words of one key with different surfaces (city, cities).
+    text = "".join(parts) + " " + " ".join(f"w{i % 700} x{i}" for i in range(len(parts) * 12))
+    assert SCAN is not None
+    assert SCAN(text, KEYS, key_of, ASCII_SEPARATORS) == tables_of(reference(text))
+
+
+def test_the_c_tables_report_a_key_function_that_fails() -> None:
+    if SCAN is None:
+        pytest.skip("the package is not compiled (NEWSBOT_COMPILE=0)")
+
+    def failing(surface: str) -> str:
+        raise ValueError(surface)
+
+    with pytest.raises(ValueError, match="zzqx"):
+        SCAN("a zzqx b", {"a": "a"}, failing, ASCII_SEPARATORS)
+    with pytest.raises(TypeError):
+        SCAN("a qqzv b", {}, lambda surface: 3, ASCII_SEPARATORS)  # type: ignore[arg-type,return-value]
+    assert SCAN("zzqx again", KEYS, key_of, ASCII_SEPARATORS) is not None  # nothing half-made was kept
 
 
 @settings(max_examples=300, deadline=None)
@@ -114,3 +160,25 @@ def test_document_tables_follow_the_tokens(text: str) -> None:
     assert sorted(i for hits in doc.by_key.values() for i in hits) == list(range(len(surfaces)))
     for key, hits in doc.by_key.items():
         assert all(doc.keys[i] == key for i in hits)
+
+
+def test_the_c_table_of_surfaces_met_empties_when_full_and_a_nested_scan_does_without_it() -> None:
+    if SCAN is None:
+        pytest.skip("the package is not compiled (NEWSBOT_COMPILE=0)")
+    from bot.matching import _scan
+
+    _scan.forget()
+    many = " ".join(f"w{i}x" for i in range(40_000))
+    assert SCAN(many, KEYS, key_of, ASCII_SEPARATORS) == tables_of(reference(many))
+    assert _scan.remembered() == 40_000  # it grew as the text went on
+    assert SCAN("w1x w2x", KEYS, key_of, ASCII_SEPARATORS) == tables_of(reference("w1x w2x"))
+    assert _scan.remembered() == 2  # emptied before this text: over its limit
+
+    def nested(surface: str) -> str:  # another scan while this one waits (as another thread could)
+        inner = f"{surface} inner {surface}"
+        assert SCAN(inner, KEYS, key_of, ASCII_SEPARATORS) == tables_of(reference(inner))
+        return key_of(surface)
+
+    text = "nestqa nestqb nestqa"
+    assert SCAN(text, {}, nested, ASCII_SEPARATORS) == tables_of(reference(text))
+    assert SCAN(text, KEYS, key_of, ASCII_SEPARATORS) == tables_of(reference(text))

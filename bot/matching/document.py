@@ -14,8 +14,7 @@ from typing import Final
 from urllib.parse import urlsplit
 
 from bot.core.models import Article, Span
-from bot.matching.text import KEYS, NORMS, Norm, is_shouting, normalise, possessive_trim, words
-from bot.matching.text import tokens as tokenise
+from bot.matching.text import NORMS, Norm, is_shouting, normalise, possessive_trim, token_tables, words
 
 _new_span: Final[Callable[[tuple[int, int, str]], Span]] = partial(tuple.__new__, Span)
 """Builds a Span without NamedTuple's Python-level ``__new__`` (spans are made by the thousand)."""
@@ -108,19 +107,8 @@ class Document:
         self.domain = domain = domain_of(url) if url else ""
 
         # The normal forms beyond the key, and where tokens end, are found when first used.
-        starts, surfaces = tokenise(text)
+        starts, surfaces, keys, by_key = token_tables(text)
         self.starts, self.surfaces = starts, surfaces
-        keys: list[str] = []
-        for surface in surfaces:
-            key = KEYS.get(surface)
-            keys.append(normalise(surface).key if key is None else key)
-        by_key: dict[str, list[int]] = {}
-        for i, key in enumerate(keys):
-            hits = by_key.get(key)
-            if hits is None:
-                by_key[key] = [i]
-            else:
-                hits.append(i)
         self.keys = keys
         self.by_key = by_key
         self.n_title = bisect_left(starts, len(title)) if title else 0

@@ -18,6 +18,7 @@ rebuild.
 from __future__ import annotations
 
 import gc
+import sys
 from collections.abc import Callable, Iterable
 from itertools import compress
 from operator import itemgetter
@@ -31,7 +32,7 @@ from bot.matching.evaluate import EVALUATORS, Ranges
 from bot.matching.parser import parse_query, parse_simple, simple_word_key
 from bot.matching.query import And, Node, Not, Or, Phrase, Prefix, Query, Term, Word
 from bot.matching.selectivity import anchors, key_cost
-from bot.matching.slots import Entry, Item, Slot, Verified, change, post_in
+from bot.matching.slots import Entry, Item, Slot, Verified, Words, change, post_in
 
 _HEAD = 5
 """Prefixes at least this long are found through their first ``_HEAD`` letters (few words share them);
@@ -54,17 +55,19 @@ class SubscriptionIndex:
     kept as an :class:`Entry` with their tree, shared by the keys that have the same query.
     """
 
-    __slots__ = ("_aliases", "_by_key", "_entries", "_heads", "_prefixes", "_short", "_slots", "_words")
+    __slots__ = ("_aliases", "_by_key", "_entries", "_heads", "_prefixes", "_short", "_table")
 
     def __init__(self, aliases: AliasTable | None = None) -> None:
         self._aliases = aliases
         self._by_key: dict[str, Entry | str] = {}
         """Key -> its entry, or the canonical text of its compact query."""
         self._entries: dict[Query, Entry] = {}
-        self._words: dict[str, str | list[str]] = {}
-        """Word key -> the subscription key (or keys) of the queries that are that one plain word: the
-        commonest query, kept without a :class:`Slot` (a hit is a match, with the word's spans)."""
-        self._slots: dict[str, Slot] = {}
+        self._table: dict[str, Words | Slot] = {}
+        """Word key -> what is filed under it: a :class:`Slot`, or, when all it has are queries that are
+        that one plain word (the commonest query: a hit is a match, with the word's spans), just their
+        subscription key or keys. One table, so that each of an article's keys is looked up once; its
+        keys are interned (:func:`sys.intern`), as an article's are, so that a key found compares by
+        identity, without reading the string."""
         self._prefixes: dict[str, Slot] = {}
         self._heads: dict[str, dict[int, int]] = {}
         """First ``_HEAD`` letters of the filed prefixes that long -> their lengths (with counts)."""
@@ -155,7 +158,9 @@ class SubscriptionIndex:
     def compact(self) -> None:
         """Copy every slot and what it holds into fresh objects, slot after slot, so that what one
         lookup touches sits together in memory (after adding many subscriptions one by one)."""
-        self._slots = {key: slot.copy() for key, slot in self._slots.items()}
+        self._table = {
+            key: found.copy() if isinstance(found, Slot) else found for key, found in self._table.items()
+        }
         self._prefixes = {key: slot.copy() for key, slot in self._prefixes.items()}
 
     def get(self, key: str) -> Query | None:
@@ -175,23 +180,30 @@ class SubscriptionIndex:
         out: dict[str, tuple[Span, ...]] = {}
         candidates: set[Verified] = set()
         anchor_keys = doc.anchor_keys
-        slots = self._slots
+        table = self._table
         by_key, keys, starts, text = doc.by_key, doc.keys, doc.starts, doc.text
         last = len(keys) - 1
         hits: Ranges
-        words = self._words
         for token_key in anchor_keys:
-            found = words.get(token_key)
-            if found is not None:
+            found = table.get(token_key)
+            if found is None:
+                continue
+            if not isinstance(found, Slot):
                 spans = doc.key_hits(token_key)
                 if isinstance(found, str):
                     out[found] = spans
                 else:
                     for key in found:
                         out[key] = spans
-            slot = slots.get(token_key)
-            if slot is None:
                 continue
+            slot = found
+            if slot.words is not None:
+                spans = doc.key_hits(token_key)
+                if isinstance(slot.words, str):
+                    out[slot.words] = spans
+                else:
+                    for key in slot.words:
+                        out[key] = spans
             if slot.branches:
                 hits = doc.key_hits(token_key)
                 for item in slot.branches:
@@ -280,9 +292,10 @@ class SubscriptionIndex:
                 candidates.update(slot.verify)
 
     def _slot(self, key: str) -> Slot:
-        slot = self._slots.get(key)
-        if slot is None:
-            slot = self._slots[key] = Slot()
+        found = self._table.get(key)
+        if isinstance(found, Slot):
+            return found
+        slot = self._table[sys.intern(key)] = Slot(found)
         return slot
 
     def _file_compact(self, key: str, root: Node, add: bool) -> None:
@@ -347,21 +360,17 @@ class SubscriptionIndex:
 
     def _post_word(self, word: str, key: str, add: bool) -> None:
         """File (or unfile) ``key`` as a query of the one plain word whose key is ``word``."""
-        words = self._words
-        found = words.get(word)
-        if add:
-            if found is None:
-                words[word] = key
-            elif isinstance(found, str):
-                words[word] = [found, key]
+        table = self._table
+        found = table.get(word)
+        if isinstance(found, Slot):
+            found.words = _with_word(found.words, key, add)
+            self._drop_if_empty(word, found, add)
+        elif found is not None or add:
+            words = _with_word(found, key, add)
+            if words is None:
+                del table[word]
             else:
-                found.append(key)
-        elif isinstance(found, str):
-            del words[word]
-        elif found is not None:
-            found.remove(key)
-            if len(found) == 1:
-                words[word] = found[0]
+                table[sys.intern(word) if found is None else word] = words
 
     def _prefix_slot(self, prefix: str) -> Slot:
         slot = self._prefixes.get(prefix)
@@ -385,8 +394,27 @@ class SubscriptionIndex:
                 del self._heads[head]
 
     def _drop_if_empty(self, key: str, slot: Slot, add: bool) -> None:
+        """After a removal: a slot with nothing left but plain-word queries gives way to their keys."""
         if not add and slot.empty():
-            del self._slots[key]
+            if slot.words is None:
+                del self._table[key]
+            else:
+                self._table[key] = slot.words
+
+
+def _with_word(words: Words | None, key: str, add: bool) -> Words | None:
+    """The subscription keys of one plain word's queries, with ``key`` added (or removed)."""
+    if add:
+        if words is None:
+            return key
+        if isinstance(words, str):
+            return [words, key]
+        words.append(key)
+        return words
+    if isinstance(words, str) or words is None:
+        return None
+    words.remove(key)
+    return words[0] if len(words) == 1 else words
 
 
 def _merge(out: dict[str, tuple[Span, ...]], item: Item, hits: Ranges) -> None:

@@ -8,6 +8,7 @@ keys that share it, or a :class:`Branch`, one top-level ``OR`` branch of an entr
 
 from __future__ import annotations
 
+import sys
 from typing import TypeVar
 
 from bot.matching.query import Node, Or, Query
@@ -53,17 +54,23 @@ Keyset = tuple[Item, tuple[str, ...], tuple[str, ...]]
 """An item that is plain words only, some excluded: (item, the other required keys, excluded keys)."""
 
 
+Words = str | list[str]
+"""The subscription keys of the queries that are one plain word: one key, or a list of several."""
+
+
 class Slot:
-    """Everything filed under one key. ``keys`` (prefix slots): the subscription keys of compact queries
-    that a hit matches. ``branches``: other items a hit matches (spans merged). ``keysets``: a match when
-    their other keys are present and none of their excluded keys. ``verify``: items to evaluate.
-    ``both[other]``: ANDs waiting for a second key anywhere. ``bigrams[other]``: two-word phrases that
-    match when the next word has the key ``other``; ``after[other]``: longer phrases to evaluate then.
-    (Queries of one plain word are not in slots: see ``SubscriptionIndex._words``.)"""
+    """Everything filed under one key. ``words``: the subscription keys of the queries that are this one
+    plain word (under a word key that has more than those, see ``SubscriptionIndex._table``). ``keys``
+    (prefix slots): the subscription keys of compact queries that a hit matches. ``branches``: other
+    items a hit matches (spans merged). ``keysets``: a match when their other keys are present and none
+    of their excluded keys. ``verify``: items to evaluate. ``both[other]``: ANDs waiting for a second key
+    anywhere. ``bigrams[other]``: two-word phrases that match when the next word has the key ``other``;
+    ``after[other]``: longer phrases to evaluate then."""
 
-    __slots__ = ("after", "bigrams", "both", "branches", "keys", "keysets", "verify")
+    __slots__ = ("after", "bigrams", "both", "branches", "keys", "keysets", "verify", "words")
 
-    def __init__(self) -> None:
+    def __init__(self, words: Words | None = None) -> None:
+        self.words = words
         self.keys: list[str] | None = None
         self.branches: list[Item] | None = None
         self.keysets: list[Keyset] | None = None
@@ -73,12 +80,13 @@ class Slot:
         self.bigrams: dict[str, list[Item]] | None = None
 
     def empty(self) -> bool:
+        """Nothing filed but ``words`` (if any)."""
         parts = (self.keys, self.branches, self.keysets, self.verify, self.both, self.after, self.bigrams)
         return not any(parts)
 
     def copy(self) -> Slot:
         """A deep copy of the containers (not of the entries they hold), allocated together."""
-        new = Slot()
+        new = Slot(list(self.words) if isinstance(self.words, list) else self.words)
         new.keys = None if self.keys is None else list(self.keys)
         new.branches = None if self.branches is None else list(self.branches)
         new.keysets = None if self.keysets is None else [(i, (*o,), (*e,)) for i, o, e in self.keysets]
@@ -104,9 +112,10 @@ def change(items: list[_T] | None, item: _T, add: bool) -> list[_T] | None:
 def post_in(table: dict[str, list[_T]] | None, key: str, item: _T, add: bool) -> dict[str, list[_T]] | None:
     """``table`` with ``item`` added to (or removed from) the list under ``key``; None once empty."""
     table = {} if table is None else table
-    items = change(table.get(key), item, add)
+    before = table.get(key)
+    items = change(before, item, add)
     if items is None:
         del table[key]
-    else:
-        table[key] = items
+    elif before is None:
+        table[sys.intern(key)] = items  # as the index's keys are (see SubscriptionIndex._table)
     return table or None

@@ -18,7 +18,9 @@ token. Offsets always refer to the original text, never to a normalised copy.
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
+from collections.abc import Callable
 from itertools import accumulate
 from typing import NamedTuple
 
@@ -47,6 +49,21 @@ _NOT_ASCII_SAFE = re.compile(f"[^\x00-\x7f{ASCII_SEPARATORS}]").search
 
 Tokens = tuple[list[int], list[str]]
 """Where the tokens of a text start, and their texts, in order (a token ends where its text does)."""
+Tables = tuple[list[int], list[str], list[str], dict[str, list[int]]]
+""":data:`Tokens`, each token's key, and each key's token indices in order (see :func:`token_tables`)."""
+Scan = Callable[[str, dict[str, str], Callable[[str], str], str], Tables | None]
+
+
+def _compiled_scan() -> Scan | None:
+    try:
+        from bot.matching import _scan
+    except ImportError:  # not compiled (NEWSBOT_COMPILE=0): the tables are made in Python
+        return None
+    return _scan.scan
+
+
+SCAN = _compiled_scan()
+"""``bot/matching/_scan.c``'s :func:`token_tables` for the ASCII path, when the package is compiled."""
 
 
 def ascii_path(text: str) -> bool:
@@ -294,7 +311,8 @@ def normalise(surface: str) -> Norm:
         word = word[:-2]
     word = word or surface
     base = word.casefold()
-    norm = Norm(base, stem(base), word, stem_cased(word), possessive_trim(surface))
+    # The key interned, as the subscription index's keys are: a key found there compares by identity.
+    norm = Norm(base, sys.intern(stem(base)), word, stem_cased(word), possessive_trim(surface))
     if len(_cache) >= _CACHE_LIMIT:
         _cache.clear()
         KEYS.clear()
@@ -308,6 +326,33 @@ def possessive_trim(surface: str) -> int:
     if len(surface) > 2 and surface[-1] in "sS" and surface[-2] in _APOSTROPHE_CHARS:
         return 2
     return 0
+
+
+def key_of(surface: str) -> str:
+    """The key of one token (:func:`normalise`'s, cached in :data:`KEYS`)."""
+    key = KEYS.get(surface)
+    return normalise(surface).key if key is None else key
+
+
+def token_tables(text: str) -> Tables:
+    """The tokens of ``text`` with their keys, and where each key occurs: in one pass in C on the ASCII
+    path when the package is compiled (``bot/matching/_scan.c``), else tokens first, then keys."""
+    if SCAN is not None:
+        tables = SCAN(text, KEYS, key_of, ASCII_SEPARATORS)
+        if tables is not None:
+            return tables
+        starts, surfaces = general_tokens(text)  # the scan met a character off the ASCII path
+    else:
+        starts, surfaces = tokens(text)
+    keys = [key_of(surface) for surface in surfaces]
+    by_key: dict[str, list[int]] = {}
+    for i, key in enumerate(keys):
+        hits = by_key.get(key)
+        if hits is None:
+            by_key[key] = [i]
+        else:
+            hits.append(i)
+    return starts, surfaces, keys, by_key
 
 
 def words(text: str) -> list[Norm]:

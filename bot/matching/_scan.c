@@ -1,0 +1,375 @@
+/* The token tables of an article on the ASCII path, in one pass in C.
+
+   bot.matching.text.ascii_tokens is the reference: this finds the same tokens (runs of ASCII letters,
+   digits and underscores that start with a letter or digit, joined through inner apostrophes, and
+   dotted abbreviations such as U.S.) and, in the same pass, what bot.matching.document.Document builds
+   from them: each token's key (from the surface -> key cache, or the given function for a surface not
+   in it yet) and the token indices of each key. tests/test_matching_tokens.py checks it against the
+   reference on generated text.
+
+   Text off the ASCII path (a character beyond ASCII that is not one of the given separators) gives
+   None, for the general path to take.
+
+   Short ASCII surfaces are remembered from one text to the next in a table of their characters (KNOWN),
+   so that a word met before costs one probe of that table: no new string, no dict lookup (which would
+   read the cached string to compare it, a cache miss in a large cache). */
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+static inline int
+is_alnum(Py_UCS4 c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+static inline int
+is_alpha(Py_UCS4 c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static inline int
+is_word(Py_UCS4 c)
+{
+    return is_alnum(c) || c == '_';
+}
+
+/* The apostrophes that join a word on the ASCII path: ' ’ ‘ ′ (not ʼ, a letter). */
+static inline int
+is_apostrophe(Py_UCS4 c)
+{
+    return c == '\'' || c == 0x2019 || c == 0x2018 || c == 0x2032;
+}
+
+/* One surface remembered: its characters inline, so that a probe reads one cache line. */
+#define INLINE 23
+typedef struct {
+    Py_uhash_t hash;
+    PyObject *surface; /* NULL: an empty slot; else owned, as is key */
+    PyObject *key;
+    PyObject *hits;    /* this text's list of indices for key (owned by by_key), if stamp is this text's */
+    uint64_t stamp;
+    unsigned char length;
+    char chars[INLINE];
+} Known;
+
+#define KNOWN_FIRST 4096
+#define KNOWN_LIMIT 30000 /* surfaces remembered before the table is emptied (at the start of a text) */
+static Known *known;
+static size_t known_mask, known_used;
+static uint64_t stamps;
+static int busy; /* a scan is running (fill, Python code, may let another thread in): the next one waits
+                    for nothing and just does without the table */
+
+typedef struct {
+    int kind;
+    const void *data;
+    Py_ssize_t n;
+    PyObject *text, *cache, *fill, *separators;
+    PyObject *starts, *surfaces, *keys, *by_key;
+    int remember; /* this scan owns the table */
+    uint64_t stamp;
+} Scan;
+
+static Known *
+probe(Py_uhash_t hash, const char *chars, size_t length)
+{
+    size_t i = hash & known_mask;
+    for (;;) {
+        Known *slot = &known[i];
+        if (slot->surface == NULL
+            || (slot->hash == hash && slot->length == length && memcmp(slot->chars, chars, length) == 0))
+            return slot;
+        i = (i + 1) & known_mask;
+    }
+}
+
+static void
+forget_all(void)
+{
+    if (known == NULL)
+        return;
+    for (size_t i = 0; i <= known_mask; i++) {
+        if (known[i].surface != NULL) {
+            Py_DECREF(known[i].surface);
+            Py_DECREF(known[i].key);
+        }
+    }
+    PyMem_Free(known);
+    known = NULL;
+    known_mask = known_used = 0;
+}
+
+static int
+grow(void)
+{
+    size_t old_size = known == NULL ? 0 : known_mask + 1;
+    size_t size = old_size ? old_size * 2 : KNOWN_FIRST;
+    Known *old = known;
+    Known *table = PyMem_Calloc(size, sizeof(Known));
+    if (table == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    known = table;
+    known_mask = size - 1;
+    for (size_t i = 0; i < old_size; i++) {
+        if (old[i].surface != NULL)
+            *probe(old[i].hash, old[i].chars, old[i].length) = old[i];
+    }
+    PyMem_Free(old);
+    return 0;
+}
+
+/* The key of a surface, from the cache or from fill: a new reference, or NULL with an exception set. */
+static PyObject *
+key_of(Scan *s, PyObject *surface)
+{
+    PyObject *key = PyDict_GetItemWithError(s->cache, surface);
+    if (key != NULL) {
+        Py_INCREF(key);
+        return key;
+    }
+    if (PyErr_Occurred() || (key = PyObject_CallOneArg(s->fill, surface)) == NULL)
+        return NULL;
+    if (!PyUnicode_Check(key)) {
+        PyErr_Format(PyExc_TypeError, "the key of %R is not a str", surface);
+        Py_DECREF(key);
+        return NULL;
+    }
+    return key;
+}
+
+/* This text's list of token indices for key (borrowed: by_key owns it), made on first use. */
+static PyObject *
+hits_of(Scan *s, PyObject *key)
+{
+    PyObject *hits = PyDict_GetItemWithError(s->by_key, key);
+    if (hits != NULL || PyErr_Occurred())
+        return hits;
+    hits = PyList_New(0);
+    if (hits == NULL)
+        return NULL;
+    int failed = PyDict_SetItem(s->by_key, key, hits) < 0;
+    Py_DECREF(hits);
+    return failed ? NULL : hits;
+}
+
+static int
+append(Scan *s, Py_ssize_t start, PyObject *surface, PyObject *key, PyObject *hits)
+{
+    PyObject *start_obj = PyLong_FromSsize_t(start);
+    PyObject *index = PyLong_FromSsize_t(PyList_GET_SIZE(s->keys));
+    int failed = start_obj == NULL || index == NULL || PyList_Append(s->starts, start_obj) < 0
+                 || PyList_Append(s->surfaces, surface) < 0 || PyList_Append(s->keys, key) < 0
+                 || PyList_Append(hits, index) < 0;
+    Py_XDECREF(start_obj);
+    Py_XDECREF(index);
+    return failed ? -1 : 0;
+}
+
+/* A token the table does not take (long, or with an apostrophe beyond ASCII, or the table is busy). */
+static int
+emit_plain(Scan *s, Py_ssize_t start, Py_ssize_t end)
+{
+    PyObject *surface = PyUnicode_Substring(s->text, start, end);
+    if (surface == NULL)
+        return -1;
+    PyObject *key = key_of(s, surface);
+    PyObject *hits = key == NULL ? NULL : hits_of(s, key);
+    int failed = hits == NULL || append(s, start, surface, key, hits) < 0;
+    Py_XDECREF(key);
+    Py_DECREF(surface);
+    return failed ? -1 : 0;
+}
+
+/* Appends the token [start, end) to the tables; 0 on success, -1 with an exception set. */
+static int
+emit(Scan *s, Py_ssize_t start, Py_ssize_t end)
+{
+    Py_ssize_t length = end - start;
+    if (!s->remember || length > INLINE)
+        return emit_plain(s, start, end);
+    char chars[INLINE];
+    Py_uhash_t hash = 14695981039346656037ULL; /* FNV-1a */
+    for (Py_ssize_t i = 0; i < length; i++) {
+        Py_UCS4 c = PyUnicode_READ(s->kind, s->data, start + i);
+        if (c >= 128)
+            return emit_plain(s, start, end);
+        chars[i] = (char)c;
+        hash = (hash ^ c) * 1099511628211ULL;
+    }
+    Known *slot = probe(hash, chars, (size_t)length);
+    if (slot->surface == NULL) {
+        PyObject *surface = PyUnicode_Substring(s->text, start, end);
+        if (surface == NULL)
+            return -1;
+        PyObject *key = key_of(s, surface);
+        if (key == NULL) {
+            Py_DECREF(surface);
+            return -1;
+        }
+        slot->hash = hash;
+        slot->surface = surface;
+        slot->key = key;
+        slot->hits = NULL;
+        slot->stamp = 0;
+        slot->length = (unsigned char)length;
+        memcpy(slot->chars, chars, (size_t)length);
+        if (++known_used * 2 > known_mask) {
+            if (grow() < 0)
+                return -1;
+            slot = probe(hash, chars, (size_t)length);
+        }
+    }
+    if (slot->stamp != s->stamp) {
+        PyObject *hits = hits_of(s, slot->key);
+        if (hits == NULL)
+            return -1;
+        slot->hits = hits;
+        slot->stamp = s->stamp;
+    }
+    return append(s, start, slot->surface, slot->key, slot->hits);
+}
+
+/* 1 when c may stand outside words on the ASCII path, 0 when the text must take the general path. */
+static int
+ascii_path_allows(Scan *s, Py_UCS4 c)
+{
+    if (c < 128)
+        return 1;
+    return PyUnicode_FindChar(s->separators, c, 0, PyUnicode_GET_LENGTH(s->separators), 1) >= 0;
+}
+
+/* 1: tokenised; 0: the text is not on the ASCII path; -1: an exception is set. */
+static int
+tokenise(Scan *s)
+{
+    const int kind = s->kind;
+    const void *data = s->data;
+    const Py_ssize_t n = s->n;
+#define AT(i) PyUnicode_READ(kind, data, (i))
+    Py_ssize_t i = 0;
+    while (i < n) {
+        Py_UCS4 c = AT(i);
+        if (!is_alnum(c)) {
+            if (!ascii_path_allows(s, c))
+                return 0;
+            i++;
+            continue;
+        }
+        Py_ssize_t start = i, end = i + 1;
+        while (end < n && is_word(AT(end)))
+            end++;
+        if (end - start == 1 && is_alpha(c) && end < n && AT(end) == '.') {
+            /* A dotted abbreviation: single letters, each followed by a dot (U.S., D.C.). */
+            Py_ssize_t dot = end;
+            while (dot + 2 < n && is_alpha(AT(dot + 1)) && AT(dot + 2) == '.')
+                dot += 2;
+            if (dot > end)
+                end = dot + 1;
+        }
+        else {
+            /* A word goes on through an apostrophe followed by a letter or digit (O'Brien). */
+            while (end + 1 < n && is_apostrophe(AT(end)) && is_alnum(AT(end + 1))) {
+                end += 2;
+                while (end < n && is_word(AT(end)))
+                    end++;
+            }
+        }
+        if (emit(s, start, end) < 0)
+            return -1;
+        i = end;
+    }
+#undef AT
+    return 1;
+}
+
+static PyObject *
+scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 4 || !PyUnicode_Check(args[0]) || !PyDict_Check(args[1]) || !PyCallable_Check(args[2])
+        || !PyUnicode_Check(args[3])) {
+        PyErr_SetString(PyExc_TypeError, "scan(text: str, cache: dict, fill: callable, separators: str)");
+        return NULL;
+    }
+    Scan s = {0};
+    s.text = args[0];
+    s.cache = args[1];
+    s.fill = args[2];
+    s.separators = args[3];
+    if (PyUnicode_READY(s.text) < 0 || PyUnicode_READY(s.separators) < 0)
+        return NULL;
+    s.kind = PyUnicode_KIND(s.text);
+    s.data = PyUnicode_DATA(s.text);
+    s.n = PyUnicode_GET_LENGTH(s.text);
+    if (!busy) {
+        if (known_used >= KNOWN_LIMIT)
+            forget_all();
+        if (known != NULL || grow() == 0) {
+            s.remember = busy = 1;
+            s.stamp = ++stamps;
+        }
+        else {
+            PyErr_Clear(); /* no memory for the table: do without it */
+        }
+    }
+    s.starts = PyList_New(0);
+    s.surfaces = PyList_New(0);
+    s.keys = PyList_New(0);
+    s.by_key = PyDict_New();
+    PyObject *result = NULL;
+    if (s.starts != NULL && s.surfaces != NULL && s.keys != NULL && s.by_key != NULL) {
+        int done = tokenise(&s);
+        if (done == 1)
+            result = PyTuple_Pack(4, s.starts, s.surfaces, s.keys, s.by_key);
+        else if (done == 0)
+            result = Py_NewRef(Py_None);
+    }
+    if (s.remember)
+        busy = 0;
+    Py_XDECREF(s.starts);
+    Py_XDECREF(s.surfaces);
+    Py_XDECREF(s.keys);
+    Py_XDECREF(s.by_key);
+    return result;
+}
+
+static PyObject *
+forget(PyObject *module, PyObject *unused)
+{
+    if (busy) {
+        PyErr_SetString(PyExc_RuntimeError, "a scan is running");
+        return NULL;
+    }
+    forget_all();
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+remembered(PyObject *module, PyObject *unused)
+{
+    return PyLong_FromSize_t(known_used);
+}
+
+static PyMethodDef methods[] = {
+    {"scan", (PyCFunction)(void (*)(void))scan, METH_FASTCALL,
+     "scan(text, cache, fill, separators) -> (starts, surfaces, keys, by_key), or None off the ASCII path."},
+    {"forget", forget, METH_NOARGS, "Empty the table of surfaces met."},
+    {"remembered", remembered, METH_NOARGS, "How many surfaces the table holds."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "bot.matching._scan", "The ASCII path's token tables in C.", 0, methods,
+    NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC
+PyInit__scan(void)
+{
+    return PyModule_Create(&module);
+}
