@@ -14,6 +14,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from bot.core.models import Span
 from bot.matching import Document, evaluate, parse_query
 from bot.matching.text import (
     ASCII_SEPARATORS,
@@ -182,3 +183,31 @@ def test_the_c_table_of_surfaces_met_empties_when_full_and_a_nested_scan_does_wi
     text = "nestqa nestqb nestqa"
     assert SCAN(text, {}, nested, ASCII_SEPARATORS) == tables_of(reference(text))
     assert SCAN(text, KEYS, key_of, ASCII_SEPARATORS) == tables_of(reference(text))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=TRICKY + "sS", max_size=60), st.data())
+def test_spans_leave_out_a_possessive_s_and_nothing_else(text: str, data: st.DataObject) -> None:
+    # Made in C when compiled (bot/matching/_scan.c), else in Python: the same spans either way.
+    doc = Document(text, "")
+    n = len(doc.starts)
+    ends = [
+        m.end() - (2 if len(m.group()) > 2 and m.group()[-1] in "sS" and m.group()[-2] in "'’‘ʼ′" else 0)
+        for m in REFERENCE.finditer(doc.text)
+    ]
+    expected = [Span(doc.starts[i], ends[i], doc.text[doc.starts[i] : ends[i]]) for i in range(n)]
+    assert list(doc.spans_at(list(range(n)))) == expected
+    if n:
+        first = data.draw(st.integers(0, n - 1))
+        last = data.draw(st.integers(first, n - 1))
+        start, end = doc.starts[first], ends[last]
+        assert doc.span(first, last) == Span(start, end, doc.text[start:end])
+        assert type(doc.span(first, last)) is Span
+
+
+def test_spans_refuse_tokens_out_of_range() -> None:
+    doc = Document("NATO's allies", "")
+    with pytest.raises(IndexError):
+        doc.span(0, 2)
+    with pytest.raises(IndexError):
+        doc.spans_at([0, 5])

@@ -355,9 +355,130 @@ remembered(PyObject *module, PyObject *unused)
     return PyLong_FromSize_t(known_used);
 }
 
+/* A span (a tuple of the type given: bot.core.models.Span) from start to end, with its text. */
+static PyObject *
+new_span(PyTypeObject *type, Py_ssize_t start, Py_ssize_t end, PyObject *text)
+{
+    PyObject *span = type->tp_alloc(type, 3);
+    PyObject *start_obj = PyLong_FromSsize_t(start), *end_obj = PyLong_FromSsize_t(end);
+    if (span == NULL || start_obj == NULL || end_obj == NULL) {
+        Py_XDECREF(span);
+        Py_XDECREF(start_obj);
+        Py_XDECREF(end_obj);
+        Py_DECREF(text);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(span, 0, start_obj);
+    PyTuple_SET_ITEM(span, 1, end_obj);
+    PyTuple_SET_ITEM(span, 2, text); /* takes the reference */
+    return span;
+}
+
+/* Characters at the end of a token that its span leaves out: 2 for a possessive 's, else 0 (as
+   bot.matching.text.possessive_trim). */
+static Py_ssize_t
+possessive_trim(PyObject *surface)
+{
+    Py_ssize_t n = PyUnicode_GET_LENGTH(surface);
+    if (n <= 2)
+        return 0;
+    int kind = PyUnicode_KIND(surface);
+    const void *data = PyUnicode_DATA(surface);
+    Py_UCS4 last = PyUnicode_READ(kind, data, n - 1), before = PyUnicode_READ(kind, data, n - 2);
+    return (last == 's' || last == 'S') && (is_apostrophe(before) || before == 0x02BC) ? 2 : 0;
+}
+
+/* The span from token first to token last, inclusive, a possessive 's at its end left out: a new
+   reference, or NULL with an exception set. */
+static PyObject *
+token_span(PyTypeObject *type, PyObject *text, PyObject *starts, PyObject *surfaces, Py_ssize_t first,
+           Py_ssize_t last)
+{
+    Py_ssize_t n = PyList_GET_SIZE(starts);
+    if (first < 0 || last < first || last >= n || PyList_GET_SIZE(surfaces) != n) {
+        PyErr_SetString(PyExc_IndexError, "token index out of range");
+        return NULL;
+    }
+    PyObject *surface = PyList_GET_ITEM(surfaces, last);
+    Py_ssize_t start = PyLong_AsSsize_t(PyList_GET_ITEM(starts, first));
+    Py_ssize_t last_start = PyLong_AsSsize_t(PyList_GET_ITEM(starts, last));
+    if ((start == -1 || last_start == -1) && PyErr_Occurred())
+        return NULL;
+    if (!PyUnicode_Check(surface)) {
+        PyErr_SetString(PyExc_TypeError, "surfaces must be str");
+        return NULL;
+    }
+    Py_ssize_t trim = possessive_trim(surface);
+    Py_ssize_t end = last_start + PyUnicode_GET_LENGTH(surface) - trim;
+    PyObject *span_text;
+    if (first == last && !trim) {
+        span_text = Py_NewRef(surface); /* the token's own text: no copy */
+    }
+    else if ((span_text = PyUnicode_Substring(text, start, end)) == NULL) {
+        return NULL;
+    }
+    return new_span(type, start, end, span_text);
+}
+
+static int
+span_args(PyObject *const *args, Py_ssize_t nargs, Py_ssize_t wanted)
+{
+    if (nargs != wanted || !PyType_Check(args[0]) || !PyType_IsSubtype((PyTypeObject *)args[0], &PyTuple_Type)
+        || !PyUnicode_Check(args[1]) || !PyList_Check(args[2]) || !PyList_Check(args[3])) {
+        PyErr_SetString(PyExc_TypeError, "(span_type: a tuple type, text: str, starts: list, surfaces: list, ...)");
+        return -1;
+    }
+    return 0;
+}
+
+/* span(Span, text, starts, surfaces, first, last): Document.span. */
+static PyObject *
+span(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (span_args(args, nargs, 6) < 0)
+        return NULL;
+    Py_ssize_t first = PyLong_AsSsize_t(args[4]), last = PyLong_AsSsize_t(args[5]);
+    if ((first == -1 || last == -1) && PyErr_Occurred())
+        return NULL;
+    return token_span((PyTypeObject *)args[0], args[1], args[2], args[3], first, last);
+}
+
+/* spans(Span, text, starts, surfaces, indices): a tuple of the spans of these tokens (Document.key_hits). */
+static PyObject *
+spans(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (span_args(args, nargs, 5) < 0)
+        return NULL;
+    if (!PyList_Check(args[4])) {
+        PyErr_SetString(PyExc_TypeError, "indices: list");
+        return NULL;
+    }
+    PyObject *indices = args[4];
+    Py_ssize_t n = PyList_GET_SIZE(indices);
+    PyObject *found = PyTuple_New(n);
+    if (found == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t token = PyLong_AsSsize_t(PyList_GET_ITEM(indices, i));
+        PyObject *one = token == -1 && PyErr_Occurred()
+                            ? NULL
+                            : token_span((PyTypeObject *)args[0], args[1], args[2], args[3], token, token);
+        if (one == NULL) {
+            Py_DECREF(found);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(found, i, one);
+    }
+    return found;
+}
+
 static PyMethodDef methods[] = {
     {"scan", (PyCFunction)(void (*)(void))scan, METH_FASTCALL,
      "scan(text, cache, fill, separators) -> (starts, surfaces, keys, by_key), or None off the ASCII path."},
+    {"span", (PyCFunction)(void (*)(void))span, METH_FASTCALL,
+     "span(Span, text, starts, surfaces, first, last) -> the span from token first to token last."},
+    {"spans", (PyCFunction)(void (*)(void))spans, METH_FASTCALL,
+     "spans(Span, text, starts, surfaces, indices) -> a tuple of the spans of these tokens."},
     {"forget", forget, METH_NOARGS, "Empty the table of surfaces met."},
     {"remembered", remembered, METH_NOARGS, "How many surfaces the table holds."},
     {NULL, NULL, 0, NULL},
