@@ -1,20 +1,25 @@
 """Plain keyword subscriptions: the bot beside a plain Aho-Corasick scan and one `re` alternation.
 
-Usage: python bench/matching_peers.py [--sizes 10000,100000] [--seed 1] [--topical-share 0.15]
+Usage: python bench/matching_peers.py [--sizes 10000,100000,1000000] [--seed 1] [--topical-share 0.15]
 
 The same keywords, drawn as bench/matching.py draws its words (73% single words, 27% two-word phrases, a
-third of those phrases taken from the articles), go to three matchers over the 100 CNN/DailyMail articles
-in one run:
+third of those phrases taken from the articles; past 60,000 keywords more generated name-like words, so
+that a million keywords keep that mix), go to three matchers over the 100 CNN/DailyMail articles in one
+run:
 
-* the bot: each keyword a query (`word` or `"two words"`) in a SubscriptionIndex; per article, the Document
-  is built (tokenising) and matched (lookup): both are timed, as the bot does both for every article;
+* the bot: each keyword a query (`word` or `"two words"`, in canonical form, as the store keeps them)
+  loaded as the bot loads its subscriptions at start (``SubscriptionIndex.add_many``, then the collector
+  settled); per article, the Document is built (tokenising) and matched (lookup): both are timed, as the
+  bot does both for every article;
 * pyahocorasick: one automaton over the lower-cased keywords; per article, the text is lower-cased and
   scanned, and a hit counts where the characters either side are not word characters;
 * re: one compiled, case-insensitive alternation of the escaped keywords between word boundaries (so slow
-  at 100k keywords that it runs on the first --re-articles articles only).
+  at 100k keywords that it runs on the first --re-articles articles only, and not at all past
+  --re-max-size keywords).
 
-Per-article times are the median of 7 runs; the table gives p50 and p99 over the articles, and the build
-times (the bot's: parsing and adding every keyword, then the compaction the bot does after loading).
+Per-article times are the median of 7 runs; the table gives p50 and p99 over the articles, the build
+times, and the bot's memory: tracemalloc's count of what a second index of the same keywords holds, over
+their number (the keywords' texts not counted: the store's subscriptions hold them).
 
 The answers are compared article by article. Where they differ, each difference must be one of the
 documented kinds (DIFFERENCES); the run prints how many of each and exits 1 if any other appears.
@@ -29,10 +34,12 @@ import re
 import statistics
 import sys
 import time
+import tracemalloc
 import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -61,6 +68,10 @@ APOSTROPHES = "'’‘ʼ′"
 def keywords(vocab: Vocabulary, n: int) -> list[str]:
     out: set[str] = set()
     rng = vocab.rng
+    if n > 60_000:  # enough distinct words for n keywords of this mix
+        syllables = [c + v for c in "bcdfghjklmnprstvz" for v in "aeiou"]
+        more = {"".join(rng.choices(syllables, k=rng.randint(2, 5))) for _ in range(n)}
+        vocab.names = sorted(set(vocab.names) | more)
     while len(out) < n:
         if rng.random() < 0.73:
             word = vocab.word()
@@ -72,19 +83,38 @@ def keywords(vocab: Vocabulary, n: int) -> list[str]:
     return sorted(out)
 
 
-def bot_index(words: list[str]) -> tuple[SubscriptionIndex, float, float]:
-    start = time.perf_counter()
-    index = SubscriptionIndex()
+def queries_of(words: list[str]) -> list[tuple[str, str]]:
+    """(subscription key, canonical query text) for each keyword that is a valid query."""
+    found = []
     for word in words:
         try:
             query = parse_query(f'"{word}"' if " " in word else word)
         except QueryError:
             continue
-        index.add(word, query)
-    built = time.perf_counter() - start
+        found.append((word, query.canonical))
+    return found
+
+
+def bot_index(queries: list[tuple[str, str]]) -> tuple[SubscriptionIndex, float]:
+    """The index as the bot loads it at start, and the seconds that took."""
+    gc.collect()
     start = time.perf_counter()
-    index.compact()
-    return index, built, time.perf_counter() - start
+    index = SubscriptionIndex()
+    index.add_many(queries)
+    heap.settle()
+    return index, time.perf_counter() - start
+
+
+def bytes_per_keyword(queries: list[tuple[str, str]]) -> float:
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    kept = SubscriptionIndex()
+    kept.add_many(queries)
+    gc.collect()
+    used = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    del kept
+    return used / len(queries)
 
 
 def automaton(words: list[str]) -> tuple[Callable[[str], set[str]], float]:
@@ -178,10 +208,12 @@ def median_ms(run: Callable[[], object]) -> float:
 def measure(size: int, args: argparse.Namespace, articles: list[tuple[str, str]]) -> dict[str, object]:
     vocab = Vocabulary(articles, random.Random(args.seed), args.topical_share)
     words = keywords(vocab, size)
-    index, bot_build, compaction = bot_index(words)
+    queries = queries_of(words)
+    memory = bytes_per_keyword(queries)
+    index, bot_build = bot_index(queries)
     scan, ac_build = automaton(words)
-    rx, rx_build = alternation(words)
-    heap.settle()
+    with_re = size <= args.re_max_size
+    rx, rx_build = alternation(words) if with_re else (None, float("nan"))
 
     texts = [f"{t}\n\n{b}" for t, b in articles]
     source, url = "CNN", "https://edition.cnn.com/"
@@ -199,7 +231,7 @@ def measure(size: int, args: argparse.Namespace, articles: list[tuple[str, str]]
         ours = index.match(Document(title, body, source, url))
         theirs = scan(text)
         answers = {"automaton": theirs}
-        if n < args.re_articles:
+        if rx is not None and n < args.re_articles:
             start = time.perf_counter()
             answers["re"] = rx(text)
             rx_ms.append((time.perf_counter() - start) * 1000)
@@ -227,7 +259,8 @@ def measure(size: int, args: argparse.Namespace, articles: list[tuple[str, str]]
         "tokenise": tokenise,
         "peer": peer,
         "rx": rx_ms,
-        "builds": (bot_build, compaction, ac_build, rx_build),
+        "builds": (bot_build, ac_build, rx_build),
+        "bytes": memory,
         "kinds": kinds,
         "undocumented": undocumented,
     }
@@ -235,10 +268,11 @@ def measure(size: int, args: argparse.Namespace, articles: list[tuple[str, str]]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--sizes", default="10000,100000,1000000")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--topical-share", type=float, default=0.15, help="share of words from the articles")
     parser.add_argument("--re-articles", type=int, default=10, help="articles the re alternation scans")
+    parser.add_argument("--re-max-size", type=int, default=100_000, help="no re alternation past this")
     args = parser.parse_args()
     CNNDM.require()
     articles = load_articles()
@@ -251,21 +285,24 @@ def main() -> None:
     )
     print(
         "| keywords | hits/article | bot: tokenising p50 | bot: lookup p50 "
-        "| bot: tokenising + lookup p50 / p99 | pyahocorasick p50 / p99 | re p50 "
-        "| build: bot (+ compaction) / automaton / re |"
+        "| bot: tokenising + lookup p50 / p99 | pyahocorasick p50 / p99 | bot / pyahocorasick p50 | re p50 "
+        "| build: bot (as at start) / automaton / re | bot: bytes/keyword |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     failed = False
     for r in rows:
-        bot_s, compact_s, ac_s, rx_s = r["builds"]  # type: ignore[misc]
+        bot_s, ac_s, rx_s = cast(tuple[float, float, float], r["builds"])
         e2e, peer = r["e2e"], r["peer"]
+        rx_ms: list[float] = r["rx"]  # type: ignore[assignment]
+        rx_cell = f"{pct(rx_ms, 50):.1f} ms" if rx_ms else "–"
+        rx_build = f"{rx_s:.2f} s" if rx_ms else "–"
         print(
             f"| {r['size']:,} | {r['matches']:.0f} | {pct(r['tokenise'], 50):.3f} ms "  # type: ignore[arg-type]
             f"| {pct(r['lookup'], 50):.3f} ms "  # type: ignore[arg-type]
             f"| {pct(e2e, 50):.3f} / {pct(e2e, 99):.3f} ms "  # type: ignore[arg-type]
             f"| {pct(peer, 50):.3f} / {pct(peer, 99):.3f} ms "  # type: ignore[arg-type]
-            f"| {pct(r['rx'], 50):.1f} ms "  # type: ignore[arg-type]
-            f"| {bot_s:.2f} s (+ {compact_s:.2f} s) / {ac_s:.3f} s / {rx_s:.2f} s |"
+            f"| {pct(e2e, 50) / pct(peer, 50):.2f}x "  # type: ignore[arg-type]
+            f"| {rx_cell} | {bot_s:.2f} s / {ac_s:.3f} s / {rx_build} | {r['bytes']:.0f} |"
         )
     for r in rows:
         kinds: Counter[str] = r["kinds"]  # type: ignore[assignment]
