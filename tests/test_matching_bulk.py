@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from bot.core.errors import QueryError
 from bot.core.models import Article, ChannelRef, Subscription
 from bot.matching import Document, SubscriptionIndex, default_aliases, evaluate, parse_query
-from bot.matching.parser import parse_simple
+from bot.matching.shapes import parse_simple
 from bot.processing.subscriptions import SubscriptionBook
 from tests.test_matching_properties import documents, queries
 

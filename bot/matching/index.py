@@ -22,24 +22,32 @@ import sys
 from collections.abc import Callable, Iterable
 from itertools import compress
 from operator import itemgetter
-from typing import TypeGuard
 
 from bot.core.errors import QueryError
 from bot.core.models import Span
 from bot.matching.aliases import AliasTable, default_aliases
 from bot.matching.document import Document, sorted_spans
 from bot.matching.evaluate import EVALUATORS, Ranges
-from bot.matching.parser import parse_query, parse_simple, simple_word_key
-from bot.matching.query import And, Node, Not, Or, Phrase, Prefix, Query, Term, Word
-from bot.matching.selectivity import anchors, key_cost
+from bot.matching.parser import parse_query
+from bot.matching.query import Node, Or, Query, Term
+from bot.matching.selectivity import anchors
+from bot.matching.shapes import (
+    is_bigram,
+    is_plain,
+    is_plain_prefix,
+    keyset_of,
+    parse_simple,
+    reparse,
+    simple_phrase_keys,
+    simple_word_key,
+    stored_compactly,
+)
 from bot.matching.slots import Entry, Item, Slot, Verified, Words, change, post_in
 
 _HEAD = 5
 """Prefixes at least this long are found through their first ``_HEAD`` letters (few words share them);
 shorter ones by trying each of their lengths on every word."""
 _HEAD_OF: Callable[[str], str] = itemgetter(slice(0, _HEAD))
-_NO_ALIASES = AliasTable()
-"""Compact queries have no aliases: their canonical text parsed with no table gives their tree back."""
 
 
 class SubscriptionIndex:
@@ -78,7 +86,7 @@ class SubscriptionIndex:
         """Index ``query`` under ``key``, replacing what ``key`` had."""
         if self._aliases is not None:
             query = query.with_aliases(self._aliases)
-        compact = _compact(query)
+        compact = stored_compactly(query)
         old = self._by_key.get(key)
         if old is not None:
             if (compact and old == query.canonical) if isinstance(old, str) else old.query == query:
@@ -101,7 +109,7 @@ class SubscriptionIndex:
     def add_many(self, queries: Iterable[tuple[str, str]]) -> list[tuple[str, QueryError]]:
         """Index many ``(key, query text)`` pairs at once (loading stored subscriptions), as :meth:`add`
         would each parsed one, but faster: canonical texts of the common shapes skip the general parser
-        (:func:`bot.matching.parser.parse_simple`) and are filed with no query object made, and the
+        (:func:`bot.matching.shapes.parse_simple`) and are filed with no query object made, and the
         garbage collector, which would walk the growing index again and again, waits until the end.
         Returns the keys whose text does not parse, with the error; they are not indexed."""
         aliases = self._aliases if self._aliases is not None else default_aliases()
@@ -117,6 +125,16 @@ class SubscriptionIndex:
                         self.remove(key)
                     self._by_key[key] = text
                     self._post_word(word, key, add=True)
+                    continue
+                pair = simple_phrase_keys(text)
+                if pair is not None:  # the next commonest, a two-word phrase: no tree either
+                    old = self._by_key.get(key)
+                    if old is not None:
+                        if old == text:
+                            continue
+                        self.remove(key)
+                    self._by_key[key] = text
+                    self._post_bigram(pair[0], pair[1], key, add=True)
                     continue
                 node = parse_simple(text, aliases, terms)
                 if node is None:
@@ -145,7 +163,7 @@ class SubscriptionIndex:
         if found is None:
             return
         if isinstance(found, str):
-            self._file_compact(key, _reparse(found).root, add=False)
+            self._file_compact(key, reparse(found).root, add=False)
             return
         entry = found
         entry.keys = tuple(k for k in entry.keys if k != key)
@@ -167,7 +185,7 @@ class SubscriptionIndex:
         found = self._by_key.get(key)
         if found is None:
             return None
-        return _reparse(found) if isinstance(found, str) else found.query
+        return reparse(found) if isinstance(found, str) else found.query
 
     def __len__(self) -> int:
         return len(self._by_key)
@@ -309,7 +327,7 @@ class SubscriptionIndex:
     def _file(self, item: Item, node: Node, add: bool, whole: bool = True) -> None:
         """File (or unfile) an item under its anchors; the anchors are recomputed on removal. ``whole``:
         ``node`` is all of a compact query (a plain word's spans are then the query's)."""
-        if _is_plain(node):
+        if is_plain(node):
             if whole and isinstance(item, str):
                 self._post_word(node.key, item, add)
                 return
@@ -317,7 +335,7 @@ class SubscriptionIndex:
             slot.branches = change(slot.branches, item, add)
             self._drop_if_empty(node.key, slot, add)
             return
-        if _is_plain_prefix(node):
+        if is_plain_prefix(node):
             slot = self._prefix_slot(node.prefix)
             if isinstance(item, str):
                 slot.keys = change(slot.keys, item, add)
@@ -325,18 +343,15 @@ class SubscriptionIndex:
                 slot.branches = change(slot.branches, item, add)
             self._count_prefix(node.prefix, slot, add)
             return
-        keyset = _keyset(node)
-        if keyset is not None:
-            first, others, excluded = keyset
+        found_keyset = keyset_of(node)
+        if found_keyset is not None:
+            first, others, excluded = found_keyset
             slot = self._slot(first)
             slot.keysets = change(slot.keysets, (item, others, excluded), add)
             self._drop_if_empty(first, slot, add)
             return
-        if _is_bigram(node):
-            first, second = node.words[0].key, node.words[1].key  # as anchors() pairs them
-            slot = self._slot(first)
-            slot.bigrams = post_in(slot.bigrams, second, item, add)
-            self._drop_if_empty(first, slot, add)
+        if is_bigram(node):
+            self._post_bigram(node.words[0].key, node.words[1].key, item, add)  # as anchors() pairs them
             return
         assert not isinstance(item, str), "only queries decided from the key tables are stored compactly"
         found = anchors(node)
@@ -371,6 +386,12 @@ class SubscriptionIndex:
                 del table[word]
             else:
                 table[sys.intern(word) if found is None else word] = words
+
+    def _post_bigram(self, first: str, second: str, item: Item, add: bool) -> None:
+        """File (or unfile) ``item`` as a two-word phrase of plain words: under ``first``, ``second``."""
+        slot = self._slot(first)
+        slot.bigrams = post_in(slot.bigrams, second, item, add)
+        self._drop_if_empty(first, slot, add)
 
     def _prefix_slot(self, prefix: str) -> Slot:
         slot = self._prefixes.get(prefix)
@@ -430,74 +451,3 @@ def _merge(out: dict[str, tuple[Span, ...]], item: Item, hits: Ranges) -> None:
     spans = sorted_spans(hits) if before is None else sorted_spans([*before, *hits])
     for key in keys:
         out[key] = spans
-
-
-def _is_plain(node: Node) -> TypeGuard[Word]:
-    """A word that any token with its key matches, and only such a token."""
-    return isinstance(node, Word) and node.cased is None and not node.aliases and not node.title
-
-
-def _is_plain_prefix(node: Node) -> TypeGuard[Prefix]:
-    return isinstance(node, Prefix) and node.cased is None and not node.title
-
-
-def _is_bigram(node: Node) -> TypeGuard[Phrase]:
-    """A phrase of two plain words: it matches where the second word comes right after the first."""
-    return (
-        isinstance(node, Phrase)
-        and len(node.words) == 2
-        and not node.title
-        and _is_plain(node.words[0])
-        and _is_plain(node.words[1])
-    )
-
-
-def _compact(query: Query) -> bool:
-    """Whether ``query`` can be stored as its canonical text: decided from the key tables alone, no
-    aliases anywhere, and given back by parsing its canonical text with no aliases (checked for text that
-    is not ASCII, where folding might not be idempotent)."""
-    root = query.root
-    if not all(map(_decided, root.children if isinstance(root, Or) else (root,))):
-        return False
-    return query.canonical.isascii() or _reparse(query.canonical).root == root
-
-
-def _decided(node: Node) -> bool:
-    """A plain word or prefix, a keyset whose excluded words have no aliases, or a two-word phrase of
-    plain words."""
-    if _is_plain(node) or _is_plain_prefix(node) or _is_bigram(node):
-        return True
-    if not isinstance(node, And) or _keyset(node) is None:
-        return False
-    return not any(
-        isinstance(c, Not) and isinstance(c.child, Word) and c.child.aliases for c in node.children
-    )
-
-
-def _reparse(canonical: str) -> Query:
-    """A compact query again, from its canonical text."""
-    node = parse_simple(canonical, _NO_ALIASES)
-    return Query(node, canonical) if node is not None else parse_query(canonical, _NO_ALIASES)
-
-
-def _keyset(node: Node) -> tuple[str, tuple[str, ...], tuple[str, ...]] | None:
-    """For an AND of plain words and excluded words (``ukraine -football``): the rarest required key,
-    the other required keys, and the excluded keys (aliases included); None for any other node."""
-    if not isinstance(node, And):
-        return None
-    required: list[str] = []
-    excluded: list[str] = []
-    for child in node.children:
-        if _is_plain(child):
-            required.append(child.key)
-        elif isinstance(child, Not) and isinstance(child.child, Word):
-            word = child.child
-            if word.cased is not None or word.title:
-                return None
-            excluded.extend((word.key, *word.aliases))
-        else:
-            return None
-    if not required:
-        return None
-    required.sort(key=key_cost)
-    return required[0], tuple(required[1:]), tuple(excluded)
