@@ -69,7 +69,9 @@ typedef struct {
     const void *data;
     Py_ssize_t n;
     PyObject *text, *cache, *fill, *separators;
-    PyObject *starts, *surfaces, *keys, *by_key;
+    PyObject *by_key;
+    PyObject **found; /* (start, surface, key) of each token so far, owned: made into three lists at the end */
+    Py_ssize_t count, capacity;
     int remember; /* this scan owns the table */
     uint64_t stamp;
 } Scan;
@@ -161,14 +163,44 @@ hits_of(Scan *s, PyObject *key)
 static int
 append(Scan *s, Py_ssize_t start, PyObject *surface, PyObject *key, PyObject *hits)
 {
+    if (s->count == s->capacity) {
+        Py_ssize_t capacity = s->capacity ? s->capacity * 2 : 256;
+        PyObject **found = PyMem_Realloc(s->found, (size_t)capacity * 3 * sizeof(PyObject *));
+        if (found == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        s->found = found;
+        s->capacity = capacity;
+    }
     PyObject *start_obj = PyLong_FromSsize_t(start);
-    PyObject *index = PyLong_FromSsize_t(PyList_GET_SIZE(s->keys));
-    int failed = start_obj == NULL || index == NULL || PyList_Append(s->starts, start_obj) < 0
-                 || PyList_Append(s->surfaces, surface) < 0 || PyList_Append(s->keys, key) < 0
-                 || PyList_Append(hits, index) < 0;
-    Py_XDECREF(start_obj);
+    PyObject *index = PyLong_FromSsize_t(s->count);
+    int failed = start_obj == NULL || index == NULL || PyList_Append(hits, index) < 0;
     Py_XDECREF(index);
-    return failed ? -1 : 0;
+    if (failed) {
+        Py_XDECREF(start_obj);
+        return -1;
+    }
+    PyObject **slot = s->found + 3 * s->count++;
+    slot[0] = start_obj;
+    slot[1] = Py_NewRef(surface);
+    slot[2] = Py_NewRef(key);
+    return 0;
+}
+
+/* The column (0 starts, 1 surfaces, 2 keys) of the tokens found, as a new list that takes their
+   references; NULL with an exception set. */
+static PyObject *
+column(Scan *s, int which)
+{
+    PyObject *list = PyList_New(s->count);
+    if (list == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < s->count; i++) {
+        PyList_SET_ITEM(list, i, s->found[3 * i + which]);
+        s->found[3 * i + which] = NULL;
+    }
+    return list;
 }
 
 /* A token the table does not take (long, or with an apostrophe beyond ASCII, or the table is busy). */
@@ -317,23 +349,27 @@ scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             PyErr_Clear(); /* no memory for the table: do without it */
         }
     }
-    s.starts = PyList_New(0);
-    s.surfaces = PyList_New(0);
-    s.keys = PyList_New(0);
     s.by_key = PyDict_New();
     PyObject *result = NULL;
-    if (s.starts != NULL && s.surfaces != NULL && s.keys != NULL && s.by_key != NULL) {
-        int done = tokenise(&s);
-        if (done == 1)
-            result = PyTuple_Pack(4, s.starts, s.surfaces, s.keys, s.by_key);
-        else if (done == 0)
-            result = Py_NewRef(Py_None);
-    }
+    int done = s.by_key == NULL ? -1 : tokenise(&s);
     if (s.remember)
         busy = 0;
-    Py_XDECREF(s.starts);
-    Py_XDECREF(s.surfaces);
-    Py_XDECREF(s.keys);
+    if (done == 1) {
+        PyObject *starts = column(&s, 0);
+        PyObject *surfaces = starts == NULL ? NULL : column(&s, 1);
+        PyObject *keys = surfaces == NULL ? NULL : column(&s, 2);
+        if (keys != NULL)
+            result = PyTuple_Pack(4, starts, surfaces, keys, s.by_key);
+        Py_XDECREF(starts);
+        Py_XDECREF(surfaces);
+        Py_XDECREF(keys);
+    }
+    else if (done == 0) {
+        result = Py_NewRef(Py_None);
+    }
+    for (Py_ssize_t i = 0; i < 3 * s.count; i++)
+        Py_XDECREF(s.found[i]); /* what no list took */
+    PyMem_Free(s.found);
     Py_XDECREF(s.by_key);
     return result;
 }

@@ -42,7 +42,7 @@ from bot.matching.shapes import (
     simple_word_key,
     stored_compactly,
 )
-from bot.matching.slots import Entry, Item, Slot, Verified, Words, change, post_in
+from bot.matching.slots import Entry, Item, Slot, Verified, Words, change, post_in, with_word
 
 _HEAD = 5
 """Prefixes at least this long are found through their first ``_HEAD`` letters (few words share them);
@@ -378,10 +378,10 @@ class SubscriptionIndex:
         table = self._table
         found = table.get(word)
         if isinstance(found, Slot):
-            found.words = _with_word(found.words, key, add)
+            found.words = with_word(found.words, key, add)
             self._drop_if_empty(word, found, add)
         elif found is not None or add:
-            words = _with_word(found, key, add)
+            words = with_word(found, key, add)
             if words is None:
                 del table[word]
             else:
@@ -421,21 +421,6 @@ class SubscriptionIndex:
                 del self._table[key]
             else:
                 self._table[key] = slot.words
-
-
-def _with_word(words: Words | None, key: str, add: bool) -> Words | None:
-    """The subscription keys of one plain word's queries, with ``key`` added (or removed)."""
-    if add:
-        if words is None:
-            return key
-        if isinstance(words, str):
-            return [words, key]
-        words.append(key)
-        return words
-    if isinstance(words, str) or words is None:
-        return None
-    words.remove(key)
-    return words[0] if len(words) == 1 else words
 
 
 def _merge(out: dict[str, tuple[Span, ...]], item: Item, hits: Ranges) -> None:

@@ -119,3 +119,18 @@ def post_in(table: dict[str, list[_T]] | None, key: str, item: _T, add: bool) ->
     elif before is None:
         table[sys.intern(key)] = items  # as the index's keys are (see SubscriptionIndex._table)
     return table or None
+
+
+def with_word(words: Words | None, key: str, add: bool) -> Words | None:
+    """The subscription keys of one plain word's queries, with ``key`` added (or removed)."""
+    if add:
+        if words is None:
+            return key
+        if isinstance(words, str):
+            return [words, key]
+        words.append(key)
+        return words
+    if isinstance(words, str) or words is None:
+        return None
+    words.remove(key)
+    return words[0] if len(words) == 1 else words
