@@ -160,6 +160,20 @@ hits_of(Scan *s, PyObject *key)
     return failed ? NULL : hits;
 }
 
+/* Token indices as int objects, made once: every text's tokens count from 0. */
+#define SMALL_INDICES 8192
+static PyObject *small_indices[SMALL_INDICES];
+
+static PyObject *
+index_object(Py_ssize_t i)
+{
+    if (i >= SMALL_INDICES)
+        return PyLong_FromSsize_t(i);
+    if (small_indices[i] == NULL && (small_indices[i] = PyLong_FromSsize_t(i)) == NULL)
+        return NULL;
+    return Py_NewRef(small_indices[i]);
+}
+
 static int
 append(Scan *s, Py_ssize_t start, PyObject *surface, PyObject *key, PyObject *hits)
 {
@@ -174,7 +188,7 @@ append(Scan *s, Py_ssize_t start, PyObject *surface, PyObject *key, PyObject *hi
         s->capacity = capacity;
     }
     PyObject *start_obj = PyLong_FromSsize_t(start);
-    PyObject *index = PyLong_FromSsize_t(s->count);
+    PyObject *index = index_object(s->count);
     int failed = start_obj == NULL || index == NULL || PyList_Append(hits, index) < 0;
     Py_XDECREF(index);
     if (failed) {
