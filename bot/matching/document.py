@@ -192,9 +192,10 @@ class Document:
     def base_norms(self) -> dict[str, Norm]:
         """Distinct folded words (before plural stripping) -> the normal form of one of their tokens."""
         if self._base_norms is None:
-            norms = self.norms
+            cached = NORMS.get
             self._base_norms = found = {}
-            for norm in norms:
+            for surface in dict.fromkeys(self.surfaces):  # each distinct surface once, in order
+                norm = cached(surface) or normalise(surface)
                 found[norm.base] = norm
         return self._base_norms
 

