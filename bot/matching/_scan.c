@@ -149,15 +149,12 @@ key_of(Scan *s, PyObject *surface)
 static PyObject *
 hits_of(Scan *s, PyObject *key)
 {
-    PyObject *hits = PyDict_GetItemWithError(s->by_key, key);
-    if (hits != NULL || PyErr_Occurred())
-        return hits;
-    hits = PyList_New(0);
-    if (hits == NULL)
+    PyObject *fresh = PyList_New(0);
+    if (fresh == NULL)
         return NULL;
-    int failed = PyDict_SetItem(s->by_key, key, hits) < 0;
-    Py_DECREF(hits);
-    return failed ? NULL : hits;
+    PyObject *hits = PyDict_SetDefault(s->by_key, key, fresh); /* one lookup, found or added */
+    Py_DECREF(fresh);
+    return hits;
 }
 
 /* Token indices as int objects, made once: every text's tokens count from 0. */
