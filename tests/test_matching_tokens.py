@@ -37,6 +37,9 @@ REFERENCE = re.compile(
 )
 """The tokeniser as first written: plain and slow, kept here as the definition the fast paths must meet."""
 
+needs_c = pytest.mark.skipif(SCAN is None, reason="the package is not compiled (NEWSBOT_COMPILE=0)")
+"""For the C scan's own behaviour (bot/matching/_scan.c); the tests above hold both paths to the reference."""
+
 
 def reference(text: str) -> tuple[list[int], list[str]]:
     """Where the tokens start, and their texts (each ends where its text does)."""
@@ -87,7 +90,7 @@ def test_ascii_path_takes_ascii_text_with_typographic_punctuation(text: str) -> 
 PIECES = ["U.S.", "us", "US", "cities", "city", "O'Brien", "’", " ", "."]
 
 
-@pytest.mark.skipif(SCAN is None, reason="the package is not compiled (NEWSBOT_COMPILE=0)")
+@needs_c
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.sampled_from(PIECES), max_size=99))
 def test_the_c_tables_of_long_texts_with_repeated_words(parts: list[str]) -> None:
@@ -98,9 +101,9 @@ def test_the_c_tables_of_long_texts_with_repeated_words(parts: list[str]) -> Non
     assert SCAN(text, KEYS, key_of, ASCII_SEPARATORS) == tables_of(reference(text))
 
 
+@needs_c
 def test_the_c_tables_report_a_key_function_that_fails() -> None:
-    if SCAN is None:
-        pytest.skip("the package is not compiled (NEWSBOT_COMPILE=0)")
+    assert SCAN is not None
 
     def failing(surface: str) -> str:
         raise ValueError(surface)
@@ -116,6 +119,9 @@ def test_the_c_tables_report_a_key_function_that_fails() -> None:
 @given(st.text(max_size=30))
 def test_any_text_is_tokenised_as_the_reference_does(text: str) -> None:
     assert tokens(text) == reference(text)
+    if SCAN is not None:  # any character, of any width: the C scan takes the text or leaves it
+        tables = SCAN(text, KEYS, key_of, ASCII_SEPARATORS)
+        assert tables == (tables_of(reference(text)) if ascii_path(text) else None)
 
 
 def test_the_pattern_is_the_reference() -> None:
@@ -163,15 +169,15 @@ def test_document_tables_follow_the_tokens(text: str) -> None:
         assert all(doc.keys[i] == key for i in hits)
 
 
+@needs_c
 def test_the_c_table_of_surfaces_met_empties_when_full_and_a_nested_scan_does_without_it() -> None:
-    if SCAN is None:
-        pytest.skip("the package is not compiled (NEWSBOT_COMPILE=0)")
+    assert SCAN is not None
     from bot.matching import _scan
 
     _scan.forget()
     many = " ".join(f"w{i}x" for i in range(40_000))
     assert SCAN(many, KEYS, key_of, ASCII_SEPARATORS) == tables_of(reference(many))
-    assert _scan.remembered() == 40_000  # it grew as the text went on
+    assert _scan.remembered() == 32_768  # it grew as the text went on, up to half its largest size
     assert SCAN("w1x w2x", KEYS, key_of, ASCII_SEPARATORS) == tables_of(reference("w1x w2x"))
     assert _scan.remembered() == 2  # emptied before this text: over its limit
 
@@ -205,9 +211,74 @@ def test_spans_leave_out_a_possessive_s_and_nothing_else(text: str, data: st.Dat
         assert type(doc.span(first, last)) is Span
 
 
-def test_spans_refuse_tokens_out_of_range() -> None:
+def test_spans_refuse_tokens_out_of_range_or_out_of_order() -> None:
     doc = Document("NATO's allies", "")
-    with pytest.raises(IndexError):
-        doc.span(0, 2)
+    for first, last in [(0, 2), (-1, 0), (-1, -1), (1, 0)]:
+        with pytest.raises(IndexError):
+            doc.span(first, last)
     with pytest.raises(IndexError):
         doc.spans_at([0, 5])
+    for indices in ([1, 0], [0, 0]):  # a tuple of spans is taken as sorted and distinct
+        with pytest.raises(ValueError, match="sorted and distinct"):
+            doc.spans_at(indices)
+
+
+@needs_c
+def test_the_c_table_follows_the_cache_it_is_given() -> None:
+    assert SCAN is not None
+    assert SCAN("apple pie", KEYS, key_of, ASCII_SEPARATORS) is not None  # remembered with KEYS
+    _, _, keys, _ = SCAN("apple pie", {"apple": "X"}, lambda s: "Y", ASCII_SEPARATORS) or ((), (), (), {})
+    assert keys == ["X", "Y"]
+    assert SCAN("apple", KEYS, key_of, ASCII_SEPARATORS) == tables_of(([0], ["apple"]))
+
+
+@needs_c
+@pytest.mark.parametrize("length", [22, 23, 24, 40])
+def test_long_words_around_the_c_tables_inline_length(length: int) -> None:
+    word = "x" * (length - 1) + "s"
+    text = f"{word} and {word} again, {word}'s end"
+    assert SCAN is not None
+    assert SCAN(text, KEYS, key_of, ASCII_SEPARATORS) == tables_of(reference(text))
+    assert SCAN(text, KEYS, key_of, ASCII_SEPARATORS) == tables_of(reference(text))  # met before
+
+
+@needs_c
+@pytest.mark.parametrize("text", ["Kyiv 🇺🇦 talks", "a 𝐛 c", "naïve", "Zürich", "x\u0301"])
+def test_text_off_the_ascii_path_is_left_to_the_general_path(text: str) -> None:
+    assert SCAN is not None
+    assert not ascii_path(text)
+    assert SCAN(text, KEYS, key_of, ASCII_SEPARATORS) is None
+    assert Document(text, "").surfaces == reference(text)[1]
+
+
+@needs_c
+def test_apostrophes_join_words_only_where_they_are_separators() -> None:
+    assert SCAN is not None
+    assert SCAN("O’Brien", KEYS, key_of, ASCII_SEPARATORS) == tables_of(reference("O’Brien"))
+    assert SCAN("O’Brien", KEYS, key_of, ASCII_SEPARATORS.replace("’", "")) is None
+
+
+class Key(str):
+    pass
+
+
+@needs_c
+def test_the_c_tables_take_exact_str_keys_only() -> None:
+    assert SCAN is not None
+    with pytest.raises(TypeError):
+        SCAN("qqzk", {}, Key, ASCII_SEPARATORS)
+    with pytest.raises(TypeError):
+        SCAN("qqzj", {"qqzj": Key("qqzj")}, key_of, ASCII_SEPARATORS)
+
+
+@needs_c
+def test_the_c_table_cannot_be_emptied_while_a_scan_uses_it() -> None:
+    from bot.matching import _scan
+
+    def forgetting(surface: str) -> str:
+        _scan.forget()
+        return key_of(surface)
+
+    with pytest.raises(RuntimeError, match="a scan is running"):
+        SCAN("zzforget", KEYS, forgetting, ASCII_SEPARATORS)
+    assert SCAN("zzforget", KEYS, key_of, ASCII_SEPARATORS) == tables_of(([0], ["zzforget"]))

@@ -8,11 +8,15 @@
    reference on generated text.
 
    Text off the ASCII path (a character beyond ASCII that is not one of the given separators) gives
-   None, for the general path to take.
+   None, for the general path to take; it is found as the scan goes, not in a pass of its own.
 
-   Short ASCII surfaces are remembered from one text to the next in a table of their characters (KNOWN),
+   Short ASCII surfaces are remembered from one text to the next in a table of their characters (Known),
    so that a word met before costs one probe of that table: no new string, no dict lookup (which would
-   read the cached string to compare it, a cache miss in a large cache). */
+   read the cached string to compare it, a cache miss in a large cache). The table belongs to one cache
+   dict (and the fill that fills it: bot.matching.text.KEYS and key_of); a scan given another cache
+   empties it first. Article text comes from outside: the table's hash starts from Python's per-process
+   hash secret, a lookup gives up after MAX_PROBES slots (the word then takes the plain way: a new string
+   and a dict lookup), and the table never grows past KNOWN_MAX_SIZE slots, half full at most. */
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -57,9 +61,13 @@ typedef struct {
 } Known;
 
 #define KNOWN_FIRST 4096
-#define KNOWN_LIMIT 30000 /* surfaces remembered before the table is emptied (at the start of a text) */
+#define KNOWN_LIMIT 30000     /* surfaces remembered before the table is emptied (at the start of a text) */
+#define KNOWN_MAX_SIZE 65536  /* slots at most: a text met when full adds no more surfaces */
+#define MAX_PROBES 32
 static Known *known;
 static size_t known_mask, known_used;
+static PyObject *known_cache; /* the cache the table was filled from (a strong reference), or NULL */
+static Py_uhash_t salt;       /* the hash's starting value, from Python's hash secret (set at import) */
 static uint64_t stamps;
 static int busy; /* a scan is running (fill, Python code, may let another thread in): the next one waits
                     for nothing and just does without the table */
@@ -76,35 +84,40 @@ typedef struct {
     uint64_t stamp;
 } Scan;
 
+/* The slot of these characters, or the empty slot where they would go; NULL past MAX_PROBES slots. */
 static Known *
 probe(Py_uhash_t hash, const char *chars, size_t length)
 {
-    size_t i = hash & known_mask;
-    for (;;) {
+    size_t i = (size_t)(hash ^ (hash >> 32)) & known_mask;
+    for (int probes = 0; probes < MAX_PROBES; probes++) {
         Known *slot = &known[i];
         if (slot->surface == NULL
             || (slot->hash == hash && slot->length == length && memcmp(slot->chars, chars, length) == 0))
             return slot;
         i = (i + 1) & known_mask;
     }
+    return NULL;
 }
 
+/* Empties the table. It is detached first: what releasing its strings may run finds no table. */
 static void
 forget_all(void)
 {
-    if (known == NULL)
-        return;
-    for (size_t i = 0; i <= known_mask; i++) {
-        if (known[i].surface != NULL) {
-            Py_DECREF(known[i].surface);
-            Py_DECREF(known[i].key);
-        }
-    }
-    PyMem_Free(known);
+    Known *old = known;
+    size_t size = old == NULL ? 0 : known_mask + 1;
+    PyObject *cache = known_cache;
     known = NULL;
     known_mask = known_used = 0;
+    known_cache = NULL;
+    for (size_t i = 0; i < size; i++) {
+        Py_XDECREF(old[i].surface);
+        Py_XDECREF(old[i].key);
+    }
+    PyMem_Free(old);
+    Py_XDECREF(cache);
 }
 
+/* A table twice the size (or the first one), the entries moved over; -1 with an exception set. */
 static int
 grow(void)
 {
@@ -119,25 +132,33 @@ grow(void)
     known = table;
     known_mask = size - 1;
     for (size_t i = 0; i < old_size; i++) {
-        if (old[i].surface != NULL)
-            *probe(old[i].hash, old[i].chars, old[i].length) = old[i];
+        if (old[i].surface == NULL)
+            continue;
+        Known *slot = probe(old[i].hash, old[i].chars, old[i].length);
+        if (slot != NULL) {
+            *slot = old[i];
+        }
+        else { /* a run of colliding words: this one is dropped */
+            Py_DECREF(old[i].surface);
+            Py_DECREF(old[i].key);
+            known_used--;
+        }
     }
     PyMem_Free(old);
     return 0;
 }
 
-/* The key of a surface, from the cache or from fill: a new reference, or NULL with an exception set. */
+/* The key of a surface, from the cache or from fill: a new reference, or NULL with an exception set.
+   Keys must be exact str: releasing one then runs no Python code. */
 static PyObject *
 key_of(Scan *s, PyObject *surface)
 {
     PyObject *key = PyDict_GetItemWithError(s->cache, surface);
-    if (key != NULL) {
+    if (key != NULL)
         Py_INCREF(key);
-        return key;
-    }
-    if (PyErr_Occurred() || (key = PyObject_CallOneArg(s->fill, surface)) == NULL)
+    else if (PyErr_Occurred() || (key = PyObject_CallOneArg(s->fill, surface)) == NULL)
         return NULL;
-    if (!PyUnicode_Check(key)) {
+    if (!PyUnicode_CheckExact(key)) {
         PyErr_Format(PyExc_TypeError, "the key of %R is not a str", surface);
         Py_DECREF(key);
         return NULL;
@@ -237,7 +258,7 @@ emit(Scan *s, Py_ssize_t start, Py_ssize_t end)
     if (!s->remember || length > INLINE)
         return emit_plain(s, start, end);
     char chars[INLINE];
-    Py_uhash_t hash = 14695981039346656037ULL; /* FNV-1a */
+    Py_uhash_t hash = salt; /* FNV-1a from a secret start */
     for (Py_ssize_t i = 0; i < length; i++) {
         Py_UCS4 c = PyUnicode_READ(s->kind, s->data, start + i);
         if (c >= 128)
@@ -246,11 +267,23 @@ emit(Scan *s, Py_ssize_t start, Py_ssize_t end)
         hash = (hash ^ c) * 1099511628211ULL;
     }
     Known *slot = probe(hash, chars, (size_t)length);
+    if (slot == NULL)
+        return emit_plain(s, start, end);
     if (slot->surface == NULL) {
+        if ((known_used + 1) * 2 > known_mask + 1) { /* it would be over half full: grow, or add no more */
+            if (known_mask + 1 >= KNOWN_MAX_SIZE)
+                return emit_plain(s, start, end);
+            if (grow() < 0) {
+                PyErr_Clear();
+                return emit_plain(s, start, end);
+            }
+            if ((slot = probe(hash, chars, (size_t)length)) == NULL)
+                return emit_plain(s, start, end);
+        }
         PyObject *surface = PyUnicode_Substring(s->text, start, end);
         if (surface == NULL)
             return -1;
-        PyObject *key = key_of(s, surface);
+        PyObject *key = key_of(s, surface); /* Python code may run: this scan still owns the table */
         if (key == NULL) {
             Py_DECREF(surface);
             return -1;
@@ -262,11 +295,7 @@ emit(Scan *s, Py_ssize_t start, Py_ssize_t end)
         slot->stamp = 0;
         slot->length = (unsigned char)length;
         memcpy(slot->chars, chars, (size_t)length);
-        if (++known_used * 2 > known_mask) {
-            if (grow() < 0)
-                return -1;
-            slot = probe(hash, chars, (size_t)length);
-        }
+        known_used++;
     }
     if (slot->stamp != s->stamp) {
         PyObject *hits = hits_of(s, slot->key);
@@ -278,16 +307,17 @@ emit(Scan *s, Py_ssize_t start, Py_ssize_t end)
     return append(s, start, slot->surface, slot->key, slot->hits);
 }
 
-/* 1 when c may stand outside words on the ASCII path, 0 when the text must take the general path. */
-static int
-ascii_path_allows(Scan *s, Py_UCS4 c)
+/* Whether c may stand outside words on the ASCII path (bot.matching.text.ascii_path): ASCII, or one of
+   the separators, which include the apostrophes that join words. */
+static inline int
+allowed(Scan *s, Py_UCS4 c)
 {
-    if (c < 128)
-        return 1;
-    return PyUnicode_FindChar(s->separators, c, 0, PyUnicode_GET_LENGTH(s->separators), 1) >= 0;
+    return c < 128
+           || PyUnicode_FindChar(s->separators, c, 0, PyUnicode_GET_LENGTH(s->separators), 1) >= 0;
 }
 
-/* 1: tokenised; 0: the text is not on the ASCII path; -1: an exception is set. */
+/* 0: tokenised; 1: the text is not on the ASCII path (found part-way: the words before it are
+   remembered, as any other text's would be); -1: an exception is set. */
 static int
 tokenise(Scan *s)
 {
@@ -299,8 +329,8 @@ tokenise(Scan *s)
     while (i < n) {
         Py_UCS4 c = AT(i);
         if (!is_alnum(c)) {
-            if (!ascii_path_allows(s, c))
-                return 0;
+            if (!allowed(s, c))
+                return 1;
             i++;
             continue;
         }
@@ -318,6 +348,8 @@ tokenise(Scan *s)
         else {
             /* A word goes on through an apostrophe followed by a letter or digit (O'Brien). */
             while (end + 1 < n && is_apostrophe(AT(end)) && is_alnum(AT(end + 1))) {
+                if (!allowed(s, AT(end)))
+                    return 1;
                 end += 2;
                 while (end < n && is_word(AT(end)))
                     end++;
@@ -328,13 +360,13 @@ tokenise(Scan *s)
         i = end;
     }
 #undef AT
-    return 1;
+    return 0;
 }
 
 static PyObject *
 scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 4 || !PyUnicode_Check(args[0]) || !PyDict_Check(args[1]) || !PyCallable_Check(args[2])
+    if (nargs != 4 || !PyUnicode_Check(args[0]) || !PyDict_CheckExact(args[1]) || !PyCallable_Check(args[2])
         || !PyUnicode_Check(args[3])) {
         PyErr_SetString(PyExc_TypeError, "scan(text: str, cache: dict, fill: callable, separators: str)");
         return NULL;
@@ -350,14 +382,18 @@ scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     s.data = PyUnicode_DATA(s.text);
     s.n = PyUnicode_GET_LENGTH(s.text);
     if (!busy) {
-        if (known_used >= KNOWN_LIMIT)
+        busy = 1; /* first: what emptying the table releases may run code that scans, without it */
+        if (known_used >= KNOWN_LIMIT || (known_cache != NULL && known_cache != s.cache))
             forget_all();
         if (known != NULL || grow() == 0) {
-            s.remember = busy = 1;
+            if (known_cache == NULL)
+                known_cache = Py_NewRef(s.cache);
+            s.remember = 1;
             s.stamp = ++stamps;
         }
         else {
             PyErr_Clear(); /* no memory for the table: do without it */
+            busy = 0;
         }
     }
     s.by_key = PyDict_New();
@@ -366,6 +402,9 @@ scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if (s.remember)
         busy = 0;
     if (done == 1) {
+        result = Py_NewRef(Py_None);
+    }
+    else if (done == 0) {
         PyObject *starts = column(&s, 0);
         PyObject *surfaces = starts == NULL ? NULL : column(&s, 1);
         PyObject *keys = surfaces == NULL ? NULL : column(&s, 2);
@@ -374,9 +413,6 @@ scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         Py_XDECREF(starts);
         Py_XDECREF(surfaces);
         Py_XDECREF(keys);
-    }
-    else if (done == 0) {
-        result = Py_NewRef(Py_None);
     }
     for (Py_ssize_t i = 0; i < 3 * s.count; i++)
         Py_XDECREF(s.found[i]); /* what no list took */
@@ -505,9 +541,13 @@ spans(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     PyObject *found = PyTuple_New(n);
     if (found == NULL)
         return NULL;
+    Py_ssize_t previous = -1;
     for (Py_ssize_t i = 0; i < n; i++) {
         Py_ssize_t token = PyLong_AsSsize_t(PyList_GET_ITEM(indices, i));
-        PyObject *one = token == -1 && PyErr_Occurred()
+        if (token <= previous && !PyErr_Occurred()) /* the tuple is taken as sorted and distinct */
+            PyErr_SetString(PyExc_ValueError, "token indices must be sorted and distinct");
+        previous = token;
+        PyObject *one = PyErr_Occurred()
                             ? NULL
                             : token_span((PyTypeObject *)args[0], args[1], args[2], args[3], token, token);
         if (one == NULL) {
@@ -539,5 +579,13 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC
 PyInit__scan(void)
 {
+    PyObject *name = PyUnicode_FromString(module.m_name);
+    if (name == NULL)
+        return NULL;
+    Py_hash_t secret = PyObject_Hash(name); /* differs from process to process (PYTHONHASHSEED) */
+    Py_DECREF(name);
+    if (secret == -1)
+        return NULL;
+    salt = (Py_uhash_t)secret ^ 14695981039346656037ULL;
     return PyModule_Create(&module);
 }

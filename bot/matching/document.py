@@ -220,13 +220,17 @@ class Document:
             return C_SPANS(Span, self.text, self.starts, self.surfaces, indices)
         starts, surfaces = self.starts, self.surfaces
         spans = []
+        previous = -1
         for i in indices:
+            if i <= previous:
+                raise ValueError("token indices must be sorted and distinct")
+            previous = i
             surface = surfaces[i]
             if possessive_trim(surface):
                 spans.append(self.span(i, i))
             else:
                 spans.append(_new_span((starts[i], starts[i] + len(surface), surface)))
-        return spans
+        return tuple(spans)
 
     def sorted_bases(self) -> list[str]:
         """The distinct folded words, sorted (for prefix lookups)."""
@@ -248,6 +252,8 @@ class Document:
         """The span from token ``first`` to token ``last`` (inclusive)."""
         if C_SPAN is not None:
             return C_SPAN(Span, self.text, self.starts, self.surfaces, first, last)
+        if not 0 <= first <= last < len(self.starts):
+            raise IndexError(f"no tokens {first} to {last} in {len(self.starts)}")
         last_surface = self.surfaces[last]
         start = self.starts[first]
         end = self.starts[last] + len(last_surface) - possessive_trim(last_surface)
