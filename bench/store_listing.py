@@ -9,6 +9,11 @@ rows read by position, plain tuples in SQLite, one ``ChannelRef`` per channel), 
 (``SELECT *``, rows read by column name through ``sqlite3.Row`` or ``asyncpg.Record``, one
 ``ChannelRef`` per row). Both must give equal lists, or the run fails.
 
+Then start-up as the bot does it (``App._sync_config``), from the same SQLite file, each round a fresh
+process (the collector at its defaults, as a starting bot has it): ``list_subscriptions``,
+``SubscriptionBook.add_many``, ``heap.settle``; alternating with the same steps where the subscriptions
+are made through the frozen dataclass's own ``__init__``, as before (``subscription_from_row``'s way).
+
     python bench/store_listing.py [--size 100000] [--rounds 5]
 """
 
@@ -17,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -27,9 +33,11 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bot.core.models import Subscription  # noqa: E402
+from bot.core.models import ChannelRef, Subscription  # noqa: E402
+from bot.matching import default_aliases, heap  # noqa: E402
+from bot.processing.subscriptions import SubscriptionBook  # noqa: E402
 from bot.store.postgres import PostgresStore  # noqa: E402
-from bot.store.rows import subscription_from_row  # noqa: E402
+from bot.store.rows import SUBSCRIPTION_COLUMNS, subscription_from_row  # noqa: E402
 from bot.store.sqlite import SqliteStore  # noqa: E402
 from tests.postgres import Cluster, binaries  # noqa: E402
 
@@ -110,14 +118,50 @@ async def measure(
     return statistics.median(times["ours"]), statistics.median(times["before"])
 
 
+async def start_up(path: str, through_init: bool) -> float:
+    """Seconds from an open store to a loaded book, as the bot starts (one run, in this process)."""
+    store = await SqliteStore.open(path)
+    try:
+        start = time.perf_counter()
+        book = SubscriptionBook(default_aliases())
+        if through_init:
+            rows = await store._tuples(f"SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions ORDER BY id")
+            book.add_many(
+                Subscription(int(i), ChannelRef(p, c, w), q, r, by, m, mode, bool(pa), bool(t), bool(u))
+                for i, p, c, w, q, r, by, m, mode, pa, t, u in rows
+            )
+        else:
+            book.add_many(await store.list_subscriptions())
+        heap.settle()
+        return time.perf_counter() - start
+    finally:
+        await store.close()
+
+
+def start_ups(path: str, rounds: int) -> tuple[float, float]:
+    """Median seconds to a loaded book, now and through ``__init__``, each round two fresh processes."""
+    found: dict[str, list[float]] = {"now": [], "init": []}
+    for _ in range(rounds):
+        for mode in found:
+            command = [sys.executable, __file__, "--start-up", path, mode]
+            done = subprocess.run(command, check=True, capture_output=True, text=True)
+            found[mode].append(float(done.stdout.split()[-1]))
+    return statistics.median(found["now"]), statistics.median(found["init"])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--size", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--start-up", nargs=2, metavar=("DB", "MODE"), help="one start-up run (internal)")
     args = parser.parse_args()
+    if args.start_up:
+        print(asyncio.run(start_up(args.start_up[0], args.start_up[1] == "init")))
+        return 0
     results: dict[str, tuple[float, float]] = {}
     with tempfile.TemporaryDirectory() as folder:
         results["SQLite"] = asyncio.run(measure(sqlite_listers(f"{folder}/bench.db", args.size), args.rounds))
+        now, through_init = start_ups(f"{folder}/bench.db", args.rounds)
     pg = binaries()
     if pg is None:
         print("store_listing bench: PostgreSQL is not installed; SQLite only")
@@ -136,6 +180,13 @@ def main() -> int:
     print("|---|---:|---:|---:|")
     for name, (ours, before) in results.items():
         print(f"| {name} | {ours:.3f} s | {before:.3f} s | {before / ours:.2f}x |")
+    print(
+        f"\n# start-up from SQLite to a loaded book ({args.size:,} subscriptions), median of {args.rounds} "
+        "fresh processes each, alternating\n"
+    )
+    print("| as the bot loads | subscriptions made through the dataclass's __init__ (before) | ratio |")
+    print("|---:|---:|---:|")
+    print(f"| {now:.3f} s | {through_init:.3f} s | {through_init / now:.2f}x |")
     return 0
 
 

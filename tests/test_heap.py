@@ -30,23 +30,3 @@ def test_settle_freezes_the_index_and_raises_the_young_threshold() -> None:
     assert gc.get_threshold()[0] == heap.YOUNG_THRESHOLD
     heap.settle()  # again: harmless
     assert gc.get_threshold()[0] == heap.YOUNG_THRESHOLD
-
-
-def test_the_collector_is_paused_while_a_load_runs_and_back_as_it_was_after() -> None:
-    assert gc.isenabled()
-    with heap.Paused():
-        assert not gc.isenabled()
-        with heap.Paused():  # nested: the outer one turns it back on
-            assert not gc.isenabled()
-        assert not gc.isenabled()
-    assert gc.isenabled()
-    with pytest.raises(ValueError), heap.Paused():
-        raise ValueError("a load that fails")
-    assert gc.isenabled()
-    gc.disable()
-    try:
-        with heap.Paused():
-            pass
-        assert not gc.isenabled()  # it was off before: it stays off
-    finally:
-        gc.enable()

@@ -173,3 +173,5 @@ def test_the_book_loads_in_bulk_what_it_adds_one_by_one(caplog: pytest.LogCaptur
     assert [m.subscription.id for m in bulk.match(ARTICLE)] == [2]
     assert bulk.follow([2, 7], {7: subscription(7, "ukrain*")}) == 2  # 2 gone, 7 new
     assert [m.subscription.id for m in bulk.match(ARTICLE)] == [7] and len(bulk) == 3  # 3, 5 and 7
+    bulk.add_many([subscription(5, "kiev"), subscription(8, "kiev")])  # 5 moves to a query 8 shares
+    assert [m.subscription.id for m in bulk.match(ARTICLE)] == [5, 7, 8] and len(bulk) == 4

@@ -5,8 +5,7 @@ makes a few thousand short-lived containers (spans, lists of hits). With the col
 full collection walks the whole index (~200 ms at 100k subscriptions) and the young generation is
 collected every 700 allocations, several times per article. :func:`settle` moves what exists out of the
 collector's way and lets the young generation grow larger before it is scanned: about 7% less time
-per article at 100k subscriptions (``bench/matching.py`` calls it too, as the bot does). While the
-subscriptions are loaded, :class:`Paused` keeps the collector out of the way altogether.
+per article at 100k subscriptions (``bench/matching.py`` calls it too, as the bot does).
 """
 
 from __future__ import annotations
@@ -25,25 +24,3 @@ def settle() -> None:
     gc.freeze()
     _, older, oldest = gc.get_threshold()
     gc.set_threshold(YOUNG_THRESHOLD, older, oldest)
-
-
-class Paused:
-    """The collector off while a big structure is built, then back as it was (``with Paused(): ...``).
-
-    Loading subscriptions at start makes an object per subscription and the index over them, all kept:
-    with the collector's defaults it walks the growing heap again and again, to free nothing. The bot
-    loads them with the collector paused: from SQLite, 100k subscriptions are read and indexed in about
-    0.6 s instead of 0.8 s."""
-
-    __slots__ = ("_was_enabled",)
-
-    def __init__(self) -> None:
-        self._was_enabled = False
-
-    def __enter__(self) -> None:
-        self._was_enabled = gc.isenabled()
-        gc.disable()
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self._was_enabled:
-            gc.enable()

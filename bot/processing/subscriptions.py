@@ -46,22 +46,22 @@ class SubscriptionBook:
         """Index many stored subscriptions at once (loading them at start): as :meth:`add` each, in one
         pass through :meth:`SubscriptionIndex.add_many`."""
         subscriptions = list(subscriptions)
+        by_query, queries = self._by_query, self._queries
         new: dict[str, str] = {}
         for subscription in subscriptions:
-            if subscription.query not in self._by_query:
-                new.setdefault(subscription.query, subscription.query)
+            if subscription.query not in by_query:
+                new[subscription.query] = subscription.query
         failed = dict(self._index.add_many(new.items()))
         for subscription in subscriptions:
-            exc = failed.get(subscription.query)
+            key = subscription.query
+            exc = failed.get(key) if failed else None
             if exc is not None:
-                log.error(
-                    "subscription %d: stored query %r no longer parses: %s",
-                    subscription.id,
-                    subscription.query,
-                    exc,
-                )
-            else:
-                self._put(subscription)
+                log.error("subscription %d: stored query %r no longer parses: %s", subscription.id, key, exc)
+            elif subscription.id in queries or key in by_query:
+                self._put(subscription)  # replacing one, or joining another of its query
+            else:  # the common case at start, as _put files it
+                by_query[key] = subscription
+                queries[subscription.id] = key
 
     def _put(self, subscription: Subscription) -> None:
         """File ``subscription`` under its query (already indexed), replacing one with its id."""
