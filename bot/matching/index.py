@@ -121,20 +121,13 @@ class SubscriptionIndex:
             for key, text in queries:
                 word = simple_word_key(text, aliases) if " " not in text else None
                 if word is not None:  # the commonest query, filed without a tree
-                    if key in self._by_key:
-                        self.remove(key)
-                    self._by_key[key] = text
-                    self._post_word(word, key, add=True)
+                    if self._take(key, text):
+                        self._post_word(word, key, add=True)
                     continue
                 pair = simple_phrase_keys(text)
                 if pair is not None:  # the next commonest, a two-word phrase: no tree either
-                    old = self._by_key.get(key)
-                    if old is not None:
-                        if old == text:
-                            continue
-                        self.remove(key)
-                    self._by_key[key] = text
-                    self._post_bigram(pair[0], pair[1], key, add=True)
+                    if self._take(key, text):
+                        self._post_bigram(pair[0], pair[1], key, add=True)
                     continue
                 node = parse_simple(text, aliases, terms)
                 if node is None:
@@ -145,17 +138,23 @@ class SubscriptionIndex:
                         continue
                     self.add(key, query)
                     continue
-                old = self._by_key.get(key)
-                if old is not None:
-                    if old == text:
-                        continue
-                    self.remove(key)
-                self._by_key[key] = text  # parse_simple answers only for a canonical text
-                self._file_compact(key, node, add=True)
+                if self._take(key, text):  # parse_simple answers only for a canonical text
+                    self._file_compact(key, node, add=True)
         finally:
             if collecting:
                 gc.enable()
         return failed
+
+    def _take(self, key: str, canonical: str) -> bool:
+        """Record ``key`` as the compact query ``canonical``, for the caller to file: False when ``key``
+        already is that query (nothing to do), else what ``key`` had before is removed first."""
+        old = self._by_key.get(key)
+        if old is not None:
+            if old == canonical:
+                return False
+            self.remove(key)
+        self._by_key[key] = canonical
+        return True
 
     def remove(self, key: str) -> None:
         """Forget ``key``; unknown keys are ignored."""
