@@ -46,7 +46,7 @@ class SubscriptionBook:
         """Index many stored subscriptions at once (loading them at start): as :meth:`add` each, in one
         pass through :meth:`SubscriptionIndex.add_many`."""
         subscriptions = list(subscriptions)
-        by_query, queries = self._by_query, self._queries
+        by_query = self._by_query
         new: dict[str, str] = {}
         for subscription in subscriptions:
             if subscription.query not in by_query:
@@ -57,11 +57,8 @@ class SubscriptionBook:
             exc = failed.get(key) if failed else None
             if exc is not None:
                 log.error("subscription %d: stored query %r no longer parses: %s", subscription.id, key, exc)
-            elif subscription.id in queries or key in by_query:
-                self._put(subscription)  # replacing one, or joining another of its query
-            else:  # the common case at start, as _put files it
-                by_query[key] = subscription
-                queries[subscription.id] = key
+            else:
+                self._put(subscription)
 
     def _put(self, subscription: Subscription) -> None:
         """File ``subscription`` under its query (already indexed), replacing one with its id."""
