@@ -14,25 +14,20 @@ from typing import Final
 from urllib.parse import urlsplit
 
 from bot.core.models import Article, Span
-from bot.matching.text import NORMS, Norm, is_shouting, normalise, possessive_trim, token_tables, words
+from bot.matching.text import (
+    C_SPAN,
+    C_SPANS,
+    NORMS,
+    Norm,
+    is_shouting,
+    normalise,
+    possessive_trim,
+    token_tables,
+    words,
+)
 
 _new_span: Final[Callable[[tuple[int, int, str]], Span]] = partial(tuple.__new__, Span)
 """Builds a Span without NamedTuple's Python-level ``__new__`` (spans are made by the thousand)."""
-SpanOf = Callable[[type[Span], str, list[int], list[str], int, int], Span]
-SpansOf = Callable[[type[Span], str, list[int], list[str], list[int]], tuple[Span, ...]]
-
-
-def _compiled_spans() -> tuple[SpanOf, SpansOf] | tuple[None, None]:
-    try:
-        from bot.matching import _scan
-    except ImportError:  # not compiled (NEWSBOT_COMPILE=0)
-        return None, None
-    return _scan.span, _scan.spans
-
-
-C_SPAN, C_SPANS = _compiled_spans()
-""":meth:`Document.span` and :meth:`Document.spans_at` in C (``bot/matching/_scan.c``), when compiled: a
-span made there costs a third of one made here."""
 
 LINE_GAP = 1000
 """Token positions jump by this much at each line break, so that phrases and ``NEAR`` never span lines

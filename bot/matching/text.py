@@ -24,6 +24,8 @@ from collections.abc import Callable
 from itertools import accumulate
 from typing import NamedTuple
 
+from bot.core.models import Span
+
 _LETTER = r"[^\W\d_]"
 _WORD_REST = r"[\w\u0300-\u036f\u00ad\u200c\u200d]*+"
 _APOSTROPHE = "['’‘ʼ′]"
@@ -52,18 +54,22 @@ Tokens = tuple[list[int], list[str]]
 Tables = tuple[list[int], list[str], list[str], dict[str, list[int]]]
 """:data:`Tokens`, each token's key, and each key's token indices in order (see :func:`token_tables`)."""
 Scan = Callable[[str, dict[str, str], Callable[[str], str], str], Tables | None]
+SpanOf = Callable[[type[Span], str, list[int], list[str], int, int], Span]
+SpansOf = Callable[[type[Span], str, list[int], list[str], list[int]], tuple[Span, ...]]
 
 
-def _compiled_scan() -> Scan | None:
+def _compiled() -> tuple[Scan, SpanOf, SpansOf] | tuple[None, None, None]:
     try:
         from bot.matching import _scan
-    except ImportError:  # not compiled (NEWSBOT_COMPILE=0): the tables are made in Python
-        return None
-    return _scan.scan
+    except ImportError:  # not compiled (NEWSBOT_COMPILE=0): tables and spans are made in Python
+        return None, None, None
+    return _scan.scan, _scan.span, _scan.spans
 
 
-SCAN = _compiled_scan()
-"""``bot/matching/_scan.c``'s :func:`token_tables` for the ASCII path, when the package is compiled."""
+SCAN, C_SPAN, C_SPANS = _compiled()
+"""``bot/matching/_scan.c``, when the package is compiled: :func:`token_tables` for the ASCII path, and
+:meth:`Document.span <bot.matching.document.Document.span>` and ``spans_at`` (a span made there costs a
+third of one made in Python)."""
 
 
 def ascii_path(text: str) -> bool:
