@@ -166,18 +166,29 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def bytes_per_query(texts: list[str]) -> float:
+def traced_bytes(build: Callable[[], object]) -> int:
+    """The memory what ``build`` returns holds: tracemalloc's traced memory once it is built (and the
+    garbage of building it collected) minus before."""
     gc.collect()
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
-    index = SubscriptionIndex()
-    for text in texts:
-        query = parse_query(text)
-        index.add(query.canonical, query)
+    kept = build()
     gc.collect()
-    after = tracemalloc.get_traced_memory()[0]
+    used = tracemalloc.get_traced_memory()[0] - before
     tracemalloc.stop()
-    return (after - before) / len(texts)
+    del kept
+    return used
+
+
+def bytes_per_query(texts: list[str]) -> float:
+    def build() -> SubscriptionIndex:
+        index = SubscriptionIndex()
+        for text in texts:
+            query = parse_query(text)
+            index.add(query.canonical, query)
+        return index
+
+    return traced_bytes(build) / len(texts)
 
 
 def time_matches(index: SubscriptionIndex, articles: list[tuple[str, str]]) -> tuple[list[float], float]:

@@ -34,7 +34,6 @@ import re
 import statistics
 import sys
 import time
-import tracemalloc
 import unicodedata
 from collections import Counter
 from collections.abc import Callable
@@ -45,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import ahocorasick
 from eval_data import CNNDM
-from matching import REPEATS, Vocabulary, load_articles, pct
+from matching import REPEATS, Vocabulary, load_articles, pct, traced_bytes
 
 from bot.core.errors import QueryError
 from bot.matching import Document, SubscriptionIndex, build, heap, parse_query
@@ -106,15 +105,12 @@ def bot_index(queries: list[tuple[str, str]]) -> tuple[SubscriptionIndex, float]
 
 
 def bytes_per_keyword(queries: list[tuple[str, str]]) -> float:
-    tracemalloc.start()
-    before = tracemalloc.get_traced_memory()[0]
-    kept = SubscriptionIndex()
-    kept.add_many(queries)
-    gc.collect()
-    used = tracemalloc.get_traced_memory()[0] - before
-    tracemalloc.stop()
-    del kept
-    return used / len(queries)
+    def build() -> SubscriptionIndex:
+        index = SubscriptionIndex()
+        index.add_many(queries)
+        return index
+
+    return traced_bytes(build) / len(queries)
 
 
 def automaton(words: list[str]) -> tuple[Callable[[str], set[str]], float]:

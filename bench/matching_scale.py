@@ -33,13 +33,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, os.environ.get("BENCH_BOT_ROOT") or str(Path(__file__).resolve().parents[1]))
 
 from eval_data import CNNDM
-from matching import Vocabulary, generate, load_articles, pct, time_matches
+from matching import Vocabulary, generate, load_articles, pct, time_matches, traced_bytes
 
 from bot.matching import SubscriptionIndex, build, heap, parse_query
 
@@ -98,14 +97,7 @@ def measure(mix: str, size: int, seed: int) -> dict[str, float | str]:
     match_ms, matches = time_matches(index, load_articles())
     del index
     gc.unfreeze()
-    gc.collect()
-    tracemalloc.start()
-    before = tracemalloc.get_traced_memory()[0]
-    kept = load(texts)
-    gc.collect()
-    used = tracemalloc.get_traced_memory()[0] - before
-    tracemalloc.stop()
-    del kept
+    used = traced_bytes(lambda: load(texts))
     return {
         "matching": build.describe(),
         "build": build_s,
