@@ -149,8 +149,16 @@ async def start_bot(folder: Path, config: Path, profile: Path | None) -> asyncio
         "SLACK_APP_TOKEN": "xapp-bench",
         DISCORD_TOKEN_ENV: TOKEN,
     }
-    with (folder / "bot.log").open("wb") as log:
-        cprofile = ["-m", "cProfile", "-o", str(profile)] if profile else []
+    return await spawn_bot(config, env, folder / "bot.log", profile)
+
+
+async def spawn_bot(
+    config: Path, env: dict[str, str], log: Path, profile: Path | None = None
+) -> asyncio.subprocess.Process:
+    """``python -m bot run CONFIG`` from the repository, its output into ``log``, under cProfile (into
+    ``profile``) if given."""
+    cprofile = ["-m", "cProfile", "-o", str(profile)] if profile else []
+    with log.open("wb") as out:
         return await asyncio.create_subprocess_exec(
             sys.executable,
             *cprofile,
@@ -160,8 +168,8 @@ async def start_bot(folder: Path, config: Path, profile: Path | None) -> asyncio
             str(config),
             cwd=REPO,
             env=env,
-            stdout=log,
-            stderr=log,
+            stdout=out,
+            stderr=out,
         )
 
 

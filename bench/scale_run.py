@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import aiohttp
 import asyncpg
+from delivery_setup import spawn_bot
 from scale_setup import (
     ITEMS,
     CountingSlack,
@@ -31,7 +31,6 @@ from scale_setup import (
 from bot.store import open_store
 from tests.postgres import Cluster
 
-REPO = Path(__file__).resolve().parents[1]
 SETTLE = 2.0
 """Seconds watched after the last alert, for a late duplicate fetch or alert."""
 STALLED = 60.0
@@ -132,20 +131,7 @@ async def fill(location: str, base: str, feeds: int) -> None:
 
 async def start_worker(config: Path, log: Path, profile: Path | None = None) -> asyncio.subprocess.Process:
     env = {**os.environ, "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_APP_TOKEN": "xapp-bench"}
-    cprofile = ["-m", "cProfile", "-o", str(profile)] if profile else []
-    with log.open("wb") as out:
-        return await asyncio.create_subprocess_exec(
-            sys.executable,
-            *cprofile,
-            "-m",
-            "bot",
-            "run",
-            str(config),
-            cwd=REPO,
-            env=env,
-            stdout=out,
-            stderr=out,
-        )
+    return await spawn_bot(config, env, log, profile)
 
 
 async def run_one(
