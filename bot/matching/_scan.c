@@ -178,8 +178,8 @@ hits_of(Scan *s, PyObject *key)
     return hits;
 }
 
-/* Token indices as int objects, made once: every text's tokens count from 0. */
-#define SMALL_INDICES 8192
+/* Token indices and starts as int objects, made once: every text's tokens and characters count from 0. */
+#define SMALL_INDICES 16384
 static PyObject *small_indices[SMALL_INDICES];
 
 static PyObject *
@@ -205,7 +205,7 @@ append(Scan *s, Py_ssize_t start, PyObject *surface, PyObject *key, PyObject *hi
         s->found = found;
         s->capacity = capacity;
     }
-    PyObject *start_obj = PyLong_FromSsize_t(start);
+    PyObject *start_obj = index_object(start);
     PyObject *index = index_object(s->count);
     int failed = start_obj == NULL || index == NULL || PyList_Append(hits, index) < 0;
     Py_XDECREF(index);

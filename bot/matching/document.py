@@ -55,11 +55,11 @@ def domain_of(url: str) -> str:
 
 _ASCII_LOWER: Final = re.compile("[a-z]").search
 
-_OUTLETS: dict[tuple[str, str], tuple[tuple[str, ...], tuple[str, ...]]] = {}
+_OUTLETS: dict[tuple[str, str], tuple[tuple[str, ...], frozenset[str]]] = {}
 """(domain, source name) -> what :func:`_outlet_keys` makes of them: a feed's articles share both."""
 
 
-def _outlet_keys(domain: str, source: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _outlet_keys(domain: str, source: str) -> tuple[tuple[str, ...], frozenset[str]]:
     """The keys of a source name, and the anchor keys that ``site:`` and ``source:`` terms are filed
     under for this domain and source name."""
     found = _OUTLETS.get((domain, source))
@@ -70,7 +70,7 @@ def _outlet_keys(domain: str, source: str) -> tuple[tuple[str, ...], tuple[str, 
             labels = domain.split(".")
             anchors.update(SITE + ".".join(labels[i:]) for i in range(len(labels)))
             anchors.update(SITE + label for label in labels)
-        found = (source_keys, tuple(sorted(anchors)))
+        found = (source_keys, frozenset(anchors))
         if len(_OUTLETS) >= 10_000:
             _OUTLETS.clear()
         _OUTLETS[domain, source] = found
@@ -81,7 +81,9 @@ class Document:
     """Title + body as :attr:`bot.core.models.Article.match_text` joins them, plus source name and domain.
 
     Token ``i`` is ``surfaces[i] == text[starts[i]:ends[i]]``; ``norms[i]`` are its normal forms (see
-    :mod:`bot.matching.text`) and ``keys[i]`` its key; ``by_key`` maps a key to token indices, and
+    :mod:`bot.matching.text`) and ``keys[i]`` its key; ``by_key`` maps a key to token indices;
+    ``outlet_keys`` are the anchor keys of its domain and source name (which no token key can equal:
+    they start with a control character), shared by every article of the outlet; and
     ``base_norms`` a folded word to the normal forms of one of its tokens; ``positions`` count words,
     jumping at line breaks; tokens before ``n_title`` are the headline; ``unknown_case`` holds the tokens
     on lines set entirely in capitals, whose case says nothing.
@@ -95,11 +97,11 @@ class Document:
         "_norms",
         "_positions",
         "_sorted_bases",
-        "anchor_keys",
         "by_key",
         "domain",
         "keys",
         "n_title",
+        "outlet_keys",
         "source",
         "source_keys",
         "starts",
@@ -125,11 +127,7 @@ class Document:
         self.n_title = bisect_left(starts, len(title)) if title else 0
         self.unknown_case = self._shouting_tokens()
 
-        outlet = _outlet_keys(domain, source)
-        self.source_keys = outlet[0]
-        anchor_keys = set(by_key)
-        anchor_keys.update(outlet[1])
-        self.anchor_keys = anchor_keys  # a set, not a frozenset: dict_keys & set iterates the smaller side
+        self.source_keys, self.outlet_keys = _outlet_keys(domain, source)
         self._norms: list[Norm] | None = None
         self._ends: list[int] | None = None
         self._positions: list[int] | None = None
@@ -273,6 +271,10 @@ class Document:
                 hits = tuple(self.spans_at(tokens))
             self._base_cache[base] = hits
         return hits
+
+    def has_key(self, key: str) -> bool:
+        """Whether a token has this key, or it is one of the outlet's anchor keys."""
+        return key in self.by_key or key in self.outlet_keys
 
     def site_matches(self, site: str) -> bool:
         domain = self.domain

@@ -20,7 +20,7 @@ from __future__ import annotations
 import gc
 import sys
 from collections.abc import Callable, Iterable
-from itertools import compress
+from itertools import chain, compress
 from operator import itemgetter
 
 from bot.core.errors import QueryError
@@ -197,12 +197,11 @@ class SubscriptionIndex:
         """Every key whose query matches ``doc``, with the spans that made it fire."""
         out: dict[str, tuple[Span, ...]] = {}
         candidates: set[Verified] = set()
-        anchor_keys = doc.anchor_keys
         table = self._table
         by_key, keys, starts, text = doc.by_key, doc.keys, doc.starts, doc.text
         last = len(keys) - 1
         hits: Ranges
-        for token_key in anchor_keys:
+        for token_key in chain(by_key, doc.outlet_keys):  # every token key once, then the outlet's
             found = table.get(token_key)
             if found is None:
                 continue
@@ -229,11 +228,11 @@ class SubscriptionIndex:
             if slot.keysets:
                 for item, others, excluded in slot.keysets:
                     for other in others:
-                        if other not in anchor_keys:
+                        if not doc.has_key(other):
                             break
                     else:
                         for other in excluded:
-                            if other in anchor_keys:
+                            if doc.has_key(other):
                                 break
                         else:
                             hits = doc.key_hits(token_key)
@@ -244,7 +243,7 @@ class SubscriptionIndex:
                 candidates.update(slot.verify)
             if slot.both:
                 for other, items in slot.both.items():
-                    if other in anchor_keys:
+                    if doc.has_key(other):
                         candidates.update(items)
             if slot.after or slot.bigrams:
                 after, bigrams = slot.after, slot.bigrams
