@@ -23,7 +23,7 @@ def extensions() -> list[object]:
     from mypyc.build import mypycify
 
     sources = sorted(str(p) for p in Path("bot/matching").glob("*.py") if p.name not in NOT_COMPILED)
-    scanner = Extension("bot.matching._scan", ["bot/matching/_scan.c"], extra_compile_args=["-O2"])
+    scanner = Extension("bot.matching._scan", ["bot/matching/_scan.c"], extra_compile_args=["-O3"])
     return [*mypycify(sources, group_name="bot.matching._compiled"), scanner]
 
 

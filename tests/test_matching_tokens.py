@@ -74,7 +74,7 @@ def tables_of(found: tuple[list[int], list[str]]) -> Tables:
     by_key: dict[str, list[int]] = {}
     for i, key in enumerate(keys):
         by_key.setdefault(key, []).append(i)
-    return found[0], found[1], keys, by_key
+    return found[0], found[1], keys, {key: tuple(hits) for key, hits in by_key.items()}
 
 
 @settings(max_examples=1500, deadline=None)

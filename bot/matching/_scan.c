@@ -4,7 +4,7 @@
    digits and underscores that start with a letter or digit, joined through inner apostrophes, and
    dotted abbreviations such as U.S.) and, in the same pass, what bot.matching.document.Document builds
    from them: each token's key (from the surface -> key cache, or the given function for a surface not
-   in it yet) and the token indices of each key. tests/test_matching_tokens.py checks it against the
+   in it yet) and the token indices of each key (a tuple). tests/test_matching_tokens.py checks it against the
    reference on generated text.
 
    Text off the ASCII path (a character beyond ASCII that is not one of the given separators) gives
@@ -48,17 +48,26 @@ is_apostrophe(Py_UCS4 c)
     return c == '\'' || c == 0x2019 || c == 0x2018 || c == 0x2032;
 }
 
-/* One surface remembered: its characters inline, so that a probe reads one cache line. */
+/* A surface's length and characters, zero-padded: two compare as three words, with no call to memcmp. */
 #define INLINE 23
+typedef union {
+    struct {
+        unsigned char length;
+        char chars[INLINE];
+    } s;
+    uint64_t words[3];
+} Chars;
+
+/* One surface remembered: its characters inline, so that a probe reads one cache line. */
 typedef struct {
     Py_uhash_t hash;
     PyObject *surface; /* NULL: an empty slot; else owned, as is key */
     PyObject *key;
-    PyObject *hits;    /* this text's list of indices for key (owned by by_key), if stamp is this text's */
+    Py_ssize_t group; /* this text's group of tokens of this surface, if stamp is this text's */
     uint64_t stamp;
-    unsigned char length;
-    char chars[INLINE];
+    Chars text;
 } Known;
+_Static_assert(sizeof(Known) == 64, "a slot is one cache line");
 
 #define KNOWN_FIRST 4096
 #define KNOWN_LIMIT 30000     /* surfaces remembered before the table is emptied (at the start of a text) */
@@ -79,20 +88,28 @@ typedef struct {
     PyObject *text, *cache, *fill, *separators;
     PyObject *by_key;
     PyObject **found; /* (start, surface, key) of each token so far, owned: made into three lists at the end */
+    Py_ssize_t *group_of; /* each token's group */
     Py_ssize_t count, capacity;
+    /* A group is the tokens of one surface (of one token, for a surface the table does not take): its key
+       (borrowed from the tokens') and how many tokens. At the end each becomes a tuple of token indices,
+       and groups of one key are merged into by_key's one tuple for it. */
+    PyObject **group_key;
+    Py_ssize_t *group_size;
+    Py_ssize_t groups, group_capacity;
     int remember; /* this scan owns the table */
     uint64_t stamp;
 } Scan;
 
 /* The slot of these characters, or the empty slot where they would go; NULL past MAX_PROBES slots. */
 static Known *
-probe(Py_uhash_t hash, const char *chars, size_t length)
+probe(Py_uhash_t hash, const Chars *text)
 {
     size_t i = (size_t)(hash ^ (hash >> 32)) & known_mask;
     for (int probes = 0; probes < MAX_PROBES; probes++) {
         Known *slot = &known[i];
         if (slot->surface == NULL
-            || (slot->hash == hash && slot->length == length && memcmp(slot->chars, chars, length) == 0))
+            || (slot->hash == hash && slot->text.words[0] == text->words[0]
+                && slot->text.words[1] == text->words[1] && slot->text.words[2] == text->words[2]))
             return slot;
         i = (i + 1) & known_mask;
     }
@@ -134,7 +151,7 @@ grow(void)
     for (size_t i = 0; i < old_size; i++) {
         if (old[i].surface == NULL)
             continue;
-        Known *slot = probe(old[i].hash, old[i].chars, old[i].length);
+        Known *slot = probe(old[i].hash, &old[i].text);
         if (slot != NULL) {
             *slot = old[i];
         }
@@ -166,16 +183,29 @@ key_of(Scan *s, PyObject *surface)
     return key;
 }
 
-/* This text's list of token indices for key (borrowed: by_key owns it), made on first use. */
-static PyObject *
-hits_of(Scan *s, PyObject *key)
+/* A new group of tokens for key; -1 with an exception set. */
+static Py_ssize_t
+new_group(Scan *s, PyObject *key)
 {
-    PyObject *fresh = PyList_New(0);
-    if (fresh == NULL)
-        return NULL;
-    PyObject *hits = PyDict_SetDefault(s->by_key, key, fresh); /* one lookup, found or added */
-    Py_DECREF(fresh);
-    return hits;
+    if (s->groups == s->group_capacity) {
+        Py_ssize_t capacity = s->group_capacity ? s->group_capacity * 2 : 256;
+        PyObject **keys = PyMem_Realloc(s->group_key, (size_t)capacity * sizeof(PyObject *));
+        if (keys == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        s->group_key = keys;
+        Py_ssize_t *sizes = PyMem_Realloc(s->group_size, (size_t)capacity * sizeof(Py_ssize_t));
+        if (sizes == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        s->group_size = sizes;
+        s->group_capacity = capacity;
+    }
+    s->group_key[s->groups] = key;
+    s->group_size[s->groups] = 0;
+    return s->groups++;
 }
 
 /* Token indices and starts as int objects, made once: every text's tokens and characters count from 0. */
@@ -193,7 +223,7 @@ index_object(Py_ssize_t i)
 }
 
 static int
-append(Scan *s, Py_ssize_t start, PyObject *surface, PyObject *key, PyObject *hits)
+append(Scan *s, Py_ssize_t start, PyObject *surface, PyObject *key, Py_ssize_t group)
 {
     if (s->count == s->capacity) {
         Py_ssize_t capacity = s->capacity ? s->capacity * 2 : 256;
@@ -203,16 +233,19 @@ append(Scan *s, Py_ssize_t start, PyObject *surface, PyObject *key, PyObject *hi
             return -1;
         }
         s->found = found;
+        Py_ssize_t *group_of = PyMem_Realloc(s->group_of, (size_t)capacity * sizeof(Py_ssize_t));
+        if (group_of == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        s->group_of = group_of;
         s->capacity = capacity;
     }
     PyObject *start_obj = index_object(start);
-    PyObject *index = index_object(s->count);
-    int failed = start_obj == NULL || index == NULL || PyList_Append(hits, index) < 0;
-    Py_XDECREF(index);
-    if (failed) {
-        Py_XDECREF(start_obj);
+    if (start_obj == NULL)
         return -1;
-    }
+    s->group_of[s->count] = group;
+    s->group_size[group]++;
     PyObject **slot = s->found + 3 * s->count++;
     slot[0] = start_obj;
     slot[1] = Py_NewRef(surface);
@@ -243,8 +276,8 @@ emit_plain(Scan *s, Py_ssize_t start, Py_ssize_t end)
     if (surface == NULL)
         return -1;
     PyObject *key = key_of(s, surface);
-    PyObject *hits = key == NULL ? NULL : hits_of(s, key);
-    int failed = hits == NULL || append(s, start, surface, key, hits) < 0;
+    Py_ssize_t group = key == NULL ? -1 : new_group(s, key); /* the key is kept alive by the token's entry */
+    int failed = group < 0 || append(s, start, surface, key, group) < 0;
     Py_XDECREF(key);
     Py_DECREF(surface);
     return failed ? -1 : 0;
@@ -257,16 +290,17 @@ emit(Scan *s, Py_ssize_t start, Py_ssize_t end)
     Py_ssize_t length = end - start;
     if (!s->remember || length > INLINE)
         return emit_plain(s, start, end);
-    char chars[INLINE];
+    Chars text = {0};
+    text.s.length = (unsigned char)length;
     Py_uhash_t hash = salt; /* FNV-1a from a secret start */
     for (Py_ssize_t i = 0; i < length; i++) {
         Py_UCS4 c = PyUnicode_READ(s->kind, s->data, start + i);
         if (c >= 128)
             return emit_plain(s, start, end);
-        chars[i] = (char)c;
+        text.s.chars[i] = (char)c;
         hash = (hash ^ c) * 1099511628211ULL;
     }
-    Known *slot = probe(hash, chars, (size_t)length);
+    Known *slot = probe(hash, &text);
     if (slot == NULL)
         return emit_plain(s, start, end);
     if (slot->surface == NULL) {
@@ -277,7 +311,7 @@ emit(Scan *s, Py_ssize_t start, Py_ssize_t end)
                 PyErr_Clear();
                 return emit_plain(s, start, end);
             }
-            if ((slot = probe(hash, chars, (size_t)length)) == NULL)
+            if ((slot = probe(hash, &text)) == NULL)
                 return emit_plain(s, start, end);
         }
         PyObject *surface = PyUnicode_Substring(s->text, start, end);
@@ -291,20 +325,89 @@ emit(Scan *s, Py_ssize_t start, Py_ssize_t end)
         slot->hash = hash;
         slot->surface = surface;
         slot->key = key;
-        slot->hits = NULL;
+        slot->group = 0;
         slot->stamp = 0;
-        slot->length = (unsigned char)length;
-        memcpy(slot->chars, chars, (size_t)length);
+        slot->text = text;
         known_used++;
     }
     if (slot->stamp != s->stamp) {
-        PyObject *hits = hits_of(s, slot->key);
-        if (hits == NULL)
+        Py_ssize_t group = new_group(s, slot->key);
+        if (group < 0)
             return -1;
-        slot->hits = hits;
+        slot->group = group;
         slot->stamp = s->stamp;
     }
-    return append(s, start, slot->surface, slot->key, slot->hits);
+    return append(s, start, slot->surface, slot->key, slot->group);
+}
+
+/* The tuple of a and b's items (token indices, each tuple sorted, none in both), sorted: a new reference, or
+   NULL with an exception set. */
+static PyObject *
+merged(PyObject *a, PyObject *b)
+{
+    Py_ssize_t na = PyTuple_GET_SIZE(a), nb = PyTuple_GET_SIZE(b), i = 0, j = 0;
+    PyObject *both = PyTuple_New(na + nb);
+    if (both == NULL)
+        return NULL;
+    while (i < na || j < nb) {
+        PyObject *next;
+        if (j == nb)
+            next = PyTuple_GET_ITEM(a, i++);
+        else if (i == na)
+            next = PyTuple_GET_ITEM(b, j++);
+        else {
+            Py_ssize_t x = PyLong_AsSsize_t(PyTuple_GET_ITEM(a, i)), y = PyLong_AsSsize_t(PyTuple_GET_ITEM(b, j));
+            next = x < y ? PyTuple_GET_ITEM(a, i++) : PyTuple_GET_ITEM(b, j++);
+        }
+        PyTuple_SET_ITEM(both, i + j - 1, Py_NewRef(next));
+    }
+    return both;
+}
+
+/* Fills by_key: each group's token indices as a tuple, groups of one key merged. 0, or -1 with an exception
+   set. Tuples, each made once at its size, cost a fraction of lists grown token by token. */
+static int
+fill_by_key(Scan *s)
+{
+#if PY_VERSION_HEX < 0x030D0000
+    s->by_key = _PyDict_NewPresized(s->groups); /* sized once: no growing by rehashing, key by key */
+#else
+    s->by_key = PyDict_New();
+#endif
+    if (s->by_key == NULL)
+        return -1;
+    PyObject **tuples = PyMem_Calloc((size_t)(s->groups ? s->groups : 1), sizeof(PyObject *));
+    Py_ssize_t *filled = PyMem_Calloc((size_t)(s->groups ? s->groups : 1), sizeof(Py_ssize_t));
+    int failed = tuples == NULL || filled == NULL;
+    if (failed)
+        PyErr_NoMemory();
+    for (Py_ssize_t g = 0; !failed && g < s->groups; g++)
+        failed = (tuples[g] = PyTuple_New(s->group_size[g])) == NULL;
+    for (Py_ssize_t i = 0; !failed && i < s->count; i++) {
+        Py_ssize_t g = s->group_of[i];
+        PyObject *index = index_object(i);
+        if (index == NULL)
+            failed = 1;
+        else
+            PyTuple_SET_ITEM(tuples[g], filled[g]++, index);
+    }
+    for (Py_ssize_t g = 0; !failed && g < s->groups; g++) {
+        PyObject *key = s->group_key[g];
+        PyObject *have = PyDict_SetDefault(s->by_key, key, tuples[g]); /* one lookup, found or added */
+        if (have == NULL)
+            failed = 1;
+        else if (have != tuples[g]) { /* another surface of the same key ("The", "the") */
+            PyObject *both = merged(have, tuples[g]);
+            failed = both == NULL || PyDict_SetItem(s->by_key, key, both) < 0;
+            Py_XDECREF(both);
+        }
+    }
+    if (tuples != NULL)
+        for (Py_ssize_t g = 0; g < s->groups; g++)
+            Py_XDECREF(tuples[g]);
+    PyMem_Free(tuples);
+    PyMem_Free(filled);
+    return failed ? -1 : 0;
 }
 
 /* Whether c may stand outside words on the ASCII path (bot.matching.text.ascii_path): ASCII, or one of
@@ -396,9 +499,8 @@ scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             busy = 0;
         }
     }
-    s.by_key = PyDict_New();
     PyObject *result = NULL;
-    int done = s.by_key == NULL ? -1 : tokenise(&s);
+    int done = tokenise(&s);
     if (s.remember)
         busy = 0;
     if (done == 1) {
@@ -408,7 +510,7 @@ scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyObject *starts = column(&s, 0);
         PyObject *surfaces = starts == NULL ? NULL : column(&s, 1);
         PyObject *keys = surfaces == NULL ? NULL : column(&s, 2);
-        if (keys != NULL)
+        if (keys != NULL && fill_by_key(&s) == 0) /* the keys list holds the groups' keys */
             result = PyTuple_Pack(4, starts, surfaces, keys, s.by_key);
         Py_XDECREF(starts);
         Py_XDECREF(surfaces);
@@ -417,6 +519,9 @@ scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     for (Py_ssize_t i = 0; i < 3 * s.count; i++)
         Py_XDECREF(s.found[i]); /* what no list took */
     PyMem_Free(s.found);
+    PyMem_Free(s.group_of);
+    PyMem_Free(s.group_key);
+    PyMem_Free(s.group_size);
     Py_XDECREF(s.by_key);
     return result;
 }
@@ -532,18 +637,18 @@ spans(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
     if (span_args(args, nargs, 5) < 0)
         return NULL;
-    if (!PyList_Check(args[4])) {
-        PyErr_SetString(PyExc_TypeError, "indices: list");
+    if (!PyList_Check(args[4]) && !PyTuple_Check(args[4])) {
+        PyErr_SetString(PyExc_TypeError, "indices: a list or a tuple");
         return NULL;
     }
     PyObject *indices = args[4];
-    Py_ssize_t n = PyList_GET_SIZE(indices);
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(indices);
     PyObject *found = PyTuple_New(n);
     if (found == NULL)
         return NULL;
     Py_ssize_t previous = -1;
     for (Py_ssize_t i = 0; i < n; i++) {
-        Py_ssize_t token = PyLong_AsSsize_t(PyList_GET_ITEM(indices, i));
+        Py_ssize_t token = PyLong_AsSsize_t(PySequence_Fast_GET_ITEM(indices, i));
         if (token <= previous && !PyErr_Occurred()) /* the tuple is taken as sorted and distinct */
             PyErr_SetString(PyExc_ValueError, "token indices must be sorted and distinct");
         previous = token;

@@ -192,11 +192,11 @@ class Document:
                 found[norm.base] = norm
         return self._base_norms
 
-    def base_tokens(self, base: str) -> list[int]:
-        """Token indices of this folded word (a list owned by the document: do not change)."""
+    def base_tokens(self, base: str) -> Sequence[int]:
+        """Token indices of this folded word, in order."""
         norm = self.base_norms.get(base)
         if norm is None:
-            return []
+            return ()
         # A folded word has one key, so its tokens are among the key's: most often all of them.
         hits = self.by_key[norm.key]
         if len(hits) > 1:
@@ -206,7 +206,7 @@ class Document:
                     return [i for i in hits if norms[i].base == base]
         return hits
 
-    def spans_at(self, indices: list[int]) -> Sequence[Span]:
+    def spans_at(self, indices: Sequence[int]) -> Sequence[Span]:
         """The spans of these tokens, sorted and distinct (a possessive ``'s`` left out: "NATO's"
         highlights "NATO"). ``indices`` must be sorted and distinct."""
         if C_SPANS is not None:

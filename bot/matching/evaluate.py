@@ -29,16 +29,16 @@ def eval_node(node: Node, doc: Document) -> Ranges | None:
     return EVALUATORS[type(node)](node, doc)
 
 
-def word_tokens(node: Word, doc: Document) -> list[int]:
+def word_tokens(node: Word, doc: Document) -> Sequence[int]:
     """Indices of tokens matching a word (its aliases included), honouring case and ``title:``."""
-    found = doc.by_key.get(node.key, [])
+    found: Sequence[int] = doc.by_key.get(node.key, ())
     if node.cased is not None:
         cased, norms, unknown = node.cased, doc.norms, doc.unknown_case
         found = [i for i in found if norms[i].cased in cased and i not in unknown]
     for alias in node.aliases:
         more = doc.by_key.get(alias)
         if more:
-            found = sorted(found + more)
+            found = sorted([*found, *more])
     if node.title:
         found = [i for i in found if i < doc.n_title]
     return found

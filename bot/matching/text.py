@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import sys
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from itertools import accumulate
 from typing import NamedTuple
 
@@ -51,11 +51,11 @@ _NOT_ASCII_SAFE = re.compile(f"[^\x00-\x7f{ASCII_SEPARATORS}]").search
 
 Tokens = tuple[list[int], list[str]]
 """Where the tokens of a text start, and their texts, in order (a token ends where its text does)."""
-Tables = tuple[list[int], list[str], list[str], dict[str, list[int]]]
+Tables = tuple[list[int], list[str], list[str], dict[str, tuple[int, ...]]]
 """:data:`Tokens`, each token's key, and each key's token indices in order (see :func:`token_tables`)."""
 Scan = Callable[[str, dict[str, str], Callable[[str], str], str], Tables | None]
 SpanOf = Callable[[type[Span], str, list[int], list[str], int, int], Span]
-SpansOf = Callable[[type[Span], str, list[int], list[str], list[int]], tuple[Span, ...]]
+SpansOf = Callable[[type[Span], str, list[int], list[str], Sequence[int]], tuple[Span, ...]]
 
 
 def _compiled() -> tuple[Scan, SpanOf, SpansOf] | tuple[None, None, None]:
@@ -351,14 +351,14 @@ def token_tables(text: str) -> Tables:
     else:
         starts, surfaces = tokens(text)
     keys = [key_of(surface) for surface in surfaces]
-    by_key: dict[str, list[int]] = {}
+    grown: dict[str, list[int]] = {}
     for i, key in enumerate(keys):
-        hits = by_key.get(key)
+        hits = grown.get(key)
         if hits is None:
-            by_key[key] = [i]
+            grown[key] = [i]
         else:
             hits.append(i)
-    return starts, surfaces, keys, by_key
+    return starts, surfaces, keys, {key: tuple(hits) for key, hits in grown.items()}
 
 
 def words(text: str) -> list[Norm]:
