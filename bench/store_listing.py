@@ -10,9 +10,11 @@ rows read by position, plain tuples in SQLite, one ``ChannelRef`` per channel), 
 ``ChannelRef`` per row). Both must give equal lists, or the run fails.
 
 Then start-up as the bot does it (``App._sync_config``), from the same SQLite file, each round a fresh
-process (the collector at its defaults, as a starting bot has it): ``list_subscriptions``,
-``SubscriptionBook.add_many``, ``heap.settle``; alternating with the same steps where the subscriptions
-are made through the frozen dataclass's own ``__init__``, as before (``subscription_from_row``'s way).
+process (the collector at its defaults, as a starting bot has it): ``subscription_rows``,
+``SubscriptionBook.load`` (the rows filed as read, each made a subscription when one is first needed),
+``heap.settle``; alternating with the start-up before it: ``list_subscriptions`` (every subscription
+made), ``SubscriptionBook.add_many``, ``heap.settle``. Beside it, the loaded book's memory in both ways
+(tracemalloc, one fresh process each): bytes per subscription, the rows it keeps included.
 
     python bench/store_listing.py [--size 100000] [--rounds 5]
 """
@@ -33,11 +35,11 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bot.core.models import ChannelRef, Subscription  # noqa: E402
+from bot.core.models import Subscription  # noqa: E402
 from bot.matching import default_aliases, heap  # noqa: E402
 from bot.processing.subscriptions import SubscriptionBook  # noqa: E402
 from bot.store.postgres import PostgresStore  # noqa: E402
-from bot.store.rows import SUBSCRIPTION_COLUMNS, subscription_from_row  # noqa: E402
+from bot.store.rows import subscription_from_row  # noqa: E402
 from bot.store.sqlite import SqliteStore  # noqa: E402
 from tests.postgres import Cluster, binaries  # noqa: E402
 
@@ -118,35 +120,57 @@ async def measure(
     return statistics.median(times["ours"]), statistics.median(times["before"])
 
 
-async def start_up(path: str, through_init: bool) -> float:
+async def load_book(store: SqliteStore, now: bool) -> SubscriptionBook:
+    """The book as the bot loads it at start (``now``: from the store's rows) or as it did before (every
+    subscription made, then filed)."""
+    book = SubscriptionBook(default_aliases())
+    if now:
+        book.load(await store.subscription_rows())
+    else:
+        book.add_many(await store.list_subscriptions())
+    heap.settle()
+    return book
+
+
+async def start_up(path: str, now: bool) -> float:
     """Seconds from an open store to a loaded book, as the bot starts (one run, in this process)."""
     store = await SqliteStore.open(path)
     try:
         start = time.perf_counter()
-        book = SubscriptionBook(default_aliases())
-        if through_init:
-            rows = await store._tuples(f"SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions ORDER BY id")
-            book.add_many(
-                Subscription(int(i), ChannelRef(p, c, w), q, r, by, m, mode, bool(pa), bool(t), bool(u))
-                for i, p, c, w, q, r, by, m, mode, pa, t, u in rows
-            )
-        else:
-            book.add_many(await store.list_subscriptions())
-        heap.settle()
+        await load_book(store, now)
         return time.perf_counter() - start
     finally:
         await store.close()
 
 
-def start_ups(path: str, rounds: int) -> tuple[float, float]:
-    """Median seconds to a loaded book, now and through ``__init__``, each round two fresh processes."""
-    found: dict[str, list[float]] = {"now": [], "init": []}
+def book_bytes(path: str, now: bool) -> int:
+    """The memory the loaded book holds, the rows it keeps included (one run, in this process)."""
+    from matching import traced_bytes  # this folder's: imported here, not by the timed start-ups
+
+    with asyncio.Runner() as runner:
+        store = runner.run(SqliteStore.open(path))
+        try:
+            return traced_bytes(lambda: runner.run(load_book(store, now)))
+        finally:
+            runner.run(store.close())
+
+
+MODES = ("now", "before")
+
+
+def in_fresh_process(what: str, path: str, mode: str) -> float:
+    command = [sys.executable, __file__, what, path, mode]
+    done = subprocess.run(command, check=True, capture_output=True, text=True)
+    return float(done.stdout.split()[-1])
+
+
+def start_ups(path: str, rounds: int) -> dict[str, float]:
+    """Median seconds to a loaded book, now and before, each round two fresh processes."""
+    found: dict[str, list[float]] = {mode: [] for mode in MODES}
     for _ in range(rounds):
-        for mode in found:
-            command = [sys.executable, __file__, "--start-up", path, mode]
-            done = subprocess.run(command, check=True, capture_output=True, text=True)
-            found[mode].append(float(done.stdout.split()[-1]))
-    return statistics.median(found["now"]), statistics.median(found["init"])
+        for mode in MODES:
+            found[mode].append(in_fresh_process("--start-up", path, mode))
+    return {mode: statistics.median(times) for mode, times in found.items()}
 
 
 def main() -> int:
@@ -154,14 +178,21 @@ def main() -> int:
     parser.add_argument("--size", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--start-up", nargs=2, metavar=("DB", "MODE"), help="one start-up run (internal)")
+    parser.add_argument("--memory", nargs=2, metavar=("DB", "MODE"), help="one book's memory (internal)")
     args = parser.parse_args()
     if args.start_up:
-        print(asyncio.run(start_up(args.start_up[0], args.start_up[1] == "init")))
+        print(asyncio.run(start_up(args.start_up[0], args.start_up[1] == "now")))
+        return 0
+    if args.memory:
+        print(book_bytes(args.memory[0], args.memory[1] == "now"))
         return 0
     results: dict[str, tuple[float, float]] = {}
     with tempfile.TemporaryDirectory() as folder:
         results["SQLite"] = asyncio.run(measure(sqlite_listers(f"{folder}/bench.db", args.size), args.rounds))
-        now, through_init = start_ups(f"{folder}/bench.db", args.rounds)
+        seconds = start_ups(f"{folder}/bench.db", args.rounds)
+        per_subscription = {
+            mode: in_fresh_process("--memory", f"{folder}/bench.db", mode) / args.size for mode in MODES
+        }
     pg = binaries()
     if pg is None:
         print("store_listing bench: PostgreSQL is not installed; SQLite only")
@@ -182,11 +213,17 @@ def main() -> int:
         print(f"| {name} | {ours:.3f} s | {before:.3f} s | {before / ours:.2f}x |")
     print(
         f"\n# start-up from SQLite to a loaded book ({args.size:,} subscriptions), median of {args.rounds} "
-        "fresh processes each, alternating\n"
+        "fresh processes each, alternating; the book's memory (tracemalloc, a fresh process each)\n"
     )
-    print("| as the bot loads | subscriptions made through the dataclass's __init__ (before) | ratio |")
-    print("|---:|---:|---:|")
-    print(f"| {now:.3f} s | {through_init:.3f} s | {through_init / now:.2f}x |")
+    print(
+        "| | as the bot loads now (rows, each made a subscription when needed) "
+        "| every subscription made (before) | ratio |"
+    )
+    print("|---|---:|---:|---:|")
+    now, before = seconds["now"], seconds["before"]
+    print(f"| start-up | {now:.3f} s | {before:.3f} s | {before / now:.2f}x |")
+    now, before = per_subscription["now"], per_subscription["before"]
+    print(f"| memory per subscription | {now:,.0f} B | {before:,.0f} B | {before / now:.2f}x |")
     return 0
 
 

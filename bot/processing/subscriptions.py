@@ -5,17 +5,22 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from typing import cast
 
 from bot.core.errors import QueryError
 from bot.core.models import Article, ChannelRef, Match, Subscription
 from bot.matching import AliasTable, Document, Query, SubscriptionIndex, parse_query
 from bot.store.base import Store
+from bot.store.rows import ROW_ID, ROW_QUERY, subscription_from_stored
+from bot.store.subscriptions import SubscriptionRow
 
 log = logging.getLogger(__name__)
 
 
-Group = Subscription | dict[int, Subscription]
+Entry = Subscription | SubscriptionRow
+"""A subscription, or its stored row until it is needed (:meth:`SubscriptionBook.load`)."""
+Group = Entry | dict[int, Entry]
 """The subscriptions of one query: most queries have one, kept as it is (a dict costs ~200 bytes)."""
 
 
@@ -26,6 +31,8 @@ class SubscriptionBook:
         self._by_query: dict[str, Group] = {}
         self._queries: dict[int, str] = {}
         """subscription id -> its query, to remove by id."""
+        self._channels: dict[tuple[str, str, str], ChannelRef] = {}
+        """The one ChannelRef of each channel, for the subscriptions made from stored rows."""
 
     def parse(self, text: str) -> Query:
         """Parse a query as typed by a user. Raises :class:`QueryError`."""
@@ -40,44 +47,67 @@ class SubscriptionBook:
             except QueryError as exc:
                 log.error("subscription %d: stored query %r no longer parses: %s", subscription.id, key, exc)
                 return
-        self._put(subscription)
+        self._put(subscription, subscription.id, key)
 
     def add_many(self, subscriptions: Iterable[Subscription]) -> None:
         """Index many stored subscriptions at once (loading them at start): as :meth:`add` each, in one
         pass through :meth:`SubscriptionIndex.add_many`."""
         subscriptions = list(subscriptions)
+        self._file_many(subscriptions, [s.id for s in subscriptions], [s.query for s in subscriptions])
+
+    def load(self, rows: Iterable[SubscriptionRow]) -> None:
+        """Index every stored subscription as read at start
+        (:meth:`bot.store.subscriptions.SubscriptionStore.subscription_rows`), as :meth:`add_many` would
+        their subscriptions, but each row is filed as it is and made a :class:`Subscription` the first
+        time one is needed (:meth:`_group`): most subscriptions never match a given article."""
+        rows = list(rows)
+        self._file_many(rows, [row[ROW_ID] for row in rows], [row[ROW_QUERY] for row in rows])
+
+    def _file_many(self, entries: Sequence[Entry], ids: Sequence[int], keys: Sequence[str]) -> None:
+        """Index the queries ``keys`` not indexed yet in one pass, then file each entry (of id ``ids[i]``
+        and query ``keys[i]``) under its query, or log it when its query no longer parses."""
         by_query = self._by_query
-        new: dict[str, str] = {}
-        for subscription in subscriptions:
-            if subscription.query not in by_query:
-                new[subscription.query] = subscription.query
+        new = {key: key for key in keys if key not in by_query}
         failed = dict(self._index.add_many(new.items()))
-        for subscription in subscriptions:
-            key = subscription.query
+        for entry, sid, key in zip(entries, ids, keys, strict=True):
             exc = failed.get(key) if failed else None
             if exc is not None:
-                log.error("subscription %d: stored query %r no longer parses: %s", subscription.id, key, exc)
+                log.error("subscription %d: stored query %r no longer parses: %s", sid, key, exc)
             else:
-                self._put(subscription)
+                self._put(entry, sid, key)
 
-    def _put(self, subscription: Subscription) -> None:
-        """File ``subscription`` under its query (already indexed), replacing one with its id."""
-        key = subscription.query
-        old = self._queries.get(subscription.id)
+    def _put(self, entry: Entry, sid: int, key: str) -> None:
+        """File ``entry`` (subscription ``sid``) under its query ``key`` (already indexed), replacing one
+        with its id. A row already filed there is left as it is: only ``sid`` is compared."""
+        old = self._queries.get(sid)
         if old is not None and old != key:
-            self.remove(self._subscriptions(old)[subscription.id])
+            self.remove(self._subscriptions(old)[sid])
         group = self._by_query.get(key)
-        if group is None or (isinstance(group, Subscription) and group.id == subscription.id):
-            self._by_query[key] = subscription
-        elif isinstance(group, Subscription):
-            self._by_query[key] = {group.id: group, subscription.id: subscription}
+        if group is None or (not isinstance(group, dict) and _id(group) == sid):
+            self._by_query[key] = entry
+        elif not isinstance(group, dict):
+            self._by_query[key] = {_id(group): group, sid: entry}
         else:
-            group[subscription.id] = subscription
-        self._queries[subscription.id] = key
+            group[sid] = entry
+        self._queries[sid] = key
+
+    def _group(self, query: str) -> Subscription | dict[int, Subscription] | None:
+        """The subscriptions of ``query`` (None when it has none), every stored row among them made a
+        :class:`Subscription` in its place, so that each is made once."""
+        group = self._by_query.get(query)
+        if group is None or isinstance(group, Subscription):
+            return group
+        if isinstance(group, dict):
+            for sid, entry in group.items():
+                if not isinstance(entry, Subscription):
+                    group[sid] = subscription_from_stored(entry, self._channels)
+            return cast(dict[int, Subscription], group)
+        made = self._by_query[query] = subscription_from_stored(group, self._channels)
+        return made
 
     def _subscriptions(self, query: str) -> dict[int, Subscription]:
         """The subscriptions of ``query`` by id (a copy when the query has one)."""
-        group = self._by_query.get(query)
+        group = self._group(query)
         if group is None:
             return {}
         return {group.id: group} if isinstance(group, Subscription) else group
@@ -89,7 +119,7 @@ class SubscriptionBook:
     def remove(self, subscription: Subscription) -> None:
         if self._queries.get(subscription.id) == subscription.query:
             del self._queries[subscription.id]
-        group = self._by_query.get(subscription.query)
+        group = self._group(subscription.query)
         if group is None:
             return
         if isinstance(group, dict):
@@ -118,7 +148,7 @@ class SubscriptionBook:
 
     def replace(self, subscription: Subscription) -> None:
         """A stored subscription changed (paused or resumed with a command): match with the new one."""
-        group = self._by_query.get(subscription.query)
+        group = self._group(subscription.query)
         if isinstance(group, dict):
             if subscription.id in group:
                 group[subscription.id] = subscription
@@ -126,20 +156,22 @@ class SubscriptionBook:
             self._by_query[subscription.query] = subscription
 
     def set_paused(self, channel: ChannelRef, paused: bool) -> None:
-        for query, group in self._by_query.items():
+        """Every subscription of ``channel`` paused or resumed (every stored row is made a subscription:
+        a rare change)."""
+        for query in self._by_query:
+            group = self._group(query)
             if isinstance(group, dict):
                 for sub_id, subscription in group.items():
                     if subscription.channel == channel:
                         group[sub_id] = dataclasses.replace(subscription, paused=paused)
-            elif group.channel == channel:
+            elif group is not None and group.channel == channel:
                 self._by_query[query] = dataclasses.replace(group, paused=paused)
 
     def match(self, article: Article) -> list[Match]:
         hits = self._index.match(Document.from_article(article))
         matches = []
-        by_query = self._by_query
         for key, spans in hits.items():
-            group = by_query.get(key)
+            group = self._group(key)
             if group is None:
                 continue
             if isinstance(group, Subscription):
@@ -154,6 +186,11 @@ class SubscriptionBook:
 
     def __len__(self) -> int:
         return len(self._queries)
+
+
+def _id(entry: Entry) -> int:
+    """The id of a subscription or of its stored row."""
+    return entry.id if isinstance(entry, Subscription) else int(entry[ROW_ID])
 
 
 async def pause_channel(store: Store, book: SubscriptionBook, channel: ChannelRef, reason: str) -> int:

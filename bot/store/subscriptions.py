@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Iterator
+from typing import Any, Protocol
 
 from bot.core.models import ChannelRef, Mode, Subscription
+
+
+class SubscriptionRow(Protocol):
+    """One stored subscription as read, not yet a :class:`Subscription`: the values of
+    :data:`bot.store.rows.SUBSCRIPTION_COLUMNS` by position (a plain tuple in SQLite, an ``asyncpg.Record``
+    in PostgreSQL; :func:`bot.store.rows.subscription_from_stored` makes one a subscription)."""
+
+    def __getitem__(self, index: int, /) -> Any: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
 
 
 class SubscriptionStore(Protocol):
@@ -34,6 +45,13 @@ class SubscriptionStore(Protocol):
 
     async def list_subscriptions(self, channel: ChannelRef | None = None) -> list[Subscription]:
         """Subscriptions of one channel (all channels when None), oldest first."""
+        ...
+
+    async def subscription_rows(self) -> list[SubscriptionRow]:
+        """Every subscription as read, oldest (lowest id) first, not made into subscriptions: the bot
+        loads its book from them at start (:meth:`bot.processing.subscriptions.SubscriptionBook.load`)
+        and makes a subscription only when one is needed. Raises :class:`bot.core.errors.StoreError`
+        like the others."""
         ...
 
     async def pause_channel(self, channel: ChannelRef) -> int:
