@@ -10,13 +10,15 @@ rows read by position, plain tuples in SQLite, one ``ChannelRef`` per channel), 
 ``ChannelRef`` per row). Both must give equal lists, or the run fails.
 
 Then start-up as the bot does it (``App._sync_config``), from the same SQLite file, each round a fresh
-process (the collector at its defaults, as a starting bot has it): ``subscription_rows``,
-``SubscriptionBook.load`` (the rows filed as read, each made a subscription when one is first needed),
-``heap.settle``; alternating with the start-up before it: ``list_subscriptions`` (every subscription
-made), ``SubscriptionBook.add_many``, ``heap.settle``. Beside it, the loaded book's memory in both ways
-(tracemalloc, one fresh process each): bytes per subscription, the rows it keeps included.
+process (the collector at its defaults, as a starting bot has it): ``subscription_keys`` (ids and
+queries), ``SubscriptionBook.load``, ``heap.settle``; alternating with the start-up before it:
+``list_subscriptions`` (every subscription made), ``SubscriptionBook.add_many``, ``heap.settle``. Beside
+it, the loaded book's memory in both ways (tracemalloc, one fresh process each: bytes per subscription),
+and what the bot now does later instead: the first match of an article that hits ``--hits`` subscriptions
+not read yet (``match_stored``'s ``subscriptions_by_id``; 147 is what an article hits at 100k plain
+keywords in bench/matching_peers.py), median of ``--rounds`` in one process.
 
-    python bench/store_listing.py [--size 100000] [--rounds 5]
+    python bench/store_listing.py [--size 100000] [--rounds 5] [--hits 147]
 """
 
 from __future__ import annotations
@@ -121,11 +123,11 @@ async def measure(
 
 
 async def load_book(store: SqliteStore, now: bool) -> SubscriptionBook:
-    """The book as the bot loads it at start (``now``: from the store's rows) or as it did before (every
+    """The book as the bot loads it at start (``now``: ids and queries) or as it did before (every
     subscription made, then filed)."""
     book = SubscriptionBook(default_aliases())
     if now:
-        book.load(await store.subscription_rows())
+        book.load(await store.subscription_keys())
     else:
         book.add_many(await store.list_subscriptions())
     heap.settle()
@@ -144,7 +146,7 @@ async def start_up(path: str, now: bool) -> float:
 
 
 def book_bytes(path: str, now: bool) -> int:
-    """The memory the loaded book holds, the rows it keeps included (one run, in this process)."""
+    """The memory the loaded book holds (one run, in this process)."""
     from matching import traced_bytes  # this folder's: imported here, not by the timed start-ups
 
     with asyncio.Runner() as runner:
@@ -153,6 +155,23 @@ def book_bytes(path: str, now: bool) -> int:
             return traced_bytes(lambda: runner.run(load_book(store, now)))
         finally:
             runner.run(store.close())
+
+
+async def first_matches(path: str, size: int, hits: int, rounds: int) -> float:
+    """Median seconds to read ``hits`` subscriptions not made yet, as the first match of an article that
+    hits them does (``subscriptions_by_id``, ids spread over the table)."""
+    store = await SqliteStore.open(path)
+    try:
+        times = []
+        for n in range(rounds):
+            ids = [1 + (n + i * (size // hits)) % size for i in range(hits)]
+            start = time.perf_counter()
+            found = await store.subscriptions_by_id(ids)
+            times.append(time.perf_counter() - start)
+            assert len(found) == hits
+        return statistics.median(times)
+    finally:
+        await store.close()
 
 
 MODES = ("now", "before")
@@ -177,6 +196,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--size", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--hits", type=int, default=147, help="subscriptions an article's first match reads")
     parser.add_argument("--start-up", nargs=2, metavar=("DB", "MODE"), help="one start-up run (internal)")
     parser.add_argument("--memory", nargs=2, metavar=("DB", "MODE"), help="one book's memory (internal)")
     args = parser.parse_args()
@@ -190,6 +210,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         results["SQLite"] = asyncio.run(measure(sqlite_listers(f"{folder}/bench.db", args.size), args.rounds))
         seconds = start_ups(f"{folder}/bench.db", args.rounds)
+        first = asyncio.run(first_matches(f"{folder}/bench.db", args.size, args.hits, args.rounds))
         per_subscription = {
             mode: in_fresh_process("--memory", f"{folder}/bench.db", mode) / args.size for mode in MODES
         }
@@ -216,7 +237,7 @@ def main() -> int:
         "fresh processes each, alternating; the book's memory (tracemalloc, a fresh process each)\n"
     )
     print(
-        "| | as the bot loads now (rows, each made a subscription when needed) "
+        "| | as the bot loads now (ids and queries; a subscription read when it first matches) "
         "| every subscription made (before) | ratio |"
     )
     print("|---|---:|---:|---:|")
@@ -224,6 +245,10 @@ def main() -> int:
     print(f"| start-up | {now:.3f} s | {before:.3f} s | {before / now:.2f}x |")
     now, before = per_subscription["now"], per_subscription["before"]
     print(f"| memory per subscription | {now:,.0f} B | {before:,.0f} B | {before / now:.2f}x |")
+    print(
+        f"\nlater, instead: the first match of an article hitting {args.hits} subscriptions not read yet "
+        f"reads them in {first * 1000:.1f} ms (median of {args.rounds})"
+    )
     return 0
 
 

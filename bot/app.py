@@ -183,7 +183,7 @@ class App:
             channel = ChannelRef(platform=declared.platform, channel_id=declared.channel)
             await self.store.add_subscription(channel, query.canonical, declared.query, created_by="config")
         await self.follower.start()
-        self.book.load(await self.store.subscription_rows())
+        self.book.load(await self.store.subscription_keys())
         heap.settle()
         log.info(
             "loaded %d feeds and %d subscriptions; matching %s",

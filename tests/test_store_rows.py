@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from bot.core.models import ChannelRef, Subscription
-from bot.store.rows import subscription_from_stored, subscriptions_from_rows
+from bot.store.rows import subscriptions_from_rows
 
 ROWS = [
     (1, "slack", "C1", "T1", "ukraine", "Ukraine", "U1", "@here", "instant", 0, 1, 0),
@@ -41,11 +41,3 @@ def test_subscriptions_from_rows_are_the_dataclass_s_own() -> None:
         with pytest.raises(dataclasses.FrozenInstanceError):
             made.query = "other"  # type: ignore[misc]
     assert found[0].channel is found[1].channel  # one ChannelRef a channel
-
-
-def test_subscription_from_stored_shares_the_channels_its_caller_keeps() -> None:
-    channels: dict[tuple[str, str, str], ChannelRef] = {}
-    first, second, third = (subscription_from_stored(row, channels) for row in ROWS)
-    assert [first, second, third] == subscriptions_from_rows(ROWS)
-    assert first.channel is second.channel and third.channel is not first.channel
-    assert channels == {("slack", "C1", "T1"): first.channel, ("discord", "99", ""): third.channel}

@@ -17,7 +17,7 @@ from bot.core.models import Alert, Article
 from bot.ingest.fulltext import FullText
 from bot.ingest.poller import FeedNotice
 from bot.processing.alerts import build_alerts, focus_terms, notice_alerts
-from bot.processing.subscriptions import SubscriptionBook
+from bot.processing.subscriptions import SubscriptionBook, match_stored
 from bot.store import Processed, Store
 from bot.stories import StoryDetector, encode, story_keys
 from bot.summarise import Summariser
@@ -133,7 +133,7 @@ class Pipeline:
                     known = earliest_story(keys, linked)
                 story, entry = self.stories.assign(article, now, known)
                 batch_stories.update(dict.fromkeys(keys, story.story_id))
-                matches = [] if article.id in quiet else self.book.match(article)
+                matches = [] if article.id in quiet else await match_stored(self.store, self.book, article)
                 if matches:
                     matched += 1
                     summary = await self.summariser.summarise(article, focus_terms(matches))

@@ -6,33 +6,36 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from typing import cast
 
 from bot.core.errors import QueryError
-from bot.core.models import Article, ChannelRef, Match, Subscription
+from bot.core.models import Article, ChannelRef, Match, Span, Subscription
 from bot.matching import AliasTable, Document, Query, SubscriptionIndex, parse_query
 from bot.store.base import Store
-from bot.store.rows import ROW_ID, ROW_QUERY, subscription_from_stored
-from bot.store.subscriptions import SubscriptionRow
 
 log = logging.getLogger(__name__)
 
 
-Entry = Subscription | SubscriptionRow
-"""A subscription, or its stored row until it is needed (:meth:`SubscriptionBook.load`)."""
+Entry = Subscription | int
+"""A subscription, or only its id until it first matches (:meth:`SubscriptionBook.load`): the store
+has the rest."""
 Group = Entry | dict[int, Entry]
 """The subscriptions of one query: most queries have one, kept as it is (a dict costs ~200 bytes)."""
 
 
 class SubscriptionBook:
+    """Live subscriptions by query, over the index of their queries.
+
+    At start the book is loaded with each subscription's id and query alone (:meth:`load`): most never
+    match a given article, so the rest of a subscription is read from the store the first time it
+    matches (:func:`match_stored` asks :meth:`unmade` which, and hands them to :meth:`made`).
+    """
+
     def __init__(self, aliases: AliasTable) -> None:
         self.aliases = aliases
         self._index = SubscriptionIndex(aliases)
         self._by_query: dict[str, Group] = {}
         self._queries: dict[int, str] = {}
         """subscription id -> its query, to remove by id."""
-        self._channels: dict[tuple[str, str, str], ChannelRef] = {}
-        """The one ChannelRef of each channel, for the subscriptions made from stored rows."""
 
     def parse(self, text: str) -> Query:
         """Parse a query as typed by a user. Raises :class:`QueryError`."""
@@ -50,18 +53,17 @@ class SubscriptionBook:
         self._put(subscription, subscription.id, key)
 
     def add_many(self, subscriptions: Iterable[Subscription]) -> None:
-        """Index many stored subscriptions at once (loading them at start): as :meth:`add` each, in one
-        pass through :meth:`SubscriptionIndex.add_many`."""
+        """Index many stored subscriptions at once: as :meth:`add` each, in one pass through
+        :meth:`SubscriptionIndex.add_many`."""
         subscriptions = list(subscriptions)
         self._file_many(subscriptions, [s.id for s in subscriptions], [s.query for s in subscriptions])
 
-    def load(self, rows: Iterable[SubscriptionRow]) -> None:
-        """Index every stored subscription as read at start
-        (:meth:`bot.store.subscriptions.SubscriptionStore.subscription_rows`), as :meth:`add_many` would
-        their subscriptions, but each row is filed as it is and made a :class:`Subscription` the first
-        time one is needed (:meth:`_group`): most subscriptions never match a given article."""
-        rows = list(rows)
-        self._file_many(rows, [row[ROW_ID] for row in rows], [row[ROW_QUERY] for row in rows])
+    def load(self, keys: Iterable[tuple[int, str]]) -> None:
+        """Index every stored subscription by its id and query (the store's ``subscription_keys``), as
+        :meth:`add_many` would the subscriptions themselves; each is made the first time it matches."""
+        keys = list(keys)
+        ids = [sid for sid, _ in keys]
+        self._file_many(ids, ids, [query for _, query in keys])
 
     def _file_many(self, entries: Sequence[Entry], ids: Sequence[int], keys: Sequence[str]) -> None:
         """Index the queries ``keys`` not indexed yet in one pass, then file each entry (of id ``ids[i]``
@@ -78,10 +80,10 @@ class SubscriptionBook:
 
     def _put(self, entry: Entry, sid: int, key: str) -> None:
         """File ``entry`` (subscription ``sid``) under its query ``key`` (already indexed), replacing one
-        with its id. A row already filed there is left as it is: only ``sid`` is compared."""
+        with its id."""
         old = self._queries.get(sid)
         if old is not None and old != key:
-            self.remove(self._subscriptions(old)[sid])
+            self._remove(sid, old)
         group = self._by_query.get(key)
         if group is None or (not isinstance(group, dict) and _id(group) == sid):
             self._by_query[key] = entry
@@ -91,46 +93,28 @@ class SubscriptionBook:
             group[sid] = entry
         self._queries[sid] = key
 
-    def _group(self, query: str) -> Subscription | dict[int, Subscription] | None:
-        """The subscriptions of ``query`` (None when it has none), every stored row among them made a
-        :class:`Subscription` in its place, so that each is made once."""
-        group = self._by_query.get(query)
-        if group is None or isinstance(group, Subscription):
-            return group
-        if isinstance(group, dict):
-            for sid, entry in group.items():
-                if not isinstance(entry, Subscription):
-                    group[sid] = subscription_from_stored(entry, self._channels)
-            return cast(dict[int, Subscription], group)
-        made = self._by_query[query] = subscription_from_stored(group, self._channels)
-        return made
-
-    def _subscriptions(self, query: str) -> dict[int, Subscription]:
-        """The subscriptions of ``query`` by id (a copy when the query has one)."""
-        group = self._group(query)
-        if group is None:
-            return {}
-        return {group.id: group} if isinstance(group, Subscription) else group
-
     def compact(self) -> None:
         """After adding many subscriptions one by one (see :meth:`SubscriptionIndex.compact`)."""
         self._index.compact()
 
     def remove(self, subscription: Subscription) -> None:
-        if self._queries.get(subscription.id) == subscription.query:
-            del self._queries[subscription.id]
-        group = self._group(subscription.query)
+        self._remove(subscription.id, subscription.query)
+
+    def _remove(self, sid: int, query: str) -> None:
+        if self._queries.get(sid) == query:
+            del self._queries[sid]
+        group = self._by_query.get(query)
         if group is None:
             return
         if isinstance(group, dict):
-            group.pop(subscription.id, None)
+            group.pop(sid, None)
             if len(group) == 1:
-                self._by_query[subscription.query] = next(iter(group.values()))
+                self._by_query[query] = next(iter(group.values()))
             return
-        if group.id != subscription.id:
+        if _id(group) != sid:
             return
-        del self._by_query[subscription.query]
-        self._index.remove(subscription.query)
+        del self._by_query[query]
+        self._index.remove(query)
 
     def follow(self, ids: Iterable[int], stored: Mapping[int, Subscription]) -> int:
         """Another worker changed the subscriptions ``ids``: index each as ``stored`` holds it now, or
@@ -142,55 +126,105 @@ class SubscriptionBook:
                 moved += sub_id not in self._queries
                 self.add(subscription)
             elif (query := self._queries.get(sub_id)) is not None:
-                self.remove(self._subscriptions(query)[sub_id])
+                self._remove(sub_id, query)
                 moved += 1
         return moved
 
     def replace(self, subscription: Subscription) -> None:
         """A stored subscription changed (paused or resumed with a command): match with the new one."""
-        group = self._group(subscription.query)
+        group = self._by_query.get(subscription.query)
         if isinstance(group, dict):
             if subscription.id in group:
                 group[subscription.id] = subscription
-        elif group is not None and group.id == subscription.id:
+        elif group is not None and _id(group) == subscription.id:
             self._by_query[subscription.query] = subscription
 
     def set_paused(self, channel: ChannelRef, paused: bool) -> None:
-        """Every subscription of ``channel`` paused or resumed (every stored row is made a subscription:
-        a rare change)."""
-        for query in self._by_query:
-            group = self._group(query)
+        """Every subscription of ``channel`` paused or resumed, once the store has it so: one not made
+        yet is read from the store as it is then."""
+        for query, group in self._by_query.items():
             if isinstance(group, dict):
-                for sub_id, subscription in group.items():
-                    if subscription.channel == channel:
-                        group[sub_id] = dataclasses.replace(subscription, paused=paused)
-            elif group is not None and group.channel == channel:
+                for sub_id, entry in group.items():
+                    if isinstance(entry, Subscription) and entry.channel == channel:
+                        group[sub_id] = dataclasses.replace(entry, paused=paused)
+            elif isinstance(group, Subscription) and group.channel == channel:
                 self._by_query[query] = dataclasses.replace(group, paused=paused)
 
-    def match(self, article: Article) -> list[Match]:
-        hits = self._index.match(Document.from_article(article))
+    def hits(self, article: Article) -> dict[str, tuple[Span, ...]]:
+        """The queries ``article`` matches, with the spans that made each fire."""
+        return self._index.match(Document.from_article(article))
+
+    def unmade(self, hits: Mapping[str, object]) -> list[int]:
+        """The ids, among the subscriptions of these queries, known only by id so far."""
+        wanted: list[int] = []
+        for key in hits:
+            group = self._by_query.get(key)
+            if isinstance(group, int):
+                wanted.append(group)
+            elif isinstance(group, dict):
+                wanted.extend(entry for entry in group.values() if isinstance(entry, int))
+        return wanted
+
+    def made(self, ids: Iterable[int], stored: Mapping[int, Subscription]) -> None:
+        """The subscriptions ``ids`` as the store holds them now (``stored``, by id): each takes the
+        place of its id; one the store no longer has is dropped (another worker removed it), and one
+        whose query changed waits for :meth:`follow`."""
+        for sid in ids:
+            query = self._queries.get(sid)
+            if query is None:
+                continue
+            subscription = stored.get(sid)
+            if subscription is None:
+                self._remove(sid, query)
+            elif subscription.query == query:
+                group = self._by_query[query]
+                if isinstance(group, dict):
+                    if isinstance(group.get(sid), int):
+                        group[sid] = subscription
+                elif isinstance(group, int):
+                    self._by_query[query] = subscription
+
+    def matches(self, hits: Mapping[str, tuple[Span, ...]]) -> list[Match]:
+        """The live subscriptions of the queries hit, with their spans, by id (those known only by id
+        are left out: :func:`match_stored` makes them first)."""
         matches = []
+        by_query = self._by_query
         for key, spans in hits.items():
-            group = self._group(key)
+            group = by_query.get(key)
             if group is None:
                 continue
             if isinstance(group, Subscription):
                 if group.live:
-                    matches.append(Match(group, tuple(spans)))
+                    matches.append(Match(group, spans))
                 continue
-            for subscription in group.values():
-                if subscription.live:
-                    matches.append(Match(subscription, tuple(spans)))
+            if isinstance(group, dict):
+                for entry in group.values():
+                    if isinstance(entry, Subscription) and entry.live:
+                        matches.append(Match(entry, spans))
         matches.sort(key=lambda m: m.subscription.id)
         return matches
+
+    def match(self, article: Article) -> list[Match]:
+        """:meth:`matches` of :meth:`hits`, for a book whose subscriptions are all made (added, not
+        loaded by id): the pipeline uses :func:`match_stored`."""
+        return self.matches(self.hits(article))
 
     def __len__(self) -> int:
         return len(self._queries)
 
 
 def _id(entry: Entry) -> int:
-    """The id of a subscription or of its stored row."""
-    return entry.id if isinstance(entry, Subscription) else int(entry[ROW_ID])
+    return entry if isinstance(entry, int) else entry.id
+
+
+async def match_stored(store: Store, book: SubscriptionBook, article: Article) -> list[Match]:
+    """The book's matches for ``article``, the subscriptions it knows only by id read from the store
+    first. Raises :class:`bot.core.errors.StoreError` when that read fails."""
+    hits = book.hits(article)
+    wanted = book.unmade(hits)
+    if wanted:
+        book.made(wanted, await store.subscriptions_by_id(wanted))
+    return book.matches(hits)
 
 
 async def pause_channel(store: Store, book: SubscriptionBook, channel: ChannelRef, reason: str) -> int:

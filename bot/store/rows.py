@@ -12,7 +12,6 @@ from bot.store.articles import SeenArticle
 from bot.store.codec import alert_from_json
 from bot.store.installations import SavedInstallation
 from bot.store.outbox import OutboxItem
-from bot.store.subscriptions import SubscriptionRow
 
 
 class Row(Protocol):
@@ -60,11 +59,7 @@ SUBSCRIPTION_COLUMNS: Final = (
     "id, platform, channel, workspace, query, raw_query, created_by, mention, mode, paused, thread,"
     " user_paused"
 )
-"""The columns :func:`subscription_from_stored` reads, in its order (``SELECT`` them by name)."""
-_COLUMN_NAMES: Final = tuple(name.strip() for name in SUBSCRIPTION_COLUMNS.split(","))
-ROW_ID: Final = _COLUMN_NAMES.index("id")
-ROW_QUERY: Final = _COLUMN_NAMES.index("query")
-"""Where a :class:`SubscriptionRow` holds the subscription's id and its canonical query."""
+"""The columns :func:`subscriptions_from_rows` reads, in its order (``SELECT`` them by name)."""
 
 
 _FIELDS: Final = (
@@ -99,25 +94,24 @@ def _subscription(
     return subscription
 
 
-def subscription_from_stored(
-    row: SubscriptionRow, channels: dict[tuple[str, str, str], ChannelRef]
-) -> Subscription:
-    """The subscription of one row of :data:`SUBSCRIPTION_COLUMNS` read by position (a plain tuple, a
-    ``sqlite3.Row`` or an ``asyncpg.Record``): the value :func:`subscription_from_row` makes, at a fraction
-    of its cost. Its :class:`ChannelRef` is the one ``channels`` holds for its channel (added when new), so
-    that the subscriptions of one channel made through the same dict share it."""
-    sid, platform, channel, workspace, query, raw, by, mention, mode, paused, thread, user = row
-    ref = channels.get((platform, channel, workspace))
-    if ref is None:
-        ref = channels[platform, channel, workspace] = ChannelRef(platform, channel, workspace)
-    return _subscription(int(sid), ref, query, raw, by, mention, mode, bool(paused), bool(thread), bool(user))
-
-
-def subscriptions_from_rows(rows: Iterable[SubscriptionRow]) -> list[Subscription]:
-    """Subscriptions from rows of :data:`SUBSCRIPTION_COLUMNS` (:func:`subscription_from_stored` each),
-    for when the bot starts with every subscription: those of one channel share its :class:`ChannelRef`."""
+def subscriptions_from_rows(rows: Iterable[Any]) -> list[Subscription]:
+    """Subscriptions from rows of :data:`SUBSCRIPTION_COLUMNS` read by position (a plain tuple, a
+    ``sqlite3.Row`` or an ``asyncpg.Record``): the values :func:`subscription_from_row` makes, at a fraction
+    of its cost when the bot starts with every subscription. Subscriptions of one channel share its
+    :class:`ChannelRef`."""
     channels: dict[tuple[str, str, str], ChannelRef] = {}
-    return [subscription_from_stored(row, channels) for row in rows]
+    found: list[Subscription] = []
+    add = found.append
+    for sid, platform, channel, workspace, query, raw, by, mention, mode, paused, thread, user in rows:
+        ref = channels.get((platform, channel, workspace))
+        if ref is None:
+            ref = channels[platform, channel, workspace] = ChannelRef(platform, channel, workspace)
+        add(
+            _subscription(
+                int(sid), ref, query, raw, by, mention, mode, bool(paused), bool(thread), bool(user)
+            )
+        )
+    return found
 
 
 def seen_from_row(row: Row) -> SeenArticle:

@@ -2,20 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any, Protocol
+from typing import Protocol
 
 from bot.core.models import ChannelRef, Mode, Subscription
-
-
-class SubscriptionRow(Protocol):
-    """One stored subscription as read, not yet a :class:`Subscription`: the values of
-    :data:`bot.store.rows.SUBSCRIPTION_COLUMNS` by position (a plain tuple in SQLite, an ``asyncpg.Record``
-    in PostgreSQL; :func:`bot.store.rows.subscription_from_stored` makes one a subscription)."""
-
-    def __getitem__(self, index: int, /) -> Any: ...
-
-    def __iter__(self) -> Iterator[Any]: ...
 
 
 class SubscriptionStore(Protocol):
@@ -47,11 +36,10 @@ class SubscriptionStore(Protocol):
         """Subscriptions of one channel (all channels when None), oldest first."""
         ...
 
-    async def subscription_rows(self) -> list[SubscriptionRow]:
-        """Every subscription as read, oldest (lowest id) first, not made into subscriptions: the bot
-        loads its book from them at start (:meth:`bot.processing.subscriptions.SubscriptionBook.load`)
-        and makes a subscription only when one is needed. Raises :class:`bot.core.errors.StoreError`
-        like the others."""
+    async def subscription_keys(self) -> list[tuple[int, str]]:
+        """Every subscription's id and canonical query, lowest id first: all the bot reads at start
+        (:meth:`bot.processing.subscriptions.SubscriptionBook.load`); a subscription is read whole
+        (``subscriptions_by_id``) when it first matches."""
         ...
 
     async def pause_channel(self, channel: ChannelRef) -> int:

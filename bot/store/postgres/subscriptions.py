@@ -8,7 +8,6 @@ from bot.core.errors import StoreError
 from bot.core.models import ChannelRef, Mode, Subscription
 from bot.store.postgres.base import PostgresBase
 from bot.store.rows import SUBSCRIPTION_COLUMNS, subscription_from_row, subscriptions_from_rows
-from bot.store.subscriptions import SubscriptionRow
 
 
 class PostgresSubscriptions(PostgresBase):
@@ -58,19 +57,21 @@ class PostgresSubscriptions(PostgresBase):
         return await self._write(sql, paused, subscription_id) > 0
 
     async def list_subscriptions(self, channel: ChannelRef | None = None) -> list[Subscription]:
+        sql = f"SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions"
         if channel is None:
-            return subscriptions_from_rows(await self.subscription_rows())
-        rows = await self._rows(
-            f"SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions"
-            " WHERE platform=$1 AND workspace=$2 AND channel=$3 ORDER BY id",
-            channel.platform,
-            channel.workspace_id,
-            channel.channel_id,
-        )
+            rows = await self._rows(f"{sql} ORDER BY id")
+        else:
+            rows = await self._rows(
+                f"{sql} WHERE platform=$1 AND workspace=$2 AND channel=$3 ORDER BY id",
+                channel.platform,
+                channel.workspace_id,
+                channel.channel_id,
+            )
         return subscriptions_from_rows(rows)
 
-    async def subscription_rows(self) -> list[SubscriptionRow]:
-        return list(await self._rows(f"SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions ORDER BY id"))
+    async def subscription_keys(self) -> list[tuple[int, str]]:
+        rows = await self._rows("SELECT id, query FROM subscriptions ORDER BY id")
+        return [(int(sid), query) for sid, query in rows]
 
     async def pause_channel(self, channel: ChannelRef) -> int:
         return await self._set_paused(channel, True)

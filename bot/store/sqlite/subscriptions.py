@@ -7,7 +7,6 @@ import time
 from bot.core.models import ChannelRef, Mode, Subscription
 from bot.store.rows import SUBSCRIPTION_COLUMNS, subscription_from_row, subscriptions_from_rows
 from bot.store.sqlite.base import SqliteBase
-from bot.store.subscriptions import SubscriptionRow
 
 
 class SqliteSubscriptions(SqliteBase):
@@ -55,17 +54,18 @@ class SqliteSubscriptions(SqliteBase):
         return await self._write(sql, (int(paused), subscription_id)) > 0
 
     async def list_subscriptions(self, channel: ChannelRef | None = None) -> list[Subscription]:
+        sql = f"SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions"
         if channel is None:
-            return subscriptions_from_rows(await self.subscription_rows())
-        rows = await self._tuples(
-            f"SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions"
-            " WHERE platform=? AND workspace=? AND channel=? ORDER BY id",
-            (channel.platform, channel.workspace_id, channel.channel_id),
-        )
+            rows = await self._tuples(f"{sql} ORDER BY id")
+        else:
+            rows = await self._tuples(
+                f"{sql} WHERE platform=? AND workspace=? AND channel=? ORDER BY id",
+                (channel.platform, channel.workspace_id, channel.channel_id),
+            )
         return subscriptions_from_rows(rows)
 
-    async def subscription_rows(self) -> list[SubscriptionRow]:
-        return list(await self._tuples(f"SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions ORDER BY id"))
+    async def subscription_keys(self) -> list[tuple[int, str]]:
+        return await self._tuples("SELECT id, query FROM subscriptions ORDER BY id")
 
     async def pause_channel(self, channel: ChannelRef) -> int:
         return await self._set_paused(channel, True)

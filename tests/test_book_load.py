@@ -1,6 +1,7 @@
-"""A book loaded from the store's rows (``SubscriptionBook.load``, as the bot starts: each row becomes a
-subscription only when one is needed) alerts the same channels as one loaded with every subscription made
-(``add_many``), at start and after each change a user or another worker makes, on both backends."""
+"""A book loaded with the store's ids and queries (``SubscriptionBook.load``, as the bot starts: a
+subscription is read from the store when it first matches, ``match_stored``) alerts the same channels as
+one loaded with every subscription made (``add_many``), at start and after each change a user or another
+worker makes, on both backends."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 
 from bot.core.models import Article, ChannelRef, Match, Subscription
 from bot.matching import default_aliases
-from bot.processing.subscriptions import SubscriptionBook
+from bot.processing.subscriptions import SubscriptionBook, match_stored
 from bot.store.base import Store
 
 DESK = ChannelRef("slack", "C0DESK", "T1")
@@ -58,55 +59,61 @@ async def fill(store: Store) -> dict[str, Subscription]:
 
 
 async def books(store: Store) -> tuple[SubscriptionBook, SubscriptionBook]:
-    """A book loaded from rows, as the bot loads it, and one loaded with the store's subscriptions."""
+    """A book loaded with ids and queries, as the bot loads it, and one with the store's subscriptions."""
     lazy = SubscriptionBook(default_aliases())
-    lazy.load(await store.subscription_rows())
+    lazy.load(await store.subscription_keys())
     made = SubscriptionBook(default_aliases())
     made.add_many(await store.list_subscriptions())
     return lazy, made
 
 
-def matches(book: SubscriptionBook) -> list[list[Match]]:
-    return [book.match(article) for article in ARTICLES]
+async def matches(store: Store, book: SubscriptionBook) -> list[list[Match]]:
+    return [await match_stored(store, book, article) for article in ARTICLES]
 
 
-def alerted(book: SubscriptionBook, article: Article) -> set[tuple[str, str]]:
+async def alerted(store: Store, book: SubscriptionBook, article: Article) -> set[tuple[str, str]]:
     """Which channel is alerted, for which of its queries as typed."""
-    return {(m.subscription.channel.channel_id, m.subscription.raw_query) for m in book.match(article)}
+    found = await match_stored(store, book, article)
+    return {(m.subscription.channel.channel_id, m.subscription.raw_query) for m in found}
 
 
-def assert_same(*pairs: tuple[SubscriptionBook, SubscriptionBook]) -> None:
+async def assert_same(store: Store, *pairs: tuple[SubscriptionBook, SubscriptionBook]) -> None:
     for lazy, made in pairs:
-        assert matches(lazy) == matches(made)
+        assert await matches(store, lazy) == await matches(store, made)
         assert len(lazy) == len(made)
 
 
-async def test_a_book_loaded_from_rows_alerts_as_one_loaded_with_subscriptions(any_store: Store) -> None:
+async def test_a_book_loaded_by_id_alerts_as_one_loaded_with_subscriptions(any_store: Store) -> None:
     await fill(any_store)
     lazy, made = await books(any_store)
     assert len(lazy) == len(made) == 9
     ukraine, quake, kyiv, markets = ARTICLES
-    assert alerted(lazy, ukraine) == {
+    assert await alerted(any_store, lazy, ukraine) == {
         ("C0DESK", "Ukraine"),
         ("77", "Ukraine"),
         ("C0DESK", "NATO"),
         ("77", "NATO OR Brussels"),
     }  # not C0TEAM's paused Ukraine
-    assert alerted(lazy, quake) == {("77", "earthquake"), ("C0TEAM", "Kharkiv")}  # not the lost channel
-    assert alerted(lazy, kyiv) == {("C0DESK", '"Kyiv based"')}
-    assert alerted(lazy, markets) == set()
+    assert await alerted(any_store, lazy, quake) == {
+        ("77", "earthquake"),
+        ("C0TEAM", "Kharkiv"),
+    }  # not the lost channel
+    assert await alerted(any_store, lazy, kyiv) == {("C0DESK", '"Kyiv based"')}
+    assert await alerted(any_store, lazy, markets) == set()
     [wire] = [
         m.subscription
-        for m in lazy.match(ukraine)
+        for m in await match_stored(any_store, lazy, ukraine)
         if m.subscription.channel == WIRE and m.subscription.query == "ukraine"
     ]
     assert (wire.mention, wire.channel) == ("@here", WIRE)
-    [thread] = [m.subscription for m in lazy.match(quake) if m.subscription.channel == WIRE]
+    [thread] = [
+        m.subscription for m in await match_stored(any_store, lazy, quake) if m.subscription.channel == WIRE
+    ]
     assert thread.thread
-    assert_same((lazy, made))
+    await assert_same(any_store, (lazy, made))
 
 
-async def test_changes_to_a_book_loaded_from_rows_act_as_on_one_loaded_with_subscriptions(
+async def test_changes_to_a_book_loaded_by_id_act_as_on_one_loaded_with_subscriptions(
     any_store: Store,
 ) -> None:
     subs = await fill(any_store)
@@ -119,13 +126,16 @@ async def test_changes_to_a_book_loaded_from_rows_act_as_on_one_loaded_with_subs
         await store_change()
         results = {book_change(book) for book in (*fresh, *changed)}
         assert len(results) == 1  # what the change returns (follow: how many moved)
-        assert_same(fresh, changed)
+        await assert_same(any_store, fresh, changed)
 
     # /news unsubscribe: DESK's Ukraine (a query other channels share) and DESK's NATO (its own)
     shared, own = subs["C0DESK/Ukraine"], subs["C0DESK/NATO"]
     await change(lambda: any_store.remove_subscription(shared.id), lambda book: book.remove(shared))
     await change(lambda: any_store.remove_subscription(own.id), lambda book: book.remove(own))
-    assert alerted(changed[0], ARTICLES[0]) == {("77", "Ukraine"), ("77", "NATO OR Brussels")}
+    assert await alerted(any_store, changed[0], ARTICLES[0]) == {
+        ("77", "Ukraine"),
+        ("77", "NATO OR Brussels"),
+    }
 
     # /news pause: TEAM's Kharkiv; /news resume: TEAM's Ukraine (paused in a shared query)
     kharkiv, ukraine = subs["C0TEAM/Kharkiv"], subs["C0TEAM/Ukraine"]
@@ -137,15 +147,18 @@ async def test_changes_to_a_book_loaded_from_rows_act_as_on_one_loaded_with_subs
         lambda: any_store.set_subscription_paused(ukraine.id, False),
         lambda book: book.replace(dataclasses.replace(ukraine, user_paused=False)),
     )
-    assert alerted(changed[0], ARTICLES[1]) == {("77", "earthquake")}
-    assert ("C0TEAM", "Ukraine") in alerted(changed[0], ARTICLES[0])
+    assert await alerted(any_store, changed[0], ARTICLES[1]) == {("77", "earthquake")}
+    assert ("C0TEAM", "Ukraine") in await alerted(any_store, changed[0], ARTICLES[0])
 
     # the bot loses WIRE, then gets it back; the lost channel comes back
     await change(lambda: any_store.pause_channel(WIRE), lambda book: book.set_paused(WIRE, True))
-    assert {channel for channel, _ in alerted(changed[0], ARTICLES[0])} == {"C0TEAM"}
+    assert {channel for channel, _ in await alerted(any_store, changed[0], ARTICLES[0])} == {"C0TEAM"}
     await change(lambda: any_store.resume_channel(WIRE), lambda book: book.set_paused(WIRE, False))
     await change(lambda: any_store.resume_channel(LOST), lambda book: book.set_paused(LOST, False))
-    assert alerted(changed[0], ARTICLES[1]) == {("77", "earthquake"), ("C0LOST", "earthquake OR Kharkiv")}
+    assert await alerted(any_store, changed[0], ARTICLES[1]) == {
+        ("77", "earthquake"),
+        ("C0LOST", "earthquake OR Kharkiv"),
+    }
 
     # another worker removed WIRE's earthquake, paused WIRE's NATO OR Brussels and added one for DESK
     quake, nato = subs["77/earthquake"], subs["77/NATO OR Brussels"]
@@ -161,9 +174,12 @@ async def test_changes_to_a_book_loaded_from_rows_act_as_on_one_loaded_with_subs
     ids = [quake.id, nato.id, added[0].id]
     stored = await any_store.subscriptions_by_id(ids)
     assert {book.follow(ids, stored) for book in (*fresh, *changed)} == {2}
-    assert_same(fresh, changed)
-    assert alerted(changed[0], ARTICLES[1]) == {("C0DESK", "Earthquake"), ("C0LOST", "earthquake OR Kharkiv")}
-    assert alerted(changed[0], ARTICLES[0]) == {("77", "Ukraine"), ("C0TEAM", "Ukraine")}
+    await assert_same(any_store, fresh, changed)
+    assert await alerted(any_store, changed[0], ARTICLES[1]) == {
+        ("C0DESK", "Earthquake"),
+        ("C0LOST", "earthquake OR Kharkiv"),
+    }
+    assert await alerted(any_store, changed[0], ARTICLES[0]) == {("77", "Ukraine"), ("C0TEAM", "Ukraine")}
 
 
 async def test_a_stored_query_that_no_longer_parses_is_logged_and_skipped(
@@ -172,17 +188,44 @@ async def test_a_stored_query_that_no_longer_parses_is_logged_and_skipped(
     await fill(any_store)
     broken, _ = await any_store.add_subscription(TEAM, "(ukraine", "(Ukraine")  # an older grammar's
     logs = []
-    for load in ("rows", "subscriptions"):
+    for load in ("keys", "subscriptions"):
         caplog.clear()
         book = SubscriptionBook(default_aliases())
         with caplog.at_level(logging.ERROR, logger="bot.processing.subscriptions"):
-            if load == "rows":
-                book.load(await any_store.subscription_rows())
+            if load == "keys":
+                book.load(await any_store.subscription_keys())
             else:
                 book.add_many(await any_store.list_subscriptions())
         logs.append(caplog.messages)
         assert len(book) == 9
-        assert ("C0TEAM", "(Ukraine") not in alerted(book, ARTICLES[0])
+        assert ("C0TEAM", "(Ukraine") not in await alerted(any_store, book, ARTICLES[0])
     assert logs[0] == logs[1]
     [message] = logs[0]
     assert f"subscription {broken.id}: stored query '(ukraine' no longer parses" in message
+
+
+async def test_a_subscription_another_worker_removed_before_it_first_matched_is_not_alerted(
+    any_store: Store,
+) -> None:
+    subs = await fill(any_store)
+    lazy, _ = await books(any_store)
+    gone = subs["77/earthquake"]
+    assert await any_store.remove_subscription(gone.id)  # elsewhere: this book has not followed yet
+    assert await alerted(any_store, lazy, ARTICLES[1]) == {("C0TEAM", "Kharkiv")}
+    assert len(lazy) == 8  # dropped when the store no longer had it
+    assert await alerted(any_store, lazy, ARTICLES[1]) == {("C0TEAM", "Kharkiv")}
+
+
+async def test_a_subscription_paused_in_the_store_before_it_first_matched_is_read_paused(
+    any_store: Store,
+) -> None:
+    subs = await fill(any_store)
+    lazy, made = await books(any_store)
+    await match_stored(any_store, lazy, ARTICLES[0])  # DESK's, WIRE's and TEAM's Ukraine made, not NATO's
+    assert await any_store.pause_channel(DESK) == 3  # the bot lost DESK
+    for book in (lazy, made):
+        book.set_paused(DESK, True)
+    assert await alerted(any_store, lazy, ARTICLES[0]) == {("77", "Ukraine"), ("77", "NATO OR Brussels")}
+    assert await alerted(any_store, lazy, ARTICLES[2]) == set()  # DESK's "Kyiv based", read paused
+    await assert_same(any_store, (lazy, made))
+    assert subs["C0DESK/NATO"].id in {s.id for s in await any_store.list_subscriptions(DESK)}
