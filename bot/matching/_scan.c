@@ -340,72 +340,77 @@ emit(Scan *s, Py_ssize_t start, Py_ssize_t end)
     return append(s, start, slot->surface, slot->key, slot->group);
 }
 
-/* The tuple of a and b's items (token indices, each tuple sorted, none in both), sorted: a new reference, or
-   NULL with an exception set. */
-static PyObject *
-merged(PyObject *a, PyObject *b)
-{
-    Py_ssize_t na = PyTuple_GET_SIZE(a), nb = PyTuple_GET_SIZE(b), i = 0, j = 0;
-    PyObject *both = PyTuple_New(na + nb);
-    if (both == NULL)
-        return NULL;
-    while (i < na || j < nb) {
-        PyObject *next;
-        if (j == nb)
-            next = PyTuple_GET_ITEM(a, i++);
-        else if (i == na)
-            next = PyTuple_GET_ITEM(b, j++);
-        else {
-            Py_ssize_t x = PyLong_AsSsize_t(PyTuple_GET_ITEM(a, i)), y = PyLong_AsSsize_t(PyTuple_GET_ITEM(b, j));
-            next = x < y ? PyTuple_GET_ITEM(a, i++) : PyTuple_GET_ITEM(b, j++);
-        }
-        PyTuple_SET_ITEM(both, i + j - 1, Py_NewRef(next));
-    }
-    return both;
-}
+#define PRESIZE_LIMIT 8192 /* keys by_key is sized for at most (a text of one word repeated has one key) */
 
-/* Fills by_key: each group's token indices as a tuple, groups of one key merged. 0, or -1 with an exception
-   set. Tuples, each made once at its size, cost a fraction of lists grown token by token. */
+/* Fills by_key: each key's token indices as one tuple, made at its size and filled in token order (so
+   sorted). 0, or -1 with an exception set. Tuples made once at their size cost a fraction of lists grown
+   token by token, and a key's tuple is made when its first group is met, with one dict lookup a group:
+   until the tokens fill it, its first item holds the number of that group, which other groups of the key
+   (another surface, "The" and "the"; or tokens off the table, one group each) find it by. A key of several
+   groups then gets a tuple at their total size in its place: one more lookup, for a few keys a text. */
 static int
 fill_by_key(Scan *s)
 {
+    Py_ssize_t presize = s->groups < PRESIZE_LIMIT ? s->groups : PRESIZE_LIMIT;
 #if PY_VERSION_HEX < 0x030D0000
-    s->by_key = _PyDict_NewPresized(s->groups); /* sized once: no growing by rehashing, key by key */
+    s->by_key = _PyDict_NewPresized(presize); /* sized once: no growing by rehashing, key by key */
 #else
+    (void)presize;
     s->by_key = PyDict_New();
 #endif
     if (s->by_key == NULL)
         return -1;
-    PyObject **tuples = PyMem_Calloc((size_t)(s->groups ? s->groups : 1), sizeof(PyObject *));
-    Py_ssize_t *filled = PyMem_Calloc((size_t)(s->groups ? s->groups : 1), sizeof(Py_ssize_t));
-    int failed = tuples == NULL || filled == NULL;
+    size_t n = (size_t)(s->groups ? s->groups : 1);
+    PyObject **tuples = PyMem_Calloc(n, sizeof(PyObject *)); /* a key's first group's: by_key's, borrowed */
+    Py_ssize_t *first = PyMem_Calloc(n, sizeof(Py_ssize_t)); /* each group's key's first group */
+    Py_ssize_t *total = PyMem_Calloc(n, sizeof(Py_ssize_t)); /* a first group's: its key's tokens */
+    Py_ssize_t *filled = PyMem_Calloc(n, sizeof(Py_ssize_t));
+    int failed = tuples == NULL || first == NULL || total == NULL || filled == NULL;
     if (failed)
         PyErr_NoMemory();
-    for (Py_ssize_t g = 0; !failed && g < s->groups; g++)
-        failed = (tuples[g] = PyTuple_New(s->group_size[g])) == NULL;
-    for (Py_ssize_t i = 0; !failed && i < s->count; i++) {
-        Py_ssize_t g = s->group_of[i];
-        PyObject *index = index_object(i);
-        if (index == NULL)
+    for (Py_ssize_t g = 0; !failed && g < s->groups; g++) {
+        PyObject *mine = PyTuple_New(s->group_size[g]); /* every group has a token */
+        PyObject *mark = mine == NULL ? NULL : index_object(g);
+        if (mark == NULL) {
+            Py_XDECREF(mine);
             failed = 1;
-        else
-            PyTuple_SET_ITEM(tuples[g], filled[g]++, index);
+            break;
+        }
+        PyTuple_SET_ITEM(mine, 0, mark);
+        PyObject *have = PyDict_SetDefault(s->by_key, s->group_key[g], mine); /* borrowed */
+        Py_DECREF(mine);
+        if (have == NULL) {
+            failed = 1;
+            break;
+        }
+        Py_ssize_t f = have == mine ? g : PyLong_AsSsize_t(PyTuple_GET_ITEM(have, 0));
+        first[g] = f;
+        total[f] += s->group_size[g];
+        if (f == g)
+            tuples[g] = have;
     }
     for (Py_ssize_t g = 0; !failed && g < s->groups; g++) {
-        PyObject *key = s->group_key[g];
-        PyObject *have = PyDict_SetDefault(s->by_key, key, tuples[g]); /* one lookup, found or added */
-        if (have == NULL)
-            failed = 1;
-        else if (have != tuples[g]) { /* another surface of the same key ("The", "the") */
-            PyObject *both = merged(have, tuples[g]);
-            failed = both == NULL || PyDict_SetItem(s->by_key, key, both) < 0;
-            Py_XDECREF(both);
-        }
+        if (first[g] != g || total[g] == PyTuple_GET_SIZE(tuples[g]))
+            continue;
+        PyObject *all = PyTuple_New(total[g]); /* the key's groups together, in the one its first had */
+        failed = all == NULL || PyDict_SetItem(s->by_key, s->group_key[g], all) < 0;
+        tuples[g] = all;
+        Py_XDECREF(all);
     }
-    if (tuples != NULL)
-        for (Py_ssize_t g = 0; g < s->groups; g++)
-            Py_XDECREF(tuples[g]);
+    for (Py_ssize_t i = 0; !failed && i < s->count; i++) {
+        Py_ssize_t f = first[s->group_of[i]];
+        PyObject *index = index_object(i);
+        if (index == NULL) {
+            failed = 1;
+            break;
+        }
+        PyObject *mark = PyTuple_GET_ITEM(tuples[f], filled[f]); /* the group's number, or NULL */
+        PyTuple_SET_ITEM(tuples[f], filled[f]++, index);
+        Py_XDECREF(mark);
+    }
     PyMem_Free(tuples);
+    PyMem_Free(first);
+    PyMem_Free(total);
     PyMem_Free(filled);
     return failed ? -1 : 0;
 }
