@@ -5,15 +5,16 @@ worker makes, on both backends."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 
 import pytest
 
 from bot.core.models import Article, ChannelRef, Match, Subscription
 from bot.matching import default_aliases
-from bot.processing.subscriptions import SubscriptionBook, match_stored
+from bot.processing.subscriptions import SubscriptionBook, match_stored, pause_channel, resume_channel
 from bot.store.base import Store
 
 DESK = ChannelRef("slack", "C0DESK", "T1")
@@ -229,3 +230,35 @@ async def test_a_subscription_paused_in_the_store_before_it_first_matched_is_rea
     assert await alerted(any_store, lazy, ARTICLES[2]) == set()  # DESK's "Kyiv based", read paused
     await assert_same(any_store, (lazy, made))
     assert subs["C0DESK/NATO"].id in {s.id for s in await any_store.list_subscriptions(DESK)}
+
+
+@pytest.mark.parametrize("lost", [True, False], ids=["paused", "resumed"])
+async def test_a_channel_paused_or_resumed_while_its_subscriptions_are_read_is_matched_as_it_is_now(
+    any_store: Store, monkeypatch: pytest.MonkeyPatch, lost: bool
+) -> None:
+    """The read answers after the change it began before (a pool's other connection, or SQLite between
+    chunks of ids): its old state must not be taken."""
+    await fill(any_store)
+    if not lost:
+        await any_store.pause_channel(DESK)
+    lazy, _ = await books(any_store)
+    read = any_store.subscriptions_by_id
+    began, answer = asyncio.Event(), asyncio.Event()
+
+    async def late(ids: Collection[int]) -> dict[int, Subscription]:
+        found = await read(ids)
+        began.set()
+        await answer.wait()
+        return found
+
+    monkeypatch.setattr(any_store, "subscriptions_by_id", late)
+    matching = asyncio.create_task(match_stored(any_store, lazy, ARTICLES[2]))  # DESK's "Kyiv based"
+    await began.wait()
+    if lost:
+        await pause_channel(any_store, lazy, DESK, "the bot was removed")
+    else:
+        await resume_channel(any_store, lazy, DESK, 0.0)
+    answer.set()
+    found = {m.subscription.channel for m in await matching}
+    assert found == (set() if lost else {DESK})
+    assert {m.subscription.channel for m in await match_stored(any_store, lazy, ARTICLES[2])} == found

@@ -36,6 +36,9 @@ class SubscriptionBook:
         self._by_query: dict[str, Group] = {}
         self._queries: dict[int, str] = {}
         """subscription id -> its query, to remove by id."""
+        self.pauses = 0
+        """How many times :meth:`set_paused` ran: a read of subscriptions begun before it may hold a
+        channel's old state (:func:`match_stored` reads again)."""
 
     def parse(self, text: str) -> Query:
         """Parse a query as typed by a user. Raises :class:`QueryError`."""
@@ -142,6 +145,7 @@ class SubscriptionBook:
     def set_paused(self, channel: ChannelRef, paused: bool) -> None:
         """Every subscription of ``channel`` paused or resumed, once the store has it so: one not made
         yet is read from the store as it is then."""
+        self.pauses += 1
         for query, group in self._by_query.items():
             if isinstance(group, dict):
                 for sub_id, entry in group.items():
@@ -217,13 +221,24 @@ def _id(entry: Entry) -> int:
     return entry if isinstance(entry, int) else entry.id
 
 
+READ_ATTEMPTS = 3
+"""Reads of the subscriptions an article matched, while channels are paused or resumed meanwhile."""
+
+
 async def match_stored(store: Store, book: SubscriptionBook, article: Article) -> list[Match]:
     """The book's matches for ``article``, the subscriptions it knows only by id read from the store
-    first. Raises :class:`bot.core.errors.StoreError` when that read fails."""
+    first. A channel paused or resumed while they are read (/news, or the bot losing a channel) may be
+    in the read as it was: they are read again (the last read is taken as it is). Raises
+    :class:`bot.core.errors.StoreError` when a read fails."""
     hits = book.hits(article)
-    wanted = book.unmade(hits)
-    if wanted:
-        book.made(wanted, await store.subscriptions_by_id(wanted))
+    for attempt in range(READ_ATTEMPTS):
+        wanted = book.unmade(hits)
+        if not wanted:
+            break
+        pauses = book.pauses
+        stored = await store.subscriptions_by_id(wanted)
+        if book.pauses == pauses or attempt == READ_ATTEMPTS - 1:
+            book.made(wanted, stored)
     return book.matches(hits)
 
 
