@@ -183,23 +183,30 @@ key_of(Scan *s, PyObject *surface)
     return key;
 }
 
+/* array with room for capacity items of item bytes, what it held kept; NULL with an exception set (array
+   is then as it was). */
+static void *
+resized(void *array, Py_ssize_t capacity, size_t item)
+{
+    void *grown = PyMem_Realloc(array, (size_t)capacity * item);
+    if (grown == NULL)
+        PyErr_NoMemory();
+    return grown;
+}
+
 /* A new group of tokens for key; -1 with an exception set. */
 static Py_ssize_t
 new_group(Scan *s, PyObject *key)
 {
     if (s->groups == s->group_capacity) {
         Py_ssize_t capacity = s->group_capacity ? s->group_capacity * 2 : 256;
-        PyObject **keys = PyMem_Realloc(s->group_key, (size_t)capacity * sizeof(PyObject *));
-        if (keys == NULL) {
-            PyErr_NoMemory();
+        PyObject **keys = resized(s->group_key, capacity, sizeof(PyObject *));
+        if (keys == NULL)
             return -1;
-        }
         s->group_key = keys;
-        Py_ssize_t *sizes = PyMem_Realloc(s->group_size, (size_t)capacity * sizeof(Py_ssize_t));
-        if (sizes == NULL) {
-            PyErr_NoMemory();
+        Py_ssize_t *sizes = resized(s->group_size, capacity, sizeof(Py_ssize_t));
+        if (sizes == NULL)
             return -1;
-        }
         s->group_size = sizes;
         s->group_capacity = capacity;
     }
@@ -227,17 +234,13 @@ append(Scan *s, Py_ssize_t start, PyObject *surface, PyObject *key, Py_ssize_t g
 {
     if (s->count == s->capacity) {
         Py_ssize_t capacity = s->capacity ? s->capacity * 2 : 256;
-        PyObject **found = PyMem_Realloc(s->found, (size_t)capacity * 3 * sizeof(PyObject *));
-        if (found == NULL) {
-            PyErr_NoMemory();
+        PyObject **found = resized(s->found, capacity, 3 * sizeof(PyObject *));
+        if (found == NULL)
             return -1;
-        }
         s->found = found;
-        Py_ssize_t *group_of = PyMem_Realloc(s->group_of, (size_t)capacity * sizeof(Py_ssize_t));
-        if (group_of == NULL) {
-            PyErr_NoMemory();
+        Py_ssize_t *group_of = resized(s->group_of, capacity, sizeof(Py_ssize_t));
+        if (group_of == NULL)
             return -1;
-        }
         s->group_of = group_of;
         s->capacity = capacity;
     }
