@@ -20,9 +20,10 @@ run:
 Per-article times are the median of 7 runs; the table gives p50 and p99 over the articles, the build
 times, and the bot's memory: tracemalloc's count of what a second index of the same keywords holds, over
 their number (the keywords' texts not counted: the store's subscriptions hold them). Before those runs,
-one pass over the articles times each once, the bot and the automaton in turn ("first sight"): the bot
-then meets an article's words as it does a new article's, the words of earlier articles remembered and
-the article's own new ones not, where 7 runs of one article find all its words remembered.
+"first sight": the bot and the automaton each see the first half of the articles once, then the second
+half once each, timed, in turn. The bot normalises a word the first time it meets it and remembers it
+(up to 50,000 words), so a new article costs it more than one run 7 times, whose words are all known by
+then; a running bot has met many more articles than these 50 before the next.
 
 The answers are compared article by article. Where they differ, each difference must be one of the
 documented kinds (DIFFERENCES); the run prints how many of each and exits 1 if any other appears.
@@ -217,7 +218,11 @@ def measure(size: int, args: argparse.Namespace, articles: list[tuple[str, str]]
     texts = [f"{t}\n\n{b}" for t, b in articles]
     source, url = "CNN", "https://edition.cnn.com/"
     first_bot, first_peer = [], []
-    for title, body in articles:  # first sight: each article once, before any is run again
+    half = len(articles) // 2
+    for title, body in articles[:half]:  # met before
+        index.match(Document(title, body, source, url))
+        scan(f"{title}\n\n{body}")
+    for title, body in articles[half:]:  # first sight: each article once, before any is run again
         text = f"{title}\n\n{body}"
         start = time.perf_counter()
         index.match(Document(title, body, source, url))
@@ -295,7 +300,7 @@ def main() -> None:
     print(
         "| keywords | hits/article | bot: tokenising p50 | bot: lookup p50 "
         "| bot: tokenising + lookup p50 / p99 | pyahocorasick p50 / p99 | bot / pyahocorasick p50 | re p50 "
-        "| first sight p50: bot / pyahocorasick | build: bot (as at start) / automaton / re "
+        "| first sight p50 (50 articles): bot / pyahocorasick | build: bot (as at start) / automaton / re "
         "| bot: bytes/keyword |"
     )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
