@@ -21,8 +21,9 @@ import re
 import sys
 import unicodedata
 from collections.abc import Callable, Sequence
+from functools import partial
 from itertools import accumulate
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 from bot.core.models import Span
 
@@ -233,6 +234,10 @@ class Norm(NamedTuple):
     """Characters at the end of the token that are not part of its span (a possessive ``'s``)."""
 
 
+_new_norm: Final[Callable[[tuple[str, str, str, str, int]], Norm]] = partial(tuple.__new__, Norm)
+"""Builds a Norm without NamedTuple's Python-level ``__new__`` (one for every word met first)."""
+
+
 def fold_accents(text: str) -> str:
     """``Zelenskyy`` stays, ``Erdoğan`` -> ``Erdogan``, ``Chișinău`` -> ``Chisinau``."""
     if text.isascii():
@@ -281,7 +286,11 @@ def stem_cased(word: str) -> str:
     low = word.lower()
     if len(low) != len(word):
         return word
-    cut, repl = _stem_cut(low)
+    return _cut_cased(word, *_stem_cut(low))
+
+
+def _cut_cased(word: str, cut: int, repl: str) -> str:
+    """``word`` with the cut of its lower-case form made, the case of what remains kept."""
     if not cut:
         return word
     if repl and word[len(word) - cut].isupper():
@@ -304,8 +313,11 @@ def normalise(surface: str) -> Norm:
     """Normal forms of one token as found by :data:`TOKEN_RE` (cached in :data:`NORMS`: article words
     repeat a lot)."""
     norm = _cache.get(surface)
-    if norm is not None:
-        return norm
+    return _normalised(surface) if norm is None else norm
+
+
+def _normalised(surface: str) -> Norm:
+    """:func:`normalise` of a surface not in the cache yet, which it is put in."""
     word = fold_accents(surface)
     if "." in word:
         word = word.replace(".", "")
@@ -317,8 +329,12 @@ def normalise(surface: str) -> Norm:
         word = word[:-2]
     word = word or surface
     base = word.casefold()
+    cut, repl = _stem_cut(base)
     # The key interned, as the subscription index's keys are: a key found there compares by identity.
-    norm = Norm(base, sys.intern(stem(base)), word, stem_cased(word), possessive_trim(surface))
+    key = sys.intern(base[: len(base) - cut] + repl if cut else base)
+    # An ASCII word's lower case is its case fold: its cut is the same.
+    cased = _cut_cased(word, cut, repl) if word.isascii() else stem_cased(word)
+    norm = _new_norm((base, key, word, cased, possessive_trim(surface)))
     if len(_cache) >= _CACHE_LIMIT:
         _cache.clear()
         KEYS.clear()
@@ -340,11 +356,17 @@ def key_of(surface: str) -> str:
     return normalise(surface).key if key is None else key
 
 
+def _new_key(surface: str) -> str:
+    """:func:`key_of` a surface the scan found not in :data:`KEYS` (nor then in :data:`NORMS`: the two
+    are filled and emptied together), without looking again."""
+    return _normalised(surface).key
+
+
 def token_tables(text: str) -> Tables:
     """The tokens of ``text`` with their keys, and where each key occurs: in one pass in C on the ASCII
     path when the package is compiled (``bot/matching/_scan.c``), else tokens first, then keys."""
     if SCAN is not None:
-        tables = SCAN(text, KEYS, key_of, ASCII_SEPARATORS)
+        tables = SCAN(text, KEYS, _new_key, ASCII_SEPARATORS)
         if tables is not None:
             return tables
         starts, surfaces = general_tokens(text)  # the scan met a character off the ASCII path
