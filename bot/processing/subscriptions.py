@@ -185,7 +185,7 @@ class SubscriptionBook:
                 if isinstance(group, dict):
                     if isinstance(group.get(sid), int):
                         group[sid] = subscription
-                elif isinstance(group, int):
+                elif group == sid:  # its id, not a subscription made meanwhile
                     self._by_query[query] = subscription
 
     def matches(self, hits: Mapping[str, tuple[Span, ...]]) -> list[Match]:
