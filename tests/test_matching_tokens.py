@@ -299,3 +299,24 @@ def test_a_word_repeated_throughout_a_long_text_has_one_tuple_of_its_tokens(word
     assert list(by_key) == [normalise(word).key]
     assert by_key[normalise(word).key] == tuple(range(200_000))
     assert (starts, surfaces, keys) == tables_of(reference(text))[:3]
+
+
+@needs_c
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.text(alphabet="aAbBsSzZ09_", min_size=1, max_size=8).filter(lambda w: w[0] != "_"),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_the_c_key_of_a_plain_word_met_first_is_its_normal_key(words: list[str]) -> None:
+    """Made in C (its lower case) for a word of ASCII letters, digits and underscores not ending in s;
+    by ``normalise`` for any other: the same keys either way, words met first or again."""
+    assert SCAN is not None
+    text = " ".join(words) + " " + " ".join(words).upper()
+    cache: dict[str, str] = {}  # every word met first
+    for _ in range(2):
+        tables = SCAN(text, cache, key_of, ASCII_SEPARATORS, True)
+        assert tables is not None
+        assert tables == tables_of(reference(text))

@@ -4,8 +4,9 @@
    digits and underscores that start with a letter or digit, joined through inner apostrophes, and
    dotted abbreviations such as U.S.) and, in the same pass, what bot.matching.document.Document builds
    from them: each token's key (from the surface -> key cache, or the given function for a surface not
-   in it yet) and the token indices of each key (a tuple). tests/test_matching_tokens.py checks it against the
-   reference on generated text.
+   in it yet; with lower_keys, a plain word met first is its own lower case: plain_key) and the token
+   indices of each key (a tuple). tests/test_matching_tokens.py checks it against the reference on
+   generated text.
 
    Text off the ASCII path (a character beyond ASCII that is not one of the given separators) gives
    None, for the general path to take; it is found as the scan goes, not in a pass of its own.
@@ -96,7 +97,8 @@ typedef struct {
     PyObject **group_key;
     Py_ssize_t *group_size;
     Py_ssize_t groups, group_capacity;
-    int remember; /* this scan owns the table */
+    int remember;   /* this scan owns the table */
+    int lower_keys; /* a plain word's key is its lower case (see plain_key) */
     uint64_t stamp;
 } Scan;
 
@@ -286,6 +288,27 @@ emit_plain(Scan *s, Py_ssize_t start, Py_ssize_t end)
     return failed ? -1 : 0;
 }
 
+/* The key of a plain word met first, without calling fill: its lower case, interned. A plain word is ASCII
+   letters, digits and underscores, and does not end in s: bot.matching.text.normalise has nothing else to
+   fold in it (no accents, dots, apostrophes, nor a plural: its plural rules all start from a final s), so
+   its key is its case fold, which for ASCII is its lower case. tests/test_matching_tokens.py checks it
+   against normalise. A new reference, or NULL with an exception set. */
+static PyObject *
+plain_key(const Chars *text)
+{
+    Py_ssize_t n = text->s.length;
+    PyObject *key = PyUnicode_New(n, 127);
+    if (key == NULL)
+        return NULL;
+    Py_UCS1 *out = PyUnicode_1BYTE_DATA(key);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        char c = text->s.chars[i];
+        out[i] = (Py_UCS1)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+    }
+    PyUnicode_InternInPlace(&key);
+    return key;
+}
+
 /* Appends the token [start, end) to the tables; 0 on success, -1 with an exception set. */
 static int
 emit(Scan *s, Py_ssize_t start, Py_ssize_t end)
@@ -296,12 +319,14 @@ emit(Scan *s, Py_ssize_t start, Py_ssize_t end)
     Chars text = {0};
     text.s.length = (unsigned char)length;
     Py_uhash_t hash = salt; /* FNV-1a from a secret start */
+    int plain = 1;
     for (Py_ssize_t i = 0; i < length; i++) {
         Py_UCS4 c = PyUnicode_READ(s->kind, s->data, start + i);
         if (c >= 128)
             return emit_plain(s, start, end);
         text.s.chars[i] = (char)c;
         hash = (hash ^ c) * 1099511628211ULL;
+        plain &= is_word(c);
     }
     Known *slot = probe(hash, &text);
     if (slot == NULL)
@@ -320,7 +345,10 @@ emit(Scan *s, Py_ssize_t start, Py_ssize_t end)
         PyObject *surface = PyUnicode_Substring(s->text, start, end);
         if (surface == NULL)
             return -1;
-        PyObject *key = key_of(s, surface); /* Python code may run: this scan still owns the table */
+        char last = text.s.chars[length - 1];
+        PyObject *key = s->lower_keys && plain && last != 's' && last != 'S'
+                            ? plain_key(&text)
+                            : key_of(s, surface); /* Python code may run: this scan still owns the table */
         if (key == NULL) {
             Py_DECREF(surface);
             return -1;
@@ -477,9 +505,10 @@ tokenise(Scan *s)
 static PyObject *
 scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 4 || !PyUnicode_Check(args[0]) || !PyDict_CheckExact(args[1]) || !PyCallable_Check(args[2])
-        || !PyUnicode_Check(args[3])) {
-        PyErr_SetString(PyExc_TypeError, "scan(text: str, cache: dict, fill: callable, separators: str)");
+    if (nargs < 4 || nargs > 5 || !PyUnicode_Check(args[0]) || !PyDict_CheckExact(args[1])
+        || !PyCallable_Check(args[2]) || !PyUnicode_Check(args[3])) {
+        PyErr_SetString(PyExc_TypeError,
+                        "scan(text: str, cache: dict, fill: callable, separators: str, lower_keys: bool = False)");
         return NULL;
     }
     Scan s = {0};
@@ -487,6 +516,8 @@ scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     s.cache = args[1];
     s.fill = args[2];
     s.separators = args[3];
+    if (nargs == 5 && (s.lower_keys = PyObject_IsTrue(args[4])) < 0)
+        return NULL;
     if (PyUnicode_READY(s.text) < 0 || PyUnicode_READY(s.separators) < 0)
         return NULL;
     s.kind = PyUnicode_KIND(s.text);
@@ -674,7 +705,8 @@ spans(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 
 static PyMethodDef methods[] = {
     {"scan", (PyCFunction)(void (*)(void))scan, METH_FASTCALL,
-     "scan(text, cache, fill, separators) -> (starts, surfaces, keys, by_key), or None off the ASCII path."},
+     "scan(text, cache, fill, separators, lower_keys=False) -> (starts, surfaces, keys, by_key), or None off "
+     "the ASCII path."},
     {"span", (PyCFunction)(void (*)(void))span, METH_FASTCALL,
      "span(Span, text, starts, surfaces, first, last) -> the span from token first to token last."},
     {"spans", (PyCFunction)(void (*)(void))spans, METH_FASTCALL,

@@ -23,7 +23,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from functools import partial
 from itertools import accumulate
-from typing import Final, NamedTuple
+from typing import Final, NamedTuple, Protocol
 
 from bot.core.models import Span
 
@@ -54,7 +54,20 @@ Tokens = tuple[list[int], list[str]]
 """Where the tokens of a text start, and their texts, in order (a token ends where its text does)."""
 Tables = tuple[list[int], list[str], list[str], dict[str, tuple[int, ...]]]
 """:data:`Tokens`, each token's key, and each key's token indices in order (see :func:`token_tables`)."""
-Scan = Callable[[str, dict[str, str], Callable[[str], str], str], Tables | None]
+
+
+class Scan(Protocol):
+    def __call__(
+        self,
+        text: str,
+        cache: dict[str, str],
+        fill: Callable[[str], str],
+        separators: str,
+        lower_keys: bool = False,
+        /,
+    ) -> Tables | None: ...
+
+
 SpanOf = Callable[[type[Span], str, list[int], list[str], int, int], Span]
 SpansOf = Callable[[type[Span], str, list[int], list[str], Sequence[int]], tuple[Span, ...]]
 
@@ -250,7 +263,9 @@ def fold_accents(text: str) -> str:
 
 def _stem_cut(low: str) -> tuple[int, str]:
     """How many trailing characters of a case-folded word to replace, and with what, to make its
-    singular: (0, "") for a word that is not a plural (see the folding lists above)."""
+    singular: (0, "") for a word that is not a plural (see the folding lists above). A word that does not
+    end in s is never cut: ``_scan.c`` makes the key of such an ASCII word as its lower case
+    (``plain_key``), and a plural rule for one would have to go there too."""
     if len(low) <= 3 or low[-1] != "s" or low.endswith(("ss", "us", "is")) or low in _NOT_PLURAL:
         return 0, ""
     singular = _IRREGULAR.get(low)
@@ -366,7 +381,7 @@ def token_tables(text: str) -> Tables:
     """The tokens of ``text`` with their keys, and where each key occurs: in one pass in C on the ASCII
     path when the package is compiled (``bot/matching/_scan.c``), else tokens first, then keys."""
     if SCAN is not None:
-        tables = SCAN(text, KEYS, _new_key, ASCII_SEPARATORS)
+        tables = SCAN(text, KEYS, _new_key, ASCII_SEPARATORS, True)  # a plain new word's key made in C
         if tables is not None:
             return tables
         starts, surfaces = general_tokens(text)  # the scan met a character off the ASCII path
