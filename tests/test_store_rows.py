@@ -1,4 +1,4 @@
-"""Rows read at start become subscriptions equal to those the dataclass makes, whatever its fields."""
+"""Rows the store reads become subscriptions equal to those the dataclass makes, whatever its fields."""
 
 from __future__ import annotations
 

@@ -62,54 +62,18 @@ SUBSCRIPTION_COLUMNS: Final = (
 """The columns :func:`subscriptions_from_rows` reads, in its order (``SELECT`` them by name)."""
 
 
-_FIELDS: Final = (
-    "id", "channel", "query", "raw_query", "created_by", "mention", "mode", "paused", "thread", "user_paused"
-)  # fmt: skip
-(
-    _SET_ID, _SET_CHANNEL, _SET_QUERY, _SET_RAW, _SET_BY,
-    _SET_MENTION, _SET_MODE, _SET_PAUSED, _SET_THREAD, _SET_USER,
-) = (getattr(Subscription, name).__set__ for name in _FIELDS)  # fmt: skip
-"""The slots' setters of :class:`Subscription`, in the order of its fields."""
-
-
-def _subscription(
-    sid: int, ref: ChannelRef, query: str, raw: str, by: str, mention: str, mode: str, paused: bool,
-    thread: bool, user: bool,
-) -> Subscription:  # fmt: skip
-    """``Subscription(...)`` without the frozen dataclass's ``__init__``, which sets each field through
-    ``object.__setattr__``: its slots are set directly, for half the cost when the bot starts with every
-    subscription (100k: 0.09 s instead of 0.16 s). ``tests/test_store_rows.py`` checks that every field
-    is set, and to the same values."""
-    subscription: Subscription = object.__new__(Subscription)
-    _SET_ID(subscription, sid)
-    _SET_CHANNEL(subscription, ref)
-    _SET_QUERY(subscription, query)
-    _SET_RAW(subscription, raw)
-    _SET_BY(subscription, by)
-    _SET_MENTION(subscription, mention)
-    _SET_MODE(subscription, mode)
-    _SET_PAUSED(subscription, paused)
-    _SET_THREAD(subscription, thread)
-    _SET_USER(subscription, user)
-    return subscription
-
-
 def subscriptions_from_rows(rows: Iterable[Any]) -> list[Subscription]:
     """Subscriptions from rows of :data:`SUBSCRIPTION_COLUMNS` read by position (a plain tuple, a
-    ``sqlite3.Row`` or an ``asyncpg.Record``): the values :func:`subscription_from_row` makes, at a fraction
-    of its cost when the bot starts with every subscription. Subscriptions of one channel share its
-    :class:`ChannelRef`."""
+    ``sqlite3.Row`` or an ``asyncpg.Record``): the values :func:`subscription_from_row` makes, cheaper for
+    many rows. Subscriptions of one channel share its :class:`ChannelRef`."""
     channels: dict[tuple[str, str, str], ChannelRef] = {}
     found: list[Subscription] = []
-    add = found.append
     for sid, platform, channel, workspace, query, raw, by, mention, mode, paused, thread, user in rows:
         ref = channels.get((platform, channel, workspace))
         if ref is None:
             ref = channels[platform, channel, workspace] = ChannelRef(platform, channel, workspace)
-        add(
-            _subscription(
-                int(sid), ref, query, raw, by, mention, mode, bool(paused), bool(thread), bool(user)
-            )
+        found.append(
+            Subscription(int(sid), ref, query, raw, by, mention, mode, bool(paused), bool(thread), bool(user))
         )
     return found
 
