@@ -21,6 +21,7 @@
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -82,20 +83,28 @@ static uint64_t stamps;
 static int busy; /* a scan is running (fill, Python code, may let another thread in): the next one waits
                     for nothing and just does without the table */
 
+/* A token found: its start, surface and key (owned: made into three lists at the end), and its group. */
+typedef struct {
+    PyObject *start, *surface, *key;
+    Py_ssize_t group;
+} Token;
+
+/* The tokens of one surface (of one token, for a surface the table does not take): their key (borrowed
+   from the tokens') and how many. At the end a key's groups go into by_key's one tuple for it. */
+typedef struct {
+    PyObject *key;
+    Py_ssize_t size;
+} Group;
+
 typedef struct {
     int kind;
     const void *data;
     Py_ssize_t n;
     PyObject *text, *cache, *fill, *separators;
     PyObject *by_key;
-    PyObject **found; /* (start, surface, key) of each token so far, owned: made into three lists at the end */
-    Py_ssize_t *group_of; /* each token's group */
+    Token *tokens;
     Py_ssize_t count, capacity;
-    /* A group is the tokens of one surface (of one token, for a surface the table does not take): its key
-       (borrowed from the tokens') and how many tokens. At the end each becomes a tuple of token indices,
-       and groups of one key are merged into by_key's one tuple for it. */
-    PyObject **group_key;
-    Py_ssize_t *group_size;
+    Group *group;
     Py_ssize_t groups, group_capacity;
     int remember;   /* this scan owns the table */
     int lower_keys; /* a plain word's key is its lower case (see plain_key) */
@@ -185,14 +194,21 @@ key_of(Scan *s, PyObject *surface)
     return key;
 }
 
-/* array with room for capacity items of item bytes, what it held kept; NULL with an exception set (array
-   is then as it was). */
+/* array (of *capacity items of item bytes, used of them taken) with room for one more: itself, or grown to
+   twice the size (256 items at first) with what it held kept; NULL with an exception set, array then as
+   it was. */
 static void *
-resized(void *array, Py_ssize_t capacity, size_t item)
+room(void *array, Py_ssize_t used, Py_ssize_t *capacity, size_t item)
 {
-    void *grown = PyMem_Realloc(array, (size_t)capacity * item);
-    if (grown == NULL)
+    if (used < *capacity)
+        return array;
+    Py_ssize_t more = *capacity ? *capacity * 2 : 256;
+    void *grown = PyMem_Realloc(array, (size_t)more * item);
+    if (grown == NULL) {
         PyErr_NoMemory();
+        return NULL;
+    }
+    *capacity = more;
     return grown;
 }
 
@@ -200,20 +216,11 @@ resized(void *array, Py_ssize_t capacity, size_t item)
 static Py_ssize_t
 new_group(Scan *s, PyObject *key)
 {
-    if (s->groups == s->group_capacity) {
-        Py_ssize_t capacity = s->group_capacity ? s->group_capacity * 2 : 256;
-        PyObject **keys = resized(s->group_key, capacity, sizeof(PyObject *));
-        if (keys == NULL)
-            return -1;
-        s->group_key = keys;
-        Py_ssize_t *sizes = resized(s->group_size, capacity, sizeof(Py_ssize_t));
-        if (sizes == NULL)
-            return -1;
-        s->group_size = sizes;
-        s->group_capacity = capacity;
-    }
-    s->group_key[s->groups] = key;
-    s->group_size[s->groups] = 0;
+    Group *group = room(s->group, s->groups, &s->group_capacity, sizeof(Group));
+    if (group == NULL)
+        return -1;
+    s->group = group;
+    s->group[s->groups] = (Group){key, 0};
     return s->groups++;
 }
 
@@ -234,41 +241,30 @@ index_object(Py_ssize_t i)
 static int
 append(Scan *s, Py_ssize_t start, PyObject *surface, PyObject *key, Py_ssize_t group)
 {
-    if (s->count == s->capacity) {
-        Py_ssize_t capacity = s->capacity ? s->capacity * 2 : 256;
-        PyObject **found = resized(s->found, capacity, 3 * sizeof(PyObject *));
-        if (found == NULL)
-            return -1;
-        s->found = found;
-        Py_ssize_t *group_of = resized(s->group_of, capacity, sizeof(Py_ssize_t));
-        if (group_of == NULL)
-            return -1;
-        s->group_of = group_of;
-        s->capacity = capacity;
-    }
+    Token *tokens = room(s->tokens, s->count, &s->capacity, sizeof(Token));
+    if (tokens == NULL)
+        return -1;
+    s->tokens = tokens;
     PyObject *start_obj = index_object(start);
     if (start_obj == NULL)
         return -1;
-    s->group_of[s->count] = group;
-    s->group_size[group]++;
-    PyObject **slot = s->found + 3 * s->count++;
-    slot[0] = start_obj;
-    slot[1] = Py_NewRef(surface);
-    slot[2] = Py_NewRef(key);
+    s->group[group].size++;
+    s->tokens[s->count++] = (Token){start_obj, Py_NewRef(surface), Py_NewRef(key), group};
     return 0;
 }
 
-/* The column (0 starts, 1 surfaces, 2 keys) of the tokens found, as a new list that takes their
-   references; NULL with an exception set. */
+/* The column of the tokens found at this offset in a Token (their starts, surfaces or keys), as a new list
+   that takes their references; NULL with an exception set. */
 static PyObject *
-column(Scan *s, int which)
+column(Scan *s, size_t offset)
 {
     PyObject *list = PyList_New(s->count);
     if (list == NULL)
         return NULL;
     for (Py_ssize_t i = 0; i < s->count; i++) {
-        PyList_SET_ITEM(list, i, s->found[3 * i + which]);
-        s->found[3 * i + which] = NULL;
+        PyObject **field = (PyObject **)((char *)&s->tokens[i] + offset);
+        PyList_SET_ITEM(list, i, *field);
+        *field = NULL;
     }
     return list;
 }
@@ -400,7 +396,7 @@ fill_by_key(Scan *s)
     if (failed)
         PyErr_NoMemory();
     for (Py_ssize_t g = 0; !failed && g < s->groups; g++) {
-        PyObject *mine = PyTuple_New(s->group_size[g]); /* every group has a token */
+        PyObject *mine = PyTuple_New(s->group[g].size); /* every group has a token */
         PyObject *mark = mine == NULL ? NULL : index_object(g);
         if (mark == NULL) {
             Py_XDECREF(mine);
@@ -408,7 +404,7 @@ fill_by_key(Scan *s)
             break;
         }
         PyTuple_SET_ITEM(mine, 0, mark);
-        PyObject *have = PyDict_SetDefault(s->by_key, s->group_key[g], mine); /* borrowed */
+        PyObject *have = PyDict_SetDefault(s->by_key, s->group[g].key, mine); /* borrowed */
         Py_DECREF(mine);
         if (have == NULL) {
             failed = 1;
@@ -416,7 +412,7 @@ fill_by_key(Scan *s)
         }
         Py_ssize_t f = have == mine ? g : PyLong_AsSsize_t(PyTuple_GET_ITEM(have, 0));
         first[g] = f;
-        total[f] += s->group_size[g];
+        total[f] += s->group[g].size;
         if (f == g)
             tuples[g] = have;
     }
@@ -424,12 +420,12 @@ fill_by_key(Scan *s)
         if (first[g] != g || total[g] == PyTuple_GET_SIZE(tuples[g]))
             continue;
         PyObject *all = PyTuple_New(total[g]); /* the key's groups together, in the one its first had */
-        failed = all == NULL || PyDict_SetItem(s->by_key, s->group_key[g], all) < 0;
+        failed = all == NULL || PyDict_SetItem(s->by_key, s->group[g].key, all) < 0;
         tuples[g] = all;
         Py_XDECREF(all);
     }
     for (Py_ssize_t i = 0; !failed && i < s->count; i++) {
-        Py_ssize_t f = first[s->group_of[i]];
+        Py_ssize_t f = first[s->tokens[i].group];
         PyObject *index = index_object(i);
         if (index == NULL) {
             failed = 1;
@@ -546,21 +542,22 @@ scan(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         result = Py_NewRef(Py_None);
     }
     else if (done == 0) {
-        PyObject *starts = column(&s, 0);
-        PyObject *surfaces = starts == NULL ? NULL : column(&s, 1);
-        PyObject *keys = surfaces == NULL ? NULL : column(&s, 2);
+        PyObject *starts = column(&s, offsetof(Token, start));
+        PyObject *surfaces = starts == NULL ? NULL : column(&s, offsetof(Token, surface));
+        PyObject *keys = surfaces == NULL ? NULL : column(&s, offsetof(Token, key));
         if (keys != NULL && fill_by_key(&s) == 0) /* the keys list holds the groups' keys */
             result = PyTuple_Pack(4, starts, surfaces, keys, s.by_key);
         Py_XDECREF(starts);
         Py_XDECREF(surfaces);
         Py_XDECREF(keys);
     }
-    for (Py_ssize_t i = 0; i < 3 * s.count; i++)
-        Py_XDECREF(s.found[i]); /* what no list took */
-    PyMem_Free(s.found);
-    PyMem_Free(s.group_of);
-    PyMem_Free(s.group_key);
-    PyMem_Free(s.group_size);
+    for (Py_ssize_t i = 0; i < s.count; i++) { /* what no list took */
+        Py_XDECREF(s.tokens[i].start);
+        Py_XDECREF(s.tokens[i].surface);
+        Py_XDECREF(s.tokens[i].key);
+    }
+    PyMem_Free(s.tokens);
+    PyMem_Free(s.group);
     Py_XDECREF(s.by_key);
     return result;
 }
